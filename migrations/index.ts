@@ -1,0 +1,4 @@
+import { CreateBackgroundTasks1763800000000 } from './1763800000000-CreateBackgroundTasks.js';
+
+/** Every migration of TasksModule, oldest first. Hand these to your DataSource's `migrations`. */
+export const TASKS_MIGRATIONS = [CreateBackgroundTasks1763800000000];

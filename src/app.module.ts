@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { tasksDataSourceOptions } from '../migrations/data-source.js';
+import { validateAppConfig, type AppConfig } from './config/app.config.js';
+import { DEMO_QUEUES, DemoModule } from './demo/demo.module.js';
+import { TasksModule } from './tasks/index.js';
+
+/** The demo application: TasksModule on MySQL and Redis from the environment, plus demo handlers. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, validate: validateAppConfig }),
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => ({
+        ...tasksDataSourceOptions(config.get('DATABASE_URL')),
+        migrationsRun: true,
+      }),
+    }),
+    TasksModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => ({
+        redis: config.get('REDIS_URL'),
+        queuePrefix: config.get('TASKS_QUEUE_PREFIX'),
+        queues: DEMO_QUEUES,
+      }),
+    }),
+    DemoModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,31 @@
+import { DEFAULT_DATABASE_URL } from '../../migrations/data-source.js';
+
+/** The demo application's settings, read from the environment (see `.env.example`). */
+export interface AppConfig {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  PORT: number;
+  TASKS_QUEUE_PREFIX: string;
+  DEMO_OUTPUT_DIR: string;
+}
+
+/** Fills defaults and rejects values that would fail later and less clearly. */
+export function validateAppConfig(env: Record<string, unknown>): AppConfig {
+  const config: AppConfig = {
+    DATABASE_URL: stringOr(env.DATABASE_URL, DEFAULT_DATABASE_URL),
+    REDIS_URL: stringOr(env.REDIS_URL, 'redis://127.0.0.1:6379'),
+    PORT: Number(stringOr(env.PORT, '3000')),
+    TASKS_QUEUE_PREFIX: stringOr(env.TASKS_QUEUE_PREFIX, 'tasks'),
+    DEMO_OUTPUT_DIR: stringOr(env.DEMO_OUTPUT_DIR, 'var'),
+  };
+  if (!Number.isInteger(config.PORT) || config.PORT < 0 || config.PORT > 65535) {
+    throw new Error(`PORT must be an integer 0..65535, got "${String(env.PORT)}"`);
+  }
+  if (!/^mysql:\/\//.test(config.DATABASE_URL)) throw new Error('DATABASE_URL must start with mysql://');
+  if (!/^rediss?:\/\//.test(config.REDIS_URL)) throw new Error('REDIS_URL must start with redis:// or rediss://');
+  return config;
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value !== '' ? value : fallback;
+}

@@ -1,0 +1,33 @@
+import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
+import { DemoFilesService } from './demo-files.service.js';
+
+interface ConfirmationParams {
+  fir_id?: unknown;
+  recipient_email?: unknown;
+}
+
+/** The seed's e-mail task: renders the confirmation and drops it in the outbox as an .eml file. */
+@TaskProcessor('email')
+export class EmailTasks {
+  constructor(private readonly files: DemoFilesService) {}
+
+  @TaskHandler('afirgen_tasks.email.send_confirmation')
+  async sendConfirmation(params: ConfirmationParams, context: TaskContext) {
+    const { fir_id: firId, recipient_email: recipient } = params;
+    if (typeof firId !== 'string' || typeof recipient !== 'string') {
+      throw new Error('params need fir_id and recipient_email as strings');
+    }
+    const message = [
+      `To: ${recipient}`,
+      'From: no-reply@afirgen.example',
+      `Subject: Your FIR ${firId} has been registered`,
+      `Message-ID: <${context.taskId}@afirgen.example>`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `Your First Information Report ${firId} was received and registered.`,
+      '',
+    ].join('\r\n');
+    const path = await this.files.write('outbox', `${context.taskId}.eml`, message);
+    return { status: 'success', message: 'Email sent successfully', fir_id: firId, recipient, outbox_file: path };
+  }
+}

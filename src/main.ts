@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { validateAppConfig } from './config/app.config.js';
+import { ensureDatabase } from './config/ensure-database.js';
+import { setupSwagger } from './swagger.js';
+
+/** Starts the demo: creates the database if needed, migrates it, serves the API and Swagger UI. */
+async function bootstrap(): Promise<void> {
+  const config = validateAppConfig(process.env);
+  await ensureDatabase(config.DATABASE_URL);
+  const app = await NestFactory.create(AppModule);
+  app.enableShutdownHooks();
+  setupSwagger(app);
+  await app.listen(config.PORT);
+  Logger.log(`Listening on http://localhost:${config.PORT} (Swagger UI at /docs)`, 'Bootstrap');
+}
+
+void bootstrap();

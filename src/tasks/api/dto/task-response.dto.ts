@@ -1,0 +1,117 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { BackgroundTask } from '../../background-task.entity.js';
+import { TaskStatus } from '../../task-status.js';
+
+/** One task as the API shows it (`GET /:task_id` and the items of `GET /`). */
+export class TaskResponseDto {
+  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  task_id!: string;
+
+  @ApiProperty({ example: 'afirgen_tasks.email.send_confirmation' })
+  task_name!: string;
+
+  @ApiProperty({ example: 'email' })
+  task_type!: string;
+
+  @ApiProperty({ example: 5, minimum: 1, maximum: 10 })
+  priority!: number;
+
+  @ApiProperty({ enum: TaskStatus, enumName: 'TaskStatus', example: TaskStatus.Completed })
+  status!: TaskStatus;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { fir_id: 'fir_12345', recipient_email: 'user@example.com' },
+  })
+  params!: Record<string, unknown> | null;
+
+  @ApiProperty({
+    description: "The handler's return value (any JSON), once completed.",
+    nullable: true,
+    example: { status: 'success', message: 'Email sent successfully' },
+  })
+  result!: unknown;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'Error of the last failed attempt.' })
+  error_message!: string | null;
+
+  @ApiProperty({ example: 0, description: 'Failed attempts that were retried.' })
+  retry_count!: number;
+
+  @ApiProperty({ example: 3 })
+  max_retries!: number;
+
+  @ApiProperty({ example: '2024-01-15T10:30:00.000Z', format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    example: '2024-01-15T10:30:05.000Z',
+    description: 'When the latest attempt started.',
+  })
+  started_at!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2024-01-15T10:30:10.000Z' })
+  completed_at!: string | null;
+
+  static from(task: BackgroundTask): TaskResponseDto {
+    return {
+      task_id: task.taskId,
+      task_name: task.taskName,
+      task_type: task.taskType,
+      priority: task.priority,
+      status: task.status,
+      params: task.params,
+      result: task.result ?? null,
+      error_message: task.errorMessage,
+      retry_count: task.retryCount,
+      max_retries: task.maxRetries,
+      created_at: task.createdAt.toISOString(),
+      started_at: task.startedAt?.toISOString() ?? null,
+      completed_at: task.completedAt?.toISOString() ?? null,
+    };
+  }
+}
+
+/** Response of `GET /`. */
+export class TaskListResponseDto {
+  @ApiProperty({ type: [TaskResponseDto] })
+  tasks!: TaskResponseDto[];
+
+  @ApiProperty({ example: 150, description: 'Tasks matching the filters, over all pages.' })
+  total_count!: number;
+
+  @ApiProperty({ example: 100 })
+  limit!: number;
+
+  @ApiProperty({ example: 0 })
+  offset!: number;
+}
+
+/** Response of `GET /count/all`. */
+export class TaskCountResponseDto {
+  @ApiProperty({ example: 42 })
+  count!: number;
+
+  @ApiProperty({ enum: TaskStatus, enumName: 'TaskStatus', nullable: true, example: TaskStatus.Pending })
+  status!: TaskStatus | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'email' })
+  task_type!: string | null;
+}
+
+/** Response of `POST /:task_id/cancel`, also the body of its 409. */
+export class CancelTaskResponseDto {
+  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  task_id!: string;
+
+  @ApiProperty({ example: true })
+  success!: boolean;
+
+  @ApiProperty({ example: 'Task cancelled successfully' })
+  message!: string;
+}

@@ -1,0 +1,14 @@
+import { Controller, type Type } from '@nestjs/common';
+import { TasksController } from './tasks.controller.js';
+
+/**
+ * The tasks controller mounted at `prefix`. Each call makes a subclass, so two applications
+ * in one process (tests, say) can mount the API under different prefixes.
+ */
+export function createTasksController(prefix: string): Type<TasksController> {
+  class PrefixedTasksController extends TasksController {}
+  // Keep the public name in logs and Swagger operation ids (`TasksController_enqueue`).
+  Object.defineProperty(PrefixedTasksController, 'name', { value: TasksController.name });
+  Controller(prefix)(PrefixedTasksController);
+  return PrefixedTasksController;
+}

@@ -1,0 +1,111 @@
+import { Body, Get, HttpCode, HttpStatus, Param, Post, Query, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { TasksService } from '../tasks.service.js';
+import {
+  CancelTaskResponseDto,
+  EnqueueTaskDto,
+  EnqueueTaskResponseDto,
+  ErrorResponseDto,
+  ListTasksQueryDto,
+  TaskCountResponseDto,
+  TaskFilterQueryDto,
+  TaskListResponseDto,
+  TaskResponseDto,
+} from './dto/index.js';
+
+const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by enqueue.', example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31' };
+
+/**
+ * The REST API of the seed: enqueue, read, list, count, cancel. Its route prefix is set by
+ * {@link createTasksController}. Validation is the controller's own, so the routes behave the
+ * same whatever global pipes the host app installs.
+ */
+@ApiTags('tasks')
+@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
+@ApiBadRequestResponse({ description: 'Invalid body or query; `message` lists every problem.', type: ErrorResponseDto })
+@ApiServiceUnavailableResponse({ description: 'MySQL or Redis is unavailable; nothing was changed.', type: ErrorResponseDto })
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post('enqueue')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Enqueue a background task', description: 'Records the task as pending, then queues it.' })
+  @ApiCreatedResponse({ type: EnqueueTaskResponseDto })
+  async enqueue(@Body() body: EnqueueTaskDto): Promise<EnqueueTaskResponseDto> {
+    const task = await this.tasks.enqueue({
+      taskName: body.task_name,
+      taskType: body.task_type,
+      params: body.params,
+      priority: body.priority,
+      maxRetries: body.max_retries,
+    });
+    return { task_id: task.taskId, message: `Task enqueued successfully with priority ${task.priority}` };
+  }
+
+  @Get('count/all')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Count tasks matching the filters' })
+  @ApiOkResponse({ type: TaskCountResponseDto })
+  async count(@Query() query: TaskFilterQueryDto): Promise<TaskCountResponseDto> {
+    const count = await this.tasks.getTaskCount({ status: query.status, taskType: query.task_type });
+    return { count, status: query.status ?? null, task_type: query.task_type ?? null };
+  }
+
+  @Get()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'List tasks, newest first, with filters and pagination' })
+  @ApiOkResponse({ type: TaskListResponseDto })
+  async list(@Query() query: ListTasksQueryDto): Promise<TaskListResponseDto> {
+    const page = await this.tasks.listTasks({
+      status: query.status,
+      taskType: query.task_type,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return {
+      tasks: page.tasks.map((task) => TaskResponseDto.from(task)),
+      total_count: page.totalCount,
+      limit: page.limit,
+      offset: page.offset,
+    };
+  }
+
+  @Get(':task_id')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Get the status of one task' })
+  @ApiParam(TASK_ID_PARAM)
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
+  async get(@Param('task_id') taskId: string): Promise<TaskResponseDto> {
+    return TaskResponseDto.from(await this.tasks.getTaskStatus(taskId));
+  }
+
+  @Post(':task_id/cancel')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Cancel a pending or running task',
+    description:
+      'A pending task never starts; a running handler receives an AbortSignal. The row ends cancelled either way.',
+  })
+  @ApiParam(TASK_ID_PARAM)
+  @ApiOkResponse({ type: CancelTaskResponseDto })
+  @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'The task already finished (completed, failed or cancelled); `success` is false.',
+    type: CancelTaskResponseDto,
+  })
+  async cancel(@Param('task_id') taskId: string): Promise<CancelTaskResponseDto> {
+    await this.tasks.cancelTask(taskId);
+    return { task_id: taskId, success: true, message: 'Task cancelled successfully' };
+  }
+}

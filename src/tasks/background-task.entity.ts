@@ -1,0 +1,70 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { TaskStatus } from './task-status.js';
+
+/** The table every task lives in; the seed's monitoring SQL queries it by this name. */
+export const BACKGROUND_TASKS_TABLE = 'background_tasks';
+
+/**
+ * One background task: the durable record of it from enqueue to its final state.
+ *
+ * Columns and the first four indexes are the seed's schema (its `UNIQUE` on task_id and its
+ * `idx_task_id` are one unique index here, so each insert maintains one index, not two). The `*_created` indexes serve
+ * newest-first listing and counting filtered by status and/or type (InnoDB appends the
+ * primary key to each secondary index, so `created_at DESC, id DESC` is read in index order).
+ * Timestamps carry milliseconds so the order of events within a second is kept.
+ */
+@Entity({ name: BACKGROUND_TASKS_TABLE })
+@Index('idx_task_id', ['taskId'], { unique: true })
+@Index('idx_status', ['status'])
+@Index('idx_priority', ['priority'])
+@Index('idx_status_priority', ['status', 'priority'])
+@Index('idx_created', ['createdAt'])
+@Index('idx_status_created', ['status', 'createdAt'])
+@Index('idx_type_created', ['taskType', 'createdAt'])
+@Index('idx_type_status_created', ['taskType', 'status', 'createdAt'])
+export class BackgroundTask {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id!: number;
+
+  /** UUID; also the BullMQ job id. */
+  @Column({ name: 'task_id', type: 'varchar', length: 255 })
+  taskId!: string;
+
+  @Column({ name: 'task_name', type: 'varchar', length: 255 })
+  taskName!: string;
+
+  @Column({ name: 'task_type', type: 'varchar', length: 100 })
+  taskType!: string;
+
+  /** 1..10, 10 runs first. */
+  @Column({ type: 'int', default: 5 })
+  priority!: number;
+
+  @Column({ type: 'enum', enum: TaskStatus, default: TaskStatus.Pending })
+  status!: TaskStatus;
+
+  @Column({ type: 'json', nullable: true })
+  params!: Record<string, unknown> | null;
+
+  @Column({ type: 'json', nullable: true })
+  result!: unknown;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage!: string | null;
+
+  /** Failed attempts that were retried. */
+  @Column({ name: 'retry_count', type: 'int', default: 0 })
+  retryCount!: number;
+
+  @Column({ name: 'max_retries', type: 'int', default: 3 })
+  maxRetries!: number;
+
+  @Column({ name: 'created_at', type: 'timestamp', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamp', precision: 3, nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamp', precision: 3, nullable: true })
+  completedAt!: Date | null;
+}

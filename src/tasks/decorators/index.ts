@@ -1,0 +1,2 @@
+export * from './task-handler.decorator.js';
+export * from './task-processor.decorator.js';

@@ -1,0 +1,45 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { TASKS_OPTIONS, type ResolvedTasksOptions, type TaskQueueOptions } from '../tasks.options.js';
+import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
+
+/** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
+@Injectable()
+export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
+  private readonly queues = new Map<string, Queue>();
+  private connection?: Redis;
+
+  constructor(@Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions) {}
+
+  async onModuleInit(): Promise<void> {
+    this.connection = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS);
+    for (const queue of this.options.queues) {
+      this.queues.set(queue.name, new Queue(queue.name, { connection: this.connection, prefix: this.options.queuePrefix }));
+    }
+    // Without an offline queue, commands sent before the connection is up would be refused.
+    await Promise.all([...this.queues.values()].map((queue) => queue.waitUntilReady()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
+    this.connection?.disconnect();
+  }
+
+  /** The BullMQ queue named `name`; the name is one of the configured queues. */
+  get(name: string): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`Queue "${name}" is not configured`);
+    return queue;
+  }
+
+  /** The configured queue that carries `taskType`, if any. */
+  forTaskType(taskType: string): TaskQueueOptions | undefined {
+    return this.options.queues.find((queue) => queue.taskType === taskType);
+  }
+
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+}

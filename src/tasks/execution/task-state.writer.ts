@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { BackgroundTask } from '../background-task.entity.js';
+import { TASK_TRANSITIONS, type TaskTransition } from '../task-status.js';
+
+/** Longest error message kept in the row (TEXT holds 64 KiB; a stack trace is not a message). */
+const MAX_ERROR_MESSAGE_LENGTH = 8000;
+
+/**
+ * Writes lifecycle transitions into `background_tasks` as compare-and-set updates:
+ * `UPDATE … SET status = <to> WHERE task_id = ? AND status IN (<from>)`, with the rule taken
+ * from {@link TASK_TRANSITIONS}. A write that matches no row is a stale or duplicate event
+ * (the task was cancelled, or already moved on): it returns `false` and changes nothing.
+ * Timestamps are stamped by the entity subscriber.
+ */
+@Injectable()
+export class TaskStateWriter {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** `pending|running -> running`: an attempt starts. */
+  start(taskId: string): Promise<boolean> {
+    return this.write(taskId, 'start', {});
+  }
+
+  /** `running -> completed` with the handler's result. */
+  complete(taskId: string, result: unknown): Promise<boolean> {
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null });
+  }
+
+  /** `running -> pending`: the attempt failed and BullMQ will retry it. */
+  retry(taskId: string, errorMessage: string): Promise<boolean> {
+    return this.write(taskId, 'retry', {
+      errorMessage: truncate(errorMessage),
+      retryCount: () => 'retry_count + 1',
+    });
+  }
+
+  /** `running -> failed`: attempts exhausted or the error is not retryable. */
+  fail(taskId: string, errorMessage: string): Promise<boolean> {
+    return this.write(taskId, 'fail', { errorMessage: truncate(errorMessage) });
+  }
+
+  /** `pending|running -> cancelled`. */
+  cancel(taskId: string): Promise<boolean> {
+    return this.write(taskId, 'cancel', {});
+  }
+
+  private async write(
+    taskId: string,
+    transition: TaskTransition,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    const rule = TASK_TRANSITIONS[transition];
+    const outcome = await this.dataSource
+      .createQueryBuilder()
+      .update(BackgroundTask)
+      .set({ ...values, status: rule.to })
+      .where('task_id = :taskId', { taskId })
+      .andWhere('status IN (:...from)', { from: rule.from })
+      // mysql2 reports matched rows, so `affected` is 1 exactly when the WHERE held.
+      .execute();
+    return (outcome.affected ?? 0) > 0;
+  }
+}
+
+function truncate(message: string): string {
+  return message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message;
+}

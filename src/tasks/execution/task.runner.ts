@@ -1,0 +1,88 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { TaskContext } from '../task-context.js';
+import type { TaskJobData } from './task-job.js';
+import { TaskHandlerRegistry } from './task-handler.registry.js';
+import { TaskStateWriter } from './task-state.writer.js';
+
+/**
+ * Runs one BullMQ job: marks the row running, calls the handler with `(params, context)`,
+ * and writes the outcome. Every write is a compare-and-set, so an attempt whose task was
+ * cancelled meanwhile neither runs nor overwrites `cancelled` with its result.
+ */
+@Injectable()
+export class TaskRunner {
+  private readonly logger = new Logger('TaskRunner');
+
+  constructor(
+    private readonly registry: TaskHandlerRegistry,
+    private readonly writer: TaskStateWriter,
+  ) {}
+
+  async run(job: Job<TaskJobData>, signal: AbortSignal | undefined): Promise<null> {
+    const taskId = job.id!;
+    if (!(await this.writer.start(taskId))) {
+      // Cancelled (or finished) before this attempt began: the handler never starts.
+      this.logger.debug(`Task ${taskId} is no longer runnable; job ${job.name} skipped`);
+      return null;
+    }
+    const handler = this.registry.get(job.name);
+    try {
+      if (!handler) throw new UnrecoverableError(`No handler for task "${job.name}" in this worker`);
+      const result = await handler.invoke(job.data.params ?? {}, this.contextFor(job, signal));
+      await this.writer.complete(taskId, toJsonValue(result));
+    } catch (error) {
+      await this.recordFailure(job, error);
+    }
+    // The result lives in MySQL; Redis keeps nothing it would have to hold twice.
+    return null;
+  }
+
+  /** Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. */
+  private async recordFailure(job: Job<TaskJobData>, error: unknown): Promise<never> {
+    const taskId = job.id!;
+    const message = describeError(error);
+    const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+    const retryable = !(error instanceof UnrecoverableError);
+    if (attemptsLeft && retryable) {
+      if (await this.writer.retry(taskId, message)) throw error instanceof Error ? error : new Error(message);
+      // The row left `running` meanwhile (cancelled): no further attempt.
+      throw new UnrecoverableError(message);
+    }
+    await this.writer.fail(taskId, message);
+    throw new UnrecoverableError(message);
+  }
+
+  private contextFor(job: Job<TaskJobData>, signal: AbortSignal | undefined): TaskContext {
+    return {
+      taskId: job.id!,
+      taskName: job.name,
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+      // BullMQ passes a signal whenever the processor declares its third parameter.
+      signal: signal ?? new AbortController().signal,
+      progress: async (percent: number, message?: string) => {
+        const clamped = Math.min(100, Math.max(0, percent));
+        await job.updateProgress(message === undefined ? { percent: clamped } : { percent: clamped, message });
+      },
+    };
+  }
+}
+
+/** The error's message, or a readable rendering of whatever was thrown. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+/** The result as stored in the JSON column; a result JSON cannot hold fails the attempt. */
+function toJsonValue(result: unknown): unknown {
+  if (result === undefined) return null;
+  const text = JSON.stringify(result);
+  return text === undefined ? null : JSON.parse(text);
+}

@@ -1,0 +1,26 @@
+/** Progress a handler reports: a percentage and, optionally, what it is doing. */
+export interface TaskProgress {
+  percent: number;
+  message?: string;
+}
+
+/** The second argument of every task handler. */
+export interface TaskContext {
+  /** The task's UUID (also its BullMQ job id). */
+  readonly taskId: string;
+  readonly taskName: string;
+  /** 1 on the first attempt, 2 on the first retry, … */
+  readonly attempt: number;
+  /** Attempts this task may make in all (`max_retries + 1`). */
+  readonly maxAttempts: number;
+  /** Fires when the task is cancelled (or the worker shuts down); stop work and return or throw. */
+  readonly signal: AbortSignal;
+  /** Reports progress (percent 0..100). */
+  progress(percent: number, message?: string): Promise<void>;
+}
+
+/** The shape of a task handler method. */
+export type TaskHandlerFn<P = Record<string, unknown>, R = unknown> = (
+  params: P,
+  context: TaskContext,
+) => Promise<R> | R;

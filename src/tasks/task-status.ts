@@ -1,0 +1,52 @@
+/** Every state a task row can be in. The values are the ENUM of `background_tasks.status`. */
+export enum TaskStatus {
+  Pending = 'pending',
+  Running = 'running',
+  Completed = 'completed',
+  Failed = 'failed',
+  Cancelled = 'cancelled',
+}
+
+/** The states a task never leaves on its own (only an explicit user retry starts a new round). */
+export const FINAL_STATUSES: readonly TaskStatus[] = [
+  TaskStatus.Completed,
+  TaskStatus.Failed,
+  TaskStatus.Cancelled,
+];
+
+/** The named moves of the lifecycle, as the writers ask for them. */
+export type TaskTransition = 'start' | 'complete' | 'retry' | 'fail' | 'cancel';
+
+interface TransitionRule {
+  readonly from: readonly TaskStatus[];
+  readonly to: TaskStatus;
+}
+
+/**
+ * The lifecycle, in one place. The mirror writes every transition as
+ * `UPDATE … WHERE status IN (from)`, and the entity subscriber refuses any status change
+ * through TypeORM that no rule allows.
+ *
+ * `start` also accepts `running`: BullMQ delivers at least once, so a job whose worker lost
+ * its lock is handed out again while its row still says `running`.
+ */
+export const TASK_TRANSITIONS: Readonly<Record<TaskTransition, TransitionRule>> = {
+  start: { from: [TaskStatus.Pending, TaskStatus.Running], to: TaskStatus.Running },
+  complete: { from: [TaskStatus.Running], to: TaskStatus.Completed },
+  retry: { from: [TaskStatus.Running], to: TaskStatus.Pending },
+  fail: { from: [TaskStatus.Running], to: TaskStatus.Failed },
+  cancel: { from: [TaskStatus.Pending, TaskStatus.Running], to: TaskStatus.Cancelled },
+};
+
+/** True when some transition of the table moves a task from `from` to `to`. */
+export function isAllowedTransition(from: TaskStatus, to: TaskStatus): boolean {
+  if (from === to) return true;
+  return Object.values(TASK_TRANSITIONS).some(
+    (rule) => rule.to === to && rule.from.includes(from),
+  );
+}
+
+/** True for the states a task never leaves on its own. */
+export function isFinalStatus(status: TaskStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}

@@ -1,0 +1,16 @@
+/** Metadata key set by `@TaskProcessor(queue)` on a provider class. */
+export const TASK_PROCESSOR_METADATA = 'tasks:processor_metadata';
+
+/** Metadata key set by `@TaskHandler(name)` on a method. */
+export const TASK_HANDLER_METADATA = 'tasks:handler_metadata';
+
+/** Highest `max_retries` accepted on enqueue (26 attempts with exponential backoff is days). */
+export const MAX_RETRIES_LIMIT = 25;
+
+/** API priorities: 1 is least important, 10 most. */
+export const MIN_PRIORITY = 1;
+export const MAX_PRIORITY = 10;
+
+/** Page size of a list call: default and largest accepted. */
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;

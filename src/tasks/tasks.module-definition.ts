@@ -1,0 +1,23 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { TasksModuleOptions } from './tasks.options.js';
+
+/** Options known while the module graph is built, so they cannot come from an async factory. */
+export interface TasksModuleExtras {
+  /** Register the module globally, so every module can inject TasksService. */
+  isGlobal?: boolean;
+  /** Route prefix of the REST controller; default `api/tasks`. */
+  routePrefix?: string;
+}
+
+export const {
+  ConfigurableModuleClass: ConfigurableTasksModule,
+  MODULE_OPTIONS_TOKEN: TASKS_MODULE_OPTIONS,
+  OPTIONS_TYPE: TASKS_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: TASKS_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<TasksModuleOptions>()
+  .setClassMethodName('forRoot')
+  .setExtras<TasksModuleExtras>({ isGlobal: false, routePrefix: 'api/tasks' }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
+  .build();

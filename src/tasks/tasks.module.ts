@@ -1,0 +1,61 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createTasksController } from './api/tasks-controller.factory.js';
+import { BackgroundTask } from './background-task.entity.js';
+import { BackgroundTaskSubscriber } from './background-task.subscriber.js';
+import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
+import { TaskQueues } from './execution/task-queues.js';
+import { TaskStateWriter } from './execution/task-state.writer.js';
+import { TaskWorkersHost } from './execution/task-workers.host.js';
+import { TaskRunner } from './execution/task.runner.js';
+import { TasksExplorer } from './execution/tasks.explorer.js';
+import { TasksMetadataAccessor } from './execution/tasks-metadata.accessor.js';
+import {
+  ConfigurableTasksModule,
+  TASKS_ASYNC_OPTIONS_TYPE,
+  TASKS_MODULE_OPTIONS,
+  TASKS_OPTIONS_TYPE,
+} from './tasks.module-definition.js';
+import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
+import { TasksService } from './tasks.service.js';
+
+const resolvedOptionsProvider: Provider = {
+  provide: TASKS_OPTIONS,
+  useFactory: (options: TasksModuleOptions) => resolveTasksOptions(options),
+  inject: [TASKS_MODULE_OPTIONS],
+};
+
+/**
+ * Durable background tasks: import `TasksModule.forRoot(options)` (or `forRootAsync`) once,
+ * next to a TypeORM connection that includes the {@link BackgroundTask} entity.
+ */
+@Module({
+  imports: [DiscoveryModule, TypeOrmModule.forFeature([BackgroundTask])],
+  providers: [
+    resolvedOptionsProvider,
+    TasksMetadataAccessor,
+    TaskHandlerRegistry,
+    TasksExplorer,
+    TaskQueues,
+    TaskStateWriter,
+    TaskRunner,
+    TaskWorkersHost,
+    BackgroundTaskSubscriber,
+    TasksService,
+  ],
+  exports: [TasksService],
+})
+export class TasksModule extends ConfigurableTasksModule {
+  static override forRoot(options: typeof TASKS_OPTIONS_TYPE): DynamicModule {
+    return withController(super.forRoot(options), options.routePrefix);
+  }
+
+  static override forRootAsync(options: typeof TASKS_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withController(super.forRootAsync(options), options.routePrefix);
+  }
+}
+
+function withController(definition: DynamicModule, routePrefix = 'api/tasks'): DynamicModule {
+  return { ...definition, controllers: [...(definition.controllers ?? []), createTasksController(routePrefix)] };
+}

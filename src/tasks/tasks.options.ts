@@ -1,0 +1,107 @@
+import type { RedisOptions } from 'ioredis';
+import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
+import { InvalidTasksOptionsError } from './tasks.errors.js';
+
+/** One BullMQ queue and the task type it carries. */
+export interface TaskQueueOptions {
+  /** BullMQ queue name, e.g. `reports`. */
+  name: string;
+  /** The `task_type` of the tasks on this queue, e.g. `report`. */
+  taskType: string;
+  /** Priority (1..10, 10 first) of a task enqueued without one. */
+  defaultPriority: number;
+  /** Jobs one worker process runs at once on this queue. */
+  concurrency: number;
+}
+
+/** How failed attempts are retried. */
+export interface TaskRetryOptions {
+  /** `max_retries` of a task enqueued without one. */
+  maxRetries: number;
+  /** First backoff delay; attempt n waits `backoffDelayMs * 2^(n-1)`. */
+  backoffDelayMs: number;
+}
+
+/** How long BullMQ keeps finished jobs in Redis; MySQL keeps the history. */
+export interface TaskJobRetentionOptions {
+  /** Seconds a completed job stays in Redis. */
+  completedAgeSeconds: number;
+  /** Seconds a failed job stays in Redis. */
+  failedAgeSeconds: number;
+}
+
+/** Options of `TasksModule.forRoot` / `forRootAsync`. Every field has a default. */
+export interface TasksModuleOptions {
+  /** Redis URL (`redis://user:pass@host:port/db`) or ioredis options. */
+  redis?: string | RedisOptions;
+  /** BullMQ key prefix; use a hash tag (`{tasks}`) on Redis Cluster. */
+  queuePrefix?: string;
+  /** The queues and their task types; defaults to the seed's four ({@link DEFAULT_TASK_QUEUES}). */
+  queues?: TaskQueueOptions[];
+  retry?: Partial<TaskRetryOptions>;
+  jobRetention?: Partial<TaskJobRetentionOptions>;
+  /** Largest accepted `params`, in bytes of its JSON. */
+  maxParamsBytes?: number;
+}
+
+/** The options with every default filled in. */
+export interface ResolvedTasksOptions {
+  redis: string | RedisOptions;
+  queuePrefix: string;
+  queues: TaskQueueOptions[];
+  retry: TaskRetryOptions;
+  jobRetention: TaskJobRetentionOptions;
+  maxParamsBytes: number;
+}
+
+/** The seed's four task types and their queues. */
+export const DEFAULT_TASK_QUEUES: readonly TaskQueueOptions[] = [
+  { name: 'email', taskType: 'email', defaultPriority: 3, concurrency: 10 },
+  { name: 'reports', taskType: 'report', defaultPriority: 5, concurrency: 2 },
+  { name: 'analytics', taskType: 'analytics', defaultPriority: 2, concurrency: 2 },
+  { name: 'cleanup', taskType: 'cleanup', defaultPriority: 1, concurrency: 1 },
+];
+
+/** Injection token of the resolved options. */
+export const TASKS_OPTIONS = Symbol('TASKS_OPTIONS');
+
+/** Fills in every default, so the rest of the library reads plain values. */
+export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedTasksOptions {
+  const resolved: ResolvedTasksOptions = {
+    redis: options.redis ?? 'redis://127.0.0.1:6379',
+    queuePrefix: options.queuePrefix ?? 'tasks',
+    queues: (options.queues ?? DEFAULT_TASK_QUEUES).map((queue) => ({ ...queue })),
+    retry: { maxRetries: 3, backoffDelayMs: 1000, ...options.retry },
+    jobRetention: { completedAgeSeconds: 3600, failedAgeSeconds: 24 * 3600, ...options.jobRetention },
+    maxParamsBytes: options.maxParamsBytes ?? 64 * 1024,
+  };
+  assertValidOptions(resolved);
+  return resolved;
+}
+
+/** Fails the bootstrap on options that would only show up as odd behaviour later. */
+function assertValidOptions(options: ResolvedTasksOptions): void {
+  const names = new Set<string>();
+  const types = new Set<string>();
+  for (const queue of options.queues) {
+    if (names.has(queue.name)) throw new InvalidTasksOptionsError(`queue "${queue.name}" is declared twice`);
+    if (types.has(queue.taskType)) {
+      throw new InvalidTasksOptionsError(`task type "${queue.taskType}" is carried by two queues`);
+    }
+    names.add(queue.name);
+    types.add(queue.taskType);
+    const { defaultPriority, concurrency } = queue;
+    if (!Number.isInteger(defaultPriority) || defaultPriority < MIN_PRIORITY || defaultPriority > MAX_PRIORITY) {
+      throw new InvalidTasksOptionsError(`queue "${queue.name}": defaultPriority must be an integer 1..10`);
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidTasksOptionsError(`queue "${queue.name}": concurrency must be a positive integer`);
+    }
+  }
+  const { maxRetries, backoffDelayMs } = options.retry;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > MAX_RETRIES_LIMIT) {
+    throw new InvalidTasksOptionsError(`retry.maxRetries must be an integer 0..${MAX_RETRIES_LIMIT}`);
+  }
+  if (!(backoffDelayMs >= 0)) throw new InvalidTasksOptionsError('retry.backoffDelayMs must be >= 0');
+  if (!(options.maxParamsBytes > 0)) throw new InvalidTasksOptionsError('maxParamsBytes must be > 0');
+}

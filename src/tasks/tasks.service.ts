@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, SelectQueryBuilder } from 'typeorm';
+import { BackgroundTask } from './background-task.entity.js';
+import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
+import type { TaskJobData } from './execution/task-job.js';
+import { TaskQueues } from './execution/task-queues.js';
+import { TaskStateWriter } from './execution/task-state.writer.js';
+import { TaskWorkersHost } from './execution/task-workers.host.js';
+import { isFinalStatus, TaskStatus } from './task-status.js';
+import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
+import { DEFAULT_LIST_LIMIT } from './tasks.constants.js';
+import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './tasks.errors.js';
+import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
+import type {
+  CancelledTask,
+  EnqueuedTask,
+  EnqueueTaskInput,
+  ListTasksInput,
+  TaskFilter,
+  TaskPage,
+} from './tasks.types.js';
+
+/** BullMQ runs priority 1 first; the API runs 10 first. */
+export const toBullPriority = (priority: number): number => 11 - priority;
+
+/** Enqueue, inspect, list, count and cancel tasks. Inject it anywhere in the host app. */
+@Injectable()
+export class TasksService {
+  private readonly logger = new Logger('TasksService');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly registry: TaskHandlerRegistry,
+    private readonly queues: TaskQueues,
+    private readonly writer: TaskStateWriter,
+    private readonly workers: TaskWorkersHost,
+  ) {}
+
+  /**
+   * Records the task (row `pending`) and then queues its job, whose id is the task id.
+   * When Redis refuses the job the row is removed again and {@link TasksUnavailableError}
+   * is thrown, so no task is left that nobody would run.
+   */
+  async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
+    const handler = this.registry.get(input.taskName);
+    const problems = enqueueProblems(input, handler?.queue, this.options);
+    if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
+    const task: EnqueuedTask = {
+      taskId: randomUUID(),
+      taskName: input.taskName,
+      taskType: handler.queue.taskType,
+      priority: input.priority ?? handler.queue.defaultPriority,
+      maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
+    };
+    const params = input.params ?? {};
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(BackgroundTask)
+      // The JSON column takes the object as it is; TypeORM's deep-partial type cannot say so.
+      .values({ ...task, params: params as object, status: TaskStatus.Pending })
+      .execute();
+    try {
+      await this.queues.get(handler.queue.name).add(task.taskName, { params } satisfies TaskJobData, {
+        jobId: task.taskId,
+        priority: toBullPriority(task.priority),
+        attempts: task.maxRetries + 1,
+        backoff: { type: 'exponential', delay: this.options.retry.backoffDelayMs },
+      });
+    } catch (error) {
+      await this.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(BackgroundTask)
+        .where('task_id = :taskId AND status = :pending', { taskId: task.taskId, pending: TaskStatus.Pending })
+        .execute();
+      this.logger.warn(`Enqueue of ${task.taskName} refused by Redis: ${(error as Error).message}`);
+      throw new TasksUnavailableError('Redis');
+    }
+    return task;
+  }
+
+  /** The task's row; throws {@link TaskNotFoundError} for an unknown id. */
+  async getTaskStatus(taskId: string): Promise<BackgroundTask> {
+    const task = await this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId });
+    if (!task) throw new TaskNotFoundError(taskId);
+    return task;
+  }
+
+  /** A page of tasks, newest first, with the number of all tasks that match the filter. */
+  async listTasks(input: ListTasksInput = {}): Promise<TaskPage> {
+    this.assertValid([...filterProblems(input, this.options), ...pageProblems(input)]);
+    const limit = input.limit ?? DEFAULT_LIST_LIMIT;
+    const offset = input.offset ?? 0;
+    const [tasks, totalCount] = await this.filtered(input)
+      .orderBy('task.created_at', 'DESC')
+      .addOrderBy('task.id', 'DESC')
+      .limit(limit)
+      .offset(offset)
+      .getManyAndCount();
+    return { tasks, totalCount, limit, offset };
+  }
+
+  /** How many tasks match the filter. */
+  async getTaskCount(filter: TaskFilter = {}): Promise<number> {
+    this.assertValid(filterProblems(filter, this.options));
+    return this.filtered(filter).getCount();
+  }
+
+  /**
+   * Cancels a pending or running task: the row becomes `cancelled` first (so no attempt can
+   * start or finish over it), then a waiting job is removed and a running handler's
+   * AbortSignal fires. Throws {@link TaskNotFoundError} or {@link TaskNotCancellableError}.
+   */
+  async cancelTask(taskId: string): Promise<CancelledTask> {
+    const task = await this.getTaskStatus(taskId);
+    if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
+    if (!(await this.writer.cancel(taskId))) {
+      // It finished between the read and the write.
+      throw new TaskNotCancellableError(taskId, (await this.getTaskStatus(taskId)).status);
+    }
+    return { taskId, abortedRunningHandler: await this.stopJob(task.taskType, taskId) };
+  }
+
+  /**
+   * Removes a cancelled task's job, or aborts its handler when a worker of this process holds
+   * it. Best effort: the row already says `cancelled`, and an attempt that starts later sees
+   * that and skips the handler.
+   */
+  private async stopJob(taskType: string, taskId: string): Promise<boolean> {
+    const queue = this.queues.forTaskType(taskType);
+    if (!queue) return false;
+    try {
+      // remove() refuses a job that a worker holds: that one is aborted instead.
+      if ((await this.queues.get(queue.name).remove(taskId)) === 1) return false;
+    } catch (error) {
+      this.logger.warn(`Cancelled task ${taskId}: its job could not be removed (${(error as Error).message})`);
+    }
+    return this.workers.abortRunning(queue.name, taskId, 'cancelled');
+  }
+
+  private filtered(filter: TaskFilter): SelectQueryBuilder<BackgroundTask> {
+    const query = this.dataSource.getRepository(BackgroundTask).createQueryBuilder('task');
+    if (filter.status) query.andWhere('task.status = :status', { status: filter.status });
+    if (filter.taskType) query.andWhere('task.task_type = :taskType', { taskType: filter.taskType });
+    return query;
+  }
+
+  private assertValid(problems: string[]): void {
+    if (problems.length > 0) throw new InvalidTaskRequestError(problems);
+  }
+}

@@ -1,0 +1,52 @@
+import type { BackgroundTask } from './background-task.entity.js';
+import type { TaskStatus } from './task-status.js';
+
+/** What `TasksService.enqueue` accepts. */
+export interface EnqueueTaskInput {
+  /** A task name some `@TaskHandler` registers, e.g. `afirgen_tasks.email.send_confirmation`. */
+  taskName: string;
+  /** Must be the type of the handler's queue; inferred from the handler when omitted. */
+  taskType?: string;
+  /** A JSON object handed to the handler; `{}` when omitted. */
+  params?: Record<string, unknown>;
+  /** 1..10, 10 first; the queue's default when omitted. */
+  priority?: number;
+  /** Retries after the first attempt, 0..25; the module's default when omitted. */
+  maxRetries?: number;
+}
+
+/** What `TasksService.enqueue` returns once the row and the job exist. */
+export interface EnqueuedTask {
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  priority: number;
+  maxRetries: number;
+}
+
+/** Filters shared by listing and counting. */
+export interface TaskFilter {
+  status?: TaskStatus;
+  taskType?: string;
+}
+
+/** What `TasksService.listTasks` accepts: filters plus a page (limit 1..1000, default 100). */
+export interface ListTasksInput extends TaskFilter {
+  limit?: number;
+  offset?: number;
+}
+
+/** One page of tasks, newest first, and how many match in all. */
+export interface TaskPage {
+  tasks: BackgroundTask[];
+  totalCount: number;
+  limit: number;
+  offset: number;
+}
+
+/** The outcome of a successful `TasksService.cancelTask`. */
+export interface CancelledTask {
+  taskId: string;
+  /** True when a handler was running in this process and its AbortSignal was fired. */
+  abortedRunningHandler: boolean;
+}

@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { BackgroundTask, TaskStatus } from '../src/tasks/index.js';
+import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+describe('task lifecycle (MariaDB + Redis)', () => {
+  let t: TestApp;
+  let fixtures: TestTasks;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'lifecycle', providers: [TestTasks], tasks: { retry: { backoffDelayMs: 100 } } });
+    fixtures = t.app.get(TestTasks);
+  });
+  afterAll(() => t.close());
+
+  const finalRow = (taskId: string) =>
+    waitFor(async () => {
+      const task = await t.tasks.getTaskStatus(taskId);
+      return [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(task.status) && task;
+    }, `task ${taskId} to finish`);
+
+  it('runs a task from pending through running to completed, with result and ordered timestamps', async () => {
+    const enqueued = await t.tasks.enqueue({
+      taskName: 'afirgen_tasks.email.send_confirmation',
+      taskType: 'email',
+      params: { fir_id: 'fir_12345', recipient_email: 'user@example.com' },
+      priority: 5,
+    });
+    const pending = await t.dataSource.getRepository(BackgroundTask).findOneByOrFail({ taskId: enqueued.taskId });
+    expect(pending.status).toBe(TaskStatus.Pending);
+
+    const done = await finalRow(enqueued.taskId);
+    expect(done.status).toBe(TaskStatus.Completed);
+    expect(done.result).toMatchObject({ status: 'success', fir_id: 'fir_12345', recipient: 'user@example.com' });
+    expect(done.errorMessage).toBeNull();
+    expect(done.retryCount).toBe(0);
+    expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(done.createdAt.getTime());
+    expect(done.completedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime());
+  });
+
+  it('gives handlers constructor injection: the e-mail handler writes through an injected service', async () => {
+    const { taskId } = await t.tasks.enqueue({
+      taskName: 'afirgen_tasks.email.send_confirmation',
+      params: { fir_id: 'fir_di', recipient_email: 'di@example.com' },
+    });
+    const done = await finalRow(taskId);
+    const file = (done.result as { outbox_file: string }).outbox_file;
+    expect(file.startsWith(t.outputDir)).toBe(true);
+    const message = await readFile(file, 'utf8');
+    expect(message).toContain('To: di@example.com');
+    expect(message).toContain('fir_di');
+  });
+
+  it('retries a failing handler with exponential backoff up to max_retries, then marks it failed', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 3 });
+    const done = await finalRow(taskId);
+    expect(done.status).toBe(TaskStatus.Failed);
+    expect(done.retryCount).toBe(3);
+    expect(done.errorMessage).toBe('planned failure on attempt 4');
+    expect(done.completedAt).not.toBeNull();
+
+    const calls = fixtures.callsOf(taskId);
+    expect(calls.map((call) => call.attempt)).toEqual([1, 2, 3, 4]);
+    // Backoff of 100 ms doubling per retry: the gaps are at least 100, 200, 400 ms.
+    const gaps = calls.slice(1).map((call, index) => call.at - calls[index].at);
+    gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** index - 5));
+  });
+
+  it('shows a task waiting for its retry as pending with the error of the failed attempt', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'demo.flaky', params: { fail_times: 1 } });
+    const retrying = await waitFor(async () => {
+      const task = await t.tasks.getTaskStatus(taskId);
+      return task.retryCount === 1 && task;
+    }, 'the first retry to be recorded');
+    expect(retrying.errorMessage).toBe('attempt 1 of 1 planned failures');
+    expect([TaskStatus.Pending, TaskStatus.Running, TaskStatus.Completed]).toContain(retrying.status);
+  });
+
+  it('completes a handler that fails once then succeeds, with retry_count 1', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'demo.flaky', params: { fail_times: 1 }, maxRetries: 3 });
+    const done = await finalRow(taskId);
+    expect(done.status).toBe(TaskStatus.Completed);
+    expect(done.retryCount).toBe(1);
+    expect(done.result).toEqual({ attempts: 2 });
+  });
+
+  it('fails at once when max_retries is 0', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 0 });
+    const done = await finalRow(taskId);
+    expect(done.status).toBe(TaskStatus.Failed);
+    expect(done.retryCount).toBe(0);
+    expect(fixtures.callsOf(taskId)).toHaveLength(1);
+  });
+
+  it('uses the id of the task as the BullMQ job id, with the mapped priority and attempts', async () => {
+    await t.queue('test').pause();
+    try {
+      const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', priority: 9, maxRetries: 2 });
+      const job = await t.queue('test').getJob(taskId);
+      expect(job?.name).toBe('test.record');
+      expect(job?.opts.priority).toBe(2);
+      expect(job?.opts.attempts).toBe(3);
+    } finally {
+      await t.queue('test').resume();
+    }
+  });
+});

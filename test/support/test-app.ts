@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication, Provider } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { tasksDataSourceOptions } from '../../migrations/data-source.js';
+import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.js';
+import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
+import { TaskQueues } from '../../src/tasks/execution/task-queues.js';
+import { TasksModule, TasksService, type TaskQueueOptions, type TasksModuleOptions } from '../../src/tasks/index.js';
+
+/** Server URLs of the machine's MariaDB and Redis (override for other hosts). */
+export const MYSQL_SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The `test` queue, carrying the `test` task type of the fixture handlers. */
+export const TEST_QUEUE: TaskQueueOptions = { name: 'test', taskType: 'test', defaultPriority: 5, concurrency: 1 };
+
+export interface TestAppOptions {
+  /** Short suite name, part of the database name and queue prefix. */
+  suite: string;
+  /** Extra providers (fixture processors). */
+  providers?: Provider[];
+  /** Overrides of the TasksModule options. */
+  tasks?: Partial<TasksModuleOptions>;
+}
+
+/** A running app on a database and queue prefix of its own. */
+export interface TestApp {
+  app: INestApplication;
+  tasks: TasksService;
+  dataSource: DataSource;
+  databaseUrl: string;
+  queuePrefix: string;
+  outputDir: string;
+  http(): ReturnType<typeof request>;
+  queue(name: string): Queue;
+  close(): Promise<void>;
+}
+
+/** A unique, readable id for one suite's resources. */
+export function uniqueSuiteId(suite: string): string {
+  return `${suite}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Starts the demo's TasksModule with the fixture handlers on a fresh database (migrated)
+ * and a fresh queue prefix; `close()` drops both.
+ */
+export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+  const id = uniqueSuiteId(options.suite);
+  const databaseUrl = `${MYSQL_SERVER_URL}/tasks_test_${id}`;
+  const queuePrefix = `tasks-test-${id}`;
+  const outputDir = await mkdtemp(join(tmpdir(), `tasks-${options.suite}-`));
+  await ensureDatabase(databaseUrl);
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ DEMO_OUTPUT_DIR: outputDir })] }),
+      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(databaseUrl), migrationsRun: true }),
+      TasksModule.forRoot({
+        redis: REDIS_URL,
+        queuePrefix,
+        queues: [...DEMO_QUEUES, TEST_QUEUE],
+        retry: { backoffDelayMs: 50 },
+        ...options.tasks,
+      }),
+      DemoModule,
+    ],
+    providers: options.providers ?? [],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  await app.init();
+  const queues = app.get(TaskQueues);
+  return {
+    app,
+    tasks: app.get(TasksService),
+    dataSource: app.get(DataSource),
+    databaseUrl,
+    queuePrefix,
+    outputDir,
+    http: () => request(app.getHttpServer()),
+    queue: (name) => queues.get(name),
+    close: async () => {
+      await app.close();
+      await dropDatabase(databaseUrl);
+      await deleteRedisKeys(queuePrefix);
+      await rm(outputDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Deletes every Redis key under a queue prefix. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
