@@ -6,7 +6,7 @@ import type { INestApplication, Provider } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
+import type { Job, JobState, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -30,6 +30,8 @@ export interface TestAppOptions {
   providers?: Provider[];
   /** Overrides of the TasksModule options. */
   tasks?: Partial<TasksModuleOptions>;
+  /** Called on the app before `init()`, as `main.ts` does (Swagger, say). */
+  configure?: (app: INestApplication) => void;
 }
 
 /** A running app on a database and queue prefix of its own. */
@@ -76,7 +78,14 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     providers: options.providers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  await app.init();
+  options.configure?.(app);
+  try {
+    await app.init();
+  } catch (error) {
+    await app.close();
+    await dropDatabase(databaseUrl);
+    throw error;
+  }
   const queues = app.get(TaskQueues);
   return {
     app,
@@ -124,4 +133,10 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Waits until the job is in `state`, then returns it freshly read (so its fields match that state). */
+export async function waitForJobState(queue: Queue, jobId: string, state: JobState): Promise<Job> {
+  await waitFor(async () => (await queue.getJobState(jobId)) === state, `job ${jobId} to be ${state}`);
+  return (await queue.getJob(jobId))!;
 }

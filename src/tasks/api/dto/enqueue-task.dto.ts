@@ -31,7 +31,7 @@ export class EnqueueTaskDto {
     additionalProperties: true,
   })
   @IsOptional()
-  @IsObject()
+  @IsObject({ message: 'params must be a JSON object' })
   params?: Record<string, unknown>;
 
   @ApiPropertyOptional({

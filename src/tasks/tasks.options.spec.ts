@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidTasksOptionsError } from './tasks.errors.js';
+import { DEFAULT_TASK_QUEUES, resolveTasksOptions, type TaskQueueOptions, type TasksModuleOptions } from './tasks.options.js';
+
+const queue: TaskQueueOptions = { name: 'test', taskType: 'test', defaultPriority: 5, concurrency: 1 };
+
+describe('resolveTasksOptions', () => {
+  it("defaults to the seed's four task types and queues", () => {
+    const options = resolveTasksOptions();
+    expect(options.queues.map((q) => [q.taskType, q.name, q.defaultPriority])).toEqual([
+      ['email', 'email', 3],
+      ['report', 'reports', 5],
+      ['analytics', 'analytics', 2],
+      ['cleanup', 'cleanup', 1],
+    ]);
+    expect(options).toMatchObject({
+      redis: 'redis://127.0.0.1:6379',
+      queuePrefix: 'tasks',
+      retry: { maxRetries: 3, backoffDelayMs: 1000 },
+      maxParamsBytes: 65536,
+    });
+  });
+
+  it('does not share the default queue objects with the caller', () => {
+    resolveTasksOptions().queues[0].concurrency = 99;
+    expect(DEFAULT_TASK_QUEUES[0].concurrency).toBe(10);
+  });
+
+  it.each<[string, TasksModuleOptions, RegExp]>([
+    ['a queue declared twice', { queues: [queue, queue] }, /queue "test" is declared twice/],
+    ['two queues for one type', { queues: [queue, { ...queue, name: 'other' }] }, /task type "test" is carried by two queues/],
+    ['a default priority of 11', { queues: [{ ...queue, defaultPriority: 11 }] }, /defaultPriority must be an integer 1..10/],
+    ['a concurrency of 0', { queues: [{ ...queue, concurrency: 0 }] }, /concurrency must be a positive integer/],
+    ['26 retries', { retry: { maxRetries: 26 } }, /retry.maxRetries must be an integer 0..25/],
+    ['a negative backoff', { retry: { backoffDelayMs: -1 } }, /backoffDelayMs must be >= 0/],
+    ['a zero params limit', { maxParamsBytes: 0 }, /maxParamsBytes must be > 0/],
+  ])('refuses %s', (_case, options, message) => {
+    expect(() => resolveTasksOptions(options)).toThrow(InvalidTasksOptionsError);
+    expect(() => resolveTasksOptions(options)).toThrow(message);
+  });
+});

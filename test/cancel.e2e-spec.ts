@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEMO_QUEUES } from '../src/demo/demo.module.js';
+import { TaskStatus } from '../src/tasks/index.js';
+import { createTestApp, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+describe('cancellation (MariaDB + Redis)', () => {
+  let t: TestApp;
+  let fixtures: TestTasks;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      suite: 'cancel',
+      providers: [TestTasks],
+      tasks: { queues: [...DEMO_QUEUES, { ...TEST_QUEUE, concurrency: 4 }] },
+    });
+    fixtures = t.app.get(TestTasks);
+  });
+  afterAll(() => t.close());
+
+  const statusOf = async (taskId: string) => (await t.tasks.getTaskStatus(taskId)).status;
+  const waitForStatus = (taskId: string, status: TaskStatus) =>
+    waitFor(async () => (await statusOf(taskId)) === status, `task ${taskId} to be ${status}`);
+
+  it('cancels a pending task: its job is removed and the handler never runs', async () => {
+    await t.queue('test').pause();
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'never' } });
+    const response = await t.http().post(`/api/tasks/${taskId}/cancel`).expect(200);
+    expect(response.body).toEqual({ task_id: taskId, success: true, message: 'Task cancelled successfully' });
+    expect(await t.queue('test').getJob(taskId)).toBeUndefined();
+
+    // A marker task enqueued after it runs once the queue resumes: by then the cancelled one would have run.
+    const marker = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'marker' } });
+    await t.queue('test').resume();
+    await waitForStatus(marker.taskId, TaskStatus.Completed);
+    expect(fixtures.callsOf(taskId)).toHaveLength(0);
+    const row = await t.tasks.getTaskStatus(taskId);
+    expect(row.status).toBe(TaskStatus.Cancelled);
+    expect(row.completedAt).not.toBeNull();
+    expect(row.startedAt).toBeNull();
+  });
+
+  it('cancels a running task: the handler sees its AbortSignal and the row ends cancelled', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 3 });
+    await waitForStatus(taskId, TaskStatus.Running);
+    await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
+
+    const outcome = await t.tasks.cancelTask(taskId);
+    expect(outcome.abortedRunningHandler).toBe(true);
+    await waitFor(() => fixtures.aborted.has(taskId), 'the handler to see the abort');
+    // The handler threw after the abort; with retries left it must still not be retried.
+    const job = await waitForJobState(t.queue('test'), taskId, 'failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
+    expect(fixtures.callsOf(taskId)).toHaveLength(1);
+  });
+
+  it('keeps a cancelled task cancelled when its handler ignores the signal and returns a result', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 400 } });
+    await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
+    await t.tasks.cancelTask(taskId);
+    await waitFor(() => fixtures.finished.has(taskId), 'the handler to return');
+    const job = await waitForJobState(t.queue('test'), taskId, 'completed');
+    expect(job).toBeDefined();
+    const row = await t.tasks.getTaskStatus(taskId);
+    expect(fixtures.aborted.has(taskId)).toBe(true);
+    expect(row.status).toBe(TaskStatus.Cancelled);
+    expect(row.result).toBeNull();
+  });
+
+  it('stops demo.sleep through its AbortSignal', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'demo.sleep', params: { ms: 60_000 } });
+    await waitForStatus(taskId, TaskStatus.Running);
+    await t.http().post(`/api/tasks/${taskId}/cancel`).expect(200);
+    const job = await waitForJobState(t.queue('demo'), taskId, 'failed');
+    expect(job.failedReason).toMatch(/abort/i);
+    expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
+  });
+
+  it('answers 409 with success false for a task that already finished', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record' });
+    await waitForStatus(taskId, TaskStatus.Completed);
+    const response = await t.http().post(`/api/tasks/${taskId}/cancel`).expect(409);
+    expect(response.body).toEqual({
+      task_id: taskId,
+      success: false,
+      message: 'Task is already completed and cannot be cancelled',
+    });
+    expect(await statusOf(taskId)).toBe(TaskStatus.Completed);
+  });
+
+  it('answers 409 when cancelling twice, and the first cancel stands', async () => {
+    await t.queue('test').pause();
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record' });
+    await t.http().post(`/api/tasks/${taskId}/cancel`).expect(200);
+    const second = await t.http().post(`/api/tasks/${taskId}/cancel`).expect(409);
+    expect(second.body.success).toBe(false);
+    await t.queue('test').resume();
+    expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
+  });
+
+  it('answers 404 for an unknown task', async () => {
+    const response = await t.http().post('/api/tasks/00000000-0000-4000-8000-000000000000/cancel').expect(404);
+    expect(response.body.message).toBe('Task 00000000-0000-4000-8000-000000000000 not found');
+    await t.http().get('/api/tasks/abc-123-def-456').expect(404);
+  });
+});

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Injectable, type Provider } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { tasksDataSourceOptions } from '../migrations/data-source.js';
+import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
+import {
+  BackgroundTask,
+  DuplicateTaskHandlerError,
+  IllegalTaskTransitionError,
+  TaskHandler,
+  TaskHandlerOutsideProcessorError,
+  TaskProcessor,
+  TasksModule,
+  TasksService,
+  TaskStatus,
+  UnknownTaskQueueError,
+  type TasksModuleOptions,
+} from '../src/tasks/index.js';
+import { deleteRedisKeys, MYSQL_SERVER_URL, REDIS_URL, TEST_QUEUE, uniqueSuiteId, waitFor } from './support/test-app.js';
+
+@Injectable()
+class GreetingService {
+  greet(name: string): string {
+    return `Hello, ${name}`;
+  }
+}
+
+@TaskProcessor('test')
+class GreeterTasks {
+  constructor(private readonly greeting: GreetingService) {}
+
+  @TaskHandler('test.greet')
+  greet(params: { name: string }) {
+    return { text: this.greeting.greet(params.name) };
+  }
+}
+
+@TaskProcessor('test')
+class DuplicateGreeterTasks {
+  @TaskHandler('test.greet')
+  greetAgain() {
+    return null;
+  }
+}
+
+@TaskProcessor('nowhere')
+class LostTasks {
+  @TaskHandler('test.lost')
+  lost() {
+    return null;
+  }
+}
+
+@Injectable()
+class NotAProcessor {
+  @TaskHandler('test.orphan')
+  orphan() {
+    return null;
+  }
+}
+
+describe('TasksModule wiring (MariaDB + Redis)', () => {
+  const id = uniqueSuiteId('module');
+  const databaseUrl = `${MYSQL_SERVER_URL}/tasks_test_${id}`;
+  const queuePrefix = `tasks-test-${id}`;
+
+  beforeAll(async () => {
+    await ensureDatabase(databaseUrl);
+    const migrator = await new DataSource(tasksDataSourceOptions(databaseUrl)).initialize();
+    await migrator.runMigrations();
+    await migrator.destroy();
+  });
+  afterAll(async () => {
+    await dropDatabase(databaseUrl);
+    await deleteRedisKeys(queuePrefix);
+  });
+
+  async function boot(providers: Provider[], options: Partial<TasksModuleOptions> = {}) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot(tasksDataSourceOptions(databaseUrl)),
+        TasksModule.forRoot({ redis: REDIS_URL, queuePrefix, queues: [TEST_QUEUE], ...options }),
+      ],
+      providers,
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await app.init();
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    return app;
+  }
+
+  it('runs a handler that injects another provider', async () => {
+    const app = await boot([GreetingService, GreeterTasks]);
+    try {
+      const tasks = app.get(TasksService);
+      const { taskId } = await tasks.enqueue({ taskName: 'test.greet', params: { name: 'Nest' } });
+      const done = await waitFor(async () => {
+        const task = await tasks.getTaskStatus(taskId);
+        return task.status === TaskStatus.Completed && task;
+      }, 'test.greet to complete');
+      expect(done.result).toEqual({ text: 'Hello, Nest' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses two handlers for one task name, naming both', async () => {
+    const attempt = boot([GreetingService, GreeterTasks, DuplicateGreeterTasks]);
+    await expect(attempt).rejects.toBeInstanceOf(DuplicateTaskHandlerError);
+    await expect(attempt).rejects.toThrow(/"test.greet" is handled by both GreeterTasks.greet and DuplicateGreeterTasks.greetAgain/);
+  });
+
+  it('refuses a processor on a queue that is not configured', async () => {
+    const attempt = boot([LostTasks]);
+    await expect(attempt).rejects.toBeInstanceOf(UnknownTaskQueueError);
+    await expect(attempt).rejects.toThrow(/LostTasks is a @TaskProcessor\('nowhere'\) but no queue "nowhere" is configured \(configured: test\)/);
+  });
+
+  it('refuses a @TaskHandler on a class that is not a @TaskProcessor', async () => {
+    const attempt = boot([NotAProcessor]);
+    await expect(attempt).rejects.toBeInstanceOf(TaskHandlerOutsideProcessorError);
+    await expect(attempt).rejects.toThrow(/NotAProcessor.orphan is a @TaskHandler but NotAProcessor is not a @TaskProcessor/);
+  });
+
+  it('builds from forRootAsync and mounts the API under routePrefix', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ REDIS: REDIS_URL })] }),
+        TypeOrmModule.forRoot(tasksDataSourceOptions(databaseUrl)),
+        TasksModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({ redis: config.get('REDIS'), queuePrefix, queues: [TEST_QUEUE] }),
+          routePrefix: 'jobs/v2',
+        }),
+      ],
+      providers: [GreetingService, GreeterTasks],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const created = await request(app.getHttpServer()).post('/jobs/v2/enqueue').send({ task_name: 'test.greet', params: { name: 'async' } }).expect(201);
+      await request(app.getHttpServer()).get(`/jobs/v2/${created.body.task_id}`).expect(200);
+      await request(app.getHttpServer()).get('/api/tasks/count/all').expect(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  describe('BackgroundTaskSubscriber', () => {
+    it('refuses an illegal status change through TypeORM and stamps timestamps on legal ones', async () => {
+      const app = await boot([GreetingService, GreeterTasks]);
+      try {
+        const repository = app.get(DataSource).getRepository(BackgroundTask);
+        await app.get(TasksService).enqueue({ taskName: 'test.greet', params: { name: 'x' } });
+        const [task] = await repository.find();
+        await waitFor(async () => (await repository.findOneByOrFail({ id: task.id })).status === TaskStatus.Completed, 'completion');
+
+        const completed = await repository.findOneByOrFail({ id: task.id });
+        completed.status = TaskStatus.Running;
+        await expect(repository.save(completed)).rejects.toBeInstanceOf(IllegalTaskTransitionError);
+        expect((await repository.findOneByOrFail({ id: task.id })).status).toBe(TaskStatus.Completed);
+
+        await expect(
+          repository.insert({ taskId: 'not-pending', taskName: 'test.greet', taskType: 'test', status: TaskStatus.Completed }),
+        ).rejects.toBeInstanceOf(IllegalTaskTransitionError);
+
+        await repository.insert({ taskId: 'manual', taskName: 'test.greet', taskType: 'test' });
+        const manual = await repository.findOneByOrFail({ taskId: 'manual' });
+        expect(manual.completedAt).toBeNull();
+        manual.status = TaskStatus.Cancelled;
+        await repository.save(manual);
+        const cancelled = await repository.findOneByOrFail({ taskId: 'manual' });
+        expect(cancelled.status).toBe(TaskStatus.Cancelled);
+        expect(cancelled.completedAt).toBeInstanceOf(Date);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
