@@ -1,0 +1,40 @@
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { tasksDataSourceOptions } from '../migrations/data-source.js';
+import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions } from '../src/tasks/index.js';
+
+/** The one queue every scenario uses. */
+export const BENCH_QUEUE = 'bench';
+
+/** A handler that does nothing, so the figures measure the machinery alone. */
+@TaskProcessor(BENCH_QUEUE)
+export class NoopTasks {
+  @TaskHandler('bench.noop')
+  noop() {
+    return null;
+  }
+}
+
+export interface BenchAppOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  concurrency: number;
+}
+
+/** A Nest application context (no HTTP) with TasksModule, its workers and the no-op handler. */
+export async function createBenchApp(options: BenchAppOptions): Promise<INestApplicationContext> {
+  const queue: TaskQueueOptions = { name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: options.concurrency };
+
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(options.databaseUrl), migrationsRun: true }),
+      TasksModule.forRoot({ redis: options.redisUrl, queuePrefix: options.queuePrefix, queues: [queue] }),
+    ],
+    providers: [NoopTasks],
+  })
+  class BenchModule {}
+
+  return NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+}

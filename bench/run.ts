@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+import { cpus, totalmem } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
+import { rawBullmqAdd, rawBullmqProcessing, tasksModuleEnqueue, tasksModuleProcessing, type BenchEnv } from './scenarios.js';
+
+/**
+ * `npm run bench [-- --only=e2e,enqueue] [-- --tasks=N]`: each scenario measures ours and its
+ * baseline in the same run, prints a table and writes bench/results.json.
+ */
+interface BenchResult {
+  scenario: string;
+  ours: number;
+  baseline: number;
+  ratio: number;
+  target: number;
+  pass: boolean;
+  unit: string;
+}
+
+const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
+const only = args.get('only')?.split(',');
+const tasks = Number(args.get('tasks') ?? 20_000);
+const wanted = (name: string) => !only || only.includes(name);
+
+async function main(): Promise<void> {
+  const runId = randomBytes(3).toString('hex');
+  const databaseUrl = `${process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'}/tasks_bench_${runId}`;
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let counter = 0;
+  const env: BenchEnv = { databaseUrl, redisUrl, nextPrefix: () => `tasks-bench-${runId}-${counter++}` };
+  await ensureDatabase(databaseUrl);
+  const results: BenchResult[] = [];
+  const record = (scenario: string, ours: number, baseline: number, target: number, unit: string) => {
+    const ratio = ours / baseline;
+    const result = { scenario, ours: round(ours), baseline: round(baseline), ratio: round(ratio, 2), target, pass: ratio >= target, unit };
+    results.push(result);
+    console.log(JSON.stringify(result));
+  };
+  try {
+    for (const concurrency of [50, 200]) {
+      if (!wanted('e2e')) break;
+      const baseline = await rawBullmqProcessing(env, tasks, concurrency);
+      const ours = await tasksModuleProcessing(env, tasks, concurrency);
+      record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
+    }
+    if (wanted('enqueue')) {
+      const baseline = await rawBullmqAdd(env, tasks, 50);
+      const ours = await tasksModuleEnqueue(env, tasks, 50);
+      record(`enqueue single, 50 concurrent callers (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
+    }
+  } finally {
+    await dropDatabase(databaseUrl);
+  }
+  printTable(results);
+  await writeFile(new URL('./results.json', import.meta.url.replace('/dist/bench/', '/bench/')), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function printTable(results: BenchResult[]): void {
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  console.log('| scenario | ours | baseline | ratio | target | pass |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.scenario} | ${r.ours} ${r.unit} | ${r.baseline} ${r.unit} | ${r.ratio} | ≥ ${r.target} | ${r.pass ? 'yes' : 'no'} |`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,130 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { TaskQueues } from '../src/tasks/execution/task-queues.js';
+import { TasksService, TaskStatus } from '../src/tasks/index.js';
+import { BENCH_QUEUE, createBenchApp } from './bench-app.js';
+
+/** Where a scenario runs: one fresh database and queue prefix per run. */
+export interface BenchEnv {
+  databaseUrl: string;
+  redisUrl: string;
+  /** A fresh prefix for every measurement, so runs never see each other's keys. */
+  nextPrefix(): string;
+}
+
+/** A measured rate: items per second over a wall-clock span. */
+export interface Rate {
+  perSecond: number;
+  items: number;
+  ms: number;
+}
+
+const rate = (items: number, startedAt: bigint): Rate => {
+  const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+  return { perSecond: (items * 1000) / ms, items, ms };
+};
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs `total` calls of `call` from `callers` concurrent loops. */
+async function concurrently(total: number, callers: number, call: (index: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (next < total) await call(next++);
+    }),
+  );
+}
+
+/** Baseline: raw BullMQ, jobs added with addBulk while paused, then processed by a no-op worker. */
+export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurrency: number): Promise<Rate> {
+  const prefix = env.nextPrefix();
+  const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(BENCH_QUEUE, { connection, prefix });
+  await queue.pause();
+  for (let offset = 0; offset < jobs; offset += 1000) {
+    const batch = Array.from({ length: Math.min(1000, jobs - offset) }, (_, i) => ({
+      name: 'bench.noop',
+      data: { params: {} },
+      opts: { priority: 6, attempts: 4, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600 } },
+      i,
+    }));
+    await queue.addBulk(batch);
+  }
+  let done = 0;
+  const worker = new Worker(BENCH_QUEUE, async () => null, { connection: new Redis(env.redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency });
+  worker.on('completed', () => done++);
+  await worker.waitUntilReady();
+  const startedAt = process.hrtime.bigint();
+  await queue.resume();
+  await until(async () => done >= jobs, 'raw BullMQ to process every job');
+  const result = rate(jobs, startedAt);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return result;
+}
+
+/** Ours: tasks enqueued through TasksService while paused, then run by the no-op handler with the MySQL mirror. */
+export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<Rate> {
+  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
+  try {
+    const service = app.get(TasksService);
+    const queue = app.get(TaskQueues).get(BENCH_QUEUE);
+    await queue.pause();
+    await concurrently(tasks, 50, () => service.enqueue({ taskName: 'bench.noop' }));
+    const dataSource = app.get(DataSource);
+    const startedAt = process.hrtime.bigint();
+    await queue.resume();
+    await until(async () => (await service.getTaskCount({ status: TaskStatus.Completed })) >= tasks, 'every task to complete');
+    const result = rate(tasks, startedAt);
+    await queue.obliterate({ force: true });
+    await dataSource.query('TRUNCATE TABLE background_tasks');
+    return result;
+  } finally {
+    await app.close();
+  }
+}
+
+/** Baseline: raw `queue.add` from many concurrent callers. */
+export async function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Promise<Rate> {
+  const connection = new Redis(env.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const queue = new Queue(BENCH_QUEUE, { connection, prefix: env.nextPrefix() });
+  await queue.waitUntilReady();
+  await queue.pause();
+  const startedAt = process.hrtime.bigint();
+  await concurrently(jobs, callers, () =>
+    queue.add('bench.noop', { params: {} }, { priority: 6, attempts: 4, backoff: { type: 'exponential', delay: 1000 } }),
+  );
+  const result = rate(jobs, startedAt);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return result;
+}
+
+/** Ours: `TasksService.enqueue` (row + job) from many concurrent callers. */
+export async function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: number): Promise<Rate> {
+  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
+  try {
+    const service = app.get(TasksService);
+    const queue = app.get(TaskQueues).get(BENCH_QUEUE);
+    await queue.pause();
+    const startedAt = process.hrtime.bigint();
+    await concurrently(tasks, callers, () => service.enqueue({ taskName: 'bench.noop' }));
+    const result = rate(tasks, startedAt);
+    await queue.obliterate({ force: true });
+    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    return result;
+  } finally {
+    await app.close();
+  }
+}
