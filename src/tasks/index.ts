@@ -9,7 +9,7 @@ export * from './task-status.js';
 export * from './tasks.constants.js';
 export * from './tasks.errors.js';
 export * from './tasks.module.js';
-export type { TasksModuleExtras } from './tasks.module-definition.js';
+export { TASKS_ROLE, type TasksModuleExtras, type TasksRole } from './tasks.module-definition.js';
 export * from './tasks.options.js';
 export { TasksService } from './tasks.service.js';
 export * from './tasks.types.js';

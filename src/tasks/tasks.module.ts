@@ -16,7 +16,10 @@ import {
   TASKS_ASYNC_OPTIONS_TYPE,
   TASKS_MODULE_OPTIONS,
   TASKS_OPTIONS_TYPE,
+  TASKS_ROLE,
+  type TasksModuleExtras,
 } from './tasks.module-definition.js';
+import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
 
@@ -38,6 +41,7 @@ const resolvedOptionsProvider: Provider = {
     TaskHandlerRegistry,
     TasksExplorer,
     TaskQueues,
+    TaskCancellationBus,
     TaskStateWriter,
     TaskRunner,
     TaskWorkersHost,
@@ -48,14 +52,19 @@ const resolvedOptionsProvider: Provider = {
 })
 export class TasksModule extends ConfigurableTasksModule {
   static override forRoot(options: typeof TASKS_OPTIONS_TYPE): DynamicModule {
-    return withController(super.forRoot(options), options.routePrefix);
+    return withRole(super.forRoot(options), options);
   }
 
   static override forRootAsync(options: typeof TASKS_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withController(super.forRootAsync(options), options.routePrefix);
+    return withRole(super.forRootAsync(options), options);
   }
 }
 
-function withController(definition: DynamicModule, routePrefix = 'api/tasks'): DynamicModule {
-  return { ...definition, controllers: [...(definition.controllers ?? []), createTasksController(routePrefix)] };
+/** Mounts the controller unless the process is worker-only, and tells the workers the role. */
+function withRole(definition: DynamicModule, { role = 'all', routePrefix = 'api/tasks' }: TasksModuleExtras): DynamicModule {
+  return {
+    ...definition,
+    controllers: role === 'worker' ? [] : [createTasksController(routePrefix)],
+    providers: [...(definition.providers ?? []), { provide: TASKS_ROLE, useValue: role }],
+  };
 }

@@ -42,6 +42,12 @@ export interface TasksModuleOptions {
   jobRetention?: Partial<TaskJobRetentionOptions>;
   /** Largest accepted `params`, in bytes of its JSON. */
   maxParamsBytes?: number;
+  /**
+   * On shutdown, how long running handlers may take to finish before their AbortSignal fires;
+   * a handler still running `shutdownAbortGraceMs` later is handed back to the queue.
+   */
+  shutdownGraceMs?: number;
+  shutdownAbortGraceMs?: number;
 }
 
 /** The options with every default filled in. */
@@ -52,6 +58,8 @@ export interface ResolvedTasksOptions {
   retry: TaskRetryOptions;
   jobRetention: TaskJobRetentionOptions;
   maxParamsBytes: number;
+  shutdownGraceMs: number;
+  shutdownAbortGraceMs: number;
 }
 
 /** The seed's four task types and their queues. */
@@ -74,6 +82,8 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
     retry: { maxRetries: 3, backoffDelayMs: 1000, ...options.retry },
     jobRetention: { completedAgeSeconds: 3600, failedAgeSeconds: 24 * 3600, ...options.jobRetention },
     maxParamsBytes: options.maxParamsBytes ?? 64 * 1024,
+    shutdownGraceMs: options.shutdownGraceMs ?? 25_000,
+    shutdownAbortGraceMs: options.shutdownAbortGraceMs ?? 3_000,
   };
   assertValidOptions(resolved);
   return resolved;
@@ -84,6 +94,9 @@ function assertValidOptions(options: ResolvedTasksOptions): void {
   const names = new Set<string>();
   const types = new Set<string>();
   for (const queue of options.queues) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(queue.name)) {
+      throw new InvalidTasksOptionsError(`queue name "${queue.name}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
+    }
     if (names.has(queue.name)) throw new InvalidTasksOptionsError(`queue "${queue.name}" is declared twice`);
     if (types.has(queue.taskType)) {
       throw new InvalidTasksOptionsError(`task type "${queue.taskType}" is carried by two queues`);
@@ -104,4 +117,7 @@ function assertValidOptions(options: ResolvedTasksOptions): void {
   }
   if (!(backoffDelayMs >= 0)) throw new InvalidTasksOptionsError('retry.backoffDelayMs must be >= 0');
   if (!(options.maxParamsBytes > 0)) throw new InvalidTasksOptionsError('maxParamsBytes must be > 0');
+  if (!(options.shutdownGraceMs >= 0) || !(options.shutdownAbortGraceMs >= 0)) {
+    throw new InvalidTasksOptionsError('shutdownGraceMs and shutdownAbortGraceMs must be >= 0');
+  }
 }

@@ -7,6 +7,7 @@ import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
 import type { TaskJobData } from './execution/task-job.js';
 import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
+import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
 import { TaskWorkersHost } from './execution/task-workers.host.js';
 import { isFinalStatus, TaskStatus } from './task-status.js';
 import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
@@ -37,6 +38,7 @@ export class TasksService {
     private readonly queues: TaskQueues,
     private readonly writer: TaskStateWriter,
     private readonly workers: TaskWorkersHost,
+    private readonly cancellations: TaskCancellationBus,
   ) {}
 
   /**
@@ -126,9 +128,10 @@ export class TasksService {
   }
 
   /**
-   * Removes a cancelled task's job, or aborts its handler when a worker of this process holds
-   * it. Best effort: the row already says `cancelled`, and an attempt that starts later sees
-   * that and skips the handler.
+   * Removes a cancelled task's job, or aborts its handler wherever it runs: at once when a
+   * worker of this process holds it, and through the cancellation bus for every other
+   * process. Best effort: the row already says `cancelled`, and an attempt that starts later
+   * sees that and skips the handler.
    */
   private async stopJob(taskType: string, taskId: string): Promise<boolean> {
     const queue = this.queues.forTaskType(taskType);
@@ -136,10 +139,13 @@ export class TasksService {
     try {
       // remove() refuses a job that a worker holds: that one is aborted instead.
       if ((await this.queues.get(queue.name).remove(taskId)) === 1) return false;
+      const abortedHere = this.workers.abortRunning(queue.name, taskId, 'cancelled');
+      if (!abortedHere) await this.cancellations.publishCancel(queue.name, taskId);
+      return abortedHere;
     } catch (error) {
-      this.logger.warn(`Cancelled task ${taskId}: its job could not be removed (${(error as Error).message})`);
+      this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
+      return this.workers.abortRunning(queue.name, taskId, 'cancelled');
     }
-    return this.workers.abortRunning(queue.name, taskId, 'cancelled');
   }
 
   private filtered(filter: TaskFilter): SelectQueryBuilder<BackgroundTask> {

@@ -14,7 +14,13 @@ import { tasksDataSourceOptions } from '../../migrations/data-source.js';
 import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.js';
 import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
 import { TaskQueues } from '../../src/tasks/execution/task-queues.js';
-import { TasksModule, TasksService, type TaskQueueOptions, type TasksModuleOptions } from '../../src/tasks/index.js';
+import {
+  TasksModule,
+  TasksService,
+  type TaskQueueOptions,
+  type TasksModuleOptions,
+  type TasksRole,
+} from '../../src/tasks/index.js';
 
 /** Server URLs of the machine's MariaDB and Redis (override for other hosts). */
 export const MYSQL_SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
@@ -32,6 +38,10 @@ export interface TestAppOptions {
   tasks?: Partial<TasksModuleOptions>;
   /** Called on the app before `init()`, as `main.ts` does (Swagger, say). */
   configure?: (app: INestApplication) => void;
+  /** What the process does (TasksModule's `role`); default `all`. */
+  role?: TasksRole;
+  /** Another app whose database and queue prefix this one shares (it then drops neither). */
+  shareWith?: TestApp;
 }
 
 /** A running app on a database and queue prefix of its own. */
@@ -58,10 +68,11 @@ export function uniqueSuiteId(suite: string): string {
  */
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const id = uniqueSuiteId(options.suite);
-  const databaseUrl = `${MYSQL_SERVER_URL}/tasks_test_${id}`;
-  const queuePrefix = `tasks-test-${id}`;
+  const owner = !options.shareWith;
+  const databaseUrl = options.shareWith?.databaseUrl ?? `${MYSQL_SERVER_URL}/tasks_test_${id}`;
+  const queuePrefix = options.shareWith?.queuePrefix ?? `tasks-test-${id}`;
   const outputDir = await mkdtemp(join(tmpdir(), `tasks-${options.suite}-`));
-  await ensureDatabase(databaseUrl);
+  if (owner) await ensureDatabase(databaseUrl);
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ DEMO_OUTPUT_DIR: outputDir })] }),
@@ -72,6 +83,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
         queues: [...DEMO_QUEUES, TEST_QUEUE],
         retry: { backoffDelayMs: 50 },
         ...options.tasks,
+        role: options.role,
       }),
       DemoModule,
     ],
@@ -83,7 +95,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     await app.init();
   } catch (error) {
     await app.close();
-    await dropDatabase(databaseUrl);
+    if (owner) await dropDatabase(databaseUrl);
     throw error;
   }
   const queues = app.get(TaskQueues);
@@ -98,8 +110,10 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     queue: (name) => queues.get(name),
     close: async () => {
       await app.close();
-      await dropDatabase(databaseUrl);
-      await deleteRedisKeys(queuePrefix);
+      if (owner) {
+        await dropDatabase(databaseUrl);
+        await deleteRedisKeys(queuePrefix);
+      }
       await rm(outputDir, { recursive: true, force: true });
     },
   };

@@ -19,6 +19,8 @@ export class TestTasks {
   readonly calls: ObservedCall[] = [];
   readonly aborted = new Set<string>();
   readonly finished = new Set<string>();
+  /** When each task's handler saw its abort (ms since the epoch). */
+  readonly abortedAt = new Map<string, number>();
 
   private observe(taskName: string, params: Record<string, unknown>, context: TaskContext): void {
     this.calls.push({ taskId: context.taskId, taskName, attempt: context.attempt, params, at: Date.now() });
@@ -46,7 +48,17 @@ export class TestTasks {
     this.observe('test.until_aborted', params, context);
     await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.aborted.add(context.taskId);
+    this.abortedAt.set(context.taskId, Date.now());
     throw new Error('aborted');
+  }
+
+  /** Sleeps `ms` (honouring its signal), then returns. */
+  @TaskHandler('test.sleep')
+  async sleep(params: { ms?: number }, context: TaskContext) {
+    this.observe('test.sleep', params, context);
+    await sleep(params.ms ?? 200, undefined, { signal: context.signal });
+    this.finished.add(context.taskId);
+    return { slept: params.ms ?? 200 };
   }
 
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */

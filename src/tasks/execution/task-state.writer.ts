@@ -36,6 +36,14 @@ export class TaskStateWriter {
     });
   }
 
+  /**
+   * `running -> pending` without counting a failure: the attempt was interrupted (its worker
+   * shut down) and the job goes back to the queue.
+   */
+  requeue(taskId: string): Promise<boolean> {
+    return this.write(taskId, 'retry', { errorMessage: 'interrupted: the worker shut down' });
+  }
+
   /** `running -> failed`: attempts exhausted or the error is not retryable. */
   fail(taskId: string, errorMessage: string): Promise<boolean> {
     return this.write(taskId, 'fail', { errorMessage: truncate(errorMessage) });

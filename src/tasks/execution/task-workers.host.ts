@@ -7,16 +7,21 @@ import {
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { TaskCancellationBus } from './task-cancellation.bus.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
-import { TaskRunner } from './task.runner.js';
+import { TaskStateWriter } from './task-state.writer.js';
+import { SHUTDOWN_REASON, TaskRunner } from './task.runner.js';
 
 /**
- * One BullMQ Worker per queue that has handlers in this process. Started once the
- * application has bootstrapped (every handler is registered by then) and closed before
- * the database connection goes away, letting running handlers finish.
+ * One BullMQ Worker per queue that has handlers in this process (none in the `api` role).
+ * Started once the application has bootstrapped, and stopped before the database connection
+ * goes away: no new jobs, running handlers get `shutdownGraceMs` to finish, then their
+ * AbortSignal fires and they are handed back to the queue, so no row is left `running`.
  */
 @Injectable()
 export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -25,36 +30,60 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    @Inject(TASKS_ROLE) private readonly role: TasksRole,
     private readonly registry: TaskHandlerRegistry,
     private readonly runner: TaskRunner,
+    private readonly writer: TaskStateWriter,
+    private readonly cancellations: TaskCancellationBus,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const name of this.registry.queuesWithHandlers()) {
-      const queue = this.options.queues.find((candidate) => candidate.name === name)!;
-      const connection = createRedisConnection(this.options.redis, WORKER_REDIS_OPTIONS);
-      // The processor declares `signal` so that BullMQ hands it one (it checks the arity).
-      const processor = (job: Job<TaskJobData>, _token?: string, signal?: AbortSignal) =>
-        this.runner.run(job, signal);
-      const worker = new Worker<TaskJobData>(name, processor, {
-        connection,
-        prefix: this.options.queuePrefix,
-        concurrency: queue.concurrency,
-        removeOnComplete: { age: this.options.jobRetention.completedAgeSeconds },
-        removeOnFail: { age: this.options.jobRetention.failedAgeSeconds },
-      });
-      worker.on('error', (error) => this.logger.error(`Worker ${name}: ${error.message}`));
-      this.workers.set(name, { worker, connection });
-      await worker.waitUntilReady();
-      this.logger.log(`Worker started on queue ${name} (concurrency ${queue.concurrency})`);
-    }
+    if (this.role === 'api') return;
+    for (const name of this.registry.queuesWithHandlers()) await this.startWorker(name);
+  }
+
+  private async startWorker(name: string): Promise<void> {
+    const queue = this.options.queues.find((candidate) => candidate.name === name)!;
+    const connection = createRedisConnection(this.options.redis, WORKER_REDIS_OPTIONS);
+    // The processor declares `signal` so that BullMQ hands it one (it checks the arity).
+    const processor = (job: Job<TaskJobData>, token?: string, signal?: AbortSignal) =>
+      this.runner.run(job, token, signal);
+    const worker = new Worker<TaskJobData>(name, processor, {
+      connection,
+      prefix: this.options.queuePrefix,
+      concurrency: queue.concurrency,
+      removeOnComplete: { age: this.options.jobRetention.completedAgeSeconds },
+      removeOnFail: { age: this.options.jobRetention.failedAgeSeconds },
+    });
+    worker.on('error', (error) => this.logger.error(`Worker ${name}: ${error.message}`));
+    this.workers.set(name, { worker, connection });
+    await this.cancellations.onCancel(name, (taskId) => worker.cancelJob(taskId, 'cancelled'));
+    await worker.waitUntilReady();
+    this.logger.log(`Worker started on queue ${name} (concurrency ${queue.concurrency})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const running = [...this.workers.values()];
+    const stopping = [...this.workers.values()];
     this.workers.clear();
-    await Promise.all(running.map(({ worker }) => worker.close()));
-    for (const { connection } of running) connection.disconnect();
+    if (stopping.length === 0) return;
+    await Promise.all(stopping.map(({ worker }) => worker.pause(true)));
+    if (!(await this.settledWithin(this.options.shutdownGraceMs))) {
+      this.logger.warn(`Aborting ${this.runner.runningTaskIds().length} running task(s) at shutdown`);
+      for (const { worker } of stopping) worker.cancelAllJobs(SHUTDOWN_REASON);
+      await this.settledWithin(this.options.shutdownAbortGraceMs);
+    }
+    // Handlers that ignore their signal: their rows go back to pending; BullMQ re-runs the
+    // job once its lock expires. Their late results are dropped by the compare-and-set.
+    const stuck = this.runner.runningTaskIds();
+    await Promise.all(stuck.map((taskId) => this.writer.requeue(taskId)));
+    await Promise.all(stopping.map(({ worker }) => worker.close(stuck.length > 0)));
+    for (const { connection } of stopping) connection.disconnect();
+  }
+
+  private async settledWithin(ms: number): Promise<boolean> {
+    const settled = this.runner.settled().then(() => true);
+    // An unref'd timer: a settled race must not keep the process alive for the rest of `ms`.
+    return Promise.race([settled, sleep(ms, false, { ref: false })]);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { TaskContext } from '../task-context.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
@@ -13,13 +13,35 @@ import { TaskStateWriter } from './task-state.writer.js';
 @Injectable()
 export class TaskRunner {
   private readonly logger = new Logger('TaskRunner');
+  /** Attempts running in this process, by task id. */
+  private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly registry: TaskHandlerRegistry,
     private readonly writer: TaskStateWriter,
   ) {}
 
-  async run(job: Job<TaskJobData>, signal: AbortSignal | undefined): Promise<null> {
+  async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
+    const attempt = this.attempt(job, token, signal);
+    this.running.set(job.id!, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.running.delete(job.id!);
+    }
+  }
+
+  /** Ids of the tasks whose handlers run in this process now. */
+  runningTaskIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Resolves when every attempt running now has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
     const taskId = job.id!;
     if (!(await this.writer.start(taskId))) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
@@ -32,10 +54,21 @@ export class TaskRunner {
       const result = await handler.invoke(job.data.params ?? {}, this.contextFor(job, signal));
       await this.writer.complete(taskId, toJsonValue(result));
     } catch (error) {
+      if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
       await this.recordFailure(job, error);
     }
     // The result lives in MySQL; Redis keeps nothing it would have to hold twice.
     return null;
+  }
+
+  /**
+   * The worker is shutting down and aborted this attempt: the row goes back to `pending`
+   * and the job to the queue, neither counting a failed attempt.
+   */
+  private async handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
+    await this.writer.requeue(job.id!);
+    await job.moveToDelayed(Date.now(), token);
+    throw new DelayedError();
   }
 
   /** Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. */
@@ -68,6 +101,9 @@ export class TaskRunner {
     };
   }
 }
+
+/** The abort reason the workers use when the process shuts down (not a cancel). */
+export const SHUTDOWN_REASON = 'worker shutdown';
 
 /** The error's message, or a readable rendering of whatever was thrown. */
 function describeError(error: unknown): string {

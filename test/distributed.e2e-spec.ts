@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TaskStatus } from '../src/tasks/index.js';
+import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+/**
+ * Two applications on one database and queue prefix, as two hosts would run them: an
+ * API-only process and a worker-only process. Everything between them goes through MySQL
+ * and Redis.
+ */
+describe('api and worker roles in separate applications (MariaDB + Redis)', () => {
+  let api: TestApp;
+  let worker: TestApp;
+
+  beforeAll(async () => {
+    api = await createTestApp({ suite: 'roles', role: 'api', providers: [TestTasks] });
+    worker = await createTestApp({ suite: 'roles', role: 'worker', providers: [TestTasks], shareWith: api });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+  });
+
+  const statusOf = async (taskId: string) => (await api.tasks.getTaskStatus(taskId)).status;
+
+  it('serves the routes only from the api process', async () => {
+    await api.http().get('/api/tasks/count/all').expect(200);
+    await worker.http().get('/api/tasks/count/all').expect(404);
+  });
+
+  it('runs the tasks the api process enqueues only in the worker process', async () => {
+    const response = await api.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: { label: 'x' } }).expect(201);
+    const taskId: string = response.body.task_id;
+    await waitFor(async () => (await statusOf(taskId)) === TaskStatus.Completed, 'the task to complete');
+    expect(worker.app.get(TestTasks).callsOf(taskId)).toHaveLength(1);
+    expect(api.app.get(TestTasks).callsOf(taskId)).toHaveLength(0);
+  });
+
+  it('cancels a task running in the other process: its AbortSignal fires and the row ends cancelled', async () => {
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 2 });
+    await waitFor(() => worker.app.get(TestTasks).callsOf(taskId).length === 1, 'the handler to start in the worker');
+
+    const sentAt = Date.now();
+    const outcome = await api.tasks.cancelTask(taskId);
+    expect(outcome.abortedRunningHandler).toBe(false); // not in the api process
+    const abortedAt = await waitFor(() => worker.app.get(TestTasks).abortedAt.get(taskId), 'the abort to reach the worker');
+    console.log(`cross-process cancel: handler aborted ${abortedAt - sentAt} ms after cancelTask was called`);
+
+    await waitFor(async () => (await worker.queue('test').getJobState(taskId)) === 'failed', 'the job to stop');
+    expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
+    expect(worker.app.get(TestTasks).callsOf(taskId)).toHaveLength(1); // not retried
+  });
+});

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TaskStatus } from '../src/tasks/index.js';
+import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+/** Shutting a worker application down while handlers run: no row may be left `running`. */
+describe('graceful shutdown (MariaDB + Redis)', () => {
+  let observer: TestApp;
+
+  beforeAll(async () => {
+    // An api-only app that outlives the workers under test, to read rows and jobs.
+    observer = await createTestApp({ suite: 'shutdown', role: 'api', providers: [TestTasks] });
+  });
+  afterAll(() => observer.close());
+
+  const startWorker = (graceMs: number) =>
+    createTestApp({
+      suite: 'shutdown',
+      role: 'worker',
+      providers: [TestTasks],
+      shareWith: observer,
+      tasks: { shutdownGraceMs: graceMs, shutdownAbortGraceMs: 300 },
+    });
+
+  async function startedIn(worker: TestApp, taskId: string): Promise<void> {
+    await waitFor(() => worker.app.get(TestTasks).callsOf(taskId).length === 1, 'the handler to start');
+  }
+
+  it('lets a running handler finish within the grace period', async () => {
+    const worker = await startWorker(10_000);
+    const { taskId } = await observer.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 300 } });
+    await startedIn(worker, taskId);
+    await worker.close();
+    const row = await observer.tasks.getTaskStatus(taskId);
+    expect(row.status).toBe(TaskStatus.Completed);
+  });
+
+  it('aborts a handler still running after the grace period and hands its task back to the queue', async () => {
+    const worker = await startWorker(200);
+    const { taskId } = await observer.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 3 });
+    await startedIn(worker, taskId);
+    await worker.close();
+    expect(worker.app.get(TestTasks).aborted.has(taskId)).toBe(true);
+
+    const row = await observer.tasks.getTaskStatus(taskId);
+    expect(row.status).toBe(TaskStatus.Pending);
+    expect(row.retryCount).toBe(0); // an interrupted attempt is not a failed one
+    const job = (await observer.queue('test').getJob(taskId))!;
+    expect(['delayed', 'waiting', 'prioritized']).toContain(await job.getState());
+    expect(job.attemptsMade).toBe(0);
+
+    // The next worker runs it again.
+    const next = await startWorker(200);
+    try {
+      await startedIn(next, taskId);
+      expect(await observer.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Running });
+      await observer.tasks.cancelTask(taskId);
+    } finally {
+      await next.close();
+    }
+    expect((await observer.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+  });
+
+  it('puts the row of a handler that ignores its signal back to pending', async () => {
+    const worker = await startWorker(100);
+    const fixtures = worker.app.get(TestTasks);
+    const { taskId } = await observer.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 1500 } });
+    await startedIn(worker, taskId);
+    await worker.close();
+    expect(fixtures.aborted.has(taskId)).toBe(true);
+    expect(fixtures.finished.has(taskId)).toBe(false);
+    expect((await observer.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);
+
+    // Its late return changes nothing: the row is no longer `running`.
+    await waitFor(() => fixtures.finished.has(taskId), 'the ignoring handler to return');
+    expect((await observer.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);
+    await observer.tasks.cancelTask(taskId);
+  });
+});
