@@ -17,6 +17,8 @@ export function tasksDataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     // Pool sized for a worker process with a few concurrent handlers plus the API.
     poolSize: 20,
+    // Fail fast when MySQL is unreachable, so the API answers 503 within a second.
+    connectTimeout: 1000,
   };
 }
 

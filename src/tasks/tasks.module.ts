@@ -20,6 +20,7 @@ import {
   type TasksModuleExtras,
 } from './tasks.module-definition.js';
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
+import { DatabaseHealth } from './execution/database-health.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
 
@@ -42,6 +43,7 @@ const resolvedOptionsProvider: Provider = {
     TasksExplorer,
     TaskQueues,
     TaskCancellationBus,
+    DatabaseHealth,
     TaskStateWriter,
     TaskRunner,
     TaskWorkersHost,

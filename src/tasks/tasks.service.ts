@@ -8,6 +8,7 @@ import type { TaskJobData } from './execution/task-job.js';
 import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
+import { isDatabaseUnavailable } from './execution/database-health.js';
 import { TaskWorkersHost } from './execution/task-workers.host.js';
 import { isFinalStatus, TaskStatus } from './task-status.js';
 import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
@@ -58,13 +59,15 @@ export class TasksService {
       maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
     };
     const params = input.params ?? {};
-    await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(BackgroundTask)
-      // The JSON column takes the object as it is; TypeORM's deep-partial type cannot say so.
-      .values({ ...task, params: params as object, status: TaskStatus.Pending })
-      .execute();
+    await this.mysql(() =>
+      this.dataSource
+        .createQueryBuilder()
+        .insert()
+        .into(BackgroundTask)
+        // The JSON column takes the object as it is; TypeORM's deep-partial type cannot say so.
+        .values({ ...task, params: params as object, status: TaskStatus.Pending })
+        .execute(),
+    );
     try {
       await this.queues.get(handler.queue.name).add(task.taskName, { params } satisfies TaskJobData, {
         jobId: task.taskId,
@@ -73,12 +76,14 @@ export class TasksService {
         backoff: { type: 'exponential', delay: this.options.retry.backoffDelayMs },
       });
     } catch (error) {
-      await this.dataSource
-        .createQueryBuilder()
-        .delete()
-        .from(BackgroundTask)
-        .where('task_id = :taskId AND status = :pending', { taskId: task.taskId, pending: TaskStatus.Pending })
-        .execute();
+      await this.mysql(() =>
+        this.dataSource
+          .createQueryBuilder()
+          .delete()
+          .from(BackgroundTask)
+          .where('task_id = :taskId AND status = :pending', { taskId: task.taskId, pending: TaskStatus.Pending })
+          .execute(),
+      );
       this.logger.warn(`Enqueue of ${task.taskName} refused by Redis: ${(error as Error).message}`);
       throw new TasksUnavailableError('Redis');
     }
@@ -87,7 +92,7 @@ export class TasksService {
 
   /** The task's row; throws {@link TaskNotFoundError} for an unknown id. */
   async getTaskStatus(taskId: string): Promise<BackgroundTask> {
-    const task = await this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId });
+    const task = await this.mysql(() => this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId }));
     if (!task) throw new TaskNotFoundError(taskId);
     return task;
   }
@@ -97,19 +102,21 @@ export class TasksService {
     this.assertValid([...filterProblems(input, this.options), ...pageProblems(input)]);
     const limit = input.limit ?? DEFAULT_LIST_LIMIT;
     const offset = input.offset ?? 0;
-    const [tasks, totalCount] = await this.filtered(input)
-      .orderBy('task.created_at', 'DESC')
-      .addOrderBy('task.id', 'DESC')
-      .limit(limit)
-      .offset(offset)
-      .getManyAndCount();
+    const [tasks, totalCount] = await this.mysql(() =>
+      this.filtered(input)
+        .orderBy('task.created_at', 'DESC')
+        .addOrderBy('task.id', 'DESC')
+        .limit(limit)
+        .offset(offset)
+        .getManyAndCount(),
+    );
     return { tasks, totalCount, limit, offset };
   }
 
   /** How many tasks match the filter. */
   async getTaskCount(filter: TaskFilter = {}): Promise<number> {
     this.assertValid(filterProblems(filter, this.options));
-    return this.filtered(filter).getCount();
+    return this.mysql(() => this.filtered(filter).getCount());
   }
 
   /**
@@ -120,7 +127,7 @@ export class TasksService {
   async cancelTask(taskId: string): Promise<CancelledTask> {
     const task = await this.getTaskStatus(taskId);
     if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
-    if (!(await this.writer.cancel(taskId))) {
+    if (!(await this.mysql(() => this.writer.cancel(taskId)))) {
       // It finished between the read and the write.
       throw new TaskNotCancellableError(taskId, (await this.getTaskStatus(taskId)).status);
     }
@@ -153,6 +160,16 @@ export class TasksService {
     if (filter.status) query.andWhere('task.status = :status', { status: filter.status });
     if (filter.taskType) query.andWhere('task.task_type = :taskType', { taskType: filter.taskType });
     return query;
+  }
+
+  /** Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError} (503). */
+  private async mysql<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw new TasksUnavailableError('MySQL');
+      throw error;
+    }
   }
 
   private assertValid(problems: string[]): void {

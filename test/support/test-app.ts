@@ -42,6 +42,9 @@ export interface TestAppOptions {
   role?: TasksRole;
   /** Another app whose database and queue prefix this one shares (it then drops neither). */
   shareWith?: TestApp;
+  /** Servers other than the machine's (private ones a suite may kill). */
+  mysqlServerUrl?: string;
+  redisUrl?: string;
 }
 
 /** A running app on a database and queue prefix of its own. */
@@ -69,7 +72,8 @@ export function uniqueSuiteId(suite: string): string {
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const id = uniqueSuiteId(options.suite);
   const owner = !options.shareWith;
-  const databaseUrl = options.shareWith?.databaseUrl ?? `${MYSQL_SERVER_URL}/tasks_test_${id}`;
+  const databaseUrl = options.shareWith?.databaseUrl ?? `${options.mysqlServerUrl ?? MYSQL_SERVER_URL}/tasks_test_${id}`;
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const queuePrefix = options.shareWith?.queuePrefix ?? `tasks-test-${id}`;
   const outputDir = await mkdtemp(join(tmpdir(), `tasks-${options.suite}-`));
   if (owner) await ensureDatabase(databaseUrl);
@@ -78,7 +82,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ DEMO_OUTPUT_DIR: outputDir })] }),
       TypeOrmModule.forRoot({ ...tasksDataSourceOptions(databaseUrl), migrationsRun: true }),
       TasksModule.forRoot({
-        redis: REDIS_URL,
+        redis: redisUrl,
         queuePrefix,
         queues: [...DEMO_QUEUES, TEST_QUEUE],
         retry: { backoffDelayMs: 50 },
@@ -112,7 +116,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
       await app.close();
       if (owner) {
         await dropDatabase(databaseUrl);
-        await deleteRedisKeys(queuePrefix);
+        await deleteRedisKeys(queuePrefix, redisUrl);
       }
       await rm(outputDir, { recursive: true, force: true });
     },
@@ -120,8 +124,8 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
 }
 
 /** Deletes every Redis key under a queue prefix. */
-export async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+export async function deleteRedisKeys(prefix: string, redisUrl = REDIS_URL): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
     let cursor = '0';
     do {

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { DatabaseHealth } from './database-health.js';
 import { TaskCancellationBus } from './task-cancellation.bus.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
@@ -35,7 +36,16 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     private readonly runner: TaskRunner,
     private readonly writer: TaskStateWriter,
     private readonly cancellations: TaskCancellationBus,
-  ) {}
+    health: DatabaseHealth,
+  ) {
+    // Take no job while MySQL is away: its transitions could not be written.
+    health.onChange((available) => {
+      for (const { worker } of this.workers.values()) {
+        if (available) worker.resume();
+        else void worker.pause(true);
+      }
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.role === 'api') return;
@@ -75,7 +85,11 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     // Handlers that ignore their signal: their rows go back to pending; BullMQ re-runs the
     // job once its lock expires. Their late results are dropped by the compare-and-set.
     const stuck = this.runner.runningTaskIds();
-    await Promise.all(stuck.map((taskId) => this.writer.requeue(taskId)));
+    await Promise.all(
+      stuck.map((taskId) =>
+        this.writer.requeue(taskId).catch((error: Error) => this.logger.error(`Task ${taskId} left running: ${error.message}`)),
+      ),
+    );
     await Promise.all(stopping.map(({ worker }) => worker.close(stuck.length > 0)));
     for (const { connection } of stopping) connection.disconnect();
   }

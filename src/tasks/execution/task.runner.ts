@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { TaskContext } from '../task-context.js';
+import { DatabaseHealth, isDatabaseUnavailable } from './database-health.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TaskStateWriter } from './task-state.writer.js';
@@ -19,6 +20,7 @@ export class TaskRunner {
   constructor(
     private readonly registry: TaskHandlerRegistry,
     private readonly writer: TaskStateWriter,
+    private readonly health: DatabaseHealth,
   ) {}
 
   async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
@@ -43,7 +45,7 @@ export class TaskRunner {
 
   private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
     const taskId = job.id!;
-    if (!(await this.writer.start(taskId))) {
+    if (!(await this.markRunning(job, token))) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
       this.logger.debug(`Task ${taskId} is no longer runnable; job ${job.name} skipped`);
       return null;
@@ -52,7 +54,8 @@ export class TaskRunner {
     try {
       if (!handler) throw new UnrecoverableError(`No handler for task "${job.name}" in this worker`);
       const result = await handler.invoke(job.data.params ?? {}, this.contextFor(job, signal));
-      await this.writer.complete(taskId, toJsonValue(result));
+      const json = toJsonValue(result);
+      await this.health.durably(() => this.writer.complete(taskId, json));
     } catch (error) {
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
       await this.recordFailure(job, error);
@@ -62,11 +65,26 @@ export class TaskRunner {
   }
 
   /**
+   * Writes `running`. When MySQL cannot be reached the job goes back to the queue without
+   * counting an attempt (the handler has not started), and the workers pause until it answers.
+   */
+  private async markRunning(job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
+    try {
+      return await this.writer.start(job.id!);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      void this.health.waitUntilAvailable();
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
+  }
+
+  /**
    * The worker is shutting down and aborted this attempt: the row goes back to `pending`
    * and the job to the queue, neither counting a failed attempt.
    */
   private async handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
-    await this.writer.requeue(job.id!);
+    await this.health.durably(() => this.writer.requeue(job.id!));
     await job.moveToDelayed(Date.now(), token);
     throw new DelayedError();
   }
@@ -78,11 +96,13 @@ export class TaskRunner {
     const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
     const retryable = !(error instanceof UnrecoverableError);
     if (attemptsLeft && retryable) {
-      if (await this.writer.retry(taskId, message)) throw error instanceof Error ? error : new Error(message);
+      if (await this.health.durably(() => this.writer.retry(taskId, message))) {
+        throw error instanceof Error ? error : new Error(message);
+      }
       // The row left `running` meanwhile (cancelled): no further attempt.
       throw new UnrecoverableError(message);
     }
-    await this.writer.fail(taskId, message);
+    await this.health.durably(() => this.writer.fail(taskId, message));
     throw new UnrecoverableError(message);
   }
 
