@@ -21,6 +21,8 @@ import {
 } from './tasks.module-definition.js';
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
 import { DatabaseHealth } from './execution/database-health.js';
+import { TaskJobScheduler } from './execution/task-job.scheduler.js';
+import { TaskReconciler } from './execution/task.reconciler.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
 
@@ -44,6 +46,8 @@ const resolvedOptionsProvider: Provider = {
     TaskQueues,
     TaskCancellationBus,
     DatabaseHealth,
+    TaskJobScheduler,
+    TaskReconciler,
     TaskStateWriter,
     TaskRunner,
     TaskWorkersHost,

@@ -48,6 +48,17 @@ export interface TasksModuleOptions {
    */
   shutdownGraceMs?: number;
   shutdownAbortGraceMs?: number;
+  reconciler?: Partial<TaskReconcilerOptions>;
+}
+
+/** The crash reconciler of worker processes. */
+export interface TaskReconcilerOptions {
+  /** Time between passes; 0 turns the reconciler off. */
+  intervalMs: number;
+  /** Rows younger than this (since created, or since started when running) are left alone. */
+  minAgeMs: number;
+  /** Unfinished rows examined per pass, oldest first. */
+  batchSize: number;
 }
 
 /** The options with every default filled in. */
@@ -60,6 +71,7 @@ export interface ResolvedTasksOptions {
   maxParamsBytes: number;
   shutdownGraceMs: number;
   shutdownAbortGraceMs: number;
+  reconciler: TaskReconcilerOptions;
 }
 
 /** The seed's four task types and their queues. */
@@ -84,6 +96,7 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
     maxParamsBytes: options.maxParamsBytes ?? 64 * 1024,
     shutdownGraceMs: options.shutdownGraceMs ?? 25_000,
     shutdownAbortGraceMs: options.shutdownAbortGraceMs ?? 3_000,
+    reconciler: { intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000, ...options.reconciler },
   };
   assertValidOptions(resolved);
   return resolved;

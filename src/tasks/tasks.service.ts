@@ -4,7 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
 import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
-import type { TaskJobData } from './execution/task-job.js';
+import { TaskJobScheduler } from './execution/task-job.scheduler.js';
+import { TaskReconciler, type ReconcilerStats } from './execution/task.reconciler.js';
 import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
@@ -24,9 +25,6 @@ import type {
   TaskPage,
 } from './tasks.types.js';
 
-/** BullMQ runs priority 1 first; the API runs 10 first. */
-export const toBullPriority = (priority: number): number => 11 - priority;
-
 /** Enqueue, inspect, list, count and cancel tasks. Inject it anywhere in the host app. */
 @Injectable()
 export class TasksService {
@@ -40,7 +38,14 @@ export class TasksService {
     private readonly writer: TaskStateWriter,
     private readonly workers: TaskWorkersHost,
     private readonly cancellations: TaskCancellationBus,
+    private readonly jobs: TaskJobScheduler,
+    private readonly reconciler: TaskReconciler,
   ) {}
+
+  /** How many repairs the reconciler of this process has made since it started. */
+  getReconcilerStats(): ReconcilerStats {
+    return this.reconciler.getStats();
+  }
 
   /**
    * Records the task (row `pending`) and then queues its job, whose id is the task id.
@@ -69,12 +74,7 @@ export class TasksService {
         .execute(),
     );
     try {
-      await this.queues.get(handler.queue.name).add(task.taskName, { params } satisfies TaskJobData, {
-        jobId: task.taskId,
-        priority: toBullPriority(task.priority),
-        attempts: task.maxRetries + 1,
-        backoff: { type: 'exponential', delay: this.options.retry.backoffDelayMs },
-      });
+      await this.jobs.add({ ...task, params }, task.maxRetries + 1);
     } catch (error) {
       await this.mysql(() =>
         this.dataSource

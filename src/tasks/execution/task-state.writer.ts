@@ -7,6 +7,11 @@ import { TASK_TRANSITIONS, type TaskTransition } from '../task-status.js';
 /** Longest error message kept in the row (TEXT holds 64 KiB; a stack trace is not a message). */
 const MAX_ERROR_MESSAGE_LENGTH = 8000;
 
+/** Applies a write only to the attempt that started at `startedAt`. */
+export interface AttemptGuard {
+  startedAt: Date | null;
+}
+
 /**
  * Writes lifecycle transitions into `background_tasks` as compare-and-set updates:
  * `UPDATE … SET status = <to> WHERE task_id = ? AND status IN (<from>)`, with the rule taken
@@ -29,24 +34,26 @@ export class TaskStateWriter {
   }
 
   /** `running -> pending`: the attempt failed and BullMQ will retry it. */
-  retry(taskId: string, errorMessage: string): Promise<boolean> {
-    return this.write(taskId, 'retry', {
-      errorMessage: truncate(errorMessage),
-      retryCount: () => 'retry_count + 1',
-    });
+  retry(taskId: string, errorMessage: string, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(
+      taskId,
+      'retry',
+      { errorMessage: truncate(errorMessage), retryCount: () => 'retry_count + 1' },
+      guard,
+    );
   }
 
   /**
    * `running -> pending` without counting a failure: the attempt was interrupted (its worker
    * shut down) and the job goes back to the queue.
    */
-  requeue(taskId: string): Promise<boolean> {
-    return this.write(taskId, 'retry', { errorMessage: 'interrupted: the worker shut down' });
+  requeue(taskId: string, reason = 'interrupted: the worker shut down', guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'retry', { errorMessage: reason }, guard);
   }
 
   /** `running -> failed`: attempts exhausted or the error is not retryable. */
-  fail(taskId: string, errorMessage: string): Promise<boolean> {
-    return this.write(taskId, 'fail', { errorMessage: truncate(errorMessage) });
+  fail(taskId: string, errorMessage: string, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'fail', { errorMessage: truncate(errorMessage) }, guard);
   }
 
   /** `pending|running -> cancelled`. */
@@ -58,16 +65,21 @@ export class TaskStateWriter {
     taskId: string,
     transition: TaskTransition,
     values: Record<string, unknown>,
+    guard?: AttemptGuard,
   ): Promise<boolean> {
     const rule = TASK_TRANSITIONS[transition];
-    const outcome = await this.dataSource
+    const update = this.dataSource
       .createQueryBuilder()
       .update(BackgroundTask)
       .set({ ...values, status: rule.to })
       .where('task_id = :taskId', { taskId })
-      .andWhere('status IN (:...from)', { from: rule.from })
-      // mysql2 reports matched rows, so `affected` is 1 exactly when the WHERE held.
-      .execute();
+      .andWhere('status IN (:...from)', { from: rule.from });
+    if (guard) {
+      if (guard.startedAt) update.andWhere('started_at = :startedAt', { startedAt: guard.startedAt });
+      else update.andWhere('started_at IS NULL');
+    }
+    // mysql2 reports matched rows, so `affected` is 1 exactly when the WHERE held.
+    const outcome = await update.execute();
     return (outcome.affected ?? 0) > 0;
   }
 }

@@ -1,0 +1,156 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { JobState, Queue } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { BackgroundTask } from '../background-task.entity.js';
+import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
+import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import { TaskStatus } from '../task-status.js';
+import { TaskJobScheduler } from './task-job.scheduler.js';
+import { TaskQueues } from './task-queues.js';
+import { TaskStateWriter, type AttemptGuard } from './task-state.writer.js';
+
+/** How many repairs of each kind the reconciler of this process has made. */
+export interface ReconcilerStats {
+  passes: number;
+  /** `pending` rows whose job was missing in Redis and was created again. */
+  jobsRecreated: number;
+  /** `running` rows whose attempt was lost (job missing), moved to `pending` or `failed`. */
+  lostAttemptsRecovered: number;
+  /** `running` rows whose job BullMQ had put back in the queue (stalled), moved to `pending`. */
+  stalledRequeued: number;
+  /** Rows whose job had failed in Redis without the row saying so, moved to `failed`. */
+  failuresRecorded: number;
+}
+
+type RowToCheck = Pick<
+  BackgroundTask,
+  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt'
+>;
+
+/** Job states in which BullMQ will still run the job. */
+const QUEUED_STATES: string[] = ['waiting', 'prioritized', 'delayed', 'waiting-children'] satisfies JobState[];
+
+/**
+ * Repairs what a crash left, on an interval, in every worker process. Safe to run in many
+ * processes at once: every row write is a compare-and-set and a job is re-created under
+ * its task id, which BullMQ refuses to add twice.
+ *
+ * - a `pending` row whose job is missing (crash between insert and add, Redis lost its
+ *   data) gets its job back, with its priority and remaining attempts;
+ * - a `running` row whose job is missing lost its attempt: `pending` with retry_count + 1
+ *   (and a new job), or `failed` when no attempt is left;
+ * - a `running` row whose job is queued again was stalled: BullMQ re-runs it without
+ *   counting an attempt, so the row goes back to `pending` without counting one either;
+ * - a `pending` or `running` row whose job failed in Redis becomes `failed`.
+ */
+@Injectable()
+export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('TaskReconciler');
+  private readonly stats: ReconcilerStats = { passes: 0, jobsRecreated: 0, lostAttemptsRecovered: 0, stalledRequeued: 0, failuresRecorded: 0 };
+  private timer?: NodeJS.Timeout;
+  private pass?: Promise<void>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    @Inject(TASKS_ROLE) private readonly role: TasksRole,
+    private readonly queues: TaskQueues,
+    private readonly writer: TaskStateWriter,
+    private readonly jobs: TaskJobScheduler,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { intervalMs } = this.options.reconciler;
+    if (this.role === 'api' || intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.reconcileOnce().catch((error: Error) => this.logger.warn(`Pass failed: ${error.message}`)), intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.pass?.catch(() => undefined);
+  }
+
+  /** A copy of the repair counters. */
+  getStats(): ReconcilerStats {
+    return { ...this.stats };
+  }
+
+  /** One pass over the unfinished rows old enough to judge; one pass at a time per process. */
+  reconcileOnce(): Promise<void> {
+    this.pass ??= this.reconcile().finally(() => (this.pass = undefined));
+    return this.pass;
+  }
+
+  private async reconcile(): Promise<void> {
+    const rows: RowToCheck[] = await this.dataSource
+      .getRepository(BackgroundTask)
+      .createQueryBuilder('task')
+      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt'])
+      .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
+      // Younger rows may be between their insert and their add, or just starting.
+      .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', {
+        grace: this.options.reconciler.minAgeMs * 1000,
+      })
+      .orderBy('task.id')
+      .limit(this.options.reconciler.batchSize)
+      .getMany();
+    for (const row of rows) await this.repair(row);
+    this.stats.passes++;
+  }
+
+  private async repair(row: RowToCheck): Promise<void> {
+    const queueOptions = this.queues.forTaskType(row.taskType);
+    if (!queueOptions) return;
+    const queue = this.queues.get(queueOptions.name);
+    const state = await queue.getJobState(row.taskId);
+    if (state === 'failed') return this.recordFailure(queue, row);
+    if (row.status === TaskStatus.Pending && state === 'unknown') return this.recreateJob(row);
+    if (row.status === TaskStatus.Running && state === 'unknown') return this.recoverLostAttempt(row);
+    if (row.status === TaskStatus.Running && QUEUED_STATES.includes(state)) {
+      if (await this.writer.requeue(row.taskId, 'stalled: the worker running it stopped', this.sameAttempt(row))) {
+        this.stats.stalledRequeued++;
+        this.logger.warn(`Task ${row.taskId}: stalled job is queued again; row back to pending`);
+      }
+    }
+  }
+
+  private async recreateJob(row: RowToCheck): Promise<void> {
+    const attemptsLeft = row.maxRetries + 1 - row.retryCount;
+    await this.jobs.add(row, Math.max(1, attemptsLeft));
+    this.stats.jobsRecreated++;
+    this.logger.warn(`Task ${row.taskId}: job was missing in Redis; created again`);
+  }
+
+  private async recoverLostAttempt(row: RowToCheck): Promise<void> {
+    const message = 'lost: its worker stopped and the job is gone from Redis';
+    if (row.retryCount < row.maxRetries) {
+      if (!(await this.writer.retry(row.taskId, message, this.sameAttempt(row)))) return;
+      await this.recreateJob({ ...row, retryCount: row.retryCount + 1 });
+    } else if (!(await this.writer.fail(row.taskId, message, this.sameAttempt(row)))) {
+      return;
+    }
+    this.stats.lostAttemptsRecovered++;
+    this.logger.warn(`Task ${row.taskId}: attempt lost with its worker; recorded`);
+  }
+
+  /**
+   * Guards a write about a running row: it applies only if no new attempt started since the
+   * row was read (a worker may have picked the job up again meanwhile).
+   */
+  private sameAttempt(row: RowToCheck): AttemptGuard {
+    return { startedAt: row.startedAt };
+  }
+
+  private async recordFailure(queue: Queue, row: RowToCheck): Promise<void> {
+    const job = await queue.getJob(row.taskId);
+    const message = job?.failedReason || 'failed in the queue';
+    // A pending row first becomes running so that the one table allows the move.
+    if (row.status === TaskStatus.Pending) await this.writer.start(row.taskId);
+    if (await this.writer.fail(row.taskId, message)) {
+      this.stats.failuresRecorded++;
+      this.logger.warn(`Task ${row.taskId}: job failed in Redis (${message}); row marked failed`);
+    }
+  }
+}
