@@ -18,6 +18,9 @@ import { TasksModule } from './tasks/index.js';
       }),
     }),
     TasksModule.forRootAsync({
+      // The role decides which controllers and workers exist, so it is read while the module
+      // graph is built (ConfigModule.forRoot above has loaded .env by then).
+      role: validateAppConfig(process.env).TASKS_ROLE,
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
         redis: config.get('REDIS_URL'),

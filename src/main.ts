@@ -10,6 +10,13 @@ import { setupSwagger } from './swagger.js';
 async function bootstrap(): Promise<void> {
   const config = validateAppConfig(process.env);
   await ensureDatabase(config.DATABASE_URL);
+  if (config.TASKS_ROLE === 'worker') {
+    // A worker serves no routes: no HTTP server, so many can share a host.
+    const worker = await NestFactory.createApplicationContext(AppModule);
+    worker.enableShutdownHooks();
+    Logger.log('Worker started (TASKS_ROLE=worker)', 'Bootstrap');
+    return;
+  }
   const app = await NestFactory.create(AppModule);
   app.enableShutdownHooks();
   setupSwagger(app);

@@ -1,4 +1,7 @@
 import { DEFAULT_DATABASE_URL } from '../../migrations/data-source.js';
+import type { TasksRole } from '../tasks/index.js';
+
+const ROLES: TasksRole[] = ['api', 'worker', 'all'];
 
 /** The demo application's settings, read from the environment (see `.env.example`). */
 export interface AppConfig {
@@ -7,6 +10,7 @@ export interface AppConfig {
   PORT: number;
   TASKS_QUEUE_PREFIX: string;
   DEMO_OUTPUT_DIR: string;
+  TASKS_ROLE: TasksRole;
 }
 
 /** Fills defaults and rejects values that would fail later and less clearly. */
@@ -17,7 +21,9 @@ export function validateAppConfig(env: Record<string, unknown>): AppConfig {
     PORT: Number(stringOr(env.PORT, '3000')),
     TASKS_QUEUE_PREFIX: stringOr(env.TASKS_QUEUE_PREFIX, 'tasks'),
     DEMO_OUTPUT_DIR: stringOr(env.DEMO_OUTPUT_DIR, 'var'),
+    TASKS_ROLE: stringOr(env.TASKS_ROLE, 'all') as TasksRole,
   };
+  if (!ROLES.includes(config.TASKS_ROLE)) throw new Error(`TASKS_ROLE must be one of ${ROLES.join(', ')}, got "${config.TASKS_ROLE}"`);
   if (!Number.isInteger(config.PORT) || config.PORT < 0 || config.PORT > 65535) {
     throw new Error(`PORT must be an integer 0..65535, got "${String(env.PORT)}"`);
   }
