@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackgroundTask, TaskStatus } from '../src/tasks/index.js';
-import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 describe('task lifecycle (MariaDB + Redis)', () => {
@@ -14,11 +14,7 @@ describe('task lifecycle (MariaDB + Redis)', () => {
   });
   afterAll(() => t.close());
 
-  const finalRow = (taskId: string) =>
-    waitFor(async () => {
-      const task = await t.tasks.getTaskStatus(taskId);
-      return [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(task.status) && task;
-    }, `task ${taskId} to finish`);
+  const finalRow = (taskId: string) => waitForFinalRow(t.tasks, taskId);
 
   it('runs a task from pending through running to completed, with result and ordered timestamps', async () => {
     const enqueued = await t.tasks.enqueue({

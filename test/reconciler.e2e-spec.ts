@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { DEMO_QUEUES } from '../src/demo/demo.module.js';
 import { TaskReconciler } from '../src/tasks/execution/task.reconciler.js';
 import { TaskStatus } from '../src/tasks/index.js';
-import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, type TestApp } from './support/test-app.js';
+import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /** A queue no handler serves, so a test can fail its jobs with a raw BullMQ worker. */
@@ -48,11 +48,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     return taskId;
   }
 
-  const finalRow = (taskId: string) =>
-    waitFor(async () => {
-      const task = await t.tasks.getTaskStatus(taskId);
-      return [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(task.status) && task;
-    }, `task ${taskId} to finish`);
+  const finalRow = (taskId: string) => waitForFinalRow(t.tasks, taskId);
 
   it('re-creates the job of a pending row that has none (a crash between insert and add), keeping priority and attempts left', async () => {
     await t.queue('test').pause();

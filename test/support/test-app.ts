@@ -15,6 +15,8 @@ import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.j
 import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
 import { TaskQueues } from '../../src/tasks/execution/task-queues.js';
 import {
+  BackgroundTask,
+  isFinalStatus,
   TasksModule,
   TasksService,
   type TaskQueueOptions,
@@ -157,4 +159,12 @@ export async function waitFor<T>(
 export async function waitForJobState(queue: Queue, jobId: string, state: JobState): Promise<Job> {
   await waitFor(async () => (await queue.getJobState(jobId)) === state, `job ${jobId} to be ${state}`);
   return (await queue.getJob(jobId))!;
+}
+
+/** Waits until the task reaches a final state and returns its row. */
+export function waitForFinalRow(tasks: TasksService, taskId: string): Promise<BackgroundTask> {
+  return waitFor(async () => {
+    const task = await tasks.getTaskStatus(taskId);
+    return isFinalStatus(task.status) && task;
+  }, `task ${taskId} to finish`);
 }
