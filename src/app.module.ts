@@ -26,6 +26,15 @@ import { TasksModule } from './tasks/index.js';
         redis: config.get('REDIS_URL'),
         queuePrefix: config.get('TASKS_QUEUE_PREFIX'),
         queues: DEMO_QUEUES,
+        retry: { backoffDelayMs: config.get('TASKS_RETRY_BACKOFF_MS') },
+        workers: {
+          lockDurationMs: config.get('TASKS_LOCK_DURATION_MS'),
+          stalledIntervalMs: config.get('TASKS_STALLED_INTERVAL_MS'),
+        },
+        reconciler: {
+          intervalMs: config.get('TASKS_RECONCILE_INTERVAL_MS'),
+          minAgeMs: config.get('TASKS_RECONCILE_MIN_AGE_MS'),
+        },
       }),
     }),
     DemoModule,

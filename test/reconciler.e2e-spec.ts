@@ -59,9 +59,10 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     const job = (await t.queue('test').getJob(taskId))!;
     expect(job.opts.priority).toBe(2);
     expect(job.opts.attempts).toBe(2);
+    expect(job.data.priorAttempts).toBe(1); // so the handler's context.attempt goes on at 2
     await t.queue('test').resume();
     expect((await finalRow(taskId)).status).toBe(TaskStatus.Completed);
-    expect(fixtures.callsOf(taskId)).toHaveLength(1);
+    expect(fixtures.callsOf(taskId).map((call) => call.attempt)).toEqual([2]);
   });
 
   it('re-creates every queued job after Redis lost its data', async () => {

@@ -11,7 +11,23 @@ export interface AppConfig {
   TASKS_QUEUE_PREFIX: string;
   DEMO_OUTPUT_DIR: string;
   TASKS_ROLE: TasksRole;
+  /** Optional tuning (module defaults when unset); the fault suite shortens them. */
+  TASKS_RETRY_BACKOFF_MS?: number;
+  TASKS_LOCK_DURATION_MS?: number;
+  TASKS_STALLED_INTERVAL_MS?: number;
+  TASKS_RECONCILE_INTERVAL_MS?: number;
+  TASKS_RECONCILE_MIN_AGE_MS?: number;
+  /** When set, the demo.* handlers append `<event> <task_id> <attempt> <epoch ms>` lines here. */
+  DEMO_HANDLER_LOG?: string;
 }
+
+const TUNING_KEYS = [
+  'TASKS_RETRY_BACKOFF_MS',
+  'TASKS_LOCK_DURATION_MS',
+  'TASKS_STALLED_INTERVAL_MS',
+  'TASKS_RECONCILE_INTERVAL_MS',
+  'TASKS_RECONCILE_MIN_AGE_MS',
+] as const;
 
 /** Fills defaults and rejects values that would fail later and less clearly. */
 export function validateAppConfig(env: Record<string, unknown>): AppConfig {
@@ -22,7 +38,14 @@ export function validateAppConfig(env: Record<string, unknown>): AppConfig {
     TASKS_QUEUE_PREFIX: stringOr(env.TASKS_QUEUE_PREFIX, 'tasks'),
     DEMO_OUTPUT_DIR: stringOr(env.DEMO_OUTPUT_DIR, 'var'),
     TASKS_ROLE: stringOr(env.TASKS_ROLE, 'all') as TasksRole,
+    DEMO_HANDLER_LOG: stringOr(env.DEMO_HANDLER_LOG, '') || undefined,
   };
+  for (const key of TUNING_KEYS) {
+    if (env[key] === undefined || env[key] === '') continue;
+    const value = Number(env[key]);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be an integer >= 0, got "${String(env[key])}"`);
+    config[key] = value;
+  }
   if (!ROLES.includes(config.TASKS_ROLE)) throw new Error(`TASKS_ROLE must be one of ${ROLES.join(', ')}, got "${config.TASKS_ROLE}"`);
   if (!Number.isInteger(config.PORT) || config.PORT < 0 || config.PORT > 65535) {
     throw new Error(`PORT must be an integer 0..65535, got "${String(env.PORT)}"`);

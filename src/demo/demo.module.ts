@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DEFAULT_TASK_QUEUES, type TaskQueueOptions } from '../tasks/index.js';
 import { DemoFilesService } from './demo-files.service.js';
+import { HandlerLogService } from './handler-log.service.js';
 import { DemoTasks } from './demo.tasks.js';
 import { EmailTasks } from './email.tasks.js';
 import { AnalyticsTasks, CleanupTasks } from './maintenance.tasks.js';
@@ -14,6 +15,6 @@ export const DEMO_QUEUES: TaskQueueOptions[] = [
 
 /** The demo's task handlers. */
 @Module({
-  providers: [DemoFilesService, EmailTasks, ReportTasks, AnalyticsTasks, CleanupTasks, DemoTasks],
+  providers: [DemoFilesService, HandlerLogService, EmailTasks, ReportTasks, AnalyticsTasks, CleanupTasks, DemoTasks],
 })
 export class DemoModule {}

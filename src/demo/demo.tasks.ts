@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
+import { HandlerLogService } from './handler-log.service.js';
 
 /** Longest `demo.sleep` accepted: an hour. */
 const MAX_SLEEP_MS = 3_600_000;
@@ -7,9 +8,33 @@ const MAX_SLEEP_MS = 3_600_000;
 /** Tasks to try the module from Swagger UI: priorities, progress, retries, cancellation. */
 @TaskProcessor('demo')
 export class DemoTasks {
+  constructor(private readonly log: HandlerLogService) {}
+
   /** Sleeps `ms` milliseconds in ten steps, reporting progress; stops when cancelled. */
   @TaskHandler('demo.sleep')
-  async sleep(params: { ms?: unknown }, context: TaskContext) {
+  sleep(params: { ms?: unknown }, context: TaskContext) {
+    return this.logged(context, () => this.sleepSteps(params, context));
+  }
+
+  /** Fails its first `fail_times` attempts, then succeeds: shows retries with backoff. */
+  @TaskHandler('demo.flaky')
+  flaky(params: { fail_times?: unknown }, context: TaskContext) {
+    return this.logged(context, async () => this.failTimes(params, context));
+  }
+
+  private async logged<T>(context: TaskContext, run: () => Promise<T>): Promise<T> {
+    this.log.record('start', context);
+    try {
+      const result = await run();
+      this.log.record('finish', context);
+      return result;
+    } catch (error) {
+      this.log.record('fail', context);
+      throw error;
+    }
+  }
+
+  private async sleepSteps(params: { ms?: unknown }, context: TaskContext) {
     const ms = params.ms ?? 1000;
     if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_SLEEP_MS)) {
       throw new Error(`ms must be a number from 0 to ${MAX_SLEEP_MS}`);
@@ -23,9 +48,7 @@ export class DemoTasks {
     return { slept_ms: Date.now() - started };
   }
 
-  /** Fails its first `fail_times` attempts, then succeeds: shows retries with backoff. */
-  @TaskHandler('demo.flaky')
-  flaky(params: { fail_times?: unknown }, context: TaskContext) {
+  private failTimes(params: { fail_times?: unknown }, context: TaskContext): { attempts: number } {
     const failTimes = params.fail_times ?? 1;
     if (typeof failTimes !== 'number' || !Number.isInteger(failTimes) || failTimes < 0) {
       throw new Error('fail_times must be an integer >= 0');

@@ -21,6 +21,12 @@ describe('resolveTasksOptions', () => {
     });
   });
 
+  it('keeps a default when an option is given as undefined (as from an unset variable)', () => {
+    const options = resolveTasksOptions({ retry: { backoffDelayMs: undefined, maxRetries: 5 }, workers: { lockDurationMs: undefined } });
+    expect(options.retry).toEqual({ maxRetries: 5, backoffDelayMs: 1000 });
+    expect(options.workers.lockDurationMs).toBe(30_000);
+  });
+
   it('does not share the default queue objects with the caller', () => {
     resolveTasksOptions().queues[0].concurrency = 99;
     expect(DEFAULT_TASK_QUEUES[0].concurrency).toBe(10);

@@ -49,6 +49,18 @@ export interface TasksModuleOptions {
   shutdownGraceMs?: number;
   shutdownAbortGraceMs?: number;
   reconciler?: Partial<TaskReconcilerOptions>;
+  /** BullMQ's crash detection: how soon a job whose worker died runs again. */
+  workers?: Partial<TaskWorkerTuning>;
+}
+
+/** BullMQ worker settings that decide how fast a dead worker's job is picked up again. */
+export interface TaskWorkerTuning {
+  /** How long a job's lock lasts without renewal (BullMQ `lockDuration`). */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose lock expired (BullMQ `stalledInterval`). */
+  stalledIntervalMs: number;
+  /** How many times a job may stall before BullMQ fails it (BullMQ `maxStalledCount`). */
+  maxStalledCount: number;
 }
 
 /** The crash reconciler of worker processes. */
@@ -72,6 +84,7 @@ export interface ResolvedTasksOptions {
   shutdownGraceMs: number;
   shutdownAbortGraceMs: number;
   reconciler: TaskReconcilerOptions;
+  workers: TaskWorkerTuning;
 }
 
 /** The seed's four task types and their queues. */
@@ -91,15 +104,22 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
     redis: options.redis ?? 'redis://127.0.0.1:6379',
     queuePrefix: options.queuePrefix ?? 'tasks',
     queues: (options.queues ?? DEFAULT_TASK_QUEUES).map((queue) => ({ ...queue })),
-    retry: { maxRetries: 3, backoffDelayMs: 1000, ...options.retry },
-    jobRetention: { completedAgeSeconds: 3600, failedAgeSeconds: 24 * 3600, ...options.jobRetention },
+    retry: withDefaults({ maxRetries: 3, backoffDelayMs: 1000 }, options.retry),
+    jobRetention: withDefaults({ completedAgeSeconds: 3600, failedAgeSeconds: 24 * 3600 }, options.jobRetention),
     maxParamsBytes: options.maxParamsBytes ?? 64 * 1024,
     shutdownGraceMs: options.shutdownGraceMs ?? 25_000,
     shutdownAbortGraceMs: options.shutdownAbortGraceMs ?? 3_000,
-    reconciler: { intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000, ...options.reconciler },
+    reconciler: withDefaults({ intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000 }, options.reconciler),
+    workers: withDefaults({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 }, options.workers),
   };
   assertValidOptions(resolved);
   return resolved;
+}
+
+/** `defaults` overridden by the fields of `given` that are set (an `undefined` keeps the default). */
+function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const set = Object.entries(given ?? {}).filter(([, value]) => value !== undefined);
+  return { ...defaults, ...Object.fromEntries(set) };
 }
 
 /** Fails the bootstrap on options that would only show up as odd behaviour later. */

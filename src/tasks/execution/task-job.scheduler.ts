@@ -15,10 +15,16 @@ export class TaskJobScheduler {
     private readonly queues: TaskQueues,
   ) {}
 
-  async add(task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'>, attempts: number): Promise<void> {
+  /** Adds the job with `attempts` attempts, after `priorAttempts` the task already made. */
+  async add(
+    task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'>,
+    attempts: number,
+    priorAttempts = 0,
+  ): Promise<void> {
     const queue = this.queues.forTaskType(task.taskType);
     if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
-    await this.queues.get(queue.name).add(task.taskName, { params: task.params ?? {} } satisfies TaskJobData, {
+    const data: TaskJobData = priorAttempts > 0 ? { params: task.params ?? {}, priorAttempts } : { params: task.params ?? {} };
+    await this.queues.get(queue.name).add(task.taskName, data, {
       jobId: task.taskId,
       priority: toBullPriority(task.priority),
       attempts,

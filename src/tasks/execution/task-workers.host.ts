@@ -62,6 +62,9 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
       connection,
       prefix: this.options.queuePrefix,
       concurrency: queue.concurrency,
+      lockDuration: this.options.workers.lockDurationMs,
+      stalledInterval: this.options.workers.stalledIntervalMs,
+      maxStalledCount: this.options.workers.maxStalledCount,
       removeOnComplete: { age: this.options.jobRetention.completedAgeSeconds },
       removeOnFail: { age: this.options.jobRetention.failedAgeSeconds },
     });

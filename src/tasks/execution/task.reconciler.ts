@@ -118,7 +118,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
 
   private async recreateJob(row: RowToCheck): Promise<void> {
     const attemptsLeft = row.maxRetries + 1 - row.retryCount;
-    await this.jobs.add(row, Math.max(1, attemptsLeft));
+    await this.jobs.add(row, Math.max(1, attemptsLeft), row.retryCount);
     this.stats.jobsRecreated++;
     this.logger.warn(`Task ${row.taskId}: job was missing in Redis; created again`);
   }

@@ -110,8 +110,8 @@ export class TaskRunner {
     return {
       taskId: job.id!,
       taskName: job.name,
-      attempt: job.attemptsMade + 1,
-      maxAttempts: job.opts.attempts ?? 1,
+      attempt: (job.data.priorAttempts ?? 0) + job.attemptsMade + 1,
+      maxAttempts: (job.data.priorAttempts ?? 0) + (job.opts.attempts ?? 1),
       // BullMQ passes a signal whenever the processor declares its third parameter.
       signal: signal ?? new AbortController().signal,
       progress: async (percent: number, message?: string) => {
