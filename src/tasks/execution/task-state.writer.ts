@@ -33,14 +33,13 @@ export class TaskStateWriter {
     return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null });
   }
 
-  /** `running -> pending`: the attempt failed and BullMQ will retry it. */
-  retry(taskId: string, errorMessage: string, guard?: AttemptGuard): Promise<boolean> {
-    return this.write(
-      taskId,
-      'retry',
-      { errorMessage: truncate(errorMessage), retryCount: () => 'retry_count + 1' },
-      guard,
-    );
+  /**
+   * `running -> pending`: attempt number `attempt` failed and another follows. `retry_count`
+   * is set to `attempt` rather than incremented, so a failed attempt that is delivered twice
+   * (BullMQ re-runs a job whose worker died after this write) is still counted once.
+   */
+  retry(taskId: string, errorMessage: string, attempt: number, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'retry', { errorMessage: truncate(errorMessage), retryCount: attempt }, guard);
   }
 
   /**

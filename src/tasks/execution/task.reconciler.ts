@@ -126,7 +126,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   private async recoverLostAttempt(row: RowToCheck): Promise<void> {
     const message = 'lost: its worker stopped and the job is gone from Redis';
     if (row.retryCount < row.maxRetries) {
-      if (!(await this.writer.retry(row.taskId, message, this.sameAttempt(row)))) return;
+      if (!(await this.writer.retry(row.taskId, message, row.retryCount + 1, this.sameAttempt(row)))) return;
       await this.recreateJob({ ...row, retryCount: row.retryCount + 1 });
     } else if (!(await this.writer.fail(row.taskId, message, this.sameAttempt(row)))) {
       return;

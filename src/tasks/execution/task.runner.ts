@@ -96,7 +96,8 @@ export class TaskRunner {
     const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
     const retryable = !(error instanceof UnrecoverableError);
     if (attemptsLeft && retryable) {
-      if (await this.health.durably(() => this.writer.retry(taskId, message))) {
+      const attempt = attemptNumber(job);
+      if (await this.health.durably(() => this.writer.retry(taskId, message, attempt))) {
         throw error instanceof Error ? error : new Error(message);
       }
       // The row left `running` meanwhile (cancelled): no further attempt.
@@ -110,7 +111,7 @@ export class TaskRunner {
     return {
       taskId: job.id!,
       taskName: job.name,
-      attempt: (job.data.priorAttempts ?? 0) + job.attemptsMade + 1,
+      attempt: attemptNumber(job),
       maxAttempts: (job.data.priorAttempts ?? 0) + (job.opts.attempts ?? 1),
       // BullMQ passes a signal whenever the processor declares its third parameter.
       signal: signal ?? new AbortController().signal,
@@ -120,6 +121,11 @@ export class TaskRunner {
       },
     };
   }
+}
+
+/** 1 for a task's first attempt, counting attempts made by earlier jobs of the same task. */
+function attemptNumber(job: Job<TaskJobData>): number {
+  return (job.data.priorAttempts ?? 0) + job.attemptsMade + 1;
 }
 
 /** The abort reason the workers use when the process shuts down (not a cancel). */

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+
+/** The compiled demo entry point (`npm run build` makes it). */
+const DEMO_MAIN = resolve(process.cwd(), 'dist/src/main.js');
+
+/** One process of the demo application, started with its own environment. */
+export class DemoProcess {
+  private child?: ChildProcess;
+  private output = '';
+
+  constructor(
+    readonly name: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** Starts the process and resolves once its log says it is ready. */
+  async start(readyLine: RegExp): Promise<void> {
+    this.output = '';
+    const child = spawn(process.execPath, [DEMO_MAIN], {
+      env: { ...process.env, ...this.env, NODE_OPTIONS: '', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const onData = (chunk: Buffer) => {
+      // Keep the tail only: enough to explain a failure, bounded in memory.
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const deadline = Date.now() + 60_000;
+    while (!readyLine.test(this.output)) {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited during start:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} did not get ready:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGKILL: no shutdown hook runs, as when a machine dies. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+
+  /** SIGTERM and wait for a clean exit (the shutdown hooks run). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const exited = once(child, 'exit');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  logTail(): string {
+    return this.output;
+  }
+}
