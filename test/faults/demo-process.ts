@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 
@@ -24,6 +25,8 @@ export class DemoProcess {
     });
     this.child = child;
     const onData = (chunk: Buffer) => {
+      // FAULT_LOG_DIR keeps every process's whole log, for a post-mortem.
+      if (process.env.FAULT_LOG_DIR) appendFileSync(`${process.env.FAULT_LOG_DIR}/${this.name}.log`, chunk);
       // Keep the tail only: enough to explain a failure, bounded in memory.
       this.output = (this.output + chunk.toString()).slice(-20_000);
     };
