@@ -12,7 +12,7 @@ describe('cancellation (MariaDB + Redis)', () => {
     t = await createTestApp({
       suite: 'cancel',
       providers: [TestTasks],
-      tasks: { queues: [...DEMO_QUEUES, { ...TEST_QUEUE, concurrency: 4 }] },
+      tasks: { queues: [...DEMO_QUEUES, { ...TEST_QUEUE, concurrency: 4 }], cancelWaitMs: 1000 },
     });
     fixtures = t.app.get(TestTasks);
   });
@@ -46,8 +46,9 @@ describe('cancellation (MariaDB + Redis)', () => {
     await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
 
     const outcome = await t.tasks.cancelTask(taskId);
-    expect(outcome.abortedRunningHandler).toBe(true);
-    await waitFor(() => fixtures.aborted.has(taskId), 'the handler to see the abort');
+    expect(outcome).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: true });
+    // The cancel returned after the handler stopped.
+    expect(fixtures.aborted.has(taskId)).toBe(true);
     // The handler threw after the abort; with retries left it must still not be retried.
     const job = await waitForJobState(t.queue('test'), taskId, 'failed');
     expect(job.attemptsMade).toBe(1);
@@ -58,14 +59,24 @@ describe('cancellation (MariaDB + Redis)', () => {
   it('keeps a cancelled task cancelled when its handler ignores the signal and returns a result', async () => {
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 400 } });
     await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
-    await t.tasks.cancelTask(taskId);
-    await waitFor(() => fixtures.finished.has(taskId), 'the handler to return');
+    // It ignores the signal but returns within cancelWaitMs (1 s), so the cancel waits for it.
+    expect(await t.tasks.cancelTask(taskId)).toMatchObject({ runningHandlerSignalled: true, handlerStopped: true });
+    expect(fixtures.finished.has(taskId)).toBe(true);
     const job = await waitForJobState(t.queue('test'), taskId, 'completed');
     expect(job).toBeDefined();
     const row = await t.tasks.getTaskStatus(taskId);
     expect(fixtures.aborted.has(taskId)).toBe(true);
     expect(row.status).toBe(TaskStatus.Cancelled);
     expect(row.result).toBeNull();
+  });
+
+  it('says so when a handler that ignores its signal outlives cancelWaitMs, and still drops its result', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 1500 } });
+    await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
+    expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
+    expect(fixtures.finished.has(taskId)).toBe(false);
+    await waitForJobState(t.queue('test'), taskId, 'completed');
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled, result: null });
   });
 
   it('stops demo.sleep through its AbortSignal', async () => {

@@ -24,6 +24,8 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
       lost: 0, stuck: 0, illegal: 0, retryMismatches: 0,
     });
     expect(report.duplicates).toBeLessThanOrEqual(report.duplicateBound);
+    // The demo handlers honour their signal, and a cancel returns once the handler stopped.
+    expect(report.lateFinishes).toBe(0);
     expect(report.completed + report.failed + report.cancelled).toBe(report.accepted);
   }, 600_000);
 });

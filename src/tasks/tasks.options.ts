@@ -49,6 +49,8 @@ export interface TasksModuleOptions {
   shutdownGraceMs?: number;
   shutdownAbortGraceMs?: number;
   reconciler?: Partial<TaskReconcilerOptions>;
+  /** How long a cancel waits for a running handler to stop after its AbortSignal fired. */
+  cancelWaitMs?: number;
   /** BullMQ's crash detection: how soon a job whose worker died runs again. */
   workers?: Partial<TaskWorkerTuning>;
 }
@@ -84,6 +86,7 @@ export interface ResolvedTasksOptions {
   shutdownGraceMs: number;
   shutdownAbortGraceMs: number;
   reconciler: TaskReconcilerOptions;
+  cancelWaitMs: number;
   workers: TaskWorkerTuning;
 }
 
@@ -110,6 +113,7 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
     shutdownGraceMs: options.shutdownGraceMs ?? 25_000,
     shutdownAbortGraceMs: options.shutdownAbortGraceMs ?? 3_000,
     reconciler: withDefaults({ intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000 }, options.reconciler),
+    cancelWaitMs: options.cancelWaitMs ?? 2000,
     workers: withDefaults({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 }, options.workers),
   };
   assertValidOptions(resolved);

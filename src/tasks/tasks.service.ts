@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
 import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
@@ -131,28 +133,44 @@ export class TasksService {
       // It finished between the read and the write.
       throw new TaskNotCancellableError(taskId, (await this.getTaskStatus(taskId)).status);
     }
-    return { taskId, abortedRunningHandler: await this.stopJob(task.taskType, taskId) };
+    return { taskId, ...(await this.stopJob(task.taskType, taskId)) };
   }
 
   /**
-   * Removes a cancelled task's job, or aborts its handler wherever it runs: at once when a
-   * worker of this process holds it, and through the cancellation bus for every other
-   * process. Best effort: the row already says `cancelled`, and an attempt that starts later
-   * sees that and skips the handler.
+   * Stops a cancelled task's job: removes it while it waits; when a worker holds it, fires
+   * the handler's AbortSignal (at once in this process, through the cancellation bus
+   * elsewhere) and waits up to `cancelWaitMs` for the attempt to end, so that no handler of
+   * a task whose cancel has returned is still running unless it ignores its signal.
+   * Best effort: the row already says `cancelled`, and an attempt that starts later sees
+   * that and skips the handler.
    */
-  private async stopJob(taskType: string, taskId: string): Promise<boolean> {
-    const queue = this.queues.forTaskType(taskType);
-    if (!queue) return false;
+  private async stopJob(taskType: string, taskId: string): Promise<Omit<CancelledTask, 'taskId'>> {
+    const idle = { runningHandlerSignalled: false, handlerStopped: true };
+    const queueOptions = this.queues.forTaskType(taskType);
+    if (!queueOptions) return idle;
+    const queue = this.queues.get(queueOptions.name);
     try {
-      // remove() refuses a job that a worker holds: that one is aborted instead.
-      if ((await this.queues.get(queue.name).remove(taskId)) === 1) return false;
-      const abortedHere = this.workers.abortRunning(queue.name, taskId, 'cancelled');
-      if (!abortedHere) await this.cancellations.publishCancel(queue.name, taskId);
-      return abortedHere;
+      // remove() refuses a job that a worker holds.
+      if ((await queue.remove(taskId)) === 1 || (await queue.getJobState(taskId)) !== 'active') return idle;
+      if (!this.workers.abortRunning(queueOptions.name, taskId, 'cancelled')) {
+        await this.cancellations.publishCancel(queueOptions.name, taskId);
+      }
+      return { runningHandlerSignalled: true, handlerStopped: await this.attemptEnded(queue, taskId) };
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
-      return this.workers.abortRunning(queue.name, taskId, 'cancelled');
+      const signalled = this.workers.abortRunning(queueOptions.name, taskId, 'cancelled');
+      return { runningHandlerSignalled: signalled, handlerStopped: false };
     }
+  }
+
+  /** Polls until the job is no longer active (its handler returned or threw), or gives up. */
+  private async attemptEnded(queue: Queue, taskId: string): Promise<boolean> {
+    const deadline = Date.now() + this.options.cancelWaitMs;
+    while ((await queue.getJobState(taskId)) === 'active') {
+      if (Date.now() >= deadline) return false;
+      await sleep(10);
+    }
+    return true;
   }
 
   private filtered(filter: TaskFilter): SelectQueryBuilder<BackgroundTask> {

@@ -47,6 +47,11 @@ export interface TaskPage {
 /** The outcome of a successful `TasksService.cancelTask`. */
 export interface CancelledTask {
   taskId: string;
-  /** True when a handler was running in this process and its AbortSignal was fired. */
-  abortedRunningHandler: boolean;
+  /** True when a worker (in any process) was running the task and its handler was signalled. */
+  runningHandlerSignalled: boolean;
+  /**
+   * True when no handler runs the task any more: it was not running, or it stopped within
+   * `cancelWaitMs` of the signal. False only for a handler that ignores its signal.
+   */
+  handlerStopped: boolean;
 }
