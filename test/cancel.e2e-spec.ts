@@ -12,7 +12,8 @@ describe('cancellation (MariaDB + Redis)', () => {
     t = await createTestApp({
       suite: 'cancel',
       providers: [TestTasks],
-      tasks: { queues: [...DEMO_QUEUES, { ...TEST_QUEUE, concurrency: 4 }], cancelWaitMs: 1000 },
+      // A long backoff, so that a task waiting for its retry can be caught while delayed.
+      tasks: { queues: [...DEMO_QUEUES, { ...TEST_QUEUE, concurrency: 4 }], cancelWaitMs: 1000, retry: { backoffDelayMs: 5000 } },
     });
     fixtures = t.app.get(TestTasks);
   });
@@ -38,6 +39,16 @@ describe('cancellation (MariaDB + Redis)', () => {
     expect(row.status).toBe(TaskStatus.Cancelled);
     expect(row.completedAt).not.toBeNull();
     expect(row.startedAt).toBeNull();
+  });
+
+  it('cancels a task waiting for its retry: the delayed job is removed and no further attempt runs', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 3 });
+    await waitForJobState(t.queue('test'), taskId, 'delayed');
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Pending, retryCount: 1 });
+    expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: true });
+    expect(await t.queue('test').getJob(taskId)).toBeUndefined();
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled, retryCount: 1 });
+    expect(fixtures.callsOf(taskId)).toHaveLength(1);
   });
 
   it('cancels a running task: the handler sees its AbortSignal and the row ends cancelled', async () => {

@@ -19,7 +19,7 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
         `slowest enqueue answer: ${report.slowestEnqueueMs} ms` +
         (report.problems.length ? `\nproblems:\n  ${report.problems.join('\n  ')}` : ''),
     );
-    expect(report.accepted).toBeGreaterThan(profile.tasks * 0.8);
+    expect(report.accepted).toBeGreaterThanOrEqual(profile.tasks);
     expect({ lost: report.lost, stuck: report.stuck, illegal: report.illegal, retryMismatches: report.retryMismatches }).toEqual({
       lost: 0, stuck: 0, illegal: 0, retryMismatches: 0,
     });

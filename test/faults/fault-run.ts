@@ -145,11 +145,14 @@ async function run(
   };
 
   const started = Date.now();
+  let inFlight = 0;
   const client = async () => {
-    while (requested < profile.tasks) {
+    // Until `tasks` enqueues were accepted: requests refused during outages are made up for.
+    while (accepted.length + inFlight < profile.tasks) {
       // Request i is due at i/tasks of the load time, so the load spans every fault.
       const due = started + (requested * profile.loadMs) / profile.tasks;
       requested++;
+      inFlight++;
       if (due > Date.now()) await sleep(due - Date.now());
       const body = taskFor(Math.random());
       const sentAt = Date.now();
@@ -160,6 +163,7 @@ async function run(
         signal: AbortSignal.timeout(10_000),
       }).catch(() => undefined);
       slowestEnqueueMs = Math.max(slowestEnqueueMs, Date.now() - sentAt);
+      inFlight--;
       if (response?.status === 201) {
         const { task_id: taskId } = (await response.json()) as { task_id: string };
         accepted.push({ taskId, taskName: body.task_name, maxRetries: body.max_retries, acceptedAt: Date.now() });
