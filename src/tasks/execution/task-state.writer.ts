@@ -1,26 +1,53 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { BackgroundTask } from '../background-task.entity.js';
-import { TASK_TRANSITIONS, type TaskTransition } from '../task-status.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
+import type { TaskStatus, TaskTransition } from '../task-status.js';
+import {
+  applyTransitions,
+  type AttemptGuard,
+  type RowChange,
+  type RowState,
+  type TransitionRequest,
+  type TransitionValues,
+} from './transition-batch.js';
+
+export type { AttemptGuard } from './transition-batch.js';
 
 /** Longest error message kept in the row (TEXT holds 64 KiB; a stack trace is not a message). */
 const MAX_ERROR_MESSAGE_LENGTH = 8000;
+/** Most requests written in one transaction. */
+const MAX_BATCH = 500;
+/**
+ * Batches in flight at once. Overlapping them hides the round trips and lets InnoDB merge
+ * their commits; the row locks (taken in task-id order) keep them apart where they meet.
+ */
+const MAX_CONCURRENT_BATCHES = 4;
+/** MySQL's deadlock and lock-wait-timeout errors: the batch is simply tried again. */
+const RETRYABLE_ERRNOS = new Set([1213, 1205]);
 
-/** Applies a write only to the attempt that started at `startedAt`. */
-export interface AttemptGuard {
-  startedAt: Date | null;
+interface Pending extends TransitionRequest {
+  resolve(applied: boolean): void;
+  reject(error: unknown): void;
 }
 
 /**
- * Writes lifecycle transitions into `background_tasks` as compare-and-set updates:
- * `UPDATE … SET status = <to> WHERE task_id = ? AND status IN (<from>)`, with the rule taken
- * from {@link TASK_TRANSITIONS}. A write that matches no row is a stale or duplicate event
- * (the task was cancelled, or already moved on): it returns `false` and changes nothing.
- * Timestamps are stamped by the entity subscriber.
+ * Writes lifecycle transitions into `background_tasks` as compare-and-set changes, with the
+ * rules of the one transition table: a write whose source status no longer holds is a stale
+ * or duplicate event (the task was cancelled, or already moved on); it resolves `false` and
+ * changes nothing.
+ *
+ * Writes are group-committed: requests that arrive while a batch is being written wait for
+ * the next one, which locks its rows (`SELECT … FOR UPDATE`), applies every request in order
+ * ({@link applyTransitions}) and writes the net change of each row in one `UPDATE`, all in one
+ * transaction. Under load that is one commit for hundreds of transitions instead of one each;
+ * alone, a write goes out at once. Timestamps come from the database clock.
  */
 @Injectable()
 export class TaskStateWriter {
+  private queue: Pending[] = [];
+  private flushers = 0;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** `pending|running -> running`: an attempt starts. */
@@ -44,7 +71,7 @@ export class TaskStateWriter {
 
   /**
    * `running -> pending` without counting a failure: the attempt was interrupted (its worker
-   * shut down) and the job goes back to the queue.
+   * shut down, or stalled) and the job goes back to the queue.
    */
   requeue(taskId: string, reason = 'interrupted: the worker shut down', guard?: AttemptGuard): Promise<boolean> {
     return this.write(taskId, 'retry', { errorMessage: reason }, guard);
@@ -60,27 +87,92 @@ export class TaskStateWriter {
     return this.write(taskId, 'cancel', {});
   }
 
-  private async write(
-    taskId: string,
-    transition: TaskTransition,
-    values: Record<string, unknown>,
-    guard?: AttemptGuard,
-  ): Promise<boolean> {
-    const rule = TASK_TRANSITIONS[transition];
-    const update = this.dataSource
-      .createQueryBuilder()
-      .update(BackgroundTask)
-      .set({ ...values, status: rule.to })
-      .where('task_id = :taskId', { taskId })
-      .andWhere('status IN (:...from)', { from: rule.from });
-    if (guard) {
-      if (guard.startedAt) update.andWhere('started_at = :startedAt', { startedAt: guard.startedAt });
-      else update.andWhere('started_at IS NULL');
-    }
-    // mysql2 reports matched rows, so `affected` is 1 exactly when the WHERE held.
-    const outcome = await update.execute();
-    return (outcome.affected ?? 0) > 0;
+  private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ taskId, transition, values, guard, resolve, reject });
+      if (this.flushers < MAX_CONCURRENT_BATCHES) void this.flush();
+    });
   }
+
+  /** Writes batches until the queue is empty. */
+  private async flush(): Promise<void> {
+    this.flushers++;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.slice(0, MAX_BATCH);
+        this.queue = this.queue.slice(batch.length);
+        try {
+          const outcomes = await this.writeBatch(batch);
+          batch.forEach((request, index) => request.resolve(outcomes[index]));
+        } catch (error) {
+          batch.forEach((request) => request.reject(error));
+        }
+      }
+    } finally {
+      this.flushers--;
+    }
+  }
+
+  private async writeBatch(batch: TransitionRequest[]): Promise<boolean[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction((manager) => this.applyBatch(manager, batch));
+      } catch (error) {
+        if (attempt >= 5 || !RETRYABLE_ERRNOS.has((error as { errno?: number }).errno ?? 0)) throw error;
+      }
+    }
+  }
+
+  private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
+    const ids = [...new Set(batch.map((request) => request.taskId))].sort();
+    const locked: { task_id: string; status: TaskStatus; started_at: Date | null }[] = await manager.query(
+      `SELECT task_id, status, started_at FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+      [ids],
+    );
+    const rows = new Map<string, RowState>(locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at }]));
+    const { outcomes, changes } = applyTransitions(batch, rows);
+    if (changes.size > 0) {
+      const [sql, parameters] = updateStatement(changes);
+      await manager.query(sql, parameters);
+    }
+    return outcomes;
+  }
+}
+
+/** One `UPDATE` that gives every changed row its own values (`CASE task_id WHEN … END`). */
+function updateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
+  const parameters: unknown[] = [];
+  const entries = [...changes.entries()];
+  const caseOf = (column: string, pick: (change: RowChange) => { value: unknown } | undefined): string | undefined => {
+    const whens = entries.flatMap(([taskId, change]) => {
+      const picked = pick(change);
+      if (!picked) return [];
+      parameters.push(taskId, picked.value);
+      return ['WHEN ? THEN ?'];
+    });
+    return whens.length > 0 ? `${column} = CASE task_id ${whens.join(' ')} ELSE ${column} END` : undefined;
+  };
+  const stampOf = (column: string, when: (change: RowChange) => boolean): string | undefined => {
+    const ids = entries.filter(([, change]) => when(change)).map(([taskId]) => taskId);
+    if (ids.length === 0) return undefined;
+    parameters.push(ids);
+    return `${column} = CASE WHEN task_id IN (?) THEN CURRENT_TIMESTAMP(3) ELSE ${column} END`;
+  };
+  const assignments = [
+    caseOf('status', (change) => ({ value: change.status })),
+    stampOf('started_at', (change) => change.started),
+    stampOf('completed_at', (change) => change.finished),
+    caseOf('result', (change) => ('result' in change.values ? { value: toJsonText(change.values.result) } : undefined)),
+    caseOf('error_message', (change) => ('errorMessage' in change.values ? { value: change.values.errorMessage ?? null } : undefined)),
+    caseOf('retry_count', (change) => (change.values.retryCount !== undefined ? { value: change.values.retryCount } : undefined)),
+  ].filter((assignment): assignment is string => assignment !== undefined);
+  parameters.push(entries.map(([taskId]) => taskId));
+  return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
+}
+
+/** A JSON column value as text; SQL NULL for no result. */
+function toJsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 function truncate(message: string): string {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+import { TaskStatus } from '../task-status.js';
+import { applyTransitions, type RowState, type TransitionRequest } from './transition-batch.js';
+
+const rows = (entries: Record<string, Partial<RowState>>) =>
+  new Map(Object.entries(entries).map(([id, row]) => [id, { status: TaskStatus.Pending, startedAt: null, ...row }]));
+
+describe('applyTransitions', () => {
+  it('applies a start then a completion of one task in one batch', () => {
+    const requests: TransitionRequest[] = [
+      { taskId: 'a', transition: 'start', values: {} },
+      { taskId: 'a', transition: 'complete', values: { result: { ok: true }, errorMessage: null } },
+    ];
+    const { outcomes, changes } = applyTransitions(requests, rows({ a: {} }));
+    expect(outcomes).toEqual([true, true]);
+    expect(changes.get('a')).toEqual({
+      status: TaskStatus.Completed, started: true, finished: true, values: { result: { ok: true }, errorMessage: null },
+    });
+  });
+
+  it('refuses what the table refuses, in order: a completion after a cancel changes nothing', () => {
+    const requests: TransitionRequest[] = [
+      { taskId: 'a', transition: 'cancel', values: {} },
+      { taskId: 'a', transition: 'complete', values: { result: 1 } },
+      { taskId: 'b', transition: 'complete', values: { result: 2 } },
+    ];
+    const { outcomes, changes } = applyTransitions(requests, rows({ a: { status: TaskStatus.Running }, b: {} }));
+    expect(outcomes).toEqual([true, false, false]);
+    expect(changes.get('a')).toEqual({ status: TaskStatus.Cancelled, started: false, finished: true, values: {} });
+    expect(changes.has('b')).toBe(false);
+  });
+
+  it('refuses every request for a task that has no row', () => {
+    const { outcomes, changes } = applyTransitions([{ taskId: 'x', transition: 'start', values: {} }], new Map());
+    expect(outcomes).toEqual([false]);
+    expect(changes.size).toBe(0);
+  });
+
+  it('never moves a final row', () => {
+    for (const status of [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled]) {
+      const requests: TransitionRequest[] = (['start', 'complete', 'retry', 'fail', 'cancel'] as const).map((transition) => ({
+        taskId: 'a', transition, values: {},
+      }));
+      expect(applyTransitions(requests, rows({ a: { status } })).outcomes).toEqual([false, false, false, false, false]);
+    }
+  });
+
+  it('applies a guarded write only to the attempt it read', () => {
+    const startedAt = new Date('2026-01-01T00:00:00.123Z');
+    const running = rows({ a: { status: TaskStatus.Running, startedAt } });
+    const stale = { taskId: 'a', transition: 'retry' as const, values: { retryCount: 1 }, guard: { startedAt: new Date(startedAt.getTime() - 1) } };
+    const fresh = { ...stale, guard: { startedAt: new Date(startedAt.getTime()) } };
+    expect(applyTransitions([stale], running).outcomes).toEqual([false]);
+    expect(applyTransitions([fresh], running).outcomes).toEqual([true]);
+    // An attempt that started in the same batch is newer than any guard.
+    expect(applyTransitions([{ taskId: 'a', transition: 'start', values: {} }, fresh], running).outcomes).toEqual([true, false]);
+  });
+});

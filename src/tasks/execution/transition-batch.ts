@@ -1,0 +1,77 @@
+import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from '../task-status.js';
+
+/** Applies a write only to the attempt that started at `startedAt`. */
+export interface AttemptGuard {
+  startedAt: Date | null;
+}
+
+/** Columns a transition may set besides the status and the timestamps. */
+export interface TransitionValues {
+  result?: unknown;
+  errorMessage?: string | null;
+  retryCount?: number;
+}
+
+/** One asked-for transition of one task. */
+export interface TransitionRequest {
+  taskId: string;
+  transition: TaskTransition;
+  values: TransitionValues;
+  guard?: AttemptGuard;
+}
+
+/** What the row holds now, as far as the rules care. */
+export interface RowState {
+  status: TaskStatus;
+  startedAt: Date | null;
+}
+
+/** The net change of one row after every request of a batch. */
+export interface RowChange {
+  status: TaskStatus;
+  /** The row started an attempt: stamp `started_at`. */
+  started: boolean;
+  /** The row reached a final state: stamp `completed_at`. */
+  finished: boolean;
+  values: TransitionValues;
+}
+
+/**
+ * Applies requests in order to the rows' current states with the one transition table, as
+ * if each were its own compare-and-set `UPDATE … WHERE status IN (from)`: a request whose
+ * source status (or attempt guard) no longer holds is refused and changes nothing. Returns
+ * each request's outcome and the net change of every row that changed.
+ */
+export function applyTransitions(
+  requests: readonly TransitionRequest[],
+  rows: ReadonlyMap<string, RowState>,
+): { outcomes: boolean[]; changes: Map<string, RowChange> } {
+  const current = new Map<string, RowState & { startedNow: boolean }>();
+  for (const [taskId, row] of rows) current.set(taskId, { ...row, startedNow: false });
+  const changes = new Map<string, RowChange>();
+  const outcomes = requests.map((request) => {
+    const row = current.get(request.taskId);
+    if (!row) return false;
+    const rule = TASK_TRANSITIONS[request.transition];
+    if (!rule.from.includes(row.status) || !guardHolds(request.guard, row)) return false;
+    const change = changes.get(request.taskId) ?? { status: row.status, started: false, finished: false, values: {} };
+    if (rule.to === TaskStatus.Running) {
+      change.started = true;
+      row.startedNow = true;
+    }
+    if (isFinalStatus(rule.to)) change.finished = true;
+    change.status = rule.to;
+    change.values = { ...change.values, ...request.values };
+    row.status = rule.to;
+    changes.set(request.taskId, change);
+    return true;
+  });
+  return { outcomes, changes };
+}
+
+/** A guard names the attempt it read; an attempt started in this batch is a newer one. */
+function guardHolds(guard: AttemptGuard | undefined, row: RowState & { startedNow: boolean }): boolean {
+  if (!guard) return true;
+  if (row.startedNow) return false;
+  return (guard.startedAt?.getTime() ?? null) === (row.startedAt?.getTime() ?? null);
+}
