@@ -22,6 +22,7 @@ import {
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
 import { DatabaseHealth } from './execution/database-health.js';
 import { TaskJobScheduler } from './execution/task-job.scheduler.js';
+import { TaskEnqueuer } from './execution/task-enqueuer.js';
 import { TaskReconciler } from './execution/task.reconciler.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
@@ -47,6 +48,7 @@ const resolvedOptionsProvider: Provider = {
     TaskCancellationBus,
     DatabaseHealth,
     TaskJobScheduler,
+    TaskEnqueuer,
     TaskReconciler,
     TaskStateWriter,
     TaskRunner,

@@ -6,7 +6,7 @@ import type { Queue } from 'bullmq';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
 import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
-import { TaskJobScheduler } from './execution/task-job.scheduler.js';
+import { TaskEnqueuer } from './execution/task-enqueuer.js';
 import { TaskReconciler, type ReconcilerStats } from './execution/task.reconciler.js';
 import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
@@ -40,7 +40,7 @@ export class TasksService {
     private readonly writer: TaskStateWriter,
     private readonly workers: TaskWorkersHost,
     private readonly cancellations: TaskCancellationBus,
-    private readonly jobs: TaskJobScheduler,
+    private readonly enqueuer: TaskEnqueuer,
     private readonly reconciler: TaskReconciler,
   ) {}
 
@@ -51,8 +51,9 @@ export class TasksService {
 
   /**
    * Records the task (row `pending`) and then queues its job, whose id is the task id.
-   * When Redis refuses the job the row is removed again and {@link TasksUnavailableError}
-   * is thrown, so no task is left that nobody would run.
+   * When MySQL or Redis refuses, {@link TasksUnavailableError} is thrown and nothing is left
+   * half-created (a refused job's row is deleted again). Concurrent calls are written
+   * together (see TaskEnqueuer).
    */
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
     const handler = this.registry.get(input.taskName);
@@ -65,30 +66,7 @@ export class TasksService {
       priority: input.priority ?? handler.queue.defaultPriority,
       maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
     };
-    const params = input.params ?? {};
-    await this.mysql(() =>
-      this.dataSource
-        .createQueryBuilder()
-        .insert()
-        .into(BackgroundTask)
-        // The JSON column takes the object as it is; TypeORM's deep-partial type cannot say so.
-        .values({ ...task, params: params as object, status: TaskStatus.Pending })
-        .execute(),
-    );
-    try {
-      await this.jobs.add({ ...task, params }, task.maxRetries + 1);
-    } catch (error) {
-      await this.mysql(() =>
-        this.dataSource
-          .createQueryBuilder()
-          .delete()
-          .from(BackgroundTask)
-          .where('task_id = :taskId AND status = :pending', { taskId: task.taskId, pending: TaskStatus.Pending })
-          .execute(),
-      );
-      this.logger.warn(`Enqueue of ${task.taskName} refused by Redis: ${(error as Error).message}`);
-      throw new TasksUnavailableError('Redis');
-    }
+    await this.enqueuer.submit({ ...task, params: input.params ?? {} });
     return task;
   }
 

@@ -311,6 +311,8 @@ async function verify(
       if (row.retry_count !== expected) {
         retryMismatches++;
         note(`retry_count of ${task.taskId} (${row.status}) is ${row.retry_count}, attempts observed say ${expected}`);
+        note(`  its changes: ${(auditByTask.get(task.taskId) ?? []).map((c) => `${c.old_status}->${c.new_status} r${c.new_retry} ${c.error_message ?? ''}`).join(' | ')}`);
+        note(`  its handler: ${events.map((e) => `${e.event}#${e.attempt}@${e.at}`).join(' ')}`);
       }
     }
   }

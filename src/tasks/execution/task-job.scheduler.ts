@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { JobsOptions } from 'bullmq';
 import type { BackgroundTask } from '../background-task.entity.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 import type { TaskJobData } from './task-job.js';
@@ -7,7 +8,14 @@ import { TaskQueues } from './task-queues.js';
 /** BullMQ runs priority 1 first; the API runs 10 first. */
 export const toBullPriority = (priority: number): number => 11 - priority;
 
-/** Adds the BullMQ job of a task: job id = task id, name = task name, mapped priority, backoff. */
+/** A task's job to add: `attempts` attempts, after `priorAttempts` the task already made. */
+export interface NewJob {
+  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'>;
+  attempts: number;
+  priorAttempts?: number;
+}
+
+/** Adds the BullMQ jobs of tasks: job id = task id, name = task name, mapped priority, backoff. */
 @Injectable()
 export class TaskJobScheduler {
   constructor(
@@ -15,20 +23,30 @@ export class TaskJobScheduler {
     private readonly queues: TaskQueues,
   ) {}
 
-  /** Adds the job with `attempts` attempts, after `priorAttempts` the task already made. */
-  async add(
-    task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'>,
-    attempts: number,
-    priorAttempts = 0,
-  ): Promise<void> {
-    const queue = this.queues.forTaskType(task.taskType);
-    if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
-    const data: TaskJobData = priorAttempts > 0 ? { params: task.params ?? {}, priorAttempts } : { params: task.params ?? {} };
-    await this.queues.get(queue.name).add(task.taskName, data, {
-      jobId: task.taskId,
-      priority: toBullPriority(task.priority),
-      attempts,
-      backoff: { type: 'exponential', delay: this.options.retry.backoffDelayMs },
-    });
+  async add(task: NewJob['task'], attempts: number, priorAttempts = 0): Promise<void> {
+    await this.addMany([{ task, attempts, priorAttempts }]);
+  }
+
+  /** Adds every job with one `addBulk` per queue (one round trip each). */
+  async addMany(jobs: NewJob[]): Promise<void> {
+    const byQueue = new Map<string, { name: string; data: TaskJobData; opts: JobsOptions }[]>();
+    for (const { task, attempts, priorAttempts = 0 } of jobs) {
+      const queue = this.queues.forTaskType(task.taskType);
+      if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
+      const data: TaskJobData = priorAttempts > 0 ? { params: task.params ?? {}, priorAttempts } : { params: task.params ?? {} };
+      const list = byQueue.get(queue.name) ?? [];
+      list.push({
+        name: task.taskName,
+        data,
+        opts: {
+          jobId: task.taskId,
+          priority: toBullPriority(task.priority),
+          attempts,
+          backoff: { type: 'exponential', delay: this.options.retry.backoffDelayMs },
+        },
+      });
+      byQueue.set(queue.name, list);
+    }
+    await Promise.all([...byQueue].map(([name, list]) => this.queues.get(name).addBulk(list)));
   }
 }
