@@ -51,13 +51,13 @@ export class TaskStateWriter {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** `pending|running -> running`: an attempt starts. */
-  start(taskId: string): Promise<boolean> {
-    return this.write(taskId, 'start', {});
+  start(taskId: string, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'start', {}, guard);
   }
 
   /** `running -> completed` with the handler's result. */
-  complete(taskId: string, result: unknown): Promise<boolean> {
-    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null });
+  complete(taskId: string, result: unknown, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null }, guard);
   }
 
   /**
@@ -80,6 +80,15 @@ export class TaskStateWriter {
   /** `running -> failed`: attempts exhausted or the error is not retryable. */
   fail(taskId: string, errorMessage: string, guard?: AttemptGuard): Promise<boolean> {
     return this.write(taskId, 'fail', { errorMessage: truncate(errorMessage) }, guard);
+  }
+
+  /** The row's status and retry count, to tell a lost write from a refused one. */
+  async read(taskId: string): Promise<{ status: TaskStatus; retryCount: number } | undefined> {
+    const [row]: { status: TaskStatus; retry_count: number }[] = await this.dataSource.query(
+      `SELECT status, retry_count FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id = ?`,
+      [taskId],
+    );
+    return row && { status: row.status, retryCount: row.retry_count };
   }
 
   /** `pending|running -> cancelled`. */
@@ -125,11 +134,13 @@ export class TaskStateWriter {
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: { task_id: string; status: TaskStatus; started_at: Date | null }[] = await manager.query(
-      `SELECT task_id, status, started_at FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+    const locked: { task_id: string; status: TaskStatus; started_at: Date | null; retry_count: number }[] = await manager.query(
+      `SELECT task_id, status, started_at, retry_count FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
-    const rows = new Map<string, RowState>(locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at }]));
+    const rows = new Map<string, RowState>(
+      locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at, retryCount: row.retry_count }]),
+    );
     const { outcomes, changes } = applyTransitions(batch, rows);
     if (changes.size > 0) {
       const [sql, parameters] = updateStatement(changes);

@@ -4,7 +4,8 @@ import type { TaskContext } from '../task-context.js';
 import { DatabaseHealth, isDatabaseUnavailable } from './database-health.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
-import { TaskStateWriter } from './task-state.writer.js';
+import { TaskStateWriter, type AttemptGuard } from './task-state.writer.js';
+import { TaskStatus } from '../task-status.js';
 
 /**
  * Runs one BullMQ job: marks the row running, calls the handler with `(params, context)`,
@@ -55,7 +56,7 @@ export class TaskRunner {
       if (!handler) throw new UnrecoverableError(`No handler for task "${job.name}" in this worker`);
       const result = await handler.invoke(job.data.params ?? {}, this.contextFor(job, signal));
       const json = toJsonValue(result);
-      await this.health.durably(() => this.writer.complete(taskId, json));
+      await this.health.durably(() => this.writer.complete(taskId, json, thisAttempt(job)));
     } catch (error) {
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
       await this.recordFailure(job, error);
@@ -70,7 +71,7 @@ export class TaskRunner {
    */
   private async markRunning(job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
     try {
-      return await this.writer.start(job.id!);
+      return await this.writer.start(job.id!, thisAttempt(job));
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       void this.health.waitUntilAvailable();
@@ -97,14 +98,22 @@ export class TaskRunner {
     const retryable = !(error instanceof UnrecoverableError);
     if (attemptsLeft && retryable) {
       const attempt = attemptNumber(job);
-      if (await this.health.durably(() => this.writer.retry(taskId, message, attempt))) {
-        throw error instanceof Error ? error : new Error(message);
-      }
-      // The row left `running` meanwhile (cancelled): no further attempt.
+      const retried = await this.health.durably(() => this.writer.retry(taskId, message, attempt, thisAttempt(job)));
+      if (retried || (await this.retryWasWritten(taskId, attempt))) throw error instanceof Error ? error : new Error(message);
+      // The row left this attempt meanwhile (cancelled, or a newer attempt runs): no retry from here.
       throw new UnrecoverableError(message);
     }
-    await this.health.durably(() => this.writer.fail(taskId, message));
+    await this.health.durably(() => this.writer.fail(taskId, message, thisAttempt(job)));
     throw new UnrecoverableError(message);
+  }
+
+  /**
+   * A retry write can commit and still fail on the client (MySQL died before it answered);
+   * the write that was then tried again is refused. The row tells which happened.
+   */
+  private async retryWasWritten(taskId: string, attempt: number): Promise<boolean> {
+    const row = await this.health.durably(() => this.writer.read(taskId));
+    return row?.status === TaskStatus.Pending && row.retryCount === attempt;
   }
 
   private contextFor(job: Job<TaskJobData>, signal: AbortSignal | undefined): TaskContext {
@@ -121,6 +130,11 @@ export class TaskRunner {
       },
     };
   }
+}
+
+/** The guard of this job's attempt: the row must still count `attempt - 1` failures. */
+function thisAttempt(job: Job<TaskJobData>): AttemptGuard {
+  return { retryCount: attemptNumber(job) - 1 };
 }
 
 /** 1 for a task's first attempt, counting attempts made by earlier jobs of the same task. */
