@@ -305,9 +305,16 @@ async function verify(
 
     if (row.status === TaskStatus.Completed || row.status === TaskStatus.Failed) {
       const maxAttempts = row.max_retries + 1;
-      const failedAttempts = new Set(events.filter((event) => event.event === 'fail' && event.attempt < maxAttempts).map((event) => event.attempt));
-      const lostAttempts = (auditByTask.get(task.taskId) ?? []).filter((change) => change.error_message?.startsWith('lost:') && change.new_status === TaskStatus.Pending).length;
-      const expected = failedAttempts.size + lostAttempts;
+      // Attempts that failed and were retried: those a handler reported failing, and those the
+      // reconciler found lost with their worker and job. One attempt can be both (its worker
+      // died right after the handler threw), so they are counted by attempt number.
+      const retried = new Set(events.filter((event) => event.event === 'fail' && event.attempt < maxAttempts).map((event) => event.attempt));
+      for (const change of auditByTask.get(task.taskId) ?? []) {
+        if (change.error_message?.startsWith('lost:') && change.old_status === TaskStatus.Running && change.new_status === TaskStatus.Pending) {
+          retried.add((change.old_retry ?? 0) + 1);
+        }
+      }
+      const expected = retried.size;
       if (row.retry_count !== expected) {
         retryMismatches++;
         note(`retry_count of ${task.taskId} (${row.status}) is ${row.retry_count}, attempts observed say ${expected}`);
