@@ -3,10 +3,18 @@ import { cpus, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
-import { rawBullmqAdd, rawBullmqProcessing, tasksModuleEnqueue, tasksModuleProcessing, type BenchEnv } from './scenarios.js';
+import {
+  rawBullmqAdd,
+  rawBullmqAddBulk,
+  rawBullmqProcessing,
+  tasksModuleEnqueue,
+  tasksModuleEnqueueMany,
+  tasksModuleProcessing,
+  type BenchEnv,
+} from './scenarios.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue] [-- --tasks=N]`: each scenario measures ours and its
+ * `npm run bench [-- --only=e2e,enqueue] [-- --tasks=N]` (enqueue covers single and bulk): each scenario measures ours and its
  * baseline in the same run, prints a table and writes bench/results.json.
  */
 interface BenchResult {
@@ -49,6 +57,9 @@ async function main(): Promise<void> {
       const baseline = await rawBullmqAdd(env, tasks, 50);
       const ours = await tasksModuleEnqueue(env, tasks, 50);
       record(`enqueue single, 50 concurrent callers (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
+      const bulkBaseline = await rawBullmqAddBulk(env, tasks);
+      const bulk = await tasksModuleEnqueueMany(env, tasks);
+      record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.perSecond, bulkBaseline.perSecond, 0.7, 'tasks/s');
     }
   } finally {
     await dropDatabase(databaseUrl);

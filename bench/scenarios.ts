@@ -128,3 +128,46 @@ export async function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: 
     await app.close();
   }
 }
+
+const BULK = 1000;
+const bulkJob = () => ({
+  name: 'bench.noop',
+  data: { params: {} },
+  opts: { priority: 6, attempts: 4, backoff: { type: 'exponential' as const, delay: 1000 } },
+});
+
+/** Baseline: raw `addBulk` of 1,000 jobs at a time. */
+export async function rawBullmqAddBulk(env: BenchEnv, jobs: number): Promise<Rate> {
+  const connection = new Redis(env.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const queue = new Queue(BENCH_QUEUE, { connection, prefix: env.nextPrefix() });
+  await queue.waitUntilReady();
+  await queue.pause();
+  const startedAt = process.hrtime.bigint();
+  for (let done = 0; done < jobs; done += BULK) await queue.addBulk(Array.from({ length: Math.min(BULK, jobs - done) }, bulkJob));
+  const result = rate(jobs, startedAt);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return result;
+}
+
+/** Ours: `TasksService.enqueueMany` of 1,000 tasks at a time (rows + jobs). */
+export async function tasksModuleEnqueueMany(env: BenchEnv, tasks: number): Promise<Rate> {
+  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
+  try {
+    const service = app.get(TasksService);
+    const queue = app.get(TaskQueues).get(BENCH_QUEUE);
+    await queue.pause();
+    const startedAt = process.hrtime.bigint();
+    for (let done = 0; done < tasks; done += BULK) {
+      const outcomes = await service.enqueueMany(Array.from({ length: Math.min(BULK, tasks - done) }, () => ({ taskName: 'bench.noop' })));
+      if (outcomes.some((outcome) => outcome.error)) throw new Error('bench: a bulk enqueue was refused');
+    }
+    const result = rate(tasks, startedAt);
+    await queue.obliterate({ force: true });
+    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    return result;
+  } finally {
+    await app.close();
+  }
+}

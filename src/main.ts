@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { validateAppConfig } from './config/app.config.js';
 import { ensureDatabase } from './config/ensure-database.js';
@@ -17,7 +18,9 @@ async function bootstrap(): Promise<void> {
     Logger.log('Worker started (TASKS_ROLE=worker)', 'Bootstrap');
     return;
   }
-  const app = await NestFactory.create(AppModule);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule);
+  // Room for a bulk enqueue of 1,000 tasks (the default JSON limit is 100 KB).
+  app.useBodyParser('json', { limit: '5mb' });
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.listen(config.PORT);

@@ -17,7 +17,7 @@ describe('Swagger document', () => {
   const jsonSchema = (operation: { responses: Record<string, unknown> }, status: string) =>
     (operation.responses[status] as { content: { 'application/json': { schema: unknown } } }).content['application/json'].schema;
 
-  it('lists the five routes of the seed, each with a summary', () => {
+  it('lists the five routes of the seed and the bulk enqueue, each with a summary', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as { summary?: string }).summary ? 'with summary' : 'NO SUMMARY'}`),
     );
@@ -26,6 +26,7 @@ describe('Swagger document', () => {
       'GET /api/tasks/count/all with summary',
       'GET /api/tasks/{task_id} with summary',
       'POST /api/tasks/enqueue with summary',
+      'POST /api/tasks/enqueue/bulk with summary',
       'POST /api/tasks/{task_id}/cancel with summary',
     ]);
   });

@@ -14,3 +14,6 @@ export const MAX_PRIORITY = 10;
 /** Page size of a list call: default and largest accepted. */
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
+
+/** Most tasks one `enqueueMany` call (or `POST /enqueue/bulk`) accepts. */
+export const MAX_BULK_ENQUEUE = 1000;

@@ -6,7 +6,7 @@ import type { Queue } from 'bullmq';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
 import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
-import { TaskEnqueuer } from './execution/task-enqueuer.js';
+import { TaskEnqueuer, type NewTask } from './execution/task-enqueuer.js';
 import { TaskReconciler, type ReconcilerStats } from './execution/task.reconciler.js';
 import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
@@ -15,10 +15,11 @@ import { isDatabaseUnavailable } from './execution/database-health.js';
 import { TaskWorkersHost } from './execution/task-workers.host.js';
 import { isFinalStatus, TaskStatus } from './task-status.js';
 import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
-import { DEFAULT_LIST_LIMIT } from './tasks.constants.js';
+import { DEFAULT_LIST_LIMIT, MAX_BULK_ENQUEUE } from './tasks.constants.js';
 import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './tasks.errors.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
 import type {
+  BulkEnqueueOutcome,
   CancelledTask,
   EnqueuedTask,
   EnqueueTaskInput,
@@ -56,18 +57,48 @@ export class TasksService {
    * together (see TaskEnqueuer).
    */
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
+    const task = this.prepare(input);
+    await this.enqueuer.submit(task);
+    return publicView(task);
+  }
+
+  /**
+   * Enqueues up to {@link MAX_BULK_ENQUEUE} tasks at once, each validated on its own: the result
+   * lists, in order, each task's id or the error that kept it out (400 for a bad request, 503
+   * when MySQL or Redis refused). The valid ones are written together (one INSERT, one
+   * `addBulk` per queue).
+   */
+  async enqueueMany(inputs: EnqueueTaskInput[]): Promise<BulkEnqueueOutcome[]> {
+    if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > MAX_BULK_ENQUEUE) {
+      throw new InvalidTaskRequestError([`tasks must hold 1 to ${MAX_BULK_ENQUEUE} tasks`]);
+    }
+    return Promise.all(
+      inputs.map(async (input): Promise<BulkEnqueueOutcome> => {
+        try {
+          return { task: await this.enqueue(input) };
+        } catch (error) {
+          if (!(error instanceof InvalidTaskRequestError || error instanceof TasksUnavailableError)) throw error;
+          const response = error.getResponse();
+          const message = typeof response === 'string' ? response : (response as { message: string | string[] }).message;
+          return { error: { statusCode: error.getStatus(), message: [message].flat() } };
+        }
+      }),
+    );
+  }
+
+  /** Validates an enqueue request and gives the task its id and defaults. */
+  private prepare(input: EnqueueTaskInput): NewTask {
     const handler = this.registry.get(input.taskName);
     const problems = enqueueProblems(input, handler?.queue, this.options);
     if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
-    const task: EnqueuedTask = {
+    return {
       taskId: randomUUID(),
       taskName: input.taskName,
       taskType: handler.queue.taskType,
       priority: input.priority ?? handler.queue.defaultPriority,
       maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
+      params: input.params ?? {},
     };
-    await this.enqueuer.submit({ ...task, params: input.params ?? {} });
-    return task;
   }
 
   /** The task's row; throws {@link TaskNotFoundError} for an unknown id. */
@@ -171,4 +202,9 @@ export class TasksService {
   private assertValid(problems: string[]): void {
     if (problems.length > 0) throw new InvalidTaskRequestError(problems);
   }
+}
+
+/** The task as callers see it (without its params). */
+function publicView({ taskId, taskName, taskType, priority, maxRetries }: NewTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries };
 }

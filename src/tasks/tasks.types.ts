@@ -24,6 +24,11 @@ export interface EnqueuedTask {
   maxRetries: number;
 }
 
+/** One task's outcome in `enqueueMany`: the task, or why it was not enqueued. */
+export type BulkEnqueueOutcome =
+  | { task: EnqueuedTask; error?: undefined }
+  | { task?: undefined; error: { statusCode: number; message: string[] } };
+
 /** Filters shared by listing and counting. */
 export interface TaskFilter {
   status?: TaskStatus;

@@ -11,8 +11,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { TasksService } from '../tasks.service.js';
+import { validateBulkItem } from './bulk-item.validator.js';
 import {
   CancelTaskResponseDto,
+  EnqueueBulkDto,
+  EnqueueBulkItemDto,
+  EnqueueBulkResponseDto,
   EnqueueTaskDto,
   EnqueueTaskResponseDto,
   ErrorResponseDto,
@@ -50,6 +54,32 @@ export class TasksController {
       maxRetries: body.max_retries,
     });
     return { task_id: task.taskId, message: `Task enqueued successfully with priority ${task.priority}` };
+  }
+
+  @Post('enqueue/bulk')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Enqueue up to 1000 tasks in one call',
+    description:
+      'Each item is validated like POST /enqueue and enqueued on its own; the response lists every item\'s task_id or error, ' +
+      'in order. 200 even when some items were refused; 400 only when the body itself is wrong.',
+  })
+  @ApiOkResponse({ type: EnqueueBulkResponseDto })
+  async enqueueBulk(@Body() body: EnqueueBulkDto): Promise<EnqueueBulkResponseDto> {
+    const checked = await Promise.all(body.tasks.map(validateBulkItem));
+    const valid = checked.flatMap((item, index) => ('input' in item ? [{ index, input: item.input }] : []));
+    const outcomes = valid.length > 0 ? await this.tasks.enqueueMany(valid.map((item) => item.input)) : [];
+    const results: EnqueueBulkItemDto[] = checked.map((item, index) =>
+      'problems' in item ? { index, error: { statusCode: 400, error: 'Bad Request', message: item.problems } } : { index },
+    );
+    valid.forEach(({ index }, position) => {
+      const outcome = outcomes[position];
+      results[index] = outcome.task
+        ? { index, task_id: outcome.task.taskId, message: `Task enqueued successfully with priority ${outcome.task.priority}` }
+        : { index, error: { statusCode: outcome.error.statusCode, error: outcome.error.statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message: outcome.error.message } };
+    });
+    const accepted = results.filter((result) => result.task_id).length;
+    return { results, accepted, rejected: results.length - accepted };
   }
 
   @Get('count/all')

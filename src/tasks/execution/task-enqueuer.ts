@@ -18,7 +18,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const MAX_BATCH = 500;
+const MAX_BATCH = 1000;
 const MAX_CONCURRENT_BATCHES = 4;
 
 /**

@@ -2,3 +2,4 @@ export * from './enqueue-task.dto.js';
 export * from './error-response.dto.js';
 export * from './task-filter.dto.js';
 export * from './task-response.dto.js';
+export * from './enqueue-bulk.dto.js';

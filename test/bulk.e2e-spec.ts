@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { InvalidTaskRequestError, TaskStatus } from '../src/tasks/index.js';
+import { createTestApp, waitForFinalRow, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+describe('bulk enqueue (MariaDB + Redis)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'bulk', providers: [TestTasks] });
+  });
+  afterAll(() => t.close());
+
+  const rowCount = async () => Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM background_tasks'))[0].n);
+
+  it('enqueues the valid items and reports each refused one, in order', async () => {
+    const before = await rowCount();
+    const { body } = await t.http()
+      .post('/api/tasks/enqueue/bulk')
+      .send({
+        tasks: [
+          { task_name: 'test.record', params: { label: 'first' }, priority: 9 },
+          { task_name: 'nope.nothing' },
+          { task_name: 'test.record', priority: 11 },
+          5,
+          { task_name: 'test.record', params: { label: 'last' } },
+        ],
+      })
+      .expect(200);
+    expect(body.accepted).toBe(2);
+    expect(body.rejected).toBe(3);
+    expect(body.results.map((result: { index: number }) => result.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(body.results[0]).toEqual({ index: 0, task_id: expect.any(String), message: 'Task enqueued successfully with priority 9' });
+    expect(body.results[1].error).toEqual({ statusCode: 400, error: 'Bad Request', message: ['task_name "nope.nothing" is not registered by any @TaskHandler'] });
+    expect(body.results[2].error.message).toEqual(['priority must not be greater than 10']);
+    expect(body.results[3].error.message).toEqual(['each task must be a JSON object']);
+    expect(await rowCount()).toBe(before + 2);
+    for (const index of [0, 4]) {
+      expect((await waitForFinalRow(t.tasks, body.results[index].task_id)).status).toBe(TaskStatus.Completed);
+    }
+  });
+
+  it('answers 400 for an empty list or more than 1000 tasks, and creates nothing', async () => {
+    const before = await rowCount();
+    const empty = await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: [] }).expect(400);
+    expect(empty.body.message).toContain('tasks must contain at least 1 elements');
+    const tooMany = Array.from({ length: 1001 }, () => ({ task_name: 'test.record' }));
+    const over = await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: tooMany }).expect(400);
+    expect(over.body.message).toContain('tasks must contain no more than 1000 elements');
+    await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: 'x' }).expect(400);
+    await expect(t.tasks.enqueueMany(tooMany.map(() => ({ taskName: 'test.record' })))).rejects.toBeInstanceOf(InvalidTaskRequestError);
+    expect(await rowCount()).toBe(before);
+  });
+
+  it('enqueues 1000 tasks through the service, each with its own id', async () => {
+    await t.queue('test').pause();
+    try {
+      const outcomes = await t.tasks.enqueueMany(Array.from({ length: 1000 }, (_, i) => ({ taskName: 'test.record', params: { i } })));
+      const ids = outcomes.map((outcome) => outcome.task?.taskId);
+      expect(new Set(ids).size).toBe(1000);
+      expect(await t.queue('test').getJobCountByTypes('prioritized', 'wait')).toBe(1000);
+    } finally {
+      await t.queue('test').obliterate({ force: true });
+    }
+  });
+});
