@@ -12,9 +12,10 @@ import {
   tasksModuleProcessing,
   type BenchEnv,
 } from './scenarios.js';
+import { bareNestEnqueueHttp, tasksModuleEnqueueHttp } from './http-scenario.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue] [-- --tasks=N]` (enqueue covers single and bulk): each scenario measures ours and its
+ * `npm run bench [-- --only=e2e,enqueue,http] [-- --tasks=N] [-- --seconds=S]` (enqueue covers single and bulk): each scenario measures ours and its
  * baseline in the same run, prints a table and writes bench/results.json.
  */
 interface BenchResult {
@@ -60,6 +61,13 @@ async function main(): Promise<void> {
       const bulkBaseline = await rawBullmqAddBulk(env, tasks);
       const bulk = await tasksModuleEnqueueMany(env, tasks);
       record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.perSecond, bulkBaseline.perSecond, 0.7, 'tasks/s');
+    }
+    if (wanted('http')) {
+      const seconds = Number(args.get('seconds') ?? 10);
+      const baseline = await bareNestEnqueueHttp(env, seconds);
+      const ours = await tasksModuleEnqueueHttp(env, seconds);
+      console.log(`http: ours p50 ${ours.p50} ms p99 ${ours.p99} ms (non-2xx ${ours.non2xx}); bare p50 ${baseline.p50} ms p99 ${baseline.p99} ms`);
+      record(`HTTP POST /enqueue, 50 connections, ${seconds} s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)`, ours.perSecond, baseline.perSecond, 0.5, 'req/s');
     }
   } finally {
     await dropDatabase(databaseUrl);

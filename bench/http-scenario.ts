@@ -1,0 +1,95 @@
+import { Body, Controller, HttpCode, Inject, Module, Post, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { tasksDataSourceOptions } from '../migrations/data-source.js';
+import { TaskQueues } from '../src/tasks/execution/task-queues.js';
+import { TasksModule } from '../src/tasks/index.js';
+import { BENCH_QUEUE, NoopTasks } from './bench-app.js';
+import type { BenchEnv } from './scenarios.js';
+
+/** One HTTP load run: requests per second and latency percentiles (ms). */
+export interface HttpRate {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+const BARE_QUEUE = Symbol('BARE_QUEUE');
+
+/** The baseline: a bare Nest endpoint that only adds a BullMQ job (no validation, no MySQL). */
+@Controller('bare')
+class BareEnqueueController {
+  constructor(@Inject(BARE_QUEUE) private readonly queue: Queue) {}
+
+  @Post('enqueue')
+  @HttpCode(201)
+  async enqueue(@Body() body: { task_name: string; params?: Record<string, unknown> }) {
+    const job = await this.queue.add(body.task_name, { params: body.params ?? {} }, { priority: 6, attempts: 4 });
+    return { task_id: job.id };
+  }
+}
+
+async function load(app: INestApplication, path: string, durationSeconds: number): Promise<HttpRate> {
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method: 'POST',
+    connections: 50,
+    duration: durationSeconds,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task_name: 'bench.noop', params: { n: 1 } }),
+  });
+  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
+}
+
+/** Baseline: POST to the bare endpoint under autocannon (50 connections). */
+export async function bareNestEnqueueHttp(env: BenchEnv, durationSeconds: number): Promise<HttpRate> {
+  const connection = new Redis(env.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const queue = new Queue(BENCH_QUEUE, { connection, prefix: env.nextPrefix() });
+  await queue.waitUntilReady();
+
+  @Module({ controllers: [BareEnqueueController], providers: [{ provide: BARE_QUEUE, useValue: queue }] })
+  class BareModule {}
+
+  const app = await NestFactory.create(BareModule, { logger: ['error'] });
+  try {
+    return await load(app, '/bare/enqueue', durationSeconds);
+  } finally {
+    await app.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+/** Ours: `POST /api/tasks/enqueue` of an API-only TasksModule (validation, row, job). */
+export async function tasksModuleEnqueueHttp(env: BenchEnv, durationSeconds: number): Promise<HttpRate> {
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(env.databaseUrl), migrationsRun: true }),
+      TasksModule.forRoot({
+        redis: env.redisUrl,
+        queuePrefix: env.nextPrefix(),
+        queues: [{ name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: 1 }],
+        role: 'api',
+      }),
+    ],
+    providers: [NoopTasks],
+  })
+  class ApiModule {}
+
+  const app = await NestFactory.create(ApiModule, { logger: ['error'] });
+  try {
+    return await load(app, '/api/tasks/enqueue', durationSeconds);
+  } finally {
+    await app.get(TaskQueues).get(BENCH_QUEUE).obliterate({ force: true });
+    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    await app.close();
+  }
+}
