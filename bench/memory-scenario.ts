@@ -1,0 +1,42 @@
+import { DataSource } from 'typeorm';
+import { TaskQueues } from '../src/tasks/execution/task-queues.js';
+import { TasksService, TaskStatus } from '../src/tasks/index.js';
+import { BENCH_QUEUE, createBenchApp } from './bench-app.js';
+import type { BenchEnv } from './scenarios.js';
+
+/** Resident set size (MiB) after a full garbage collection, when `--expose-gc` allows one. */
+function rssMiB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+/**
+ * A worker's memory as it runs many tasks: RSS after the first `early` tasks and after
+ * `total` tasks (no-op handler, concurrency 50, tasks enqueued 1,000 at a time). A leak per
+ * task shows as growth between the two.
+ */
+export async function workerMemory(env: BenchEnv, early: number, total: number): Promise<{ early: number; late: number }> {
+  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
+  try {
+    const service = app.get(TasksService);
+    const runUpTo = async (target: number) => {
+      for (let done = await service.getTaskCount({ status: TaskStatus.Completed }); done < target; ) {
+        const batch = Math.min(1000, target - done);
+        await service.enqueueMany(Array.from({ length: batch }, () => ({ taskName: 'bench.noop' })));
+        while ((await service.getTaskCount({ status: TaskStatus.Completed })) < done + batch) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        done += batch;
+      }
+    };
+    await runUpTo(early);
+    const earlyRss = rssMiB();
+    await runUpTo(total);
+    const lateRss = rssMiB();
+    await app.get(TaskQueues).get(BENCH_QUEUE).obliterate({ force: true });
+    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    return { early: earlyRss, late: lateRss };
+  } finally {
+    await app.close();
+  }
+}
