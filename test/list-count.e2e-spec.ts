@@ -111,6 +111,33 @@ describe('listing and counting (MariaDB)', () => {
     expect(past.body).toMatchObject({ tasks: [], total_count: 60 });
   });
 
+  it('walks every page with next_cursor (keyset), alone and with a filter, ending with null', async () => {
+    for (const query of [{}, { status: 'completed' }, { task_type: 'email', status: 'pending' }]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const { body } = await t.http().get('/api/tasks').query({ ...query, limit: 7, ...(cursor ? { cursor } : {}) }).expect(200);
+        seen.push(...body.tasks.map((task: { task_id: string }) => task.task_id));
+        cursor = body.next_cursor ?? undefined;
+        pages++;
+        expect(pages).toBeLessThan(20);
+      } while (cursor);
+      const expected = rows.filter(
+        (row) => (!('status' in query) || row.status === query.status) && (!('task_type' in query) || row.taskType === query.task_type),
+      );
+      expect(seen).toEqual(newestFirst(expected));
+    }
+  });
+
+  it('refuses a cursor it did not make, and a cursor with an offset', async () => {
+    const bad = await t.http().get('/api/tasks').query({ cursor: 'not-a-cursor' }).expect(400);
+    expect(bad.body.message).toEqual(['cursor is not a cursor returned by this API']);
+    const { body } = await t.http().get('/api/tasks').query({ limit: 5 }).expect(200);
+    const both = await t.http().get('/api/tasks').query({ cursor: body.next_cursor, offset: 5 }).expect(400);
+    expect(both.body.message).toEqual(['cursor and offset cannot be combined']);
+  });
+
   it('accepts limit 1 and 1000 and refuses 0, 1001 and a negative offset', async () => {
     expect((await t.http().get('/api/tasks?limit=1').expect(200)).body.tasks).toHaveLength(1);
     expect((await t.http().get('/api/tasks?limit=1000').expect(200)).body.tasks).toHaveLength(60);

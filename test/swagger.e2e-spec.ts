@@ -43,7 +43,7 @@ describe('Swagger document', () => {
 
     const list = doc.paths['/api/tasks'].get!;
     expect(jsonSchema(list, '200')).toEqual(schemaRef('TaskListResponseDto'));
-    expect(list.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['limit', 'offset', 'status', 'task_type']);
+    expect(list.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['cursor', 'limit', 'offset', 'status', 'task_type']);
 
     expect(jsonSchema(doc.paths['/api/tasks/count/all'].get!, '200')).toEqual(schemaRef('TaskCountResponseDto'));
 
@@ -69,7 +69,7 @@ describe('Swagger document', () => {
     expect(enumOf(schemas.TaskCountResponseDto.properties.status)).toEqual(statuses);
     const listStatus = doc.paths['/api/tasks'].get!.parameters!.find((parameter) => (parameter as { name: string }).name === 'status');
     expect(enumOf((listStatus as unknown as { schema: Record<string, unknown> }).schema)).toEqual(statuses);
-    expect(Object.keys(schemas.TaskListResponseDto.properties).sort()).toEqual(['limit', 'offset', 'tasks', 'total_count']);
+    expect(Object.keys(schemas.TaskListResponseDto.properties).sort()).toEqual(['limit', 'next_cursor', 'offset', 'tasks', 'total_count']);
   });
 
   it('serves Swagger UI at /docs and the JSON at /docs-json', async () => {

@@ -15,6 +15,7 @@ import { isDatabaseUnavailable } from './execution/database-health.js';
 import { TaskWorkersHost } from './execution/task-workers.host.js';
 import { isFinalStatus, TaskStatus } from './task-status.js';
 import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
+import { decodeTaskCursor, encodeTaskCursor } from './task-cursor.js';
 import { DEFAULT_LIST_LIMIT, MAX_BULK_ENQUEUE } from './tasks.constants.js';
 import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './tasks.errors.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
@@ -110,18 +111,24 @@ export class TasksService {
 
   /** A page of tasks, newest first, with the number of all tasks that match the filter. */
   async listTasks(input: ListTasksInput = {}): Promise<TaskPage> {
-    this.assertValid([...filterProblems(input, this.options), ...pageProblems(input)]);
+    const after = input.cursor === undefined ? undefined : decodeTaskCursor(input.cursor);
+    this.assertValid([
+      ...filterProblems(input, this.options),
+      ...pageProblems(input),
+      ...(input.cursor !== undefined && !after ? ['cursor is not a cursor returned by this API'] : []),
+      ...(after && (input.offset ?? 0) > 0 ? ['cursor and offset cannot be combined'] : []),
+    ]);
     const limit = input.limit ?? DEFAULT_LIST_LIMIT;
     const offset = input.offset ?? 0;
-    const [tasks, totalCount] = await this.mysql(() =>
-      this.filtered(input)
-        .orderBy('task.created_at', 'DESC')
-        .addOrderBy('task.id', 'DESC')
-        .limit(limit)
-        .offset(offset)
-        .getManyAndCount(),
-    );
-    return { tasks, totalCount, limit, offset };
+    const page = this.filtered(input).orderBy('task.created_at', 'DESC').addOrderBy('task.id', 'DESC').limit(limit);
+    if (after) {
+      page.andWhere('(task.created_at < :at OR (task.created_at = :at AND task.id < :id))', { at: after.createdAt, id: after.id });
+    } else {
+      page.offset(offset);
+    }
+    const [tasks, totalCount] = await this.mysql(() => Promise.all([page.getMany(), this.filtered(input).getCount()]));
+    const nextCursor = tasks.length === limit ? encodeTaskCursor(tasks[tasks.length - 1]) : null;
+    return { tasks, totalCount, limit, offset, nextCursor };
   }
 
   /** How many tasks match the filter. */

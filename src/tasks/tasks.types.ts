@@ -39,6 +39,11 @@ export interface TaskFilter {
 export interface ListTasksInput extends TaskFilter {
   limit?: number;
   offset?: number;
+  /**
+   * Keyset pagination: the `nextCursor` of the previous page. Pages stay fast however deep
+   * they go and do not shift when tasks are added; not combined with `offset`.
+   */
+  cursor?: string;
 }
 
 /** One page of tasks, newest first, and how many match in all. */
@@ -47,6 +52,8 @@ export interface TaskPage {
   totalCount: number;
   limit: number;
   offset: number;
+  /** The cursor of the next page, or null when this page is the last. */
+  nextCursor: string | null;
 }
 
 /** The outcome of a successful `TasksService.cancelTask`. */

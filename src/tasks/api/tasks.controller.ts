@@ -101,12 +101,14 @@ export class TasksController {
       taskType: query.task_type,
       limit: query.limit,
       offset: query.offset,
+      cursor: query.cursor,
     });
     return {
       tasks: page.tasks.map((task) => TaskResponseDto.from(task)),
       total_count: page.totalCount,
       limit: page.limit,
       offset: page.offset,
+      next_cursor: page.nextCursor,
     };
   }
 

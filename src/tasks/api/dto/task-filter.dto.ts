@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_LIST_LIMIT } from '../../tasks.constants.js';
 import { TaskStatus } from '../../task-status.js';
 
@@ -36,4 +36,15 @@ export class ListTasksQueryDto extends TaskFilterQueryDto {
   @IsInt()
   @Min(0)
   offset?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Keyset pagination: the `next_cursor` of the previous page. Deep pages stay fast and do not shift when tasks are added. Not combined with `offset`.',
+    example: 'WzE3MDUzMTQ2MDAwMDAsNDJd',
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
 }

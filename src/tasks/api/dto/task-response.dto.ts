@@ -90,6 +90,14 @@ export class TaskListResponseDto {
 
   @ApiProperty({ example: 0 })
   offset!: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'WzE3MDUzMTQ2MDAwMDAsNDJd',
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
+  next_cursor!: string | null;
 }
 
 /** Response of `GET /count/all`. */
