@@ -21,6 +21,8 @@ export interface BenchAppOptions {
   redisUrl: string;
   queuePrefix: string;
   concurrency: number;
+  /** More queues next to the bench queue (the large-table scenario filters by the seed's types). */
+  otherQueues?: TaskQueueOptions[];
 }
 
 /** A Nest application context (no HTTP) with TasksModule, its workers and the no-op handler. */
@@ -30,7 +32,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<INestApp
   @Module({
     imports: [
       TypeOrmModule.forRoot({ ...tasksDataSourceOptions(options.databaseUrl), migrationsRun: true }),
-      TasksModule.forRoot({ redis: options.redisUrl, queuePrefix: options.queuePrefix, queues: [queue] }),
+      TasksModule.forRoot({ redis: options.redisUrl, queuePrefix: options.queuePrefix, queues: [queue, ...(options.otherQueues ?? [])] }),
     ],
     providers: [NoopTasks],
   })

@@ -14,9 +14,11 @@ import {
 } from './scenarios.js';
 import { bareNestEnqueueHttp, tasksModuleEnqueueHttp } from './http-scenario.js';
 import { workerMemory } from './memory-scenario.js';
+import { largeTable } from './large-table-scenario.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue,http,memory] [-- --tasks=N] [-- --seconds=S] [-- --memory-tasks=N]`
+ * `npm run bench [-- --only=e2e,enqueue,http,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
+ * [-- --memory-tasks=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
  * (enqueue covers single and bulk): each scenario measures ours and its
  * baseline in the same run, prints a table and writes bench/results.json.
  */
@@ -74,6 +76,22 @@ async function main(): Promise<void> {
       const ours = await tasksModuleEnqueueHttp(env, seconds);
       console.log(`http: ours p50 ${ours.p50} ms p99 ${ours.p99} ms (non-2xx ${ours.non2xx}); bare p50 ${baseline.p50} ms p99 ${baseline.p99} ms`);
       record(`HTTP POST /enqueue, 50 connections, ${seconds} s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)`, ours.perSecond, baseline.perSecond, 0.5, 'req/s');
+    }
+    if (wanted('large')) {
+      const large = Number(args.get('large-rows') ?? 1_000_000);
+      const small = large / 10;
+      const { small: before, large: after } = await largeTable(env, small, large);
+      // Each read must stay under 10 ms at the large size and grow at most 1.5x from the small.
+      for (const [name, key] of [['list first page, every filter', 'firstPage'], ['list deep pages by cursor', 'deepPage'], ['count, every filter', 'count']] as const) {
+        const ours = after[key];
+        const baseline = before[key];
+        const ratio = ours / baseline;
+        const scenario = `${name}: p95 at ${large} rows vs ${small} (≤ 10 ms, growth ≤ 1.5x)`;
+        const result = { scenario, ours: round(ours, 2), baseline: round(baseline, 2), ratio: round(ratio, 2), target: 1.5, pass: ratio <= 1.5 && ours <= 10, unit: 'ms' };
+        results.push(result);
+        ceilings.add(scenario);
+        console.log(JSON.stringify(result));
+      }
     }
     if (wanted('memory')) {
       const total = Number(args.get('memory-tasks') ?? 200_000);

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { DEFAULT_TASK_QUEUES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
+import { createBenchApp } from './bench-app.js';
+import type { BenchEnv } from './scenarios.js';
+
+/** p95 latencies (ms) of the read paths at one table size. */
+export interface ReadLatencies {
+  firstPage: number;
+  deepPage: number;
+  count: number;
+}
+
+const TYPES = ['email', 'report', 'analytics', 'cleanup'];
+/** A plausible history: most tasks finished well, a few failed or are still queued. */
+const STATUS_MIX: Array<[TaskStatus, number]> = [
+  [TaskStatus.Completed, 0.8], [TaskStatus.Failed, 0.1], [TaskStatus.Cancelled, 0.03], [TaskStatus.Running, 0.02], [TaskStatus.Pending, 0.05],
+];
+
+function statusFor(random: number): TaskStatus {
+  let sum = 0;
+  for (const [status, share] of STATUS_MIX) if (random < (sum += share)) return status;
+  return TaskStatus.Completed;
+}
+
+/** Adds rows in multi-row INSERTs of 5,000, created over the last 30 days in order. */
+async function seed(dataSource: DataSource, from: number, to: number, total: number): Promise<void> {
+  const start = Date.now() - 30 * 86_400_000;
+  for (let i = from; i < to; i += 5000) {
+    const rows = [];
+    for (let j = i; j < Math.min(to, i + 5000); j++) {
+      const status = statusFor(Math.random());
+      const created = new Date(start + Math.floor((j / total) * 30 * 86_400_000));
+      rows.push([randomUUID(), 'bench.seeded', TYPES[j % 4], 1 + (j % 10), status, '{}', created,
+        status === TaskStatus.Pending ? null : created, [TaskStatus.Pending, TaskStatus.Running].includes(status) ? null : created]);
+    }
+    await dataSource.query(
+      'INSERT INTO background_tasks (task_id, task_name, task_type, priority, status, params, created_at, started_at, completed_at) VALUES ?',
+      [rows],
+    );
+  }
+}
+
+function p95(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
+}
+
+async function timed(call: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await call();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Every filter combination of the list and count routes: none, each status, each type, each pair. */
+function filters(): TaskFilter[] {
+  const statuses = Object.values(TaskStatus);
+  return [
+    {},
+    ...statuses.map((status) => ({ status })),
+    ...TYPES.map((taskType) => ({ taskType })),
+    ...statuses.flatMap((status) => TYPES.map((taskType) => ({ status, taskType }))),
+  ];
+}
+
+async function measure(service: TasksService): Promise<ReadLatencies> {
+  const first: number[] = [];
+  const deep: number[] = [];
+  const counts: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const filter of filters()) {
+      first.push(await timed(() => service.listTasks({ ...filter, limit: 100 })));
+      counts.push(await timed(() => service.getTaskCount(filter)));
+    }
+  }
+  // A deep page: walk 40 pages of 1,000 by cursor, timing each page read.
+  let cursor: string | undefined;
+  for (let page = 0; page < 40; page++) {
+    let next: string | null = null;
+    deep.push(await timed(async () => {
+      next = (await service.listTasks({ limit: 1000, cursor })).nextCursor;
+    }));
+    if (!next) break;
+    cursor = next;
+  }
+  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts) };
+}
+
+/** Read latencies at `small` rows, then at `large` rows (the same table grown). */
+export async function largeTable(env: BenchEnv, small: number, large: number): Promise<{ small: ReadLatencies; large: ReadLatencies }> {
+  const app = await createBenchApp({
+    databaseUrl: env.databaseUrl,
+    redisUrl: env.redisUrl,
+    queuePrefix: env.nextPrefix(),
+    concurrency: 1,
+    otherQueues: [...DEFAULT_TASK_QUEUES],
+  });
+  try {
+    const dataSource = app.get(DataSource);
+    const service = app.get(TasksService);
+    await dataSource.query('TRUNCATE TABLE background_tasks');
+    await seed(dataSource, 0, small, large);
+    await dataSource.query('ANALYZE TABLE background_tasks');
+    const atSmall = await measure(service);
+    await seed(dataSource, small, large, large);
+    await dataSource.query('ANALYZE TABLE background_tasks');
+    const atLarge = await measure(service);
+    await dataSource.query('TRUNCATE TABLE background_tasks');
+    return { small: atSmall, large: atLarge };
+  } finally {
+    await app.close();
+  }
+}
