@@ -2,6 +2,7 @@ import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
+import type { DataSource } from 'typeorm';
 import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions } from '../src/tasks/index.js';
 
 /** The one queue every scenario uses. */
@@ -39,4 +40,10 @@ export async function createBenchApp(options: BenchAppOptions): Promise<INestApp
   class BenchModule {}
 
   return NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+}
+
+/** Empties the tasks table. TRUNCATE fires no trigger, so the counts are emptied with it. */
+export async function resetTasksTable(dataSource: DataSource): Promise<void> {
+  await dataSource.query('TRUNCATE TABLE background_tasks');
+  await dataSource.query('TRUNCATE TABLE background_task_counts');
 }

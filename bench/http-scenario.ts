@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
 import { TaskQueues } from '../src/tasks/execution/task-queues.js';
 import { TasksModule } from '../src/tasks/index.js';
-import { BENCH_QUEUE, NoopTasks } from './bench-app.js';
+import { BENCH_QUEUE, NoopTasks, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
 /** One HTTP load run: requests per second and latency percentiles (ms). */
@@ -89,7 +89,7 @@ export async function tasksModuleEnqueueHttp(env: BenchEnv, durationSeconds: num
     return await load(app, '/api/tasks/enqueue', durationSeconds);
   } finally {
     await app.get(TaskQueues).get(BENCH_QUEUE).obliterate({ force: true });
-    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(app.get(DataSource));
     await app.close();
   }
 }

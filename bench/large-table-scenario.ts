@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DEFAULT_TASK_QUEUES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
-import { createBenchApp } from './bench-app.js';
+import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
 /** p95 latencies (ms) of the read paths at one table size. */
@@ -98,14 +98,14 @@ export async function largeTable(env: BenchEnv, small: number, large: number): P
   try {
     const dataSource = app.get(DataSource);
     const service = app.get(TasksService);
-    await dataSource.query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(dataSource);
     await seed(dataSource, 0, small, large);
     await dataSource.query('ANALYZE TABLE background_tasks');
     const atSmall = await measure(service);
     await seed(dataSource, small, large, large);
     await dataSource.query('ANALYZE TABLE background_tasks');
     const atLarge = await measure(service);
-    await dataSource.query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(dataSource);
     return { small: atSmall, large: atLarge };
   } finally {
     await app.close();

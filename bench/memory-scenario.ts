@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TaskQueues } from '../src/tasks/execution/task-queues.js';
 import { TasksService, TaskStatus } from '../src/tasks/index.js';
-import { BENCH_QUEUE, createBenchApp } from './bench-app.js';
+import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
 /** Resident set size (MiB) after a full garbage collection, when `--expose-gc` allows one. */
@@ -34,7 +34,7 @@ export async function workerMemory(env: BenchEnv, early: number, total: number):
     await runUpTo(total);
     const lateRss = rssMiB();
     await app.get(TaskQueues).get(BENCH_QUEUE).obliterate({ force: true });
-    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(app.get(DataSource));
     return { early: earlyRss, late: lateRss };
   } finally {
     await app.close();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { TaskQueues } from '../src/tasks/execution/task-queues.js';
 import { TasksService, TaskStatus } from '../src/tasks/index.js';
-import { BENCH_QUEUE, createBenchApp } from './bench-app.js';
+import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 
 /** Where a scenario runs: one fresh database and queue prefix per run. */
 export interface BenchEnv {
@@ -87,7 +87,7 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
     await until(async () => (await service.getTaskCount({ status: TaskStatus.Completed })) >= tasks, 'every task to complete');
     const result = rate(tasks, startedAt);
     await queue.obliterate({ force: true });
-    await dataSource.query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(dataSource);
     return result;
   } finally {
     await app.close();
@@ -122,7 +122,7 @@ export async function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: 
     await concurrently(tasks, callers, () => service.enqueue({ taskName: 'bench.noop' }));
     const result = rate(tasks, startedAt);
     await queue.obliterate({ force: true });
-    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(app.get(DataSource));
     return result;
   } finally {
     await app.close();
@@ -165,7 +165,7 @@ export async function tasksModuleEnqueueMany(env: BenchEnv, tasks: number): Prom
     }
     const result = rate(tasks, startedAt);
     await queue.obliterate({ force: true });
-    await app.get(DataSource).query('TRUNCATE TABLE background_tasks');
+    await resetTasksTable(app.get(DataSource));
     return result;
   } finally {
     await app.close();

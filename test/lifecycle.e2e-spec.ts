@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TaskStateWriter } from '../src/tasks/execution/task-state.writer.js';
 import { BackgroundTask, TaskStatus } from '../src/tasks/index.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
@@ -88,25 +87,6 @@ describe('task lifecycle (MariaDB + Redis)', () => {
     expect(done.status).toBe(TaskStatus.Failed);
     expect(done.retryCount).toBe(0);
     expect(fixtures.callsOf(taskId)).toHaveLength(1);
-  });
-
-  it('refuses a late write from an attempt the row has already counted (a worker that lost its lock)', async () => {
-    await t.queue('test').pause();
-    try {
-      const { taskId } = await t.tasks.enqueue({ taskName: 'test.record' });
-      const writer = t.app.get(TaskStateWriter);
-      expect(await writer.start(taskId, { retryCount: 0 })).toBe(true);
-      expect(await writer.retry(taskId, 'attempt 1 failed', 1, { retryCount: 0 })).toBe(true);
-      expect(await writer.start(taskId, { retryCount: 1 })).toBe(true); // attempt 2 runs
-      // The first attempt's worker comes back late with a result and a second failure report.
-      expect(await writer.complete(taskId, { stale: true }, { retryCount: 0 })).toBe(false);
-      expect(await writer.retry(taskId, 'stale', 1, { retryCount: 0 })).toBe(false);
-      expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Running, retryCount: 1, result: null });
-      expect(await writer.complete(taskId, { fresh: true }, { retryCount: 1 })).toBe(true);
-      expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Completed, retryCount: 1, result: { fresh: true } });
-    } finally {
-      await t.queue('test').obliterate({ force: true });
-    }
   });
 
   it('uses the id of the task as the BullMQ job id, with the mapped priority and attempts', async () => {

@@ -30,16 +30,52 @@ describe('migrations (MariaDB)', () => {
     return byName;
   };
 
+  const countsExist = async () => (await dataSource.query(`SHOW TABLES LIKE 'background_task_counts'`)).length === 1;
+  const triggers = async () =>
+    ((await dataSource.query(`SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY TRIGGER_NAME`)) as { TRIGGER_NAME: string }[]).map(
+      (row) => row.TRIGGER_NAME,
+    );
+
   it('goes up, down and up again on an empty database', async () => {
     expect(await tableExists()).toBe(false);
-    expect(await dataSource.runMigrations()).toHaveLength(1);
+    expect(await dataSource.runMigrations()).toHaveLength(2);
     expect(await tableExists()).toBe(true);
+    expect(await countsExist()).toBe(true);
+    expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
 
+    await dataSource.undoLastMigration();
+    expect(await countsExist()).toBe(false);
+    expect(await triggers()).toEqual([]);
     await dataSource.undoLastMigration();
     expect(await tableExists()).toBe(false);
 
-    expect(await dataSource.runMigrations()).toHaveLength(1);
+    expect(await dataSource.runMigrations()).toHaveLength(2);
     expect(await tableExists()).toBe(true);
+    expect(await countsExist()).toBe(true);
+  });
+
+  it('keeps the counts exact through inserts, status changes and deletes made with plain SQL', async () => {
+    const counts = async () =>
+      Object.fromEntries(
+        ((await dataSource.query(`SELECT task_type, status, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status HAVING n <> 0 ORDER BY task_type, status`)) as {
+          task_type: string; status: string; n: string;
+        }[]).map((row) => [`${row.task_type}/${row.status}`, Number(row.n)]),
+      );
+    const truth = async () =>
+      Object.fromEntries(
+        ((await dataSource.query(`SELECT task_type, status, COUNT(*) AS n FROM background_tasks GROUP BY task_type, status ORDER BY task_type, status`)) as {
+          task_type: string; status: string; n: string;
+        }[]).map((row) => [`${row.task_type}/${row.status}`, Number(row.n)]),
+      );
+    for (let i = 0; i < 40; i++) {
+      await dataSource.query(`INSERT INTO background_tasks (task_id, task_name, task_type) VALUES (?, 'x', ?)`, [`t${i}`, i % 2 ? 'email' : 'report']);
+    }
+    await dataSource.query(`UPDATE background_tasks SET status = 'running' WHERE id % 3 = 0`);
+    await dataSource.query(`UPDATE background_tasks SET status = 'completed' WHERE status = 'running' AND id % 2 = 0`);
+    await dataSource.query(`UPDATE background_tasks SET task_type = 'cleanup' WHERE id % 5 = 0`);
+    await dataSource.query(`DELETE FROM background_tasks WHERE id % 7 = 0`);
+    expect(await counts()).toEqual(await truth());
+    expect(Object.values(await counts()).reduce((sum, n) => sum + n, 0)).toBe(40 - Math.floor(40 / 7));
   });
 
   it("creates the seed's columns and indexes plus the listing indexes", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TaskStatus } from '../src/tasks/index.js';
 import { startPrivateMariaDb, startPrivateRedis, type PrivateService } from './support/private-services.js';
-import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { createTestApp, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /**
@@ -55,6 +55,8 @@ describe('outages of MySQL and Redis (private MariaDB + Redis)', () => {
       return task?.status === TaskStatus.Completed && task;
     }, 'the completed transition to be written', 30_000);
     expect(row.result).toEqual({ slept: 1500 });
+    // The row is written before the job finishes in Redis; then no job may be left.
+    await waitForJobState(t.queue('test'), running, 'completed');
     const jobs = await t.queue('test').getJobCounts('wait', 'prioritized', 'delayed', 'active');
     expect(Object.values(jobs).reduce((sum, n) => sum + n, 0)).toBe(0);
     expect(await t.tasks.getTaskCount()).toBe(1);

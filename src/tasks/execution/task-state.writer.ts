@@ -51,13 +51,13 @@ export class TaskStateWriter {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** `pending|running -> running`: an attempt starts. */
-  start(taskId: string, guard?: AttemptGuard): Promise<boolean> {
-    return this.write(taskId, 'start', {}, guard);
+  start(taskId: string): Promise<boolean> {
+    return this.write(taskId, 'start', {});
   }
 
   /** `running -> completed` with the handler's result. */
-  complete(taskId: string, result: unknown, guard?: AttemptGuard): Promise<boolean> {
-    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null }, guard);
+  complete(taskId: string, result: unknown): Promise<boolean> {
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null });
   }
 
   /**
@@ -134,13 +134,11 @@ export class TaskStateWriter {
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: { task_id: string; status: TaskStatus; started_at: Date | null; retry_count: number }[] = await manager.query(
-      `SELECT task_id, status, started_at, retry_count FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+    const locked: { task_id: string; status: TaskStatus; started_at: Date | null }[] = await manager.query(
+      `SELECT task_id, status, started_at FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
-    const rows = new Map<string, RowState>(
-      locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at, retryCount: row.retry_count }]),
-    );
+    const rows = new Map<string, RowState>(locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at }]));
     const { outcomes, changes } = applyTransitions(batch, rows);
     if (changes.size > 0) {
       const [sql, parameters] = updateStatement(changes);

@@ -4,7 +4,7 @@ import type { TaskContext } from '../task-context.js';
 import { DatabaseHealth, isDatabaseUnavailable } from './database-health.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
-import { TaskStateWriter, type AttemptGuard } from './task-state.writer.js';
+import { TaskStateWriter } from './task-state.writer.js';
 import { TaskStatus } from '../task-status.js';
 
 /**
@@ -56,7 +56,7 @@ export class TaskRunner {
       if (!handler) throw new UnrecoverableError(`No handler for task "${job.name}" in this worker`);
       const result = await handler.invoke(job.data.params ?? {}, this.contextFor(job, signal));
       const json = toJsonValue(result);
-      await this.health.durably(() => this.writer.complete(taskId, json, thisAttempt(job)));
+      await this.health.durably(() => this.writer.complete(taskId, json));
     } catch (error) {
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
       await this.recordFailure(job, error);
@@ -71,7 +71,7 @@ export class TaskRunner {
    */
   private async markRunning(job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
     try {
-      return await this.writer.start(job.id!, thisAttempt(job));
+      return await this.writer.start(job.id!);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       void this.health.waitUntilAvailable();
@@ -98,12 +98,12 @@ export class TaskRunner {
     const retryable = !(error instanceof UnrecoverableError);
     if (attemptsLeft && retryable) {
       const attempt = attemptNumber(job);
-      const retried = await this.health.durably(() => this.writer.retry(taskId, message, attempt, thisAttempt(job)));
+      const retried = await this.health.durably(() => this.writer.retry(taskId, message, attempt));
       if (retried || (await this.retryWasWritten(taskId, attempt))) throw error instanceof Error ? error : new Error(message);
-      // The row left this attempt meanwhile (cancelled, or a newer attempt runs): no retry from here.
+      // The row left `running` meanwhile (cancelled): no further attempt.
       throw new UnrecoverableError(message);
     }
-    await this.health.durably(() => this.writer.fail(taskId, message, thisAttempt(job)));
+    await this.health.durably(() => this.writer.fail(taskId, message));
     throw new UnrecoverableError(message);
   }
 
@@ -130,11 +130,6 @@ export class TaskRunner {
       },
     };
   }
-}
-
-/** The guard of this job's attempt: the row must still count `attempt - 1` failures. */
-function thisAttempt(job: Job<TaskJobData>): AttemptGuard {
-  return { retryCount: attemptNumber(job) - 1 };
 }
 
 /** 1 for a task's first attempt, counting attempts made by earlier jobs of the same task. */

@@ -3,7 +3,7 @@ import { TaskStatus } from '../task-status.js';
 import { applyTransitions, type RowState, type TransitionRequest } from './transition-batch.js';
 
 const rows = (entries: Record<string, Partial<RowState>>) =>
-  new Map(Object.entries(entries).map(([id, row]) => [id, { status: TaskStatus.Pending, startedAt: null, retryCount: 0, ...row }]));
+  new Map(Object.entries(entries).map(([id, row]) => [id, { status: TaskStatus.Pending, startedAt: null, ...row }]));
 
 describe('applyTransitions', () => {
   it('applies a start then a completion of one task in one batch', () => {
@@ -43,19 +43,6 @@ describe('applyTransitions', () => {
       }));
       expect(applyTransitions(requests, rows({ a: { status } })).outcomes).toEqual([false, false, false, false, false]);
     }
-  });
-
-  it("refuses a worker's write from an attempt the row has counted past", () => {
-    const running = rows({ a: { status: TaskStatus.Running, retryCount: 1 } });
-    // Attempt 1 failed and was counted; a late write from attempt 1 (retry count 0) is stale.
-    const stale: TransitionRequest = { taskId: 'a', transition: 'complete', values: { result: 1 }, guard: { retryCount: 0 } };
-    const current: TransitionRequest = { ...stale, guard: { retryCount: 1 } };
-    expect(applyTransitions([stale], running).outcomes).toEqual([false]);
-    expect(applyTransitions([current], running).outcomes).toEqual([true]);
-    // After a retry in the same batch, only the next attempt may write.
-    const retry: TransitionRequest = { taskId: 'a', transition: 'retry', values: { retryCount: 2 }, guard: { retryCount: 1 } };
-    const start: TransitionRequest = { taskId: 'a', transition: 'start', values: {}, guard: { retryCount: 1 } };
-    expect(applyTransitions([retry, start], running).outcomes).toEqual([true, false]);
   });
 
   it('applies a guarded write only to the attempt it read', () => {

@@ -1,14 +1,11 @@
 import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from '../task-status.js';
 
 /**
- * Applies a write only to one attempt: the one that started at `startedAt` (what the
- * reconciler read), and/or the one after `retryCount` counted failures (what a worker knows:
- * attempt n runs while `retry_count` is n - 1). A write from an attempt that was superseded,
- * such as a worker that lost its lock and kept running, then changes nothing.
+ * Applies a write only to the attempt that started at `startedAt` (what the reconciler read):
+ * if a worker started the task again meanwhile, the write changes nothing.
  */
 export interface AttemptGuard {
-  startedAt?: Date | null;
-  retryCount?: number;
+  startedAt: Date | null;
 }
 
 /** Columns a transition may set besides the status and the timestamps. */
@@ -30,7 +27,6 @@ export interface TransitionRequest {
 export interface RowState {
   status: TaskStatus;
   startedAt: Date | null;
-  retryCount: number;
 }
 
 /** The net change of one row after every request of a batch. */
@@ -70,7 +66,6 @@ export function applyTransitions(
     change.status = rule.to;
     change.values = { ...change.values, ...request.values };
     row.status = rule.to;
-    if (request.values.retryCount !== undefined) row.retryCount = request.values.retryCount;
     changes.set(request.taskId, change);
     return true;
   });
@@ -80,8 +75,6 @@ export function applyTransitions(
 /** A guard names the attempt it read; an attempt started in this batch is a newer one. */
 function guardHolds(guard: AttemptGuard | undefined, row: RowState & { startedNow: boolean }): boolean {
   if (!guard) return true;
-  if (guard.retryCount !== undefined && guard.retryCount !== row.retryCount) return false;
-  if (guard.startedAt === undefined) return true;
   if (row.startedNow) return false;
   return (guard.startedAt?.getTime() ?? null) === (row.startedAt?.getTime() ?? null);
 }
