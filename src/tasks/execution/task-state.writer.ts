@@ -14,6 +14,10 @@ import {
 
 export type { AttemptGuard } from './transition-batch.js';
 
+/** The counter table and its slots per (type, status); see the AddTaskCounts migration. */
+const COUNTS_TABLE = 'background_task_counts';
+const COUNT_SLOTS = 16;
+
 /** Longest error message kept in the row (TEXT holds 64 KiB; a stack trace is not a message). */
 const MAX_ERROR_MESSAGE_LENGTH = 8000;
 /** Most requests written in one transaction. */
@@ -134,18 +138,48 @@ export class TaskStateWriter {
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: { task_id: string; status: TaskStatus; started_at: Date | null }[] = await manager.query(
-      `SELECT task_id, status, started_at FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+    const locked: { task_id: string; task_type: string; status: TaskStatus; started_at: Date | null }[] = await manager.query(
+      `SELECT task_id, task_type, status, started_at FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
     const rows = new Map<string, RowState>(locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at }]));
     const { outcomes, changes } = applyTransitions(batch, rows);
-    if (changes.size > 0) {
+    if (changes.size === 0) return outcomes;
+    const deltas = countDeltas(locked, changes);
+    // The counter triggers skip this transaction's updates; the batch applies its own net delta.
+    await manager.query('SET @tasks_counts_by_writer = 1');
+    try {
       const [sql, parameters] = updateStatement(changes);
       await manager.query(sql, parameters);
+      if (deltas.length > 0) {
+        await manager.query(
+          `INSERT INTO ${COUNTS_TABLE} (task_type, status, slot, count) VALUES ? ON DUPLICATE KEY UPDATE count = count + VALUES(count)`,
+          [deltas],
+        );
+      }
+    } finally {
+      await manager.query('SET @tasks_counts_by_writer = NULL');
     }
     return outcomes;
   }
+}
+
+/**
+ * The net change of the counts by (task type, status) that a batch makes, as rows for
+ * `background_task_counts`. Counts are sums over slots, so a batch may put its delta in any
+ * slot; a random one keeps concurrent batches off each other's counter rows.
+ */
+function countDeltas(locked: { task_id: string; task_type: string; status: TaskStatus }[], changes: Map<string, RowChange>): unknown[][] {
+  const net = new Map<string, number>();
+  const add = (type: string, status: TaskStatus, delta: number) => net.set(`${type}\u0000${status}`, (net.get(`${type}\u0000${status}`) ?? 0) + delta);
+  for (const row of locked) {
+    const change = changes.get(row.task_id);
+    if (!change || change.status === row.status) continue;
+    add(row.task_type, row.status, -1);
+    add(row.task_type, change.status, +1);
+  }
+  const slot = Math.floor(Math.random() * COUNT_SLOTS);
+  return [...net].filter(([, delta]) => delta !== 0).map(([key, delta]) => [...key.split('\u0000'), slot, delta]);
 }
 
 /** One `UPDATE` that gives every changed row its own values (`CASE task_id WHEN … END`). */
