@@ -13,7 +13,7 @@ import { TaskStateWriter } from './execution/task-state.writer.js';
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
 import { isDatabaseUnavailable } from './execution/database-health.js';
 import { TaskWorkersHost } from './execution/task-workers.host.js';
-import { isFinalStatus, TaskStatus } from './task-status.js';
+import { isFinalStatus } from './task-status.js';
 import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
 import { decodeTaskCursor, encodeTaskCursor } from './task-cursor.js';
 import { DEFAULT_LIST_LIMIT, MAX_BULK_ENQUEUE } from './tasks.constants.js';
