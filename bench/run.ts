@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { cpus, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
 import {
   rawBullmqAdd,
@@ -101,9 +102,25 @@ async function main(): Promise<void> {
     }
   } finally {
     await dropDatabase(databaseUrl);
+    await deleteKeys(redisUrl, `tasks-bench-${runId}-*`);
   }
   printTable(results, ceilings);
   await writeFile(new URL('./results.json', import.meta.url.replace('/dist/bench/', '/bench/')), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** Removes what the run left in Redis (queue metadata, relay registrations). */
+async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function round(value: number, digits = 0): number {
