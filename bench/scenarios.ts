@@ -33,6 +33,13 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
+const BULK = 1000;
+const bulkJob = () => ({
+  name: 'bench.noop',
+  data: { params: {} },
+  opts: { priority: 6, attempts: 4, backoff: { type: 'exponential' as const, delay: 1000 } },
+});
+
 /** Runs `total` calls of `call` from `callers` concurrent loops. */
 async function concurrently(total: number, callers: number, call: (index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -95,32 +102,24 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
 }
 
 /** Baseline: raw `queue.add` from many concurrent callers. */
-export async function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Promise<Rate> {
-  const connection = new Redis(env.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  const queue = new Queue(BENCH_QUEUE, { connection, prefix: env.nextPrefix() });
-  await queue.waitUntilReady();
-  await queue.pause();
-  const startedAt = process.hrtime.bigint();
-  await concurrently(jobs, callers, () =>
-    queue.add('bench.noop', { params: {} }, { priority: 6, attempts: 4, backoff: { type: 'exponential', delay: 1000 } }),
-  );
-  const result = rate(jobs, startedAt);
-  await queue.obliterate({ force: true });
-  await queue.close();
-  connection.disconnect();
-  return result;
+export function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Promise<Rate> {
+  return withPausedRawQueue(env, async (queue) => {
+    const startedAt = process.hrtime.bigint();
+    await concurrently(jobs, callers, () => queue.add('bench.noop', { params: {} }, bulkJob().opts));
+    return rate(jobs, startedAt);
+  });
 }
 
-/** Ours: `TasksService.enqueue` (row + job) from many concurrent callers. */
-export async function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: number): Promise<Rate> {
+/**
+ * Runs `measure` against a TasksModule app whose bench queue is paused (jobs pile up, none
+ * runs), then empties the queue and the table.
+ */
+async function withPausedTasksApp(env: BenchEnv, measure: (service: TasksService) => Promise<Rate>): Promise<Rate> {
   const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
   try {
-    const service = app.get(TasksService);
     const queue = app.get(TaskQueues).get(BENCH_QUEUE);
     await queue.pause();
-    const startedAt = process.hrtime.bigint();
-    await concurrently(tasks, callers, () => service.enqueue({ taskName: 'bench.noop' }));
-    const result = rate(tasks, startedAt);
+    const result = await measure(app.get(TasksService));
     await queue.obliterate({ force: true });
     await resetTasksTable(app.get(DataSource));
     return result;
@@ -129,45 +128,48 @@ export async function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: 
   }
 }
 
-const BULK = 1000;
-const bulkJob = () => ({
-  name: 'bench.noop',
-  data: { params: {} },
-  opts: { priority: 6, attempts: 4, backoff: { type: 'exponential' as const, delay: 1000 } },
-});
-
-/** Baseline: raw `addBulk` of 1,000 jobs at a time. */
-export async function rawBullmqAddBulk(env: BenchEnv, jobs: number): Promise<Rate> {
+/** Runs `measure` against a raw, paused BullMQ queue, then removes it. */
+async function withPausedRawQueue(env: BenchEnv, measure: (queue: Queue) => Promise<Rate>): Promise<Rate> {
   const connection = new Redis(env.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   const queue = new Queue(BENCH_QUEUE, { connection, prefix: env.nextPrefix() });
-  await queue.waitUntilReady();
-  await queue.pause();
-  const startedAt = process.hrtime.bigint();
-  for (let done = 0; done < jobs; done += BULK) await queue.addBulk(Array.from({ length: Math.min(BULK, jobs - done) }, bulkJob));
-  const result = rate(jobs, startedAt);
-  await queue.obliterate({ force: true });
-  await queue.close();
-  connection.disconnect();
-  return result;
+  try {
+    await queue.waitUntilReady();
+    await queue.pause();
+    const result = await measure(queue);
+    await queue.obliterate({ force: true });
+    return result;
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+/** Ours: `TasksService.enqueue` (row + job) from many concurrent callers. */
+export function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: number): Promise<Rate> {
+  return withPausedTasksApp(env, async (service) => {
+    const startedAt = process.hrtime.bigint();
+    await concurrently(tasks, callers, () => service.enqueue({ taskName: 'bench.noop' }));
+    return rate(tasks, startedAt);
+  });
+}
+
+/** Baseline: raw `addBulk` of 1,000 jobs at a time. */
+export function rawBullmqAddBulk(env: BenchEnv, jobs: number): Promise<Rate> {
+  return withPausedRawQueue(env, async (queue) => {
+    const startedAt = process.hrtime.bigint();
+    for (let done = 0; done < jobs; done += BULK) await queue.addBulk(Array.from({ length: Math.min(BULK, jobs - done) }, bulkJob));
+    return rate(jobs, startedAt);
+  });
 }
 
 /** Ours: `TasksService.enqueueMany` of 1,000 tasks at a time (rows + jobs). */
-export async function tasksModuleEnqueueMany(env: BenchEnv, tasks: number): Promise<Rate> {
-  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
-  try {
-    const service = app.get(TasksService);
-    const queue = app.get(TaskQueues).get(BENCH_QUEUE);
-    await queue.pause();
+export function tasksModuleEnqueueMany(env: BenchEnv, tasks: number): Promise<Rate> {
+  return withPausedTasksApp(env, async (service) => {
     const startedAt = process.hrtime.bigint();
     for (let done = 0; done < tasks; done += BULK) {
       const outcomes = await service.enqueueMany(Array.from({ length: Math.min(BULK, tasks - done) }, () => ({ taskName: 'bench.noop' })));
       if (outcomes.some((outcome) => outcome.error)) throw new Error('bench: a bulk enqueue was refused');
     }
-    const result = rate(tasks, startedAt);
-    await queue.obliterate({ force: true });
-    await resetTasksTable(app.get(DataSource));
-    return result;
-  } finally {
-    await app.close();
-  }
+    return rate(tasks, startedAt);
+  });
 }

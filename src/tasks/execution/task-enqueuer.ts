@@ -5,21 +5,17 @@ import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
 import { TasksUnavailableError } from '../tasks.errors.js';
 import type { EnqueuedTask } from '../tasks.types.js';
 import { isDatabaseUnavailable } from './database-health.js';
+import { GroupCommitQueue } from './group-commit.queue.js';
 import { TaskJobScheduler, type NewJob } from './task-job.scheduler.js';
+
+/** Most tasks in one INSERT (a whole bulk call), and batches in flight at once. */
+const MAX_BATCH = 1000;
+const MAX_CONCURRENT_BATCHES = 4;
 
 /** A validated task ready to be recorded and queued. */
 export interface NewTask extends EnqueuedTask {
   params: Record<string, unknown>;
 }
-
-interface Pending {
-  task: NewTask;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-const MAX_BATCH = 1000;
-const MAX_CONCURRENT_BATCHES = 4;
 
 /**
  * Records tasks and queues their jobs, in that order (the row is the outbox), group-committed:
@@ -31,54 +27,35 @@ const MAX_CONCURRENT_BATCHES = 4;
 @Injectable()
 export class TaskEnqueuer {
   private readonly logger = new Logger('TasksService');
-  private queue: Pending[] = [];
-  private flushers = 0;
+  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeBatch(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobs: TaskJobScheduler,
   ) {}
 
+  /** Resolves once the task's row and job exist; rejects with TasksUnavailableError otherwise. */
   submit(task: NewTask): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ task, resolve, reject });
-      if (this.flushers < MAX_CONCURRENT_BATCHES) void this.flush();
-    });
+    return this.batches.submit(task);
   }
 
-  private async flush(): Promise<void> {
-    this.flushers++;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, MAX_BATCH);
-        this.queue = this.queue.slice(batch.length);
-        await this.writeBatch(batch);
-      }
-    } finally {
-      this.flushers--;
-    }
-  }
-
-  private async writeBatch(batch: Pending[]): Promise<void> {
-    const tasks = batch.map((pending) => pending.task);
+  private async writeBatch(tasks: NewTask[]): Promise<void[]> {
     try {
       await this.insertRows(tasks);
     } catch (error) {
-      const reason = isDatabaseUnavailable(error) ? new TasksUnavailableError('MySQL') : error;
-      batch.forEach((pending) => pending.reject(reason));
-      return;
+      throw isDatabaseUnavailable(error) ? new TasksUnavailableError('MySQL') : error;
     }
     try {
       await this.jobs.addMany(tasks.map((task): NewJob => ({ task, attempts: task.maxRetries + 1 })));
-      batch.forEach((pending) => pending.resolve());
     } catch (error) {
       this.logger.warn(`Enqueue of ${tasks.length} task(s) refused by Redis: ${(error as Error).message}`);
       await this.deleteRows(tasks).catch((cleanup: Error) => {
         // The rows stay pending without jobs: the reconciler will queue them.
         this.logger.warn(`Rows of refused tasks kept for the reconciler: ${cleanup.message}`);
       });
-      batch.forEach((pending) => pending.reject(new TasksUnavailableError('Redis')));
+      throw new TasksUnavailableError('Redis');
     }
+    return tasks.map(() => undefined);
   }
 
   private insertRows(tasks: NewTask[]): Promise<unknown> {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
 import type { TaskStatus, TaskTransition } from '../task-status.js';
+import { GroupCommitQueue } from './group-commit.queue.js';
 import {
   applyTransitions,
   type AttemptGuard,
@@ -30,11 +31,6 @@ const MAX_CONCURRENT_BATCHES = 4;
 /** MySQL's deadlock and lock-wait-timeout errors: the batch is simply tried again. */
 const RETRYABLE_ERRNOS = new Set([1213, 1205]);
 
-interface Pending extends TransitionRequest {
-  resolve(applied: boolean): void;
-  reject(error: unknown): void;
-}
-
 /**
  * Writes lifecycle transitions into `background_tasks` as compare-and-set changes, with the
  * rules of the one transition table: a write whose source status no longer holds is a stale
@@ -49,8 +45,11 @@ interface Pending extends TransitionRequest {
  */
 @Injectable()
 export class TaskStateWriter {
-  private queue: Pending[] = [];
-  private flushers = 0;
+  private readonly batches = new GroupCommitQueue<TransitionRequest, boolean>(
+    (requests) => this.writeBatch(requests),
+    MAX_BATCH,
+    MAX_CONCURRENT_BATCHES,
+  );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -101,29 +100,7 @@ export class TaskStateWriter {
   }
 
   private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ taskId, transition, values, guard, resolve, reject });
-      if (this.flushers < MAX_CONCURRENT_BATCHES) void this.flush();
-    });
-  }
-
-  /** Writes batches until the queue is empty. */
-  private async flush(): Promise<void> {
-    this.flushers++;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, MAX_BATCH);
-        this.queue = this.queue.slice(batch.length);
-        try {
-          const outcomes = await this.writeBatch(batch);
-          batch.forEach((request, index) => request.resolve(outcomes[index]));
-        } catch (error) {
-          batch.forEach((request) => request.reject(error));
-        }
-      }
-    } finally {
-      this.flushers--;
-    }
+    return this.batches.submit({ taskId, transition, values, guard });
   }
 
   private async writeBatch(batch: TransitionRequest[]): Promise<boolean[]> {

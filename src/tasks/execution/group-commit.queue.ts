@@ -1,0 +1,46 @@
+interface Waiting<T, R> {
+  item: T;
+  resolve(result: R): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: items submitted while a batch is being written wait for the next one, so under
+ * load one write carries many items and alone an item goes out at once. Up to `maxConcurrent`
+ * batches are in flight. `write` returns one result per item, in order; if it throws, every
+ * item of that batch is rejected with the error.
+ */
+export class GroupCommitQueue<T, R> {
+  private waiting: Waiting<T, R>[] = [];
+  private flushers = 0;
+
+  constructor(
+    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly maxBatch: number,
+    private readonly maxConcurrent: number,
+  ) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      if (this.flushers < this.maxConcurrent) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushers++;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.maxBatch);
+        try {
+          const results = await this.write(batch.map((waiting) => waiting.item));
+          batch.forEach((waiting, index) => waiting.resolve(results[index]));
+        } catch (error) {
+          batch.forEach((waiting) => waiting.reject(error));
+        }
+      }
+    } finally {
+      this.flushers--;
+    }
+  }
+}
