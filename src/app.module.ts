@@ -35,6 +35,8 @@ import { TasksModule } from './tasks/index.js';
           intervalMs: config.get('TASKS_RECONCILE_INTERVAL_MS'),
           minAgeMs: config.get('TASKS_RECONCILE_MIN_AGE_MS'),
         },
+        // A periodic task: the seed's statistics every six hours (GET /api/tasks/schedules).
+        schedules: [{ name: 'task-stats', taskName: 'afirgen_tasks.analytics.task_stats', cron: '0 */6 * * *', tz: 'UTC' }],
       }),
     }),
     DemoModule,

@@ -67,8 +67,9 @@ describe('listing and counting (MariaDB)', () => {
     expect(body.offset).toBe(0);
     expect(body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual(newestFirst(rows));
     expect(Object.keys(body.tasks[0]).sort()).toEqual([
-      'completed_at', 'created_at', 'error_message', 'max_retries', 'params', 'priority', 'result',
-      'retry_count', 'started_at', 'status', 'task_id', 'task_name', 'task_type',
+      'completed_at', 'created_at', 'error_message', 'error_type', 'idempotency_key', 'max_retries', 'params', 'priority',
+      'progress', 'progress_message', 'result', 'retry_count', 'run_at', 'started_at', 'status', 'task_id', 'task_name',
+      'task_type', 'timeout_seconds',
     ]);
   });
 
@@ -147,11 +148,11 @@ describe('listing and counting (MariaDB)', () => {
     }
   });
 
-  it('counts by each filter, as in the seed: { count, status, task_type }', async () => {
-    expect((await t.http().get('/api/tasks/count/all').expect(200)).body).toEqual({ count: 60, status: null, task_type: null });
+  it('counts by each filter, as in the seed: { count, status, task_type } (plus error_type)', async () => {
+    expect((await t.http().get('/api/tasks/count/all').expect(200)).body).toEqual({ count: 60, status: null, task_type: null, error_type: null });
     const { body } = await t.http().get('/api/tasks/count/all').query({ status: 'pending', task_type: 'email' }).expect(200);
     const expected = rows.filter((row) => row.status === TaskStatus.Pending && row.taskType === 'email').length;
-    expect(body).toEqual({ count: expected, status: 'pending', task_type: 'email' });
+    expect(body).toEqual({ count: expected, status: 'pending', task_type: 'email', error_type: null });
     for (const status of STATUSES) {
       expect(await t.tasks.getTaskCount({ status })).toBe(rows.filter((row) => row.status === status).length);
     }
@@ -219,6 +220,12 @@ describe('listing and counting (MariaDB)', () => {
       created_at: failed.createdAt.toISOString(),
       started_at: new Date(failed.createdAt.getTime() + 100).toISOString(),
       completed_at: new Date(failed.createdAt.getTime() + 900).toISOString(),
+      progress: null,
+      progress_message: null,
+      error_type: null,
+      run_at: null,
+      timeout_seconds: null,
+      idempotency_key: null,
     });
   });
 });

@@ -36,22 +36,36 @@ describe('migrations (MariaDB)', () => {
       (row) => row.TRIGGER_NAME,
     );
 
+  const FEATURE_COLUMNS = ['error_type', 'idempotency_key', 'progress', 'progress_message', 'run_at', 'timeout_seconds'];
+  const featureColumns = async () =>
+    ((await dataSource.query(
+      `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks'
+       AND COLUMN_NAME IN (?) ORDER BY COLUMN_NAME`,
+      [FEATURE_COLUMNS],
+    )) as { COLUMN_NAME: string }[]).map((row) => row.COLUMN_NAME);
+
   it('goes up, down and up again on an empty database', async () => {
     expect(await tableExists()).toBe(false);
-    expect(await dataSource.runMigrations()).toHaveLength(2);
+    expect(await dataSource.runMigrations()).toHaveLength(3);
     expect(await tableExists()).toBe(true);
     expect(await countsExist()).toBe(true);
     expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
+    expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
+    expect((await indexes()).idx_idempotency_key).toEqual(['idempotency_key']);
 
+    await dataSource.undoLastMigration();
+    expect(await featureColumns()).toEqual([]);
+    expect((await indexes()).idx_idempotency_key).toBeUndefined();
     await dataSource.undoLastMigration();
     expect(await countsExist()).toBe(false);
     expect(await triggers()).toEqual([]);
     await dataSource.undoLastMigration();
     expect(await tableExists()).toBe(false);
 
-    expect(await dataSource.runMigrations()).toHaveLength(2);
+    expect(await dataSource.runMigrations()).toHaveLength(3);
     expect(await tableExists()).toBe(true);
     expect(await countsExist()).toBe(true);
+    expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
   });
 
   it('keeps the counts exact through inserts, status changes and deletes made with plain SQL', async () => {
@@ -86,6 +100,7 @@ describe('migrations (MariaDB)', () => {
     expect(columns.map((column) => column.COLUMN_NAME)).toEqual([
       'id', 'task_id', 'task_name', 'task_type', 'priority', 'status', 'params', 'result', 'error_message',
       'retry_count', 'max_retries', 'created_at', 'started_at', 'completed_at',
+      'progress', 'progress_message', 'error_type', 'run_at', 'timeout_seconds', 'idempotency_key',
     ]);
     expect(await indexes()).toEqual({
       PRIMARY: ['id'],
@@ -97,6 +112,8 @@ describe('migrations (MariaDB)', () => {
       idx_status_created: ['status', 'created_at'],
       idx_type_created: ['task_type', 'created_at'],
       idx_type_status_created: ['task_type', 'status', 'created_at'],
+      idx_idempotency_key: ['idempotency_key'],
+      idx_error_type_created: ['error_type', 'created_at'],
     });
   });
 

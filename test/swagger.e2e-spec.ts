@@ -17,17 +17,19 @@ describe('Swagger document', () => {
   const jsonSchema = (operation: { responses: Record<string, unknown> }, status: string) =>
     (operation.responses[status] as { content: { 'application/json': { schema: unknown } } }).content['application/json'].schema;
 
-  it('lists the five routes of the seed and the bulk enqueue, each with a summary', () => {
+  it('lists the five routes of the seed, bulk enqueue, retry and schedules, each with a summary', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as { summary?: string }).summary ? 'with summary' : 'NO SUMMARY'}`),
     );
     expect(routes.sort()).toEqual([
       'GET /api/tasks with summary',
       'GET /api/tasks/count/all with summary',
+      'GET /api/tasks/schedules with summary',
       'GET /api/tasks/{task_id} with summary',
       'POST /api/tasks/enqueue with summary',
       'POST /api/tasks/enqueue/bulk with summary',
       'POST /api/tasks/{task_id}/cancel with summary',
+      'POST /api/tasks/{task_id}/retry with summary',
     ]);
   });
 
@@ -35,7 +37,8 @@ describe('Swagger document', () => {
     const enqueue = doc.paths['/api/tasks/enqueue'].post!;
     expect((enqueue.requestBody as { content: Record<string, { schema: unknown }> }).content['application/json'].schema).toEqual(schemaRef('EnqueueTaskDto'));
     expect(jsonSchema(enqueue, '201')).toEqual(schemaRef('EnqueueTaskResponseDto'));
-    expect(Object.keys(enqueue.responses).sort()).toEqual(['201', '400', '503']);
+    expect(Object.keys(enqueue.responses).sort()).toEqual(['200', '201', '400', '503']);
+    expect(jsonSchema(enqueue, '200')).toEqual(schemaRef('EnqueueTaskResponseDto'));
 
     const get = doc.paths['/api/tasks/{task_id}'].get!;
     expect(jsonSchema(get, '200')).toEqual(schemaRef('TaskResponseDto'));
@@ -43,7 +46,7 @@ describe('Swagger document', () => {
 
     const list = doc.paths['/api/tasks'].get!;
     expect(jsonSchema(list, '200')).toEqual(schemaRef('TaskListResponseDto'));
-    expect(list.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['cursor', 'limit', 'offset', 'status', 'task_type']);
+    expect(list.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['cursor', 'error_type', 'limit', 'offset', 'status', 'task_type']);
 
     expect(jsonSchema(doc.paths['/api/tasks/count/all'].get!, '200')).toEqual(schemaRef('TaskCountResponseDto'));
 
@@ -51,6 +54,30 @@ describe('Swagger document', () => {
     expect(jsonSchema(cancel, '200')).toEqual(schemaRef('CancelTaskResponseDto'));
     expect(jsonSchema(cancel, '409')).toEqual(schemaRef('CancelTaskResponseDto'));
     expect(Object.keys(cancel.responses).sort()).toEqual(['200', '400', '404', '409', '503']);
+
+    const retry = doc.paths['/api/tasks/{task_id}/retry'].post!;
+    expect(jsonSchema(retry, '200')).toEqual(schemaRef('RetryTaskResponseDto'));
+    expect(jsonSchema(retry, '409')).toEqual(schemaRef('RetryTaskResponseDto'));
+    expect(Object.keys(retry.responses).sort()).toEqual(['200', '400', '404', '409', '503']);
+
+    expect(jsonSchema(doc.paths['/api/tasks/schedules'].get!, '200')).toEqual(schemaRef('TaskScheduleListResponseDto'));
+  });
+
+  it('shows the params schema of each task that declares one, and links it from the enqueue route', () => {
+    const schemas = doc.components!.schemas! as Record<string, { properties: Record<string, Record<string, unknown>>; required?: string[] }>;
+    const confirmation = schemas.SendConfirmationParams;
+    expect(Object.keys(confirmation.properties).sort()).toEqual(['fir_id', 'recipient_email']);
+    expect(confirmation.required).toEqual(expect.arrayContaining(['fir_id', 'recipient_email']));
+    const enqueue = doc.paths['/api/tasks/enqueue'].post!;
+    expect(enqueue.description).toContain('`afirgen_tasks.email.send_confirmation`: [SendConfirmationParams](#/components/schemas/SendConfirmationParams)');
+  });
+
+  it('documents the enqueue options of the task features', () => {
+    const body = (doc.components!.schemas! as Record<string, { properties: Record<string, Record<string, unknown>> }>).EnqueueTaskDto.properties;
+    expect(Object.keys(body)).toEqual(expect.arrayContaining(['delay_seconds', 'run_at', 'timeout_seconds', 'idempotency_key']));
+    expect(body.run_at.format).toBe('date-time');
+    const task = (doc.components!.schemas! as Record<string, { properties: Record<string, Record<string, unknown>> }>).TaskResponseDto.properties;
+    expect(Object.keys(task)).toEqual(expect.arrayContaining(['progress', 'progress_message', 'error_type', 'run_at', 'timeout_seconds', 'idempotency_key']));
   });
 
   it('gives the schemas examples, bounds and the status enum', () => {

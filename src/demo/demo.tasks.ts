@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
+import { TaskHandler, TaskProcessor, TaskValidationError, type TaskContext } from '../tasks/index.js';
 import { HandlerLogService } from './handler-log.service.js';
 
 /** Longest `demo.sleep` accepted: an hour. */
 const MAX_SLEEP_MS = 3_600_000;
 
-/** Tasks to try the module from Swagger UI: priorities, progress, retries, cancellation. */
+/** Tasks to try the module from Swagger UI: priorities, progress, retries, time limits, cancellation. */
 @TaskProcessor('demo')
 export class DemoTasks {
   constructor(private readonly log: HandlerLogService) {}
@@ -37,13 +37,13 @@ export class DemoTasks {
   private async sleepSteps(params: { ms?: unknown }, context: TaskContext) {
     const ms = params.ms ?? 1000;
     if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_SLEEP_MS)) {
-      throw new Error(`ms must be a number from 0 to ${MAX_SLEEP_MS}`);
+      throw new TaskValidationError(`ms must be a number from 0 to ${MAX_SLEEP_MS}`);
     }
     const started = Date.now();
     for (let step = 1; step <= 10; step++) {
       // Rejects with an AbortError as soon as the task is cancelled.
       await sleep(ms / 10, undefined, { signal: context.signal });
-      await context.progress(step * 10);
+      await context.progress(step * 10, `slept ${step} of 10 steps`);
     }
     return { slept_ms: Date.now() - started };
   }
@@ -51,7 +51,7 @@ export class DemoTasks {
   private failTimes(params: { fail_times?: unknown }, context: TaskContext): { attempts: number } {
     const failTimes = params.fail_times ?? 1;
     if (typeof failTimes !== 'number' || !Number.isInteger(failTimes) || failTimes < 0) {
-      throw new Error('fail_times must be an integer >= 0');
+      throw new TaskValidationError('fail_times must be an integer >= 0');
     }
     if (context.attempt <= failTimes) throw new Error(`attempt ${context.attempt} of ${failTimes} planned failures`);
     return { attempts: context.attempt };

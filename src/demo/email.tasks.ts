@@ -1,22 +1,16 @@
 import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
 import { DemoFilesService } from './demo-files.service.js';
-
-interface ConfirmationParams {
-  fir_id?: unknown;
-  recipient_email?: unknown;
-}
+import { SendConfirmationParams } from './send-confirmation.params.js';
 
 /** The seed's e-mail task: renders the confirmation and drops it in the outbox as an .eml file. */
 @TaskProcessor('email')
 export class EmailTasks {
   constructor(private readonly files: DemoFilesService) {}
 
-  @TaskHandler('afirgen_tasks.email.send_confirmation')
-  async sendConfirmation(params: ConfirmationParams, context: TaskContext) {
+  /** Enqueue validates the params against SendConfirmationParams, so they are known good here. */
+  @TaskHandler('afirgen_tasks.email.send_confirmation', { params: SendConfirmationParams, timeoutSeconds: 30 })
+  async sendConfirmation(params: SendConfirmationParams, context: TaskContext) {
     const { fir_id: firId, recipient_email: recipient } = params;
-    if (typeof firId !== 'string' || typeof recipient !== 'string') {
-      throw new Error('params need fir_id and recipient_email as strings');
-    }
     const message = [
       `To: ${recipient}`,
       'From: no-reply@afirgen.example',

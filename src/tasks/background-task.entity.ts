@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { TaskErrorType } from './task-error-type.js';
 import { TaskStatus } from './task-status.js';
 
 /** The table every task lives in; the seed's monitoring SQL queries it by this name. */
@@ -22,6 +23,8 @@ export const BACKGROUND_TASKS_TABLE = 'background_tasks';
 @Index('idx_status_created', ['status', 'createdAt'])
 @Index('idx_type_created', ['taskType', 'createdAt'])
 @Index('idx_type_status_created', ['taskType', 'status', 'createdAt'])
+@Index('idx_idempotency_key', ['idempotencyKey'], { unique: true })
+@Index('idx_error_type_created', ['errorType', 'createdAt'])
 export class BackgroundTask {
   @PrimaryGeneratedColumn({ type: 'int' })
   id!: number;
@@ -67,4 +70,27 @@ export class BackgroundTask {
 
   @Column({ name: 'completed_at', type: 'timestamp', precision: 3, nullable: true })
   completedAt!: Date | null;
+
+  /** Latest progress the handler reported (0..100), null before the first report. */
+  @Column({ type: 'tinyint', unsigned: true, nullable: true })
+  progress!: number | null;
+
+  @Column({ name: 'progress_message', type: 'varchar', length: 500, nullable: true })
+  progressMessage!: string | null;
+
+  /** Class of the last failure (timeout, network, …); null while no attempt has failed. */
+  @Column({ name: 'error_type', type: 'enum', enum: TaskErrorType, nullable: true })
+  errorType!: TaskErrorType | null;
+
+  /** When a delayed task, or the next attempt after a failure, is due; null for "at once". */
+  @Column({ name: 'run_at', type: 'timestamp', precision: 3, nullable: true })
+  runAt!: Date | null;
+
+  /** The time limit of each attempt, when the enqueue set one (else the handler's). */
+  @Column({ name: 'timeout_seconds', type: 'int', nullable: true })
+  timeoutSeconds!: number | null;
+
+  /** Unique when set: a second enqueue with the same key returns this task. */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
+  idempotencyKey!: string | null;
 }

@@ -1,4 +1,5 @@
-import { MAX_LIST_LIMIT, MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
+import { MAX_LIST_LIMIT, MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY, RUN_AT_PAST_TOLERANCE_MS } from './tasks.constants.js';
+import { TASK_ERROR_TYPES } from './task-error-type.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from './tasks.options.js';
 import { TaskStatus } from './task-status.js';
 import type { EnqueueTaskInput, ListTasksInput, TaskFilter } from './tasks.types.js';
@@ -27,7 +28,43 @@ export function enqueueProblems(
     problems.push(`max_retries must be an integer from 0 to ${MAX_RETRIES_LIMIT}`);
   }
   problems.push(...paramsProblems(input.params, options.maxParamsBytes));
+  problems.push(...scheduleProblems(input, options.maxDelaySeconds));
+  if (input.timeoutSeconds !== undefined && !isIntegerIn(input.timeoutSeconds, 1, MAX_TIMEOUT_SECONDS)) {
+    problems.push(`timeout_seconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
+  }
+  if (input.idempotencyKey !== undefined && !(typeof input.idempotencyKey === 'string' && input.idempotencyKey.length >= 1 && input.idempotencyKey.length <= 255)) {
+    problems.push('idempotency_key must be a string of 1 to 255 characters');
+  }
   return problems;
+}
+
+/**
+ * `delay_seconds` or `run_at`, not both; within `maxDelaySeconds`; a `run_at` no more than
+ * {@link RUN_AT_PAST_TOLERANCE_MS} in the past (clocks differ a little; a time in the past runs at once).
+ */
+function scheduleProblems(input: EnqueueTaskInput, maxDelaySeconds: number): string[] {
+  if (input.delaySeconds !== undefined && input.runAt !== undefined) return ['give delay_seconds or run_at, not both'];
+  if (input.delaySeconds !== undefined) {
+    const { delaySeconds } = input;
+    return typeof delaySeconds === 'number' && delaySeconds >= 0 && delaySeconds <= maxDelaySeconds
+      ? []
+      : [`delay_seconds must be a number from 0 to ${maxDelaySeconds}`];
+  }
+  if (input.runAt === undefined) return [];
+  const at = parseRunAt(input.runAt);
+  if (at === undefined) return ['run_at must be an ISO 8601 date-time, e.g. 2030-01-15T10:30:00Z'];
+  const now = Date.now();
+  if (at < now - RUN_AT_PAST_TOLERANCE_MS) return [`run_at is in the past (${new Date(at).toISOString()})`];
+  if (at > now + maxDelaySeconds * 1000) return [`run_at is more than ${maxDelaySeconds} seconds ahead`];
+  return [];
+}
+
+/** Milliseconds since the epoch of a Date or an ISO 8601 date-time with a time, else undefined. */
+export function parseRunAt(runAt: Date | string): number | undefined {
+  if (runAt instanceof Date) return Number.isNaN(runAt.getTime()) ? undefined : runAt.getTime();
+  if (typeof runAt !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(runAt)) return undefined;
+  const at = Date.parse(runAt);
+  return Number.isNaN(at) ? undefined : at;
 }
 
 /** `params` must be a plain JSON object no larger than `maxBytes` once serialised. */
@@ -46,6 +83,9 @@ export function filterProblems(filter: TaskFilter, options: ResolvedTasksOptions
   const types = options.queues.map((queue) => queue.taskType);
   if (filter.taskType !== undefined && !types.includes(filter.taskType)) {
     problems.push(`task_type must be one of: ${types.join(', ')}`);
+  }
+  if (filter.errorType !== undefined && !TASK_ERROR_TYPES.includes(filter.errorType)) {
+    problems.push(`error_type must be one of: ${TASK_ERROR_TYPES.join(', ')}`);
   }
   return problems;
 }

@@ -12,6 +12,8 @@ describe('the lifecycle table', () => {
     [Pending, Cancelled],
     [Running, Cancelled],
     [Running, Running],
+    [Failed, Pending],
+    [Cancelled, Pending],
   ])('allows %s -> %s', (from, to) => {
     expect(isAllowedTransition(from, to)).toBe(true);
   });
@@ -26,15 +28,17 @@ describe('the lifecycle table', () => {
     [Failed, Completed],
     [Cancelled, Running],
     [Cancelled, Completed],
-    [Cancelled, Pending],
+    [Completed, Failed],
   ])('refuses %s -> %s', (from, to) => {
     expect(isAllowedTransition(from, to)).toBe(false);
   });
 
-  it('never leaves a final state through a worker transition', () => {
-    for (const rule of Object.values(TASK_TRANSITIONS)) {
+  it('never leaves a final state through a worker transition; only a user retry reopens failed or cancelled', () => {
+    for (const [name, rule] of Object.entries(TASK_TRANSITIONS)) {
+      if (name === 'resubmit') continue;
       expect(rule.from.filter(isFinalStatus)).toEqual([]);
     }
+    expect(TASK_TRANSITIONS.resubmit).toEqual({ from: [Failed, Cancelled], to: Pending });
     expect([Completed, Failed, Cancelled].every(isFinalStatus)).toBe(true);
     expect([Pending, Running].some(isFinalStatus)).toBe(false);
   });

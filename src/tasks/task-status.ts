@@ -15,7 +15,7 @@ export const FINAL_STATUSES: readonly TaskStatus[] = [
 ];
 
 /** The named moves of the lifecycle, as the writers ask for them. */
-export type TaskTransition = 'start' | 'complete' | 'retry' | 'fail' | 'cancel';
+export type TaskTransition = 'start' | 'complete' | 'retry' | 'fail' | 'cancel' | 'resubmit';
 
 interface TransitionRule {
   readonly from: readonly TaskStatus[];
@@ -36,6 +36,8 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskTransition, TransitionRule>> 
   retry: { from: [TaskStatus.Running], to: TaskStatus.Pending },
   fail: { from: [TaskStatus.Running], to: TaskStatus.Failed },
   cancel: { from: [TaskStatus.Pending, TaskStatus.Running], to: TaskStatus.Cancelled },
+  /** A user's retry of a finished task (`POST /:task_id/retry`): a new round of attempts. */
+  resubmit: { from: [TaskStatus.Failed, TaskStatus.Cancelled], to: TaskStatus.Pending },
 };
 
 /** True when some transition of the table moves a task from `from` to `to`. */

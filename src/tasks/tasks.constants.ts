@@ -17,3 +17,9 @@ export const MAX_LIST_LIMIT = 1000;
 
 /** Most tasks one `enqueueMany` call (or `POST /enqueue/bulk`) accepts. */
 export const MAX_BULK_ENQUEUE = 1000;
+
+/** Longest time limit of one attempt (`timeout_seconds`): a day. */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
+/** How far in the past a `run_at` may lie (client clocks differ a little); such a task runs at once. */
+export const RUN_AT_PAST_TOLERANCE_MS = 10_000;

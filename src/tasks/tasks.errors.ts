@@ -39,6 +39,17 @@ export class TaskNotCancellableError extends ConflictException {
   }
 }
 
+/** Only a failed or cancelled task whose last attempt has ended can be retried. */
+export class TaskNotRetryableError extends ConflictException {
+  constructor(
+    readonly taskId: string,
+    readonly taskStatus: TaskStatus,
+    reason = `Task is ${taskStatus}; only failed or cancelled tasks can be retried`,
+  ) {
+    super({ task_id: taskId, success: false, message: reason });
+  }
+}
+
 /** Redis or MySQL did not answer; nothing was half-created. */
 export class TasksUnavailableError extends ServiceUnavailableException {
   constructor(what: string) {

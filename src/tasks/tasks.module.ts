@@ -26,6 +26,9 @@ import { TaskEnqueuer } from './execution/task-enqueuer.js';
 import { TaskReconciler } from './execution/task.reconciler.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
+import { TaskRetention } from './schedules/task-retention.js';
+import { TaskSchedules } from './schedules/task-schedules.js';
+import { TasksMaintenanceWorker } from './schedules/tasks-maintenance.worker.js';
 
 const resolvedOptionsProvider: Provider = {
   provide: TASKS_OPTIONS,
@@ -54,7 +57,10 @@ const resolvedOptionsProvider: Provider = {
     TaskRunner,
     TaskWorkersHost,
     BackgroundTaskSubscriber,
+    TaskSchedules,
+    TaskRetention,
     TasksService,
+    TasksMaintenanceWorker,
   ],
   exports: [TasksService],
 })

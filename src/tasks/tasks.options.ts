@@ -1,4 +1,12 @@
 import type { RedisOptions } from 'ioredis';
+import {
+  defaultRetryStrategies,
+  mergeRetryStrategies,
+  retryStrategiesProblems,
+  type ResolvedRetryStrategies,
+  type TaskRetryStrategies,
+} from './failures/retry-policy.js';
+import { scheduleProblems, type TaskScheduleOptions } from './schedules/task-schedule.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
 import { InvalidTasksOptionsError } from './tasks.errors.js';
 
@@ -12,14 +20,36 @@ export interface TaskQueueOptions {
   defaultPriority: number;
   /** Jobs one worker process runs at once on this queue. */
   concurrency: number;
+  /** Jobs running at once on this queue over all worker processes (BullMQ global concurrency). */
+  globalConcurrency?: number;
+  /** At most `max` jobs start per `durationMs` on this queue, over all worker processes. */
+  rateLimit?: TaskQueueRateLimit;
+}
+
+/** A queue's rate limit (BullMQ's limiter, kept in Redis, so every worker process shares it). */
+export interface TaskQueueRateLimit {
+  max: number;
+  durationMs: number;
 }
 
 /** How failed attempts are retried. */
 export interface TaskRetryOptions {
   /** `max_retries` of a task enqueued without one. */
   maxRetries: number;
-  /** First backoff delay; attempt n waits `backoffDelayMs * 2^(n-1)`. */
+  /** Base delay of the default strategies; attempt n waits `backoffDelayMs * 2^(n-1)`. */
   backoffDelayMs: number;
+  /** Retry strategy per failure class (timeout, network, …) over the defaults. */
+  strategies?: TaskRetryStrategies;
+}
+
+/** The finished rows kept in MySQL, and the built-in cleanup that purges older ones. */
+export interface TaskRetentionOptions {
+  /** Finished rows (completed, failed, cancelled) older than this are deleted; 0 keeps them forever. */
+  finishedMaxAgeMs: number;
+  /** How often the cleanup runs (once per interval over all worker processes). */
+  intervalMs: number;
+  /** Rows deleted per statement, so a purge never holds long locks. */
+  batchSize: number;
 }
 
 /** How long BullMQ keeps finished jobs in Redis; MySQL keeps the history. */
@@ -53,6 +83,15 @@ export interface TasksModuleOptions {
   cancelWaitMs?: number;
   /** BullMQ's crash detection: how soon a job whose worker died runs again. */
   workers?: Partial<TaskWorkerTuning>;
+  /** After an attempt's time limit fired its AbortSignal, how long it may take to return before it fails as timed out. */
+  timeoutGraceMs?: number;
+  /** Progress reports of one attempt are written to MySQL at most once per this interval (the latest wins). */
+  progressIntervalMs?: number;
+  /** Longest accepted `delay_seconds` (and farthest `run_at`). */
+  maxDelaySeconds?: number;
+  retention?: Partial<TaskRetentionOptions>;
+  /** Periodic tasks (besides those declared with `@TaskHandler(name, { schedule })`). */
+  schedules?: TaskScheduleOptions[];
 }
 
 /** BullMQ worker settings that decide how fast a dead worker's job is picked up again. */
@@ -88,11 +127,18 @@ export interface ResolvedTasksOptions {
   reconciler: TaskReconcilerOptions;
   cancelWaitMs: number;
   workers: TaskWorkerTuning;
+  timeoutGraceMs: number;
+  progressIntervalMs: number;
+  maxDelaySeconds: number;
+  retention: TaskRetentionOptions;
+  schedules: TaskScheduleOptions[];
+  /** The default strategies with `retry.strategies` over them. */
+  retryStrategies: ResolvedRetryStrategies;
 }
 
 /** The seed's four task types and their queues. */
 export const DEFAULT_TASK_QUEUES: readonly TaskQueueOptions[] = [
-  { name: 'email', taskType: 'email', defaultPriority: 3, concurrency: 10 },
+  { name: 'email', taskType: 'email', defaultPriority: 3, concurrency: 10, rateLimit: { max: 50, durationMs: 60_000 } },
   { name: 'reports', taskType: 'report', defaultPriority: 5, concurrency: 2 },
   { name: 'analytics', taskType: 'analytics', defaultPriority: 2, concurrency: 2 },
   { name: 'cleanup', taskType: 'cleanup', defaultPriority: 1, concurrency: 1 },
@@ -115,7 +161,14 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
     reconciler: withDefaults({ intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000 }, options.reconciler),
     cancelWaitMs: options.cancelWaitMs ?? 2000,
     workers: withDefaults({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 }, options.workers),
+    timeoutGraceMs: options.timeoutGraceMs ?? 1000,
+    progressIntervalMs: options.progressIntervalMs ?? 1000,
+    maxDelaySeconds: options.maxDelaySeconds ?? 30 * 24 * 3600,
+    retention: withDefaults({ finishedMaxAgeMs: 30 * 24 * 3600 * 1000, intervalMs: 3600 * 1000, batchSize: 1000 }, options.retention),
+    schedules: (options.schedules ?? []).map((schedule) => ({ ...schedule })),
+    retryStrategies: defaultRetryStrategies(1000),
   };
+  resolved.retryStrategies = mergeRetryStrategies(defaultRetryStrategies(resolved.retry.backoffDelayMs), resolved.retry.strategies);
   assertValidOptions(resolved);
   return resolved;
 }
@@ -134,6 +187,7 @@ function assertValidOptions(options: ResolvedTasksOptions): void {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(queue.name)) {
       throw new InvalidTasksOptionsError(`queue name "${queue.name}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
     }
+    if (queue.name === 'tasks-internal') throw new InvalidTasksOptionsError('queue name "tasks-internal" is reserved for the library');
     if (names.has(queue.name)) throw new InvalidTasksOptionsError(`queue "${queue.name}" is declared twice`);
     if (types.has(queue.taskType)) {
       throw new InvalidTasksOptionsError(`task type "${queue.taskType}" is carried by two queues`);
@@ -147,6 +201,28 @@ function assertValidOptions(options: ResolvedTasksOptions): void {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new InvalidTasksOptionsError(`queue "${queue.name}": concurrency must be a positive integer`);
     }
+    if (queue.globalConcurrency !== undefined && !(Number.isInteger(queue.globalConcurrency) && queue.globalConcurrency >= 1)) {
+      throw new InvalidTasksOptionsError(`queue "${queue.name}": globalConcurrency must be a positive integer`);
+    }
+    if (queue.rateLimit && !(Number.isInteger(queue.rateLimit.max) && queue.rateLimit.max >= 1 && queue.rateLimit.durationMs >= 1)) {
+      throw new InvalidTasksOptionsError(`queue "${queue.name}": rateLimit needs an integer max >= 1 and durationMs >= 1`);
+    }
+  }
+  const problems = [
+    ...retryStrategiesProblems(options.retry.strategies, 'retry.strategies'),
+    ...options.schedules.flatMap((schedule, index) => scheduleProblems(schedule, `schedules[${index}]`)),
+  ];
+  if (problems.length > 0) throw new InvalidTasksOptionsError(problems.join('; '));
+  const scheduleNames = options.schedules.map((schedule) => schedule.name);
+  const twice = scheduleNames.find((name, index) => scheduleNames.indexOf(name) !== index);
+  if (twice) throw new InvalidTasksOptionsError(`schedule "${twice}" is declared twice`);
+  if (!(options.timeoutGraceMs >= 0) || !(options.progressIntervalMs >= 0)) {
+    throw new InvalidTasksOptionsError('timeoutGraceMs and progressIntervalMs must be >= 0');
+  }
+  if (!(options.maxDelaySeconds >= 0)) throw new InvalidTasksOptionsError('maxDelaySeconds must be >= 0');
+  const { finishedMaxAgeMs, intervalMs, batchSize } = options.retention;
+  if (!(finishedMaxAgeMs >= 0) || !(intervalMs >= 1000) || !(Number.isInteger(batchSize) && batchSize >= 1)) {
+    throw new InvalidTasksOptionsError('retention needs finishedMaxAgeMs >= 0, intervalMs >= 1000 and an integer batchSize >= 1');
   }
   const { maxRetries, backoffDelayMs } = options.retry;
   if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > MAX_RETRIES_LIMIT) {

@@ -1,23 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
-import { BackgroundTask } from './background-task.entity.js';
+import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
+import { TaskJobScheduler } from './execution/task-job.scheduler.js';
+import { TaskRetention } from './schedules/task-retention.js';
+import { TaskSchedules, type TaskScheduleView } from './schedules/task-schedules.js';
 import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
-import { TaskEnqueuer, type NewTask } from './execution/task-enqueuer.js';
+import { isDuplicateKeyError, TaskEnqueuer, type NewTask } from './execution/task-enqueuer.js';
+import { paramsDtoProblems } from './params-dto.validator.js';
 import { TaskReconciler, type ReconcilerStats } from './execution/task.reconciler.js';
 import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
 import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
 import { isDatabaseUnavailable } from './execution/database-health.js';
 import { TaskWorkersHost } from './execution/task-workers.host.js';
-import { isFinalStatus } from './task-status.js';
-import { enqueueProblems, filterProblems, pageProblems } from './task-request.validator.js';
+import { isFinalStatus, TASK_TRANSITIONS } from './task-status.js';
+import { enqueueProblems, filterProblems, pageProblems, parseRunAt } from './task-request.validator.js';
 import { decodeTaskCursor, encodeTaskCursor } from './task-cursor.js';
 import { DEFAULT_LIST_LIMIT, MAX_BULK_ENQUEUE } from './tasks.constants.js';
-import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './tasks.errors.js';
+import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TaskNotRetryableError, TasksUnavailableError } from './tasks.errors.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
 import type {
   BulkEnqueueOutcome,
@@ -44,6 +48,9 @@ export class TasksService {
     private readonly cancellations: TaskCancellationBus,
     private readonly enqueuer: TaskEnqueuer,
     private readonly reconciler: TaskReconciler,
+    private readonly jobs: TaskJobScheduler,
+    private readonly schedules: TaskSchedules,
+    private readonly retention: TaskRetention,
   ) {}
 
   /** How many repairs the reconciler of this process has made since it started. */
@@ -59,8 +66,32 @@ export class TasksService {
    */
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
     const task = this.prepare(input);
+    if (task.idempotencyKey !== undefined) return this.enqueueOnce(task, task.idempotencyKey);
     await this.enqueuer.submit(task);
     return publicView(task);
+  }
+
+  /**
+   * Enqueues a task with an idempotency key unless a task with that key exists, in which
+   * case that task is returned (`created: false`). The unique index decides a race between
+   * two processes: the loser's INSERT fails with a duplicate key and it returns the winner.
+   */
+  private async enqueueOnce(task: NewTask, key: string): Promise<EnqueuedTask> {
+    const existing = await this.findByIdempotencyKey(key);
+    if (existing) return existingView(existing);
+    try {
+      await this.enqueuer.submitAlone(task);
+      return publicView(task);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const winner = await this.findByIdempotencyKey(key);
+      if (!winner) throw new TasksUnavailableError('MySQL');
+      return existingView(winner);
+    }
+  }
+
+  private findByIdempotencyKey(key: string): Promise<BackgroundTask | null> {
+    return this.mysql(() => this.dataSource.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key }));
   }
 
   /**
@@ -91,7 +122,9 @@ export class TasksService {
   private prepare(input: EnqueueTaskInput): NewTask {
     const handler = this.registry.get(input.taskName);
     const problems = enqueueProblems(input, handler?.queue, this.options);
+    if (problems.length === 0 && handler?.paramsType) problems.push(...paramsDtoProblems(handler.paramsType, input.params ?? {}));
     if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
+    const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - Date.now()) : (input.delaySeconds ?? 0) * 1000;
     return {
       taskId: randomUUID(),
       taskName: input.taskName,
@@ -99,6 +132,9 @@ export class TasksService {
       priority: input.priority ?? handler.queue.defaultPriority,
       maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
       params: input.params ?? {},
+      delayMs,
+      timeoutSeconds: input.timeoutSeconds,
+      idempotencyKey: input.idempotencyKey,
     };
   }
 
@@ -179,6 +215,53 @@ export class TasksService {
     }
   }
 
+  /**
+   * Starts a new round of attempts for a failed or cancelled task: the row goes back to
+   * `pending` with `retry_count` 0 and no result, timestamps or progress of the old round
+   * (`created_at`, `params` and the last `error_message`/`error_type` stay until an attempt
+   * of the new round ends), and a new job is queued under the same id. Throws
+   * {@link TaskNotRetryableError} (409) for any other state, or while the old round's handler
+   * still runs (a cancelled handler that ignores its signal).
+   */
+  async retryTask(taskId: string): Promise<EnqueuedTask> {
+    const task = await this.getTaskStatus(taskId);
+    if (!TASK_TRANSITIONS.resubmit.from.includes(task.status)) throw new TaskNotRetryableError(taskId, task.status);
+    const queue = this.queues.get(this.queues.forTaskType(task.taskType)?.name ?? '');
+    await this.redis(async () => {
+      // The old round's job may still be kept in Redis; the new one needs its id.
+      if ((await queue.getJobState(taskId)) === 'active') {
+        throw new TaskNotRetryableError(taskId, task.status, 'The last attempt of this task is still running; retry once it has stopped');
+      }
+      await queue.remove(taskId);
+    });
+    const result: { affectedRows: number } = await this.mysql(() =>
+      this.dataSource.query(
+        `UPDATE ${BACKGROUND_TASKS_TABLE} SET status = 'pending', retry_count = 0, result = NULL, started_at = NULL,
+                completed_at = NULL, progress = NULL, progress_message = NULL, run_at = NULL
+          WHERE task_id = ? AND status IN (?)`,
+        [taskId, TASK_TRANSITIONS.resubmit.from],
+      ),
+    );
+    if (result.affectedRows === 0) throw new TaskNotRetryableError(taskId, (await this.getTaskStatus(taskId)).status);
+    // Should Redis refuse now, the row is pending without a job and the reconciler queues it.
+    await this.redis(() => this.jobs.add({ ...task, timeoutSeconds: task.timeoutSeconds }, task.maxRetries + 1));
+    return { ...existingView(task), runAt: null };
+  }
+
+  /** The periodic tasks and when each runs next. */
+  async getSchedules(): Promise<TaskScheduleView[]> {
+    return this.redis(() => this.schedules.list());
+  }
+
+  /**
+   * Deletes finished rows older than `maxAgeMs` (default: the `retention.finishedMaxAgeMs`
+   * option) now, in batches; the scheduled cleanup calls the same. Returns how many went.
+   */
+  async purgeFinishedTasks(maxAgeMs?: number): Promise<number> {
+    if (maxAgeMs !== undefined && !(maxAgeMs >= 0)) throw new InvalidTaskRequestError(['maxAgeMs must be >= 0']);
+    return this.mysql(() => this.retention.purgeFinished(maxAgeMs));
+  }
+
   /** Polls until the job is no longer active (its handler returned or threw), or gives up. */
   private async attemptEnded(queue: Queue, taskId: string): Promise<boolean> {
     const deadline = Date.now() + this.options.cancelWaitMs;
@@ -195,6 +278,9 @@ export class TasksService {
    * of the table.
    */
   private async countOf(filter: TaskFilter): Promise<number> {
+    // The counters are kept by (type, status); a failure class is counted on its index
+    // (`idx_error_type_created`), which holds only the rows of that class.
+    if (filter.errorType) return this.filtered(filter).getCount();
     const conditions: string[] = [];
     const parameters: string[] = [];
     if (filter.status) {
@@ -217,7 +303,19 @@ export class TasksService {
     const query = this.dataSource.getRepository(BackgroundTask).createQueryBuilder('task');
     if (filter.status) query.andWhere('task.status = :status', { status: filter.status });
     if (filter.taskType) query.andWhere('task.task_type = :taskType', { taskType: filter.taskType });
+    if (filter.errorType) query.andWhere('task.error_type = :errorType', { errorType: filter.errorType });
     return query;
+  }
+
+  /** Runs a Redis call, turning "cannot reach Redis" into {@link TasksUnavailableError} (503). */
+  private async redis<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      this.logger.warn(`Redis call failed: ${(error as Error).message}`);
+      throw new TasksUnavailableError('Redis');
+    }
   }
 
   /** Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError} (503). */
@@ -235,7 +333,12 @@ export class TasksService {
   }
 }
 
-/** The task as callers see it (without its params). */
-function publicView({ taskId, taskName, taskType, priority, maxRetries }: NewTask): EnqueuedTask {
-  return { taskId, taskName, taskType, priority, maxRetries };
+/** A new task as callers see it (without its params). */
+function publicView({ taskId, taskName, taskType, priority, maxRetries, delayMs }: NewTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt: delayMs ? new Date(Date.now() + delayMs) : null };
+}
+
+/** The task an idempotency key already named. */
+function existingView({ taskId, taskName, taskType, priority, maxRetries, runAt }: BackgroundTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: false, runAt };
 }

@@ -1,4 +1,5 @@
 import type { BackgroundTask } from './background-task.entity.js';
+import type { TaskErrorType } from './task-error-type.js';
 import type { TaskStatus } from './task-status.js';
 
 /** What `TasksService.enqueue` accepts. */
@@ -13,6 +14,17 @@ export interface EnqueueTaskInput {
   priority?: number;
   /** Retries after the first attempt, 0..25; the module's default when omitted. */
   maxRetries?: number;
+  /** Start no sooner than this many seconds from now (0..`maxDelaySeconds`). */
+  delaySeconds?: number;
+  /** Or start no sooner than this time (a Date or an ISO 8601 string); not with `delaySeconds`. */
+  runAt?: Date | string;
+  /** Time limit of each attempt in seconds (1..86400), over the handler's own. */
+  timeoutSeconds?: number;
+  /**
+   * At most one task per key: enqueueing again with a key already used returns that task
+   * (`created: false`) instead of a new one, for as long as its row is kept. 1..255 characters.
+   */
+  idempotencyKey?: string;
 }
 
 /** What `TasksService.enqueue` returns once the row and the job exist. */
@@ -22,6 +34,10 @@ export interface EnqueuedTask {
   taskType: string;
   priority: number;
   maxRetries: number;
+  /** False when an earlier task with the same idempotency key was returned instead. */
+  created: boolean;
+  /** When the task is due (delayed tasks), else null. */
+  runAt: Date | null;
 }
 
 /** One task's outcome in `enqueueMany`: the task, or why it was not enqueued. */
@@ -33,6 +49,8 @@ export type BulkEnqueueOutcome =
 export interface TaskFilter {
   status?: TaskStatus;
   taskType?: string;
+  /** The class of the last failure. */
+  errorType?: TaskErrorType;
 }
 
 /** What `TasksService.listTasks` accepts: filters plus a page (limit 1..1000, default 100). */

@@ -88,6 +88,8 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
         queuePrefix,
         queues: [...DEMO_QUEUES, TEST_QUEUE],
         retry: { backoffDelayMs: 50 },
+        // Suites seed rows dated 2024; the retention suite turns the cleanup on for itself.
+        retention: { finishedMaxAgeMs: 0 },
         ...options.tasks,
         role: options.role,
       }),

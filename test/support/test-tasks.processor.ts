@@ -1,5 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskHandler, TaskProcessor, type TaskContext } from '../../src/tasks/index.js';
+import {
+  NonRetryableError,
+  TaskErrorType,
+  TaskFailure,
+  TaskHandler,
+  TaskNetworkError,
+  TaskProcessor,
+  TaskResourceError,
+  TaskValidationError,
+  type TaskContext,
+} from '../../src/tasks/index.js';
 
 /** One observed handler call. */
 export interface ObservedCall {
@@ -69,5 +79,66 @@ export class TestTasks {
     await sleep(params.ms ?? 500);
     this.finished.add(context.taskId);
     return { finished: true };
+  }
+
+  /** Reports `reports` progress values as fast as it can, then waits `ms` and returns. */
+  @TaskHandler('test.chatty_progress')
+  async chattyProgress(params: { reports?: number; ms?: number }, context: TaskContext) {
+    this.observe('test.chatty_progress', params, context);
+    const reports = params.reports ?? 1000;
+    for (let i = 1; i <= reports; i++) void context.progress((i / reports) * 100, `report ${i} of ${reports}`);
+    await sleep(params.ms ?? 0);
+    return { reports };
+  }
+
+  /** Reports 40 % and then runs until aborted (so the row can be read mid-run). */
+  @TaskHandler('test.progress_then_wait')
+  async progressThenWait(params: Record<string, unknown>, context: TaskContext) {
+    this.observe('test.progress_then_wait', params, context);
+    await context.progress(40, 'halfway there');
+    await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+    throw new Error('aborted');
+  }
+
+  /** Throws the failure named by `kind` on every attempt. */
+  @TaskHandler('test.throws')
+  throws(params: { kind?: string }, context: TaskContext) {
+    this.observe('test.throws', params, context);
+    throw failureOf(params.kind ?? 'plain');
+  }
+
+  /** A handler with a 1 s time limit that honours its signal. */
+  @TaskHandler('test.slow_limited', { timeoutSeconds: 1 })
+  async slowLimited(params: { ms?: number }, context: TaskContext) {
+    this.observe('test.slow_limited', params, context);
+    await sleep(params.ms ?? 5000, undefined, { signal: context.signal });
+    return { slept: params.ms ?? 5000 };
+  }
+
+  /** Validation failures of this handler are retried (a per-handler strategy), after a fixed 100 ms. */
+  @TaskHandler('test.retries_validation', { retry: { validation: { retry: true, backoff: 'fixed', delayMs: 100 } } })
+  retriesValidation(params: Record<string, unknown>, context: TaskContext) {
+    this.observe('test.retries_validation', params, context);
+    throw new TaskValidationError('bad input, but this handler retries it');
+  }
+}
+
+/** The error `test.throws` throws for each `kind`. */
+function failureOf(kind: string): unknown {
+  switch (kind) {
+    case 'network':
+      return new TaskNetworkError('upstream refused');
+    case 'econnrefused':
+      return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    case 'resource':
+      return new TaskResourceError('disk full');
+    case 'validation':
+      return new TaskValidationError('fir_id is malformed');
+    case 'non_retryable':
+      return new NonRetryableError('the record is gone', TaskErrorType.Database);
+    case 'retryable_validation':
+      return new TaskFailure('odd but worth another try', TaskErrorType.Validation, true);
+    default:
+      return new Error('plain failure');
   }
 }

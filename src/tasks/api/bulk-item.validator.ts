@@ -9,9 +9,7 @@ export async function validateBulkItem(item: unknown): Promise<{ input: EnqueueT
   const dto = plainToInstance(EnqueueTaskDto, item);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) return { problems: errors.flatMap(messagesOf) };
-  return {
-    input: { taskName: dto.task_name, taskType: dto.task_type, params: dto.params, priority: dto.priority, maxRetries: dto.max_retries },
-  };
+  return { input: EnqueueTaskDto.toInput(dto) };
 }
 
 function messagesOf(error: ValidationError): string[] {

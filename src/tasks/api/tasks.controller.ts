@@ -1,4 +1,4 @@
-import { Body, Get, HttpCode, HttpStatus, Param, Post, Query, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -21,11 +21,25 @@ import {
   EnqueueTaskResponseDto,
   ErrorResponseDto,
   ListTasksQueryDto,
+  RetryTaskResponseDto,
+  TaskScheduleListResponseDto,
   TaskCountResponseDto,
   TaskFilterQueryDto,
   TaskListResponseDto,
   TaskResponseDto,
 } from './dto/index.js';
+
+/** The enqueue route's operation; the explorer appends the params schemas of the registered tasks. */
+export const ENQUEUE_OPERATION = {
+  summary: 'Enqueue a background task',
+  description:
+    'Records the task as pending, then queues it. 201 with a new task; 200 with the existing task when idempotency_key was used before.',
+};
+
+/** What the enqueue route needs of the HTTP response (Express and Fastify both have it). */
+interface StatusSettable {
+  status(code: number): unknown;
+}
 
 const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by enqueue.', example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31' };
 
@@ -43,17 +57,18 @@ export class TasksController {
 
   @Post('enqueue')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Enqueue a background task', description: 'Records the task as pending, then queues it.' })
-  @ApiCreatedResponse({ type: EnqueueTaskResponseDto })
-  async enqueue(@Body() body: EnqueueTaskDto): Promise<EnqueueTaskResponseDto> {
-    const task = await this.tasks.enqueue({
-      taskName: body.task_name,
-      taskType: body.task_type,
-      params: body.params,
-      priority: body.priority,
-      maxRetries: body.max_retries,
-    });
-    return { task_id: task.taskId, message: `Task enqueued successfully with priority ${task.priority}` };
+  @ApiOperation(ENQUEUE_OPERATION)
+  @ApiCreatedResponse({ type: EnqueueTaskResponseDto, description: 'A new task.' })
+  @ApiOkResponse({ type: EnqueueTaskResponseDto, description: 'The idempotency_key named an existing task; it is returned and nothing is created.' })
+  async enqueue(@Body() body: EnqueueTaskDto, @Res({ passthrough: true }) response: StatusSettable): Promise<EnqueueTaskResponseDto> {
+    const task = await this.tasks.enqueue(EnqueueTaskDto.toInput(body));
+    if (!task.created) response.status(HttpStatus.OK);
+    return {
+      task_id: task.taskId,
+      message: task.created ? `Task enqueued successfully with priority ${task.priority}` : 'Task already exists for this idempotency_key',
+      created: task.created,
+      run_at: task.runAt?.toISOString() ?? null,
+    };
   }
 
   @Post('enqueue/bulk')
@@ -75,7 +90,14 @@ export class TasksController {
     valid.forEach(({ index }, position) => {
       const outcome = outcomes[position];
       results[index] = outcome.task
-        ? { index, task_id: outcome.task.taskId, message: `Task enqueued successfully with priority ${outcome.task.priority}` }
+        ? {
+            index,
+            task_id: outcome.task.taskId,
+            created: outcome.task.created,
+            message: outcome.task.created
+              ? `Task enqueued successfully with priority ${outcome.task.priority}`
+              : 'Task already exists for this idempotency_key',
+          }
         : { index, error: { statusCode: outcome.error.statusCode, error: outcome.error.statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message: outcome.error.message } };
     });
     const accepted = results.filter((result) => result.task_id).length;
@@ -87,8 +109,8 @@ export class TasksController {
   @ApiOperation({ summary: 'Count tasks matching the filters' })
   @ApiOkResponse({ type: TaskCountResponseDto })
   async count(@Query() query: TaskFilterQueryDto): Promise<TaskCountResponseDto> {
-    const count = await this.tasks.getTaskCount({ status: query.status, taskType: query.task_type });
-    return { count, status: query.status ?? null, task_type: query.task_type ?? null };
+    const count = await this.tasks.getTaskCount({ status: query.status, taskType: query.task_type, errorType: query.error_type });
+    return { count, status: query.status ?? null, task_type: query.task_type ?? null, error_type: query.error_type ?? null };
   }
 
   @Get()
@@ -99,6 +121,7 @@ export class TasksController {
     const page = await this.tasks.listTasks({
       status: query.status,
       taskType: query.task_type,
+      errorType: query.error_type,
       limit: query.limit,
       offset: query.offset,
       cursor: query.cursor,
@@ -109,6 +132,26 @@ export class TasksController {
       limit: page.limit,
       offset: page.offset,
       next_cursor: page.nextCursor,
+    };
+  }
+
+  @Get('schedules')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'List the periodic tasks and when each runs next' })
+  @ApiOkResponse({ type: TaskScheduleListResponseDto })
+  async schedules(): Promise<TaskScheduleListResponseDto> {
+    const schedules = await this.tasks.getSchedules();
+    return {
+      schedules: schedules.map((schedule) => ({
+        name: schedule.name,
+        task_name: schedule.taskName,
+        cron: schedule.cron ?? null,
+        every_ms: schedule.everyMs ?? null,
+        tz: schedule.cron ? (schedule.tz ?? 'UTC') : null,
+        params: schedule.params ?? null,
+        priority: schedule.priority ?? null,
+        next_run_at: schedule.nextRunAt?.toISOString() ?? null,
+      })),
     };
   }
 
@@ -139,5 +182,22 @@ export class TasksController {
   async cancel(@Param('task_id') taskId: string): Promise<CancelTaskResponseDto> {
     await this.tasks.cancelTask(taskId);
     return { task_id: taskId, success: true, message: 'Task cancelled successfully' };
+  }
+
+  @Post(':task_id/retry')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Retry a failed or cancelled task',
+    description:
+      'Puts the task back to pending for a new round of attempts under the same task_id: retry_count 0; result, started_at, completed_at, progress and run_at cleared; ' +
+      'created_at, params, max_retries and the last error_message/error_type kept until an attempt of the new round ends.',
+  })
+  @ApiParam(TASK_ID_PARAM)
+  @ApiOkResponse({ type: RetryTaskResponseDto })
+  @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The task is pending, running or completed (or its last attempt still runs); `success` is false.', type: RetryTaskResponseDto })
+  async retry(@Param('task_id') taskId: string): Promise<RetryTaskResponseDto> {
+    await this.tasks.retryTask(taskId);
+    return { task_id: taskId, success: true, message: 'Task queued again for a new round of attempts' };
   }
 }

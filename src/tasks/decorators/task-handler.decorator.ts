@@ -1,8 +1,29 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, type Type } from '@nestjs/common';
+import type { TaskRetryStrategies } from '../failures/retry-policy.js';
+import type { TaskHandlerSchedule } from '../schedules/task-schedule.js';
 import { TASK_HANDLER_METADATA } from '../tasks.constants.js';
 
+/** Per-handler settings of `@TaskHandler`. */
+export interface TaskHandlerOptions {
+  /**
+   * Time limit of each attempt, in seconds; an enqueue may set its own. At the limit the
+   * handler's AbortSignal fires; if it has not returned `timeoutGraceMs` later the attempt
+   * fails with a `timeout` error and the retry policy applies.
+   */
+  timeoutSeconds?: number;
+  /** Retry strategy per failure class, over the module's (`retry.strategies`). */
+  retry?: TaskRetryStrategies;
+  /**
+   * A class-validator DTO for the params: enqueue validates against it (400 listing the
+   * problems) and Swagger shows its schema. The handler still receives the plain JSON object.
+   */
+  params?: Type<object>;
+  /** Runs this task periodically (a schedule named after the task unless `name` is given). */
+  schedule?: TaskHandlerSchedule;
+}
+
 /** What `@TaskHandler` records on a method. */
-export interface TaskHandlerMetadata {
+export interface TaskHandlerMetadata extends TaskHandlerOptions {
   taskName: string;
 }
 
@@ -10,5 +31,5 @@ export interface TaskHandlerMetadata {
  * Marks a method of a `@TaskProcessor` class as the handler of `taskName`
  * (e.g. `afirgen_tasks.email.send_confirmation`). It is called as `(params, context)`.
  */
-export const TaskHandler = (taskName: string): MethodDecorator =>
-  SetMetadata(TASK_HANDLER_METADATA, { taskName } satisfies TaskHandlerMetadata);
+export const TaskHandler = (taskName: string, options: TaskHandlerOptions = {}): MethodDecorator =>
+  SetMetadata(TASK_HANDLER_METADATA, { ...options, taskName } satisfies TaskHandlerMetadata);

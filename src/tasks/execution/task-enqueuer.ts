@@ -13,8 +13,18 @@ const MAX_BATCH = 1000;
 const MAX_CONCURRENT_BATCHES = 4;
 
 /** A validated task ready to be recorded and queued. */
-export interface NewTask extends EnqueuedTask {
+export interface NewTask extends Omit<EnqueuedTask, 'created' | 'runAt'> {
   params: Record<string, unknown>;
+  /** Wait before the first attempt (a delayed task); `run_at` is the database's now plus this. */
+  delayMs?: number;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+}
+
+/** MySQL's "duplicate entry for a unique key" error. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  const { errno, driverError } = (error ?? {}) as { errno?: number; driverError?: { errno?: number } };
+  return (errno ?? driverError?.errno) === 1062;
 }
 
 /**
@@ -39,6 +49,15 @@ export class TaskEnqueuer {
     return this.batches.submit(task);
   }
 
+  /**
+   * Like {@link submit}, in an INSERT of its own: a task with an idempotency key may collide
+   * with an existing row (a duplicate-key error, see {@link isDuplicateKeyError}), which must not
+   * fail the other tasks of a batch.
+   */
+  async submitAlone(task: NewTask): Promise<void> {
+    await this.writeBatch([task]);
+  }
+
   private async writeBatch(tasks: NewTask[]): Promise<void[]> {
     try {
       await this.insertRows(tasks);
@@ -46,7 +65,7 @@ export class TaskEnqueuer {
       throw isDatabaseUnavailable(error) ? new TasksUnavailableError('MySQL') : error;
     }
     try {
-      await this.jobs.addMany(tasks.map((task): NewJob => ({ task, attempts: task.maxRetries + 1 })));
+      await this.jobs.addMany(tasks.map((task): NewJob => ({ task, attempts: task.maxRetries + 1, delayMs: task.delayMs })));
     } catch (error) {
       this.logger.warn(`Enqueue of ${tasks.length} task(s) refused by Redis: ${(error as Error).message}`);
       await this.deleteRows(tasks).catch((cleanup: Error) => {
@@ -58,13 +77,18 @@ export class TaskEnqueuer {
     return tasks.map(() => undefined);
   }
 
+  /** One multi-row INSERT; `run_at` is computed by the database so that its clock alone stamps rows. */
   private insertRows(tasks: NewTask[]): Promise<unknown> {
-    const rows = tasks.map((task) => [
-      task.taskId, task.taskName, task.taskType, task.priority, 'pending', JSON.stringify(task.params), task.maxRetries,
+    const parameters = tasks.flatMap((task) => [
+      task.taskId, task.taskName, task.taskType, task.priority, JSON.stringify(task.params), task.maxRetries,
+      task.delayMs ? Math.round(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
     ]);
+    const row = "(?, ?, ?, ?, 'pending', ?, ?, TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3)), ?, ?)";
     return this.dataSource.query(
-      `INSERT INTO ${BACKGROUND_TASKS_TABLE} (task_id, task_name, task_type, priority, status, params, max_retries) VALUES ?`,
-      [rows],
+      `INSERT INTO ${BACKGROUND_TASKS_TABLE}
+         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
+       VALUES ${tasks.map(() => row).join(', ')}`,
+      parameters,
     );
   }
 

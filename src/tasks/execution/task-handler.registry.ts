@@ -1,14 +1,24 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type Type } from '@nestjs/common';
+import type { ResolvedRetryStrategies } from '../failures/retry-policy.js';
+import type { TaskScheduleOptions } from '../schedules/task-schedule.js';
 import type { TaskContext } from '../task-context.js';
 import type { TaskQueueOptions } from '../tasks.options.js';
 import { DuplicateTaskHandlerError } from '../tasks.errors.js';
 
-/** A registered handler: the task name, its queue, and how to call it. */
+/** A registered handler: the task name, its queue, its settings, and how to call it. */
 export interface RegisteredTaskHandler {
   taskName: string;
   queue: TaskQueueOptions;
   /** `ClassName.method`, for logs and errors. */
   location: string;
+  /** The handler's time limit per attempt, if it declares one. */
+  timeoutSeconds?: number;
+  /** The module's strategies with the handler's own over them. */
+  retryStrategies: ResolvedRetryStrategies;
+  /** The class-validator DTO its params must satisfy, if it declares one. */
+  paramsType?: Type<object>;
+  /** The handler's own periodic schedule, if it declares one. */
+  schedule?: TaskScheduleOptions;
   invoke(params: Record<string, unknown>, context: TaskContext): Promise<unknown>;
 }
 
@@ -25,6 +35,11 @@ export class TaskHandlerRegistry {
 
   get(taskName: string): RegisteredTaskHandler | undefined {
     return this.handlers.get(taskName);
+  }
+
+  /** Every handler, by task name. */
+  all(): RegisteredTaskHandler[] {
+    return [...this.handlers.values()].sort((a, b) => a.taskName.localeCompare(b.taskName));
   }
 
   /** Names of the queues that have at least one handler in this process. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import type { BackgroundTask } from '../background-task.entity.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import type { TaskJobData } from './task-job.js';
+import { TASK_BACKOFF_TYPE, type TaskJobData } from './task-job.js';
 import { TaskQueues } from './task-queues.js';
 
 /** BullMQ runs priority 1 first; the API runs 10 first. */
@@ -10,12 +10,14 @@ export const toBullPriority = (priority: number): number => 11 - priority;
 
 /** A task's job to add: `attempts` attempts, after `priorAttempts` the task already made. */
 export interface NewJob {
-  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'>;
+  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'> & { timeoutSeconds?: number | null };
   attempts: number;
   priorAttempts?: number;
+  /** Wait this long before the first attempt (a delayed task). */
+  delayMs?: number;
 }
 
-/** Adds the BullMQ jobs of tasks: job id = task id, name = task name, mapped priority, backoff. */
+/** Adds the BullMQ jobs of tasks: job id = task id, name = task name, mapped priority, delay, backoff. */
 @Injectable()
 export class TaskJobScheduler {
   constructor(
@@ -23,17 +25,19 @@ export class TaskJobScheduler {
     private readonly queues: TaskQueues,
   ) {}
 
-  async add(task: NewJob['task'], attempts: number, priorAttempts = 0): Promise<void> {
-    await this.addMany([{ task, attempts, priorAttempts }]);
+  async add(task: NewJob['task'], attempts: number, priorAttempts = 0, delayMs = 0): Promise<void> {
+    await this.addMany([{ task, attempts, priorAttempts, delayMs }]);
   }
 
   /** Adds every job with one `addBulk` per queue (one round trip each). */
   async addMany(jobs: NewJob[]): Promise<void> {
     const byQueue = new Map<string, { name: string; data: TaskJobData; opts: JobsOptions }[]>();
-    for (const { task, attempts, priorAttempts = 0 } of jobs) {
+    for (const { task, attempts, priorAttempts = 0, delayMs = 0 } of jobs) {
       const queue = this.queues.forTaskType(task.taskType);
       if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
-      const data: TaskJobData = priorAttempts > 0 ? { params: task.params ?? {}, priorAttempts } : { params: task.params ?? {} };
+      const data: TaskJobData = { params: task.params ?? {} };
+      if (priorAttempts > 0) data.priorAttempts = priorAttempts;
+      if (task.timeoutSeconds) data.timeoutSeconds = task.timeoutSeconds;
       const list = byQueue.get(queue.name) ?? [];
       list.push({
         name: task.taskName,
@@ -42,7 +46,8 @@ export class TaskJobScheduler {
           jobId: task.taskId,
           priority: toBullPriority(task.priority),
           attempts,
-          backoff: { type: 'exponential', delay: this.options.retry.backoffDelayMs },
+          ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}),
+          backoff: { type: TASK_BACKOFF_TYPE, delay: this.options.retry.backoffDelayMs },
         },
       });
       byQueue.set(queue.name, list);

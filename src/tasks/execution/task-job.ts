@@ -6,4 +6,12 @@ export interface TaskJobData {
    * carries the task's `retry_count`, so attempt numbers go on where they stopped.
    */
   priorAttempts?: number;
+  /** The enqueue's time limit per attempt (the handler's applies when absent). */
+  timeoutSeconds?: number;
 }
+
+/**
+ * The backoff type of every task job. It is no BullMQ built-in, so BullMQ asks the workers'
+ * `backoffStrategy`, which returns the delay the runner chose from the failure's class.
+ */
+export const TASK_BACKOFF_TYPE = 'tasks-policy';

@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 import { TASKS_OPTIONS, type ResolvedTasksOptions, type TaskQueueOptions } from '../tasks.options.js';
 import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
 
+/** The library's own queue: periodic-task triggers and the retention cleanup. */
+export const INTERNAL_QUEUE = 'tasks-internal';
+
 /** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
 @Injectable()
 export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
@@ -14,8 +17,8 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.connection = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS);
-    for (const queue of this.options.queues) {
-      this.queues.set(queue.name, new Queue(queue.name, { connection: this.connection, prefix: this.options.queuePrefix }));
+    for (const name of [...this.options.queues.map((queue) => queue.name), INTERNAL_QUEUE]) {
+      this.queues.set(name, new Queue(name, { connection: this.connection, prefix: this.options.queuePrefix }));
     }
     // Without an offline queue, commands sent before the connection is up would be refused.
     await Promise.all([...this.queues.values()].map((queue) => queue.waitUntilReady()));
@@ -39,7 +42,12 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     return this.options.queues.find((queue) => queue.taskType === taskType);
   }
 
+  /** The queues of tasks (not the internal one). */
   all(): Queue[] {
-    return [...this.queues.values()];
+    return [...this.queues.entries()].filter(([name]) => name !== INTERNAL_QUEUE).map(([, queue]) => queue);
+  }
+
+  internal(): Queue {
+    return this.get(INTERNAL_QUEUE);
   }
 }

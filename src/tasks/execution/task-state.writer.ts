@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
-import type { TaskStatus, TaskTransition } from '../task-status.js';
+import type { TaskErrorType } from '../task-error-type.js';
+import { TaskStatus, type TaskTransition } from '../task-status.js';
 import { GroupCommitQueue } from './group-commit.queue.js';
 import {
   applyTransitions,
@@ -14,6 +15,14 @@ import {
 } from './transition-batch.js';
 
 export type { AttemptGuard } from './transition-batch.js';
+
+/** A failed attempt as the row records it. */
+export interface RecordedFailure {
+  message: string;
+  errorType: TaskErrorType;
+  /** For a retry: how long until the next attempt (stored as `run_at`). */
+  retryDelayMs?: number;
+}
 
 /** The counter table and its slots per (type, status); see the AddTaskCounts migration. */
 const COUNTS_TABLE = 'background_task_counts';
@@ -60,7 +69,7 @@ export class TaskStateWriter {
 
   /** `running -> completed` with the handler's result. */
   complete(taskId: string, result: unknown): Promise<boolean> {
-    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null });
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null });
   }
 
   /**
@@ -68,8 +77,13 @@ export class TaskStateWriter {
    * is set to `attempt` rather than incremented, so a failed attempt that is delivered twice
    * (BullMQ re-runs a job whose worker died after this write) is still counted once.
    */
-  retry(taskId: string, errorMessage: string, attempt: number, guard?: AttemptGuard): Promise<boolean> {
-    return this.write(taskId, 'retry', { errorMessage: truncate(errorMessage), retryCount: attempt }, guard);
+  retry(taskId: string, failure: RecordedFailure, attempt: number, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(
+      taskId,
+      'retry',
+      { errorMessage: truncate(failure.message), errorType: failure.errorType, retryCount: attempt, runAfterMs: failure.retryDelayMs ?? null },
+      guard,
+    );
   }
 
   /**
@@ -81,8 +95,19 @@ export class TaskStateWriter {
   }
 
   /** `running -> failed`: attempts exhausted or the error is not retryable. */
-  fail(taskId: string, errorMessage: string, guard?: AttemptGuard): Promise<boolean> {
-    return this.write(taskId, 'fail', { errorMessage: truncate(errorMessage) }, guard);
+  fail(taskId: string, failure: RecordedFailure, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'fail', { errorMessage: truncate(failure.message), errorType: failure.errorType }, guard);
+  }
+
+  /**
+   * The latest progress of a running attempt (not a transition: no lock, no batch). A report
+   * that arrives after the attempt ended changes nothing.
+   */
+  async progress(taskId: string, percent: number, message: string | null): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ${BACKGROUND_TASKS_TABLE} SET progress = ?, progress_message = ? WHERE task_id = ? AND status = 'running'`,
+      [percent, message, taskId],
+    );
   }
 
   /** The row's status and retry count, to tell a lost write from a refused one. */
@@ -163,20 +188,20 @@ function countDeltas(locked: { task_id: string; task_type: string; status: TaskS
 function updateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
   const parameters: unknown[] = [];
   const entries = [...changes.entries()];
-  const caseOf = (column: string, pick: (change: RowChange) => { value: unknown } | undefined): string | undefined => {
+  const caseOf = (column: string, pick: (change: RowChange) => { value: unknown } | undefined, valueSql = '?'): string | undefined => {
     const whens = entries.flatMap(([taskId, change]) => {
       const picked = pick(change);
       if (!picked) return [];
       parameters.push(taskId, picked.value);
-      return ['WHEN ? THEN ?'];
+      return [`WHEN ? THEN ${valueSql}`];
     });
     return whens.length > 0 ? `${column} = CASE task_id ${whens.join(' ')} ELSE ${column} END` : undefined;
   };
-  const stampOf = (column: string, when: (change: RowChange) => boolean): string | undefined => {
+  const stampOf = (column: string, when: (change: RowChange) => boolean, valueSql = 'CURRENT_TIMESTAMP(3)'): string | undefined => {
     const ids = entries.filter(([, change]) => when(change)).map(([taskId]) => taskId);
     if (ids.length === 0) return undefined;
     parameters.push(ids);
-    return `${column} = CASE WHEN task_id IN (?) THEN CURRENT_TIMESTAMP(3) ELSE ${column} END`;
+    return `${column} = CASE WHEN task_id IN (?) THEN ${valueSql} ELSE ${column} END`;
   };
   const assignments = [
     caseOf('status', (change) => ({ value: change.status })),
@@ -185,6 +210,11 @@ function updateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
     caseOf('result', (change) => ('result' in change.values ? { value: toJsonText(change.values.result) } : undefined)),
     caseOf('error_message', (change) => ('errorMessage' in change.values ? { value: change.values.errorMessage ?? null } : undefined)),
     caseOf('retry_count', (change) => (change.values.retryCount !== undefined ? { value: change.values.retryCount } : undefined)),
+    caseOf('error_type', (change) => ('errorType' in change.values ? { value: change.values.errorType ?? null } : undefined)),
+    caseOf('run_at', (change) => ('runAfterMs' in change.values ? { value: change.values.runAfterMs ?? null } : undefined), 'TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3))'),
+    // Progress belongs to an attempt: a new attempt starts without one; a completed task is at 100.
+    caseOf('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started ? { value: null } : undefined)),
+    stampOf('progress_message', (change) => change.started && change.status !== TaskStatus.Completed, 'NULL'),
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push(entries.map(([taskId]) => taskId));
   return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];

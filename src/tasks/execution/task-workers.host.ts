@@ -9,14 +9,15 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import { TASKS_OPTIONS, type ResolvedTasksOptions, type TaskQueueOptions } from '../tasks.options.js';
+import { TaskQueues } from './task-queues.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { DatabaseHealth } from './database-health.js';
 import { TaskCancellationBus } from './task-cancellation.bus.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TaskStateWriter } from './task-state.writer.js';
-import { SHUTDOWN_REASON, TaskRunner } from './task.runner.js';
+import { ScheduledRetry, SHUTDOWN_REASON, TaskRunner } from './task.runner.js';
 
 /**
  * One BullMQ Worker per queue that has handlers in this process (none in the `api` role).
@@ -36,6 +37,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     private readonly runner: TaskRunner,
     private readonly writer: TaskStateWriter,
     private readonly cancellations: TaskCancellationBus,
+    private readonly queues: TaskQueues,
     health: DatabaseHealth,
   ) {
     // Take no job while MySQL is away: its transitions could not be written.
@@ -58,10 +60,12 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     // The processor declares `signal` so that BullMQ hands it one (it checks the arity).
     const processor = (job: Job<TaskJobData>, token?: string, signal?: AbortSignal) =>
       this.runner.run(job, token, signal);
+    await this.applyQueueLimits(queue);
     const worker = new Worker<TaskJobData>(name, processor, {
       connection,
       prefix: this.options.queuePrefix,
       concurrency: queue.concurrency,
+      settings: { backoffStrategy: taskBackoff(this.options.retry.backoffDelayMs) },
       lockDuration: this.options.workers.lockDurationMs,
       stalledInterval: this.options.workers.stalledIntervalMs,
       maxStalledCount: this.options.workers.maxStalledCount,
@@ -73,6 +77,16 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     await this.cancellations.onCancel(name, (taskId) => worker.cancelJob(taskId, 'cancelled'));
     await worker.waitUntilReady();
     this.logger.log(`Worker started on queue ${name} (concurrency ${queue.concurrency})`);
+  }
+
+  /**
+   * Writes the queue's global concurrency and rate limit into Redis, where BullMQ enforces
+   * them for every worker process of the queue; a limit no longer configured is removed.
+   */
+  private async applyQueueLimits(queue: TaskQueueOptions): Promise<void> {
+    const bullQueue = this.queues.get(queue.name);
+    await (queue.globalConcurrency ? bullQueue.setGlobalConcurrency(queue.globalConcurrency) : bullQueue.removeGlobalConcurrency());
+    await (queue.rateLimit ? bullQueue.setGlobalRateLimit(queue.rateLimit.max, queue.rateLimit.durationMs) : bullQueue.removeGlobalRateLimit());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -110,4 +124,13 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
   abortRunning(queueName: string, taskId: string, reason: string): boolean {
     return this.workers.get(queueName)?.worker.cancelJob(taskId, reason) ?? false;
   }
+}
+
+/**
+ * BullMQ's backoff strategy for task jobs: the delay the runner chose for the failure's class
+ * (see ScheduledRetry); plain exponential backoff for anything else.
+ */
+function taskBackoff(baseDelayMs: number) {
+  return (attemptsMade: number, _type?: string, error?: Error): number =>
+    error instanceof ScheduledRetry ? error.retryDelayMs : baseDelayMs * 2 ** Math.max(0, attemptsMade - 1);
 }

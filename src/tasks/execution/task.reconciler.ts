@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { BackgroundTask } from '../background-task.entity.js';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import { TaskErrorType } from '../task-error-type.js';
 import { TaskStatus } from '../task-status.js';
 import { TaskJobScheduler } from './task-job.scheduler.js';
 import { TaskQueues } from './task-queues.js';
@@ -25,7 +26,7 @@ export interface ReconcilerStats {
 
 type RowToCheck = Pick<
   BackgroundTask,
-  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt'
+  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds'
 >;
 
 /** Job states in which BullMQ will still run the job. */
@@ -87,7 +88,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const rows: RowToCheck[] = await this.dataSource
       .getRepository(BackgroundTask)
       .createQueryBuilder('task')
-      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt'])
+      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds'])
       .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
       // Younger rows may be between their insert and their add, or just starting.
       .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', {
@@ -118,17 +119,19 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
 
   private async recreateJob(row: RowToCheck): Promise<void> {
     const attemptsLeft = row.maxRetries + 1 - row.retryCount;
-    await this.jobs.add(row, Math.max(1, attemptsLeft), row.retryCount);
+    // A delayed task (or a retry's backoff) keeps its due time.
+    const delayMs = row.runAt ? Math.max(0, row.runAt.getTime() - Date.now()) : 0;
+    await this.jobs.add(row, Math.max(1, attemptsLeft), row.retryCount, delayMs);
     this.stats.jobsRecreated++;
     this.logger.warn(`Task ${row.taskId}: job was missing in Redis; created again`);
   }
 
   private async recoverLostAttempt(row: RowToCheck): Promise<void> {
-    const message = 'lost: its worker stopped and the job is gone from Redis';
+    const failure = { message: 'lost: its worker stopped and the job is gone from Redis', errorType: TaskErrorType.Unknown };
     if (row.retryCount < row.maxRetries) {
-      if (!(await this.writer.retry(row.taskId, message, row.retryCount + 1, this.sameAttempt(row)))) return;
-      await this.recreateJob({ ...row, retryCount: row.retryCount + 1 });
-    } else if (!(await this.writer.fail(row.taskId, message, this.sameAttempt(row)))) {
+      if (!(await this.writer.retry(row.taskId, { ...failure, retryDelayMs: 0 }, row.retryCount + 1, this.sameAttempt(row)))) return;
+      await this.recreateJob({ ...row, runAt: null, retryCount: row.retryCount + 1 });
+    } else if (!(await this.writer.fail(row.taskId, failure, this.sameAttempt(row)))) {
       return;
     }
     this.stats.lostAttemptsRecovered++;
@@ -148,7 +151,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const message = job?.failedReason || 'failed in the queue';
     // A pending row first becomes running so that the one table allows the move.
     if (row.status === TaskStatus.Pending) await this.writer.start(row.taskId);
-    if (await this.writer.fail(row.taskId, message)) {
+    if (await this.writer.fail(row.taskId, { message, errorType: TaskErrorType.Unknown })) {
       this.stats.failuresRecorded++;
       this.logger.warn(`Task ${row.taskId}: job failed in Redis (${message}); row marked failed`);
     }

@@ -1,9 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { classifyError } from '../failures/error-classifier.js';
+import { retryDelayMs } from '../failures/retry-policy.js';
+import { NonRetryableError, TaskFailure, TaskTimeoutError } from '../failures/task-failure.errors.js';
 import type { TaskContext } from '../task-context.js';
+import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import { ProgressReporter } from './progress-reporter.js';
 import { DatabaseHealth, isDatabaseUnavailable } from './database-health.js';
 import type { TaskJobData } from './task-job.js';
-import { TaskHandlerRegistry } from './task-handler.registry.js';
+import { TaskHandlerRegistry, type RegisteredTaskHandler } from './task-handler.registry.js';
 import { TaskStateWriter } from './task-state.writer.js';
 import { TaskStatus } from '../task-status.js';
 
@@ -19,6 +24,7 @@ export class TaskRunner {
   private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     private readonly registry: TaskHandlerRegistry,
     private readonly writer: TaskStateWriter,
     private readonly health: DatabaseHealth,
@@ -52,17 +58,70 @@ export class TaskRunner {
       return null;
     }
     const handler = this.registry.get(job.name);
+    const progress = new ProgressReporter(
+      (percent, message) => this.writeProgress(job, percent, message),
+      this.options.progressIntervalMs,
+      (error) => this.logger.warn(`Progress of task ${taskId} not written: ${error.message}`),
+    );
     try {
-      if (!handler) throw new UnrecoverableError(`No handler for task "${job.name}" in this worker`);
-      const result = await handler.invoke(job.data.params ?? {}, this.contextFor(job, signal));
+      if (!handler) throw new NonRetryableError(`No handler for task "${job.name}" in this worker`);
+      const result = await this.invokeWithinLimit(handler, job, signal, progress);
+      await progress.close(false);
       const json = toJsonValue(result);
       await this.health.durably(() => this.writer.complete(taskId, json));
     } catch (error) {
+      await progress.close(true);
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
-      await this.recordFailure(job, error);
+      await this.recordFailure(job, handler, error);
     }
     // The result lives in MySQL; Redis keeps nothing it would have to hold twice.
     return null;
+  }
+
+  /**
+   * Calls the handler under its time limit (the enqueue's, else the handler's). At the limit
+   * the handler's signal fires with a {@link TaskTimeoutError}; a handler that has not settled
+   * `timeoutGraceMs` later is left behind (JavaScript cannot stop it) and the attempt fails as
+   * timed out. A handler that throws after the limit fired has timed out too.
+   */
+  private async invokeWithinLimit(
+    handler: RegisteredTaskHandler,
+    job: Job<TaskJobData>,
+    signal: AbortSignal | undefined,
+    progress: ProgressReporter,
+  ): Promise<unknown> {
+    const timeoutSeconds = job.data.timeoutSeconds ?? handler.timeoutSeconds;
+    const limit = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, limit.signal]) : limit.signal;
+    const running = handler.invoke(job.data.params ?? {}, this.contextFor(job, combined, progress));
+    if (!timeoutSeconds) return running;
+    running.catch(() => undefined); // a handler left behind may still reject
+    let limitTimer: NodeJS.Timeout | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      limitTimer = setTimeout(() => {
+        const error = new TaskTimeoutError(`Timed out after ${timeoutSeconds} s`);
+        limit.abort(error);
+        graceTimer = setTimeout(() => reject(error), this.options.timeoutGraceMs);
+      }, timeoutSeconds * 1000);
+    });
+    try {
+      return await Promise.race([running, timedOut]);
+    } catch (error) {
+      if (limit.signal.aborted && !signal?.aborted) throw limit.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(limitTimer);
+      clearTimeout(graceTimer);
+    }
+  }
+
+  private async writeProgress(job: Job<TaskJobData>, percent: number, message: string | null): Promise<void> {
+    await Promise.all([
+      this.writer.progress(job.id!, percent, message),
+      // For BullMQ's own tooling (QueueEvents, dashboards); MySQL is the record.
+      job.updateProgress(message === null ? { percent } : { percent, message }),
+    ]);
   }
 
   /**
@@ -90,20 +149,27 @@ export class TaskRunner {
     throw new DelayedError();
   }
 
-  /** Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. */
-  private async recordFailure(job: Job<TaskJobData>, error: unknown): Promise<never> {
+  /**
+   * Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. The failure's
+   * class picks the strategy (the handler's, over the module's): whether to retry at all and
+   * how long to wait, which BullMQ applies through the workers' backoff strategy.
+   */
+  private async recordFailure(job: Job<TaskJobData>, handler: RegisteredTaskHandler | undefined, error: unknown): Promise<never> {
     const taskId = job.id!;
     const message = describeError(error);
+    const errorType = classifyError(error);
+    const strategy = (handler?.retryStrategies ?? this.options.retryStrategies)[errorType];
     const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-    const retryable = !(error instanceof UnrecoverableError);
+    const retryable = !(error instanceof UnrecoverableError) && (error instanceof TaskFailure ? error.retryable ?? strategy.retry : strategy.retry);
     if (attemptsLeft && retryable) {
       const attempt = attemptNumber(job);
-      const retried = await this.health.durably(() => this.writer.retry(taskId, message, attempt));
-      if (retried || (await this.retryWasWritten(taskId, attempt))) throw error instanceof Error ? error : new Error(message);
+      const delayMs = retryDelayMs(strategy, attempt);
+      const retried = await this.health.durably(() => this.writer.retry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt));
+      if (retried || (await this.retryWasWritten(taskId, attempt))) throw new ScheduledRetry(message, delayMs);
       // The row left `running` meanwhile (cancelled): no further attempt.
       throw new UnrecoverableError(message);
     }
-    await this.health.durably(() => this.writer.fail(taskId, message));
+    await this.health.durably(() => this.writer.fail(taskId, { message, errorType }));
     throw new UnrecoverableError(message);
   }
 
@@ -116,18 +182,14 @@ export class TaskRunner {
     return row?.status === TaskStatus.Pending && row.retryCount === attempt;
   }
 
-  private contextFor(job: Job<TaskJobData>, signal: AbortSignal | undefined): TaskContext {
+  private contextFor(job: Job<TaskJobData>, signal: AbortSignal, progress: ProgressReporter): TaskContext {
     return {
       taskId: job.id!,
       taskName: job.name,
       attempt: attemptNumber(job),
       maxAttempts: (job.data.priorAttempts ?? 0) + (job.opts.attempts ?? 1),
-      // BullMQ passes a signal whenever the processor declares its third parameter.
-      signal: signal ?? new AbortController().signal,
-      progress: async (percent: number, message?: string) => {
-        const clamped = Math.min(100, Math.max(0, percent));
-        await job.updateProgress(message === undefined ? { percent: clamped } : { percent: clamped, message });
-      },
+      signal,
+      progress: (percent: number, message?: string) => progress.report(percent, message),
     };
   }
 }
@@ -135,6 +197,20 @@ export class TaskRunner {
 /** 1 for a task's first attempt, counting attempts made by earlier jobs of the same task. */
 function attemptNumber(job: Job<TaskJobData>): number {
   return (job.data.priorAttempts ?? 0) + job.attemptsMade + 1;
+}
+
+/**
+ * Thrown to BullMQ for a failed attempt that is retried: carries the delay the runner chose,
+ * which the workers' backoff strategy hands back to BullMQ.
+ */
+export class ScheduledRetry extends Error {
+  constructor(
+    message: string,
+    readonly retryDelayMs: number,
+  ) {
+    super(message);
+    this.name = 'ScheduledRetry';
+  }
 }
 
 /** The abort reason the workers use when the process shuts down (not a cancel). */

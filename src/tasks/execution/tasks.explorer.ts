@@ -3,7 +3,10 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { TaskContext } from '../task-context.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import { TaskHandlerOutsideProcessorError, UnknownTaskQueueError } from '../tasks.errors.js';
+import { InvalidTasksOptionsError, TaskHandlerOutsideProcessorError, UnknownTaskQueueError } from '../tasks.errors.js';
+import { mergeRetryStrategies, retryStrategiesProblems } from '../failures/retry-policy.js';
+import { scheduleProblems } from '../schedules/task-schedule.js';
+import { documentParamsSchemas } from '../api/params-schemas.swagger.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
 
@@ -26,6 +29,7 @@ export class TasksExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
+    documentParamsSchemas(this.registry.all());
   }
 
   private explore(wrapper: InstanceWrapper): void {
@@ -53,12 +57,22 @@ export class TasksExplorer implements OnModuleInit {
     }
     for (const method of handlerMethods) {
       const fn = (instance as Record<string, Function>)[method];
-      const { taskName } = this.metadata.getHandlerMetadata(fn)!;
+      const { taskName, timeoutSeconds, retry, params, schedule } = this.metadata.getHandlerMetadata(fn)!;
       const location = `${instance.constructor.name}.${method}`;
+      const problems = [
+        ...(timeoutSeconds !== undefined && !(timeoutSeconds > 0) ? [`${location}: timeoutSeconds must be > 0`] : []),
+        ...retryStrategiesProblems(retry, `${location} retry`),
+        ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`) : []),
+      ];
+      if (problems.length > 0) throw new InvalidTasksOptionsError(problems.join('; '));
       this.registry.register({
         taskName,
         queue,
         location,
+        timeoutSeconds,
+        retryStrategies: mergeRetryStrategies(this.options.retryStrategies, retry),
+        paramsType: params,
+        schedule: schedule && { ...schedule, name: schedule.name ?? taskName, taskName },
         invoke: async (params: Record<string, unknown>, context: TaskContext) => fn.call(instance, params, context),
       });
       this.logger.log(`${location} -> ${taskName} (queue ${queue.name})`);

@@ -1,3 +1,4 @@
+import type { TaskErrorType } from '../task-error-type.js';
 import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from '../task-status.js';
 
 /**
@@ -12,7 +13,10 @@ export interface AttemptGuard {
 export interface TransitionValues {
   result?: unknown;
   errorMessage?: string | null;
+  errorType?: TaskErrorType | null;
   retryCount?: number;
+  /** `run_at` becomes the database's now plus this many ms (null clears it). */
+  runAfterMs?: number | null;
 }
 
 /** One asked-for transition of one task. */

@@ -29,6 +29,9 @@ export class EnqueueBulkItemDto {
   @ApiPropertyOptional({ example: 'Task enqueued successfully with priority 5' })
   message?: string;
 
+  @ApiPropertyOptional({ example: true, description: 'Set with task_id: false when the idempotency_key named an existing task.' })
+  created?: boolean;
+
   @ApiPropertyOptional({ type: ErrorResponseDto, description: 'Set when the item was refused: 400 (invalid) or 503 (MySQL or Redis down).' })
   error?: ErrorResponseDto;
 }

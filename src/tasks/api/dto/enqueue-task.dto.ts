@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from '../../tasks.constants.js';
+import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { EnqueueTaskInput } from '../../tasks.types.js';
+import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY } from '../../tasks.constants.js';
 
 /** Body of `POST /enqueue`. */
 export class EnqueueTaskDto {
@@ -57,6 +58,65 @@ export class EnqueueTaskDto {
   @Min(0)
   @Max(MAX_RETRIES_LIMIT)
   max_retries?: number;
+
+  @ApiPropertyOptional({
+    description: 'Start no sooner than this many seconds from now (at most the module option maxDelaySeconds, 30 days by default). Not with run_at.',
+    example: 60,
+    minimum: 0,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  delay_seconds?: number;
+
+  @ApiPropertyOptional({
+    description: 'Start no sooner than this time (ISO 8601 with a time). At most 10 s in the past (it then runs at once). Not with delay_seconds.',
+    example: '2030-01-15T10:30:00Z',
+    format: 'date-time',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'run_at must be an ISO 8601 date-time, e.g. 2030-01-15T10:30:00Z' })
+  run_at?: string;
+
+  @ApiPropertyOptional({
+    description: `Time limit of each attempt in seconds (over the handler's own). At the limit the handler's AbortSignal fires; an attempt still running shortly after fails with error_type timeout and is retried by the policy.`,
+    example: 30,
+    minimum: 1,
+    maximum: MAX_TIMEOUT_SECONDS,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TIMEOUT_SECONDS)
+  timeout_seconds?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'At most one task per key: a second enqueue with a key already used returns the existing task (200 instead of 201), also after it finished, for as long as its row is kept (retention).',
+    example: 'order-1234-confirmation',
+    minLength: 1,
+    maxLength: 255,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  idempotency_key?: string;
+
+  /** The service's input for this body. */
+  static toInput(dto: EnqueueTaskDto): EnqueueTaskInput {
+    return {
+      taskName: dto.task_name,
+      taskType: dto.task_type,
+      params: dto.params,
+      priority: dto.priority,
+      maxRetries: dto.max_retries,
+      delaySeconds: dto.delay_seconds,
+      runAt: dto.run_at,
+      timeoutSeconds: dto.timeout_seconds,
+      idempotencyKey: dto.idempotency_key,
+    };
+  }
 }
 
 /** Response of `POST /enqueue`. */
@@ -66,4 +126,10 @@ export class EnqueueTaskResponseDto {
 
   @ApiProperty({ example: 'Task enqueued successfully with priority 5' })
   message!: string;
+
+  @ApiProperty({ example: true, description: 'False when the idempotency_key named an existing task, which is returned instead (status 200).' })
+  created!: boolean;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null, description: 'When a delayed task is due; null for at once.' })
+  run_at!: string | null;
 }

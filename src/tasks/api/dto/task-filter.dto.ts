@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_LIST_LIMIT } from '../../tasks.constants.js';
+import { TaskErrorType } from '../../task-error-type.js';
 import { TaskStatus } from '../../task-status.js';
 
 /** Query of `GET /count/all`: optional filters. */
@@ -18,6 +19,11 @@ export class TaskFilterQueryDto {
   @IsOptional()
   @IsString()
   task_type?: string;
+
+  @ApiPropertyOptional({ enum: TaskErrorType, enumName: 'TaskErrorType', description: 'Class of the last failure.', example: TaskErrorType.Timeout })
+  @IsOptional()
+  @IsEnum(TaskErrorType, { message: `error_type must be one of: ${Object.values(TaskErrorType).join(', ')}` })
+  error_type?: TaskErrorType;
 }
 
 /** Query of `GET /`: filters and a page. */

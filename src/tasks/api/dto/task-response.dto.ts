@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { BackgroundTask } from '../../background-task.entity.js';
+import { TaskErrorType } from '../../task-error-type.js';
 import { TaskStatus } from '../../task-status.js';
 
 /** One task as the API shows it (`GET /:task_id` and the items of `GET /`). */
@@ -58,6 +59,30 @@ export class TaskResponseDto {
   @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2024-01-15T10:30:10.000Z' })
   completed_at!: string | null;
 
+  @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 100, example: 40, description: 'Latest progress the running attempt reported (100 once completed).' })
+  progress!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'rendering page 4 of 10' })
+  progress_message!: string | null;
+
+  @ApiProperty({ enum: TaskErrorType, enumName: 'TaskErrorType', nullable: true, example: null, description: 'Class of the last failure.' })
+  error_type!: TaskErrorType | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    example: null,
+    description: 'When the task is due: a delayed task, or the next attempt after a failure; null for at once.',
+  })
+  run_at!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null, description: "The enqueue's time limit per attempt (null: the handler's, if any)." })
+  timeout_seconds!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  idempotency_key!: string | null;
+
   static from(task: BackgroundTask): TaskResponseDto {
     return {
       task_id: task.taskId,
@@ -73,6 +98,12 @@ export class TaskResponseDto {
       created_at: task.createdAt.toISOString(),
       started_at: task.startedAt?.toISOString() ?? null,
       completed_at: task.completedAt?.toISOString() ?? null,
+      progress: task.progress,
+      progress_message: task.progressMessage,
+      error_type: task.errorType,
+      run_at: task.runAt?.toISOString() ?? null,
+      timeout_seconds: task.timeoutSeconds,
+      idempotency_key: task.idempotencyKey,
     };
   }
 }
@@ -110,6 +141,54 @@ export class TaskCountResponseDto {
 
   @ApiProperty({ type: String, nullable: true, example: 'email' })
   task_type!: string | null;
+
+  @ApiProperty({ enum: TaskErrorType, enumName: 'TaskErrorType', nullable: true, example: null })
+  error_type!: TaskErrorType | null;
+}
+
+/** Response of `POST /:task_id/retry`. */
+export class RetryTaskResponseDto {
+  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  task_id!: string;
+
+  @ApiProperty({ example: true })
+  success!: boolean;
+
+  @ApiProperty({ example: 'Task queued again for a new round of attempts' })
+  message!: string;
+}
+
+/** One periodic task of `GET /schedules`. */
+export class TaskScheduleResponseDto {
+  @ApiProperty({ example: 'demo.heartbeat' })
+  name!: string;
+
+  @ApiProperty({ example: 'demo.heartbeat' })
+  task_name!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '*/5 * * * *', description: 'Cron pattern, or null for a fixed interval.' })
+  cron!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null, description: 'Fixed interval in ms, or null for a cron pattern.' })
+  every_ms!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Europe/Berlin', description: 'Time zone of the cron pattern (UTC when null).' })
+  tz!: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: {} })
+  params!: Record<string, unknown> | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  priority!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2024-01-15T10:35:00.000Z', description: 'Next run; null until a worker process registered the schedule.' })
+  next_run_at!: string | null;
+}
+
+/** Response of `GET /schedules`. */
+export class TaskScheduleListResponseDto {
+  @ApiProperty({ type: [TaskScheduleResponseDto] })
+  schedules!: TaskScheduleResponseDto[];
 }
 
 /** Response of `POST /:task_id/cancel`, also the body of its 409. */

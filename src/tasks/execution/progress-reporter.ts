@@ -1,0 +1,61 @@
+/** Longest progress message kept (the column is VARCHAR(500)). */
+const MAX_MESSAGE_LENGTH = 500;
+
+/**
+ * Throttles one attempt's progress reports: the first goes out at once, later ones at most
+ * once per `intervalMs`, and only the latest of those that arrive in between is written.
+ * A handler that reports a thousand times a second costs one write a second. Writes go out
+ * in order; one that fails (MySQL away) is logged and does not fail the handler.
+ */
+export class ProgressReporter {
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private pending?: { percent: number; message: string | null };
+  private timer?: NodeJS.Timeout;
+  private inFlight: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly write: (percent: number, message: string | null) => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /** Records a report; resolves once it is written when it goes out at once. */
+  report(percent: number, message?: string): Promise<void> {
+    if (typeof percent !== 'number' || Number.isNaN(percent)) {
+      return Promise.reject(new TypeError(`progress percent must be a number 0..100, got ${String(percent)}`));
+    }
+    if (this.closed) return Promise.resolve();
+    const text = message === undefined || message === null ? null : String(message).slice(0, MAX_MESSAGE_LENGTH);
+    this.pending = { percent: Math.round(Math.min(100, Math.max(0, percent))), message: text };
+    const wait = this.lastWriteAt + this.intervalMs - Date.now();
+    if (wait <= 0 && !this.timer) return this.flush();
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, wait);
+    return Promise.resolve();
+  }
+
+  /**
+   * Ends reporting when the attempt ends: waits for the write under way and writes the report
+   * still held back when `flushPending` (a failed attempt keeps its last progress), else drops it.
+   */
+  async close(flushPending: boolean): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!flushPending) this.pending = undefined;
+    await this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const next = this.pending;
+    this.pending = undefined;
+    if (next) {
+      this.lastWriteAt = Date.now();
+      this.inFlight = this.inFlight.then(() => this.write(next.percent, next.message)).catch((error: Error) => this.onError(error));
+    }
+    return this.inFlight;
+  }
+}

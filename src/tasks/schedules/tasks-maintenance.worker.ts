@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../execution/redis-connection.factory.js';
+import { INTERNAL_QUEUE } from '../execution/task-queues.js';
+import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
+import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import { TasksService } from '../tasks.service.js';
+import { TaskRetention } from './task-retention.js';
+import { PERIODIC_JOB, RETENTION_JOB, TaskSchedules } from './task-schedules.js';
+
+/**
+ * Runs the library's internal jobs in worker processes: when a periodic schedule fires, it
+ * enqueues the task through TasksService with the fired job's id as idempotency key (a
+ * trigger delivered twice still makes one task); the retention job purges old finished rows.
+ */
+@Injectable()
+export class TasksMaintenanceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('TasksMaintenance');
+  private worker?: Worker;
+  private connection?: Redis;
+
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    @Inject(TASKS_ROLE) private readonly role: TasksRole,
+    private readonly tasks: TasksService,
+    private readonly schedules: TaskSchedules,
+    private readonly retention: TaskRetention,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.role === 'api') return;
+    this.connection = createRedisConnection(this.options.redis, WORKER_REDIS_OPTIONS);
+    this.worker = new Worker(INTERNAL_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: this.options.queuePrefix,
+      concurrency: 2,
+    });
+    this.worker.on('error', (error) => this.logger.error(`Internal worker: ${error.message}`));
+    await this.worker.waitUntilReady();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    this.connection?.disconnect();
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    if (job.name === RETENTION_JOB) {
+      const deleted = await this.retention.purgeFinished();
+      if (deleted > 0) this.logger.log(`Retention: ${deleted} finished task(s) purged`);
+      return { deleted };
+    }
+    if (job.name === PERIODIC_JOB) {
+      const schedule = this.schedules.find((job.data as { schedule: string }).schedule);
+      if (!schedule) return null; // removed from the code since the trigger was queued
+      const task = await this.tasks.enqueue({
+        taskName: schedule.taskName,
+        params: schedule.params,
+        priority: schedule.priority,
+        idempotencyKey: `schedule:${job.id}`,
+      });
+      return { taskId: task.taskId };
+    }
+    return null;
+  }
+}
