@@ -38,14 +38,13 @@ export class ProgressReporter {
   }
 
   /**
-   * Ends reporting when the attempt ends: waits for the write under way and writes the report
-   * still held back when `flushPending` (a failed attempt keeps its last progress), else drops it.
+   * Ends reporting when the attempt ends: writes the report still held back (the row keeps
+   * the handler's last word) and waits until every write is done, so none lands after the outcome.
    */
-  async close(flushPending: boolean): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (!flushPending) this.pending = undefined;
     await this.flush();
   }
 

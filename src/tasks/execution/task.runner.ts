@@ -66,11 +66,11 @@ export class TaskRunner {
     try {
       if (!handler) throw new NonRetryableError(`No handler for task "${job.name}" in this worker`);
       const result = await this.invokeWithinLimit(handler, job, signal, progress);
-      await progress.close(false);
+      await progress.close();
       const json = toJsonValue(result);
       await this.health.durably(() => this.writer.complete(taskId, json));
     } catch (error) {
-      await progress.close(true);
+      await progress.close();
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
       await this.recordFailure(job, handler, error);
     }
