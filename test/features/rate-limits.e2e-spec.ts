@@ -1,0 +1,72 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TaskHandler, TaskProcessor, TaskStatus, type TaskContext, type TaskQueueOptions } from '../../src/tasks/index.js';
+import { DEMO_QUEUES } from '../../src/demo/demo.module.js';
+import { createTestApp, TEST_QUEUE, waitFor, type TestApp } from '../support/test-app.js';
+
+/** Handler starts and concurrency, seen across both apps of the suite (one Node process). */
+const starts: number[] = [];
+let runningNow = 0;
+let mostAtOnce = 0;
+
+@TaskProcessor('limited')
+class LimitedTasks {
+  @TaskHandler('limited.tick')
+  tick(_params: unknown, _context: TaskContext) {
+    starts.push(Date.now());
+    return null;
+  }
+}
+
+@TaskProcessor('capped')
+class CappedTasks {
+  @TaskHandler('capped.work')
+  async work(_params: unknown, _context: TaskContext) {
+    runningNow++;
+    mostAtOnce = Math.max(mostAtOnce, runningNow);
+    await sleep(150);
+    runningNow--;
+    return null;
+  }
+}
+
+const QUEUES: TaskQueueOptions[] = [
+  ...DEMO_QUEUES,
+  TEST_QUEUE,
+  { name: 'limited', taskType: 'limited', defaultPriority: 5, concurrency: 5, rateLimit: { max: 3, durationMs: 1000 } },
+  { name: 'capped', taskType: 'capped', defaultPriority: 5, concurrency: 5, globalConcurrency: 2 },
+];
+
+describe('rate limits and concurrency per queue, over two worker processes (MariaDB + Redis)', () => {
+  let first: TestApp;
+  let second: TestApp;
+
+  beforeAll(async () => {
+    const options = { suite: 'ratelimit', providers: [LimitedTasks, CappedTasks], tasks: { queues: QUEUES } };
+    first = await createTestApp(options);
+    second = await createTestApp({ ...options, shareWith: first, role: 'worker' });
+  });
+  afterAll(async () => {
+    await second.close();
+    await first.close();
+  });
+
+  const allCompleted = (taskType: string, n: number) =>
+    waitFor(async () => (await first.tasks.getTaskCount({ taskType, status: TaskStatus.Completed })) === n, `${n} ${taskType} tasks`);
+
+  it('starts at most `max` tasks per window: 9 tasks at 3 per second span at least two windows', async () => {
+    await first.tasks.enqueueMany(Array.from({ length: 9 }, () => ({ taskName: 'limited.tick' })));
+    await allCompleted('limited', 9);
+    starts.sort((a, b) => a - b);
+    expect(starts).toHaveLength(9);
+    // Unlimited, 10 slots over two workers would start all nine within a few ms.
+    expect(starts[3] - starts[0]).toBeGreaterThanOrEqual(950);
+    expect(starts[8] - starts[0]).toBeGreaterThanOrEqual(1950);
+  });
+
+  it('runs at most globalConcurrency tasks at once over all worker processes', async () => {
+    await first.tasks.enqueueMany(Array.from({ length: 12 }, () => ({ taskName: 'capped.work' })));
+    await allCompleted('capped', 12);
+    expect(mostAtOnce).toBe(2);
+  });
+});
