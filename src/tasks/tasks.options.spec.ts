@@ -27,6 +27,14 @@ describe('resolveTasksOptions', () => {
     expect(options.workers.lockDurationMs).toBe(30_000);
   });
 
+  it('limits the seed\'s email queue to 50 per minute and resolves the retry strategy per failure class', () => {
+    const options = resolveTasksOptions({ retry: { backoffDelayMs: 200, strategies: { network: { backoff: 'fixed' } } } });
+    expect(options.queues[0].rateLimit).toEqual({ max: 50, durationMs: 60_000 });
+    expect(options.retryStrategies.network).toMatchObject({ retry: true, backoff: 'fixed', delayMs: 200 });
+    expect(options.retryStrategies.resource.delayMs).toBe(2000);
+    expect(options.retryStrategies.validation.retry).toBe(false);
+  });
+
   it('does not share the default queue objects with the caller', () => {
     resolveTasksOptions().queues[0].concurrency = 99;
     expect(DEFAULT_TASK_QUEUES[0].concurrency).toBe(10);
@@ -40,6 +48,15 @@ describe('resolveTasksOptions', () => {
     ['26 retries', { retry: { maxRetries: 26 } }, /retry.maxRetries must be an integer 0..25/],
     ['a negative backoff', { retry: { backoffDelayMs: -1 } }, /backoffDelayMs must be >= 0/],
     ['a zero params limit', { maxParamsBytes: 0 }, /maxParamsBytes must be > 0/],
+    ['the reserved internal queue name', { queues: [{ ...queue, name: 'tasks-internal' }] }, /"tasks-internal" is reserved/],
+    ['a rate limit of 0 per window', { queues: [{ ...queue, rateLimit: { max: 0, durationMs: 1000 } }] }, /rateLimit needs an integer max >= 1/],
+    ['a global concurrency of 1.5', { queues: [{ ...queue, globalConcurrency: 1.5 }] }, /globalConcurrency must be a positive integer/],
+    ['an unknown failure class', { retry: { strategies: { cosmic: {} } as never } }, /"cosmic" is not a failure class/],
+    ['a schedule with cron and everyMs', { schedules: [{ name: 's', taskName: 't', cron: '* * * * *', everyMs: 1000 }] }, /needs exactly one of cron and everyMs/],
+    ['a schedule in an unknown time zone', { schedules: [{ name: 's', taskName: 't', cron: '* * * * *', tz: 'Mars/Olympus' }] }, /is not an IANA time zone/],
+    ['a schedule every 10 ms', { schedules: [{ name: 's', taskName: 't', everyMs: 10 }] }, /everyMs must be an integer >= 1000/],
+    ['two schedules with one name', { schedules: [{ name: 's', taskName: 't', everyMs: 1000 }, { name: 's', taskName: 'u', everyMs: 2000 }] }, /schedule "s" is declared twice/],
+    ['a retention interval of 10 ms', { retention: { intervalMs: 10 } }, /retention needs/],
   ])('refuses %s', (_case, options, message) => {
     expect(() => resolveTasksOptions(options)).toThrow(InvalidTasksOptionsError);
     expect(() => resolveTasksOptions(options)).toThrow(message);

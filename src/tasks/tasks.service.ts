@@ -226,7 +226,9 @@ export class TasksService {
   async retryTask(taskId: string): Promise<EnqueuedTask> {
     const task = await this.getTaskStatus(taskId);
     if (!TASK_TRANSITIONS.resubmit.from.includes(task.status)) throw new TaskNotRetryableError(taskId, task.status);
-    const queue = this.queues.get(this.queues.forTaskType(task.taskType)?.name ?? '');
+    const queueOptions = this.queues.forTaskType(task.taskType);
+    if (!queueOptions) throw new TaskNotRetryableError(taskId, task.status, `No queue carries task type "${task.taskType}"`);
+    const queue = this.queues.get(queueOptions.name);
     await this.redis(async () => {
       // The old round's job may still be kept in Redis; the new one needs its id.
       if ((await queue.getJobState(taskId)) === 'active') {
