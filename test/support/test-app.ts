@@ -103,7 +103,10 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     await app.init();
   } catch (error) {
     await app.close();
-    if (owner) await dropDatabase(databaseUrl);
+    if (owner) {
+      await dropDatabase(databaseUrl);
+      await deleteRedisKeys(queuePrefix, redisUrl);
+    }
     throw error;
   }
   const queues = app.get(TaskQueues);
