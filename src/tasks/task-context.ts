@@ -15,7 +15,10 @@ export interface TaskContext {
   readonly maxAttempts: number;
   /** Fires when the task is cancelled (or the worker shuts down); stop work and return or throw. */
   readonly signal: AbortSignal;
-  /** Reports progress (percent 0..100). */
+  /**
+   * Reports progress (percent 0..100, message up to 500 characters). Returns at once; the row
+   * keeps the latest report, written at most once per `progressIntervalMs`.
+   */
   progress(percent: number, message?: string): Promise<void>;
 }
 

@@ -9,7 +9,7 @@ describe('ProgressReporter', () => {
     return { writes, reporter };
   };
 
-  it('writes the first report at once and only the latest of a burst after the interval', async () => {
+  it('resolves at once, writes the first report at once and only the latest of a burst after the interval', async () => {
     const { writes, reporter } = recorder(50);
     await reporter.report(1, 'a');
     for (let i = 2; i <= 100; i++) void reporter.report(i, `step ${i}`);
@@ -23,6 +23,7 @@ describe('ProgressReporter', () => {
     await reporter.report(150);
     await reporter.report(-3, 'x'.repeat(600));
     await reporter.report(33.4);
+    await reporter.close();
     expect(writes.map(([percent]) => percent)).toEqual([100, 0, 33]);
     expect(writes[1][1]).toHaveLength(500);
     await expect(reporter.report(Number.NaN)).rejects.toThrow('progress percent must be a number 0..100');

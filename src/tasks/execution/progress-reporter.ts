@@ -20,7 +20,10 @@ export class ProgressReporter {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  /** Records a report; resolves once it is written when it goes out at once. */
+  /**
+   * Records a report and resolves at once: the write happens in the background, so a slow or
+   * absent MySQL never holds up the handler (nor its reaction to a cancel).
+   */
   report(percent: number, message?: string): Promise<void> {
     if (typeof percent !== 'number' || Number.isNaN(percent)) {
       return Promise.reject(new TypeError(`progress percent must be a number 0..100, got ${String(percent)}`));
@@ -29,7 +32,10 @@ export class ProgressReporter {
     const text = message === undefined || message === null ? null : String(message).slice(0, MAX_MESSAGE_LENGTH);
     this.pending = { percent: Math.round(Math.min(100, Math.max(0, percent))), message: text };
     const wait = this.lastWriteAt + this.intervalMs - Date.now();
-    if (wait <= 0 && !this.timer) return this.flush();
+    if (wait <= 0 && !this.timer) {
+      void this.flush();
+      return Promise.resolve();
+    }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();

@@ -148,19 +148,15 @@ export class TaskStateWriter {
     const { outcomes, changes } = applyTransitions(batch, rows);
     if (changes.size === 0) return outcomes;
     const deltas = countDeltas(locked, changes);
-    // The counter triggers skip this transaction's updates; the batch applies its own net delta.
-    await manager.query('SET @tasks_counts_by_writer = 1');
-    try {
-      const [sql, parameters] = updateStatement(changes);
-      await manager.query(sql, parameters);
-      if (deltas.length > 0) {
-        await manager.query(
-          `INSERT INTO ${COUNTS_TABLE} (task_type, status, slot, count) VALUES ? ON DUPLICATE KEY UPDATE count = count + VALUES(count)`,
-          [deltas],
-        );
-      }
-    } finally {
-      await manager.query('SET @tasks_counts_by_writer = NULL');
+    // The UPDATE flips `count_epoch`, so the counter trigger skips these rows (see the
+    // CountEpoch migration); the batch applies its own net delta instead.
+    const [sql, parameters] = updateStatement(changes);
+    await manager.query(sql, parameters);
+    if (deltas.length > 0) {
+      await manager.query(
+        `INSERT INTO ${COUNTS_TABLE} (task_type, status, slot, count) VALUES ? ON DUPLICATE KEY UPDATE count = count + VALUES(count)`,
+        [deltas],
+      );
     }
     return outcomes;
   }
@@ -215,6 +211,7 @@ function updateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
     // Progress belongs to an attempt: a new attempt starts without one; a completed task is at 100.
     caseOf('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started ? { value: null } : undefined)),
     stampOf('progress_message', (change) => change.started && change.status !== TaskStatus.Completed, 'NULL'),
+    'count_epoch = count_epoch ^ 1',
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push(entries.map(([taskId]) => taskId));
   return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
