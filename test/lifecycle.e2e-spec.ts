@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BackgroundTask, TaskStatus } from '../src/tasks/index.js';
+import { BackgroundTask, TaskErrorType, TaskStatus } from '../src/tasks/index.js';
+import { TaskStateWriter } from '../src/tasks/execution/task-state.writer.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
@@ -100,5 +101,24 @@ describe('task lifecycle (MariaDB + Redis)', () => {
     } finally {
       await t.queue('test').resume();
     }
+  });
+
+  it("drops the late writes of a worker that lost its job's lock once another attempt started", async () => {
+    const writer = t.app.get(TaskStateWriter);
+    // Delayed, so that no worker of this app takes the job: the test plays both workers.
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', delaySeconds: 600 });
+    const first = { attemptToken: 'aaaaaaaaaaaaaaaa' };
+    const second = { attemptToken: 'bbbbbbbbbbbbbbbb' };
+    expect(await writer.start(taskId, first.attemptToken)).toBe(true);
+    // BullMQ hands the job to another worker after the first lost its lock.
+    expect(await writer.start(taskId, second.attemptToken)).toBe(true);
+    await writer.progress(taskId, first.attemptToken, 77, 'late report');
+    expect(await writer.fail(taskId, { message: 'late failure', errorType: TaskErrorType.Unknown }, first)).toBe(false);
+    expect(await writer.complete(taskId, { from: 'first' }, first)).toBe(false);
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Running, progress: null, errorMessage: null });
+
+    expect(await writer.complete(taskId, { from: 'second' }, second)).toBe(true);
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Completed, result: { from: 'second' } });
+    await t.queue('test').remove(taskId);
   });
 });

@@ -44,20 +44,25 @@ describe('migrations (MariaDB)', () => {
       [FEATURE_COLUMNS],
     )) as { COLUMN_NAME: string }[]).map((row) => row.COLUMN_NAME);
 
-  const hasCountEpoch = async () =>
-    ((await dataSource.query(
-      `SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' AND COLUMN_NAME = 'count_epoch'`,
-    )) as { n: string | number }[])[0].n == 1;
+  const hasColumn = async (name: string) =>
+    Number(((await dataSource.query(
+      `SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' AND COLUMN_NAME = ?`,
+      [name],
+    )) as { n: string | number }[])[0].n) === 1;
+  const hasCountEpoch = () => hasColumn('count_epoch');
 
   it('goes up, down and up again on an empty database', async () => {
     expect(await tableExists()).toBe(false);
-    expect(await dataSource.runMigrations()).toHaveLength(4);
+    expect(await dataSource.runMigrations()).toHaveLength(5);
     expect(await tableExists()).toBe(true);
     expect(await countsExist()).toBe(true);
     expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
     expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
     expect((await indexes()).idx_idempotency_key).toEqual(['idempotency_key']);
 
+    await dataSource.undoLastMigration();
+    expect((await featureColumns()).length).toBe(FEATURE_COLUMNS.length);
+    expect(await hasColumn('attempt_token')).toBe(false);
     await dataSource.undoLastMigration();
     expect(await hasCountEpoch()).toBe(false);
     expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
@@ -70,7 +75,7 @@ describe('migrations (MariaDB)', () => {
     await dataSource.undoLastMigration();
     expect(await tableExists()).toBe(false);
 
-    expect(await dataSource.runMigrations()).toHaveLength(4);
+    expect(await dataSource.runMigrations()).toHaveLength(5);
     expect(await tableExists()).toBe(true);
     expect(await countsExist()).toBe(true);
     expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
@@ -116,6 +121,7 @@ describe('migrations (MariaDB)', () => {
       'id', 'task_id', 'task_name', 'task_type', 'priority', 'status', 'params', 'result', 'error_message',
       'retry_count', 'max_retries', 'created_at', 'started_at', 'completed_at',
       'progress', 'progress_message', 'error_type', 'run_at', 'timeout_seconds', 'idempotency_key', 'count_epoch',
+      'attempt_token',
     ]);
     expect(await indexes()).toEqual({
       PRIMARY: ['id'],

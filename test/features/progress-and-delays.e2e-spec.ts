@@ -39,8 +39,8 @@ describe('progress and delayed tasks (MariaDB + Redis)', () => {
       const forThisTask = writes.mock.calls.filter(([id]) => id === taskId);
       expect(forThisTask.length).toBeGreaterThanOrEqual(2);
       expect(forThisTask.length).toBeLessThanOrEqual(3);
-      expect(forThisTask[0].slice(1)).toEqual([0, 'report 1 of 1000']);
-      expect(forThisTask.at(-1)!.slice(1)).toEqual([100, 'report 1000 of 1000']);
+      expect(forThisTask[0].slice(2)).toEqual([0, 'report 1 of 1000']);
+      expect(forThisTask.at(-1)!.slice(2)).toEqual([100, 'report 1000 of 1000']);
     } finally {
       writes.mockRestore();
     }

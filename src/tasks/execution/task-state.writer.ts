@@ -62,14 +62,17 @@ export class TaskStateWriter {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** `pending|running -> running`: an attempt starts. */
-  start(taskId: string): Promise<boolean> {
-    return this.write(taskId, 'start', {});
+  /**
+   * `pending|running -> running`: an attempt starts. With `attemptToken`, the attempt's later
+   * writes can be guarded by it (`{ attemptToken }`), so they apply to this attempt only.
+   */
+  start(taskId: string, attemptToken?: string): Promise<boolean> {
+    return this.write(taskId, 'start', attemptToken === undefined ? {} : { attemptToken });
   }
 
   /** `running -> completed` with the handler's result. */
-  complete(taskId: string, result: unknown): Promise<boolean> {
-    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null });
+  complete(taskId: string, result: unknown, guard?: AttemptGuard): Promise<boolean> {
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null }, guard);
   }
 
   /**
@@ -103,10 +106,10 @@ export class TaskStateWriter {
    * The latest progress of a running attempt (not a transition: no lock, no batch). A report
    * that arrives after the attempt ended changes nothing.
    */
-  async progress(taskId: string, percent: number, message: string | null): Promise<void> {
+  async progress(taskId: string, attemptToken: string, percent: number, message: string | null): Promise<void> {
     await this.dataSource.query(
-      `UPDATE ${BACKGROUND_TASKS_TABLE} SET progress = ?, progress_message = ? WHERE task_id = ? AND status = 'running'`,
-      [percent, message, taskId],
+      `UPDATE ${BACKGROUND_TASKS_TABLE} SET progress = ?, progress_message = ? WHERE task_id = ? AND status = 'running' AND attempt_token = ?`,
+      [percent, message, taskId, attemptToken],
     );
   }
 
@@ -140,11 +143,13 @@ export class TaskStateWriter {
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: { task_id: string; task_type: string; status: TaskStatus; started_at: Date | null }[] = await manager.query(
-      `SELECT task_id, task_type, status, started_at FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+    const locked: LockedRow[] = await manager.query(
+      `SELECT task_id, task_type, status, started_at, attempt_token FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
-    const rows = new Map<string, RowState>(locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at }]));
+    const rows = new Map<string, RowState>(
+      locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]),
+    );
     const { outcomes, changes } = applyTransitions(batch, rows);
     if (changes.size === 0) return outcomes;
     const deltas = countDeltas(locked, changes);
@@ -167,7 +172,16 @@ export class TaskStateWriter {
  * `background_task_counts`. Counts are sums over slots, so a batch may put its delta in any
  * slot; a random one keeps concurrent batches off each other's counter rows.
  */
-function countDeltas(locked: { task_id: string; task_type: string; status: TaskStatus }[], changes: Map<string, RowChange>): unknown[][] {
+/** A row as a batch reads it under its lock. */
+interface LockedRow {
+  task_id: string;
+  task_type: string;
+  status: TaskStatus;
+  started_at: Date | null;
+  attempt_token: string | null;
+}
+
+function countDeltas(locked: LockedRow[], changes: Map<string, RowChange>): unknown[][] {
   const net = new Map<string, number>();
   const add = (type: string, status: TaskStatus, delta: number) => net.set(`${type}\u0000${status}`, (net.get(`${type}\u0000${status}`) ?? 0) + delta);
   for (const row of locked) {
@@ -211,6 +225,7 @@ function updateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
     // Progress belongs to an attempt: a new attempt starts without one; a completed task is at 100.
     caseOf('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started ? { value: null } : undefined)),
     stampOf('progress_message', (change) => change.started && change.status !== TaskStatus.Completed, 'NULL'),
+    caseOf('attempt_token', (change) => (change.values.attemptToken !== undefined ? { value: change.values.attemptToken } : undefined)),
     'count_epoch = count_epoch ^ 1',
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push(entries.map(([taskId]) => taskId));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { classifyError } from '../failures/error-classifier.js';
@@ -9,7 +10,7 @@ import { ProgressReporter } from './progress-reporter.js';
 import { DatabaseHealth, isDatabaseUnavailable } from './database-health.js';
 import type { TaskJobData } from './task-job.js';
 import { TaskHandlerRegistry, type RegisteredTaskHandler } from './task-handler.registry.js';
-import { TaskStateWriter } from './task-state.writer.js';
+import { TaskStateWriter, type AttemptGuard } from './task-state.writer.js';
 import { TaskStatus } from '../task-status.js';
 
 /**
@@ -52,14 +53,17 @@ export class TaskRunner {
 
   private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
     const taskId = job.id!;
-    if (!(await this.markRunning(job, token))) {
+    // This attempt's writes apply only while the row holds its token: should the worker lose
+    // the job's lock and BullMQ start it elsewhere, this attempt's late writes change nothing.
+    const guard = { attemptToken: randomBytes(8).toString('hex') };
+    if (!(await this.markRunning(job, token, guard.attemptToken))) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
       this.logger.debug(`Task ${taskId} is no longer runnable; job ${job.name} skipped`);
       return null;
     }
     const handler = this.registry.get(job.name);
     const progress = new ProgressReporter(
-      (percent, message) => this.writeProgress(job, percent, message),
+      (percent, message) => this.writeProgress(job, guard.attemptToken, percent, message),
       this.options.progressIntervalMs,
       (error) => this.logger.warn(`Progress of task ${taskId} not written: ${error.message}`),
     );
@@ -68,11 +72,11 @@ export class TaskRunner {
       const result = await this.invokeWithinLimit(handler, job, signal, progress);
       await progress.close();
       const json = toJsonValue(result);
-      await this.health.durably(() => this.writer.complete(taskId, json));
+      await this.health.durably(() => this.writer.complete(taskId, json, guard));
     } catch (error) {
       await progress.close();
-      if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token);
-      await this.recordFailure(job, handler, error);
+      if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token, guard);
+      await this.recordFailure(job, handler, error, guard);
     }
     // The result lives in MySQL; Redis keeps nothing it would have to hold twice.
     return null;
@@ -116,9 +120,9 @@ export class TaskRunner {
     }
   }
 
-  private async writeProgress(job: Job<TaskJobData>, percent: number, message: string | null): Promise<void> {
+  private async writeProgress(job: Job<TaskJobData>, attemptToken: string, percent: number, message: string | null): Promise<void> {
     await Promise.all([
-      this.writer.progress(job.id!, percent, message),
+      this.writer.progress(job.id!, attemptToken, percent, message),
       // For BullMQ's own tooling (QueueEvents, dashboards); MySQL is the record.
       job.updateProgress(message === null ? { percent } : { percent, message }),
     ]);
@@ -128,9 +132,9 @@ export class TaskRunner {
    * Writes `running`. When MySQL cannot be reached the job goes back to the queue without
    * counting an attempt (the handler has not started), and the workers pause until it answers.
    */
-  private async markRunning(job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
+  private async markRunning(job: Job<TaskJobData>, token: string | undefined, attemptToken: string): Promise<boolean> {
     try {
-      return await this.writer.start(job.id!);
+      return await this.writer.start(job.id!, attemptToken);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       void this.health.waitUntilAvailable();
@@ -143,8 +147,8 @@ export class TaskRunner {
    * The worker is shutting down and aborted this attempt: the row goes back to `pending`
    * and the job to the queue, neither counting a failed attempt.
    */
-  private async handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
-    await this.health.durably(() => this.writer.requeue(job.id!));
+  private async handBack(job: Job<TaskJobData>, token: string | undefined, guard: AttemptGuard): Promise<never> {
+    await this.health.durably(() => this.writer.requeue(job.id!, undefined, guard));
     await job.moveToDelayed(Date.now(), token);
     throw new DelayedError();
   }
@@ -154,7 +158,12 @@ export class TaskRunner {
    * class picks the strategy (the handler's, over the module's): whether to retry at all and
    * how long to wait, which BullMQ applies through the workers' backoff strategy.
    */
-  private async recordFailure(job: Job<TaskJobData>, handler: RegisteredTaskHandler | undefined, error: unknown): Promise<never> {
+  private async recordFailure(
+    job: Job<TaskJobData>,
+    handler: RegisteredTaskHandler | undefined,
+    error: unknown,
+    guard: AttemptGuard,
+  ): Promise<never> {
     const taskId = job.id!;
     const message = describeError(error);
     const errorType = classifyError(error);
@@ -164,12 +173,12 @@ export class TaskRunner {
     if (attemptsLeft && retryable) {
       const attempt = attemptNumber(job);
       const delayMs = retryDelayMs(strategy, attempt);
-      const retried = await this.health.durably(() => this.writer.retry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt));
+      const retried = await this.health.durably(() => this.writer.retry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt, guard));
       if (retried || (await this.retryWasWritten(taskId, attempt))) throw new ScheduledRetry(message, delayMs);
-      // The row left `running` meanwhile (cancelled): no further attempt.
+      // The row left `running` meanwhile (cancelled), or another attempt took it over: no further attempt from here.
       throw new UnrecoverableError(message);
     }
-    await this.health.durably(() => this.writer.fail(taskId, { message, errorType }));
+    await this.health.durably(() => this.writer.fail(taskId, { message, errorType }, guard));
     throw new UnrecoverableError(message);
   }
 

@@ -55,4 +55,16 @@ describe('applyTransitions', () => {
     // An attempt that started in the same batch is newer than any guard.
     expect(applyTransitions([{ taskId: 'a', transition: 'start', values: {} }, fresh], running).outcomes).toEqual([true, false]);
   });
+
+  it("applies a worker's token-guarded write only while the row holds that attempt's token", () => {
+    const running = rows({ a: { status: TaskStatus.Running, attemptToken: 'aaaa' } });
+    const late = { taskId: 'a', transition: 'complete' as const, values: { result: 1 }, guard: { attemptToken: 'old1' } };
+    const own = { ...late, guard: { attemptToken: 'aaaa' } };
+    expect(applyTransitions([late], running).outcomes).toEqual([false]);
+    expect(applyTransitions([own], running).outcomes).toEqual([true]);
+    // A start in the same batch hands the row to the new attempt's token.
+    const restarted = applyTransitions([{ taskId: 'a', transition: 'start', values: { attemptToken: 'bbbb' } }, own, { ...own, guard: { attemptToken: 'bbbb' } }], running);
+    expect(restarted.outcomes).toEqual([true, false, true]);
+    expect(restarted.changes.get('a')!.values.attemptToken).toBe('bbbb');
+  });
 });

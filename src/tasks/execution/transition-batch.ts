@@ -2,12 +2,11 @@ import type { TaskErrorType } from '../task-error-type.js';
 import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from '../task-status.js';
 
 /**
- * Applies a write only to the attempt that started at `startedAt` (what the reconciler read):
- * if a worker started the task again meanwhile, the write changes nothing.
+ * Applies a write only to one attempt: the one that started at `startedAt` (what the
+ * reconciler read), or the one that wrote `attemptToken` when it started (a worker's own
+ * attempt). If another attempt started meanwhile, the write changes nothing.
  */
-export interface AttemptGuard {
-  startedAt: Date | null;
-}
+export type AttemptGuard = { startedAt: Date | null } | { attemptToken: string };
 
 /** Columns a transition may set besides the status and the timestamps. */
 export interface TransitionValues {
@@ -17,6 +16,8 @@ export interface TransitionValues {
   retryCount?: number;
   /** `run_at` becomes the database's now plus this many ms (null clears it). */
   runAfterMs?: number | null;
+  /** Written by `start`: the token of the attempt that starts. */
+  attemptToken?: string;
 }
 
 /** One asked-for transition of one task. */
@@ -31,6 +32,7 @@ export interface TransitionRequest {
 export interface RowState {
   status: TaskStatus;
   startedAt: Date | null;
+  attemptToken?: string | null;
 }
 
 /** The net change of one row after every request of a batch. */
@@ -65,6 +67,7 @@ export function applyTransitions(
     if (rule.to === TaskStatus.Running) {
       change.started = true;
       row.startedNow = true;
+      row.attemptToken = request.values.attemptToken ?? null;
     }
     if (isFinalStatus(rule.to)) change.finished = true;
     change.status = rule.to;
@@ -76,9 +79,10 @@ export function applyTransitions(
   return { outcomes, changes };
 }
 
-/** A guard names the attempt it read; an attempt started in this batch is a newer one. */
+/** A guard names its attempt; an attempt started in this batch (or with another token) is another one. */
 function guardHolds(guard: AttemptGuard | undefined, row: RowState & { startedNow: boolean }): boolean {
   if (!guard) return true;
+  if ('attemptToken' in guard) return row.attemptToken === guard.attemptToken;
   if (row.startedNow) return false;
   return (guard.startedAt?.getTime() ?? null) === (row.startedAt?.getTime() ?? null);
 }
