@@ -27,6 +27,8 @@ import { TaskReconciler } from './execution/task.reconciler.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
 import { TaskRetention } from './schedules/task-retention.js';
+import { TaskCanceller } from './execution/task-canceller.js';
+import { TaskResubmitter } from './execution/task-resubmitter.js';
 import { TaskSchedules } from './schedules/task-schedules.js';
 import { TasksMaintenanceWorker } from './schedules/tasks-maintenance.worker.js';
 
@@ -59,6 +61,8 @@ const resolvedOptionsProvider: Provider = {
     BackgroundTaskSubscriber,
     TaskSchedules,
     TaskRetention,
+    TaskCanceller,
+    TaskResubmitter,
     TasksService,
     TasksMaintenanceWorker,
   ],

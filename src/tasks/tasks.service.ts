@@ -1,27 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
-import { TaskJobScheduler } from './execution/task-job.scheduler.js';
+import { BackgroundTask } from './background-task.entity.js';
+import { TaskCanceller } from './execution/task-canceller.js';
+import { TaskResubmitter } from './execution/task-resubmitter.js';
 import { TaskRetention } from './schedules/task-retention.js';
 import { TaskSchedules, type TaskScheduleView } from './schedules/task-schedules.js';
 import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
 import { isDuplicateKeyError, TaskEnqueuer, type NewTask } from './execution/task-enqueuer.js';
 import { paramsDtoProblems } from './params-dto.validator.js';
 import { TaskReconciler, type ReconcilerStats } from './execution/task.reconciler.js';
-import { TaskQueues } from './execution/task-queues.js';
 import { TaskStateWriter } from './execution/task-state.writer.js';
-import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
-import { isDatabaseUnavailable } from './execution/database-health.js';
-import { TaskWorkersHost } from './execution/task-workers.host.js';
-import { isFinalStatus, TASK_TRANSITIONS } from './task-status.js';
+import { isFinalStatus } from './task-status.js';
+import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
 import { enqueueProblems, filterProblems, pageProblems, parseRunAt } from './task-request.validator.js';
 import { decodeTaskCursor, encodeTaskCursor } from './task-cursor.js';
 import { DEFAULT_LIST_LIMIT, MAX_BULK_ENQUEUE } from './tasks.constants.js';
-import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TaskNotRetryableError, TasksUnavailableError } from './tasks.errors.js';
+import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './tasks.errors.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
 import type {
   BulkEnqueueOutcome,
@@ -33,22 +29,18 @@ import type {
   TaskPage,
 } from './tasks.types.js';
 
-/** Enqueue, inspect, list, count and cancel tasks. Inject it anywhere in the host app. */
+/** Enqueue, inspect, list, count, cancel and retry tasks; list schedules; purge old rows. Inject it anywhere in the host app. */
 @Injectable()
 export class TasksService {
-  private readonly logger = new Logger('TasksService');
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     private readonly registry: TaskHandlerRegistry,
-    private readonly queues: TaskQueues,
     private readonly writer: TaskStateWriter,
-    private readonly workers: TaskWorkersHost,
-    private readonly cancellations: TaskCancellationBus,
     private readonly enqueuer: TaskEnqueuer,
+    private readonly canceller: TaskCanceller,
+    private readonly resubmitter: TaskResubmitter,
     private readonly reconciler: TaskReconciler,
-    private readonly jobs: TaskJobScheduler,
     private readonly schedules: TaskSchedules,
     private readonly retention: TaskRetention,
   ) {}
@@ -91,7 +83,7 @@ export class TasksService {
   }
 
   private findByIdempotencyKey(key: string): Promise<BackgroundTask | null> {
-    return this.mysql(() => this.dataSource.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key }));
+    return orMysqlUnavailable(() => this.dataSource.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key }));
   }
 
   /**
@@ -140,7 +132,7 @@ export class TasksService {
 
   /** The task's row; throws {@link TaskNotFoundError} for an unknown id. */
   async getTaskStatus(taskId: string): Promise<BackgroundTask> {
-    const task = await this.mysql(() => this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId }));
+    const task = await orMysqlUnavailable(() => this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId }));
     if (!task) throw new TaskNotFoundError(taskId);
     return task;
   }
@@ -162,7 +154,7 @@ export class TasksService {
     } else {
       page.offset(offset);
     }
-    const [tasks, totalCount] = await this.mysql(() => Promise.all([page.getMany(), this.countOf(input)]));
+    const [tasks, totalCount] = await orMysqlUnavailable(() => Promise.all([page.getMany(), this.countOf(input)]));
     const nextCursor = tasks.length === limit ? encodeTaskCursor(tasks[tasks.length - 1]) : null;
     return { tasks, totalCount, limit, offset, nextCursor };
   }
@@ -170,7 +162,7 @@ export class TasksService {
   /** How many tasks match the filter. */
   async getTaskCount(filter: TaskFilter = {}): Promise<number> {
     this.assertValid(filterProblems(filter, this.options));
-    return this.mysql(() => this.countOf(filter));
+    return orMysqlUnavailable(() => this.countOf(filter));
   }
 
   /**
@@ -181,78 +173,27 @@ export class TasksService {
   async cancelTask(taskId: string): Promise<CancelledTask> {
     const task = await this.getTaskStatus(taskId);
     if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
-    if (!(await this.mysql(() => this.writer.cancel(taskId)))) {
+    if (!(await orMysqlUnavailable(() => this.writer.cancel(taskId)))) {
       // It finished between the read and the write.
       throw new TaskNotCancellableError(taskId, (await this.getTaskStatus(taskId)).status);
     }
-    return { taskId, ...(await this.stopJob(task.taskType, taskId)) };
+    return { taskId, ...(await this.canceller.stopJob(task.taskType, taskId)) };
   }
 
   /**
-   * Stops a cancelled task's job: removes it while it waits; when a worker holds it, fires
-   * the handler's AbortSignal (at once in this process, through the cancellation bus
-   * elsewhere) and waits up to `cancelWaitMs` for the attempt to end, so that no handler of
-   * a task whose cancel has returned is still running unless it ignores its signal.
-   * Best effort: the row already says `cancelled`, and an attempt that starts later sees
-   * that and skips the handler.
-   */
-  private async stopJob(taskType: string, taskId: string): Promise<Omit<CancelledTask, 'taskId'>> {
-    const idle = { runningHandlerSignalled: false, handlerStopped: true };
-    const queueOptions = this.queues.forTaskType(taskType);
-    if (!queueOptions) return idle;
-    const queue = this.queues.get(queueOptions.name);
-    try {
-      // remove() refuses a job that a worker holds.
-      if ((await queue.remove(taskId)) === 1 || (await queue.getJobState(taskId)) !== 'active') return idle;
-      if (!this.workers.abortRunning(queueOptions.name, taskId, 'cancelled')) {
-        await this.cancellations.publishCancel(queueOptions.name, taskId);
-      }
-      return { runningHandlerSignalled: true, handlerStopped: await this.attemptEnded(queue, taskId) };
-    } catch (error) {
-      this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
-      const signalled = this.workers.abortRunning(queueOptions.name, taskId, 'cancelled');
-      return { runningHandlerSignalled: signalled, handlerStopped: false };
-    }
-  }
-
-  /**
-   * Starts a new round of attempts for a failed or cancelled task: the row goes back to
-   * `pending` with `retry_count` 0 and no result, timestamps or progress of the old round
-   * (`created_at`, `params` and the last `error_message`/`error_type` stay until an attempt
-   * of the new round ends), and a new job is queued under the same id. Throws
-   * {@link TaskNotRetryableError} (409) for any other state, or while the old round's handler
-   * still runs (a cancelled handler that ignores its signal).
+   * Starts a new round of attempts for a failed or cancelled task (see TaskResubmitter for what
+   * the row keeps). Throws {@link TaskNotFoundError}, or {@link TaskNotRetryableError} (409)
+   * for any other state and while the old round's handler still runs.
    */
   async retryTask(taskId: string): Promise<EnqueuedTask> {
     const task = await this.getTaskStatus(taskId);
-    if (!TASK_TRANSITIONS.resubmit.from.includes(task.status)) throw new TaskNotRetryableError(taskId, task.status);
-    const queueOptions = this.queues.forTaskType(task.taskType);
-    if (!queueOptions) throw new TaskNotRetryableError(taskId, task.status, `No queue carries task type "${task.taskType}"`);
-    const queue = this.queues.get(queueOptions.name);
-    await this.redis(async () => {
-      // The old round's job may still be kept in Redis; the new one needs its id.
-      if ((await queue.getJobState(taskId)) === 'active') {
-        throw new TaskNotRetryableError(taskId, task.status, 'The last attempt of this task is still running; retry once it has stopped');
-      }
-      await queue.remove(taskId);
-    });
-    const result: { affectedRows: number } = await this.mysql(() =>
-      this.dataSource.query(
-        `UPDATE ${BACKGROUND_TASKS_TABLE} SET status = 'pending', retry_count = 0, result = NULL, started_at = NULL,
-                completed_at = NULL, progress = NULL, progress_message = NULL, run_at = NULL
-          WHERE task_id = ? AND status IN (?)`,
-        [taskId, TASK_TRANSITIONS.resubmit.from],
-      ),
-    );
-    if (result.affectedRows === 0) throw new TaskNotRetryableError(taskId, (await this.getTaskStatus(taskId)).status);
-    // Should Redis refuse now, the row is pending without a job and the reconciler queues it.
-    await this.redis(() => this.jobs.add({ ...task, timeoutSeconds: task.timeoutSeconds }, task.maxRetries + 1));
+    await this.resubmitter.resubmit(task);
     return { ...existingView(task), runAt: null };
   }
 
   /** The periodic tasks and when each runs next. */
   async getSchedules(): Promise<TaskScheduleView[]> {
-    return this.redis(() => this.schedules.list());
+    return orRedisUnavailable(() => this.schedules.list());
   }
 
   /**
@@ -261,17 +202,7 @@ export class TasksService {
    */
   async purgeFinishedTasks(maxAgeMs?: number): Promise<number> {
     if (maxAgeMs !== undefined && !(maxAgeMs >= 0)) throw new InvalidTaskRequestError(['maxAgeMs must be >= 0']);
-    return this.mysql(() => this.retention.purgeFinished(maxAgeMs));
-  }
-
-  /** Polls until the job is no longer active (its handler returned or threw), or gives up. */
-  private async attemptEnded(queue: Queue, taskId: string): Promise<boolean> {
-    const deadline = Date.now() + this.options.cancelWaitMs;
-    while ((await queue.getJobState(taskId)) === 'active') {
-      if (Date.now() >= deadline) return false;
-      await sleep(10);
-    }
-    return true;
+    return orMysqlUnavailable(() => this.retention.purgeFinished(maxAgeMs));
   }
 
   /**
@@ -307,27 +238,6 @@ export class TasksService {
     if (filter.taskType) query.andWhere('task.task_type = :taskType', { taskType: filter.taskType });
     if (filter.errorType) query.andWhere('task.error_type = :errorType', { errorType: filter.errorType });
     return query;
-  }
-
-  /** Runs a Redis call, turning "cannot reach Redis" into {@link TasksUnavailableError} (503). */
-  private async redis<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof HttpException) throw error;
-      this.logger.warn(`Redis call failed: ${(error as Error).message}`);
-      throw new TasksUnavailableError('Redis');
-    }
-  }
-
-  /** Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError} (503). */
-  private async mysql<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) throw new TasksUnavailableError('MySQL');
-      throw error;
-    }
   }
 
   private assertValid(problems: string[]): void {
