@@ -96,9 +96,9 @@ export class TaskRunner {
   ): Promise<unknown> {
     const timeoutSeconds = job.data.timeoutSeconds ?? handler.timeoutSeconds;
     const limit = new AbortController();
+    if (!timeoutSeconds) return handler.invoke(job.data.params ?? {}, this.contextFor(job, signal ?? limit.signal, progress));
     const combined = signal ? AbortSignal.any([signal, limit.signal]) : limit.signal;
     const running = handler.invoke(job.data.params ?? {}, this.contextFor(job, combined, progress));
-    if (!timeoutSeconds) return running;
     running.catch(() => undefined); // a handler left behind may still reject
     let limitTimer: NodeJS.Timeout | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
