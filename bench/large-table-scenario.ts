@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DEFAULT_TASK_QUEUES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
+import { DEFAULT_TASK_QUEUES, TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
@@ -9,6 +9,9 @@ export interface ReadLatencies {
   firstPage: number;
   deepPage: number;
   count: number;
+  /** The same with an `error_type` filter (alone and with every status and type). */
+  firstPageByClass: number;
+  countByClass: number;
 }
 
 const TYPES = ['email', 'report', 'analytics', 'cleanup'];
@@ -31,11 +34,14 @@ async function seed(dataSource: DataSource, from: number, to: number, total: num
     for (let j = i; j < Math.min(to, i + 5000); j++) {
       const status = statusFor(Math.random());
       const created = new Date(start + Math.floor((j / total) * 30 * 86_400_000));
+      // Failed rows carry their failure class, and so do a third of the pending ones (retries due).
+      const failed = status === TaskStatus.Failed || (status === TaskStatus.Pending && Math.random() < 0.3);
+      const errorType = failed ? TASK_ERROR_TYPES[Math.floor(Math.random() * TASK_ERROR_TYPES.length)] : null;
       rows.push([randomUUID(), 'bench.seeded', TYPES[j % 4], 1 + (j % 10), status, '{}', created,
-        status === TaskStatus.Pending ? null : created, [TaskStatus.Pending, TaskStatus.Running].includes(status) ? null : created]);
+        status === TaskStatus.Pending ? null : created, [TaskStatus.Pending, TaskStatus.Running].includes(status) ? null : created, errorType]);
     }
     await dataSource.query(
-      'INSERT INTO background_tasks (task_id, task_name, task_type, priority, status, params, created_at, started_at, completed_at) VALUES ?',
+      'INSERT INTO background_tasks (task_id, task_name, task_type, priority, status, params, created_at, started_at, completed_at, error_type) VALUES ?',
       [rows],
     );
   }
@@ -63,14 +69,25 @@ function filters(): TaskFilter[] {
   ];
 }
 
+/** Each failure class alone and with every status, every type and every pair. */
+function classFilters(): TaskFilter[] {
+  return TASK_ERROR_TYPES.flatMap((errorType) => filters().map((filter) => ({ ...filter, errorType })));
+}
+
 async function measure(service: TasksService): Promise<ReadLatencies> {
   const first: number[] = [];
   const deep: number[] = [];
   const counts: number[] = [];
+  const firstByClass: number[] = [];
+  const countsByClass: number[] = [];
   for (let round = 0; round < 3; round++) {
     for (const filter of filters()) {
       first.push(await timed(() => service.listTasks({ ...filter, limit: 100 })));
       counts.push(await timed(() => service.getTaskCount(filter)));
+    }
+    for (const filter of classFilters()) {
+      firstByClass.push(await timed(() => service.listTasks({ ...filter, limit: 100 })));
+      countsByClass.push(await timed(() => service.getTaskCount(filter)));
     }
   }
   // A deep page: walk 40 pages of 1,000 by cursor, timing each page read.
@@ -83,7 +100,7 @@ async function measure(service: TasksService): Promise<ReadLatencies> {
     if (!next) break;
     cursor = next;
   }
-  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts) };
+  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts), firstPageByClass: p95(firstByClass), countByClass: p95(countsByClass) };
 }
 
 /** Read latencies at `small` rows, then at `large` rows (the same table grown). */

@@ -6,7 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * - `idx_idempotency_key` is UNIQUE: MySQL itself refuses a second task with the same key,
  *   across processes and long after Redis forgot the job (NULLs do not collide);
- * - `idx_error_type_created` serves listing and counting filtered by `error_type`.
+ * - `idx_error_type_created` and `idx_error_type_status_created` serve newest-first listing
+ *   filtered by `error_type`, alone or with a status (a type filter on top is a cheap filter
+ *   within them: every type has failures). Counting uses the counter table.
  */
 export class AddTaskFeatures1764000000000 implements MigrationInterface {
   name = 'AddTaskFeatures1764000000000';
@@ -21,13 +23,15 @@ export class AddTaskFeatures1764000000000 implements MigrationInterface {
         ADD COLUMN timeout_seconds INT NULL DEFAULT NULL,
         ADD COLUMN idempotency_key VARCHAR(255) NULL DEFAULT NULL,
         ADD UNIQUE INDEX idx_idempotency_key (idempotency_key),
-        ADD INDEX idx_error_type_created (error_type, created_at)
+        ADD INDEX idx_error_type_created (error_type, created_at),
+        ADD INDEX idx_error_type_status_created (error_type, status, created_at)
     `);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
       ALTER TABLE background_tasks
+        DROP INDEX idx_error_type_status_created,
         DROP INDEX idx_error_type_created,
         DROP INDEX idx_idempotency_key,
         DROP COLUMN idempotency_key,

@@ -50,16 +50,25 @@ describe('migrations (MariaDB)', () => {
       [name],
     )) as { n: string | number }[])[0].n) === 1;
   const hasCountEpoch = () => hasColumn('count_epoch');
+  const countColumns = async () =>
+    ((await dataSource.query(
+      `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_task_counts' ORDER BY ORDINAL_POSITION`,
+    )) as { COLUMN_NAME: string }[]).map((row) => row.COLUMN_NAME);
 
   it('goes up, down and up again on an empty database', async () => {
     expect(await tableExists()).toBe(false);
-    expect(await dataSource.runMigrations()).toHaveLength(5);
+    expect(await dataSource.runMigrations()).toHaveLength(6);
     expect(await tableExists()).toBe(true);
     expect(await countsExist()).toBe(true);
     expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
     expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
     expect((await indexes()).idx_idempotency_key).toEqual(['idempotency_key']);
 
+    expect(await countColumns()).toEqual(['task_type', 'status', 'error_type', 'slot', 'count']);
+
+    await dataSource.undoLastMigration();
+    expect(await countColumns()).toEqual(['task_type', 'status', 'slot', 'count']);
+    expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
     await dataSource.undoLastMigration();
     expect((await featureColumns()).length).toBe(FEATURE_COLUMNS.length);
     expect(await hasColumn('attempt_token')).toBe(false);
@@ -75,24 +84,24 @@ describe('migrations (MariaDB)', () => {
     await dataSource.undoLastMigration();
     expect(await tableExists()).toBe(false);
 
-    expect(await dataSource.runMigrations()).toHaveLength(5);
+    expect(await dataSource.runMigrations()).toHaveLength(6);
     expect(await tableExists()).toBe(true);
     expect(await countsExist()).toBe(true);
     expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
   });
 
-  it('keeps the counts exact through inserts, status changes and deletes made with plain SQL', async () => {
+  it('keeps the counts exact through inserts, status and failure-class changes and deletes made with plain SQL', async () => {
     const counts = async () =>
       Object.fromEntries(
-        ((await dataSource.query(`SELECT task_type, status, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status HAVING n <> 0 ORDER BY task_type, status`)) as {
-          task_type: string; status: string; n: string;
-        }[]).map((row) => [`${row.task_type}/${row.status}`, Number(row.n)]),
+        ((await dataSource.query(`SELECT task_type, status, error_type, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status, error_type HAVING n <> 0 ORDER BY task_type, status, error_type`)) as {
+          task_type: string; status: string; error_type: string; n: string;
+        }[]).map((row) => [`${row.task_type}/${row.status}/${row.error_type}`, Number(row.n)]),
       );
     const truth = async () =>
       Object.fromEntries(
-        ((await dataSource.query(`SELECT task_type, status, COUNT(*) AS n FROM background_tasks GROUP BY task_type, status ORDER BY task_type, status`)) as {
-          task_type: string; status: string; n: string;
-        }[]).map((row) => [`${row.task_type}/${row.status}`, Number(row.n)]),
+        ((await dataSource.query(`SELECT task_type, status, COALESCE(error_type, '') AS error_type, COUNT(*) AS n FROM background_tasks GROUP BY task_type, status, COALESCE(error_type, '') ORDER BY task_type, status, error_type`)) as {
+          task_type: string; status: string; error_type: string; n: string;
+        }[]).map((row) => [`${row.task_type}/${row.status}/${row.error_type}`, Number(row.n)]),
       );
     for (let i = 0; i < 40; i++) {
       await dataSource.query(`INSERT INTO background_tasks (task_id, task_name, task_type) VALUES (?, 'x', ?)`, [`t${i}`, i % 2 ? 'email' : 'report']);
@@ -100,15 +109,17 @@ describe('migrations (MariaDB)', () => {
     await dataSource.query(`UPDATE background_tasks SET status = 'running' WHERE id % 3 = 0`);
     await dataSource.query(`UPDATE background_tasks SET status = 'completed' WHERE status = 'running' AND id % 2 = 0`);
     await dataSource.query(`UPDATE background_tasks SET task_type = 'cleanup' WHERE id % 5 = 0`);
+    await dataSource.query(`UPDATE background_tasks SET status = 'failed', error_type = 'network' WHERE status = 'running'`);
+    await dataSource.query(`UPDATE background_tasks SET error_type = 'timeout' WHERE id % 4 = 0 AND status = 'failed'`);
     await dataSource.query(`DELETE FROM background_tasks WHERE id % 7 = 0`);
     expect(await counts()).toEqual(await truth());
     expect(Object.values(await counts()).reduce((sum, n) => sum + n, 0)).toBe(40 - Math.floor(40 / 7));
 
     // A change that flips count_epoch is the batch writer's, which counts it itself: the trigger leaves it alone.
     const before = await counts();
-    await dataSource.query(`UPDATE background_tasks SET status = 'failed', count_epoch = count_epoch ^ 1 WHERE status = 'pending'`);
+    await dataSource.query(`UPDATE background_tasks SET status = 'failed', priority = 99, count_epoch = count_epoch ^ 1 WHERE status = 'pending'`);
     expect(await counts()).toEqual(before);
-    await dataSource.query(`UPDATE background_tasks SET status = 'pending', count_epoch = count_epoch ^ 1 WHERE status = 'failed'`);
+    await dataSource.query(`UPDATE background_tasks SET status = 'pending', priority = 5, count_epoch = count_epoch ^ 1 WHERE priority = 99`);
     expect(await counts()).toEqual(await truth());
   });
 
@@ -135,6 +146,7 @@ describe('migrations (MariaDB)', () => {
       idx_type_status_created: ['task_type', 'status', 'created_at'],
       idx_idempotency_key: ['idempotency_key'],
       idx_error_type_created: ['error_type', 'created_at'],
+      idx_error_type_status_created: ['error_type', 'status', 'created_at'],
     });
   });
 

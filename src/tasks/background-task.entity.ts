@@ -25,6 +25,7 @@ export const BACKGROUND_TASKS_TABLE = 'background_tasks';
 @Index('idx_type_status_created', ['taskType', 'status', 'createdAt'])
 @Index('idx_idempotency_key', ['idempotencyKey'], { unique: true })
 @Index('idx_error_type_created', ['errorType', 'createdAt'])
+@Index('idx_error_type_status_created', ['errorType', 'status', 'createdAt'])
 export class BackgroundTask {
   @PrimaryGeneratedColumn({ type: 'int' })
   id!: number;

@@ -280,13 +280,17 @@ async function verify(
   for (const row of rows.values()) if (!isFinalStatus(row.status)) { stuck++; note(`stuck ${row.task_id} ${row.status}`); }
   // The counter table the API counts from must agree with the rows after every crash and restart.
   const [countRows] = await db.query(
-    `SELECT c.task_type, c.status, c.n AS counted, COALESCE(t.n, 0) AS actual FROM
-       (SELECT task_type, status, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status) c
-       LEFT JOIN (SELECT task_type, status, COUNT(*) AS n FROM background_tasks GROUP BY task_type, status) t
-       ON t.task_type = c.task_type AND t.status = c.status`,
+    `SELECT c.task_type, c.status, c.error_type, c.n AS counted, COALESCE(t.n, 0) AS actual FROM
+       (SELECT task_type, status, error_type, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status, error_type) c
+       LEFT JOIN (SELECT task_type, status, COALESCE(error_type, '') AS error_type, COUNT(*) AS n FROM background_tasks
+                  GROUP BY task_type, status, COALESCE(error_type, '')) t
+       ON t.task_type = c.task_type AND t.status = c.status AND t.error_type = c.error_type`,
   );
-  for (const row of countRows as { task_type: string; status: string; counted: string; actual: string }[]) {
-    if (Number(row.counted) !== Number(row.actual)) { illegal++; note(`count of ${row.task_type}/${row.status} is ${row.counted}, rows say ${row.actual}`); }
+  for (const row of countRows as { task_type: string; status: string; error_type: string; counted: string; actual: string }[]) {
+    if (Number(row.counted) !== Number(row.actual)) {
+      illegal++;
+      note(`count of ${row.task_type}/${row.status}/${row.error_type || '-'} is ${row.counted}, rows say ${row.actual}`);
+    }
   }
   for (const change of audit) {
     const from = change.old_status as TaskStatus | null;

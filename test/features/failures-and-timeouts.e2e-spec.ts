@@ -75,6 +75,10 @@ describe('failure classes, retry strategies and time limits (MariaDB + Redis)', 
     expect(body.total_count).toBe(validation.count);
     expect(body.tasks.every((task: { error_type: string }) => task.error_type === 'validation')).toBe(true);
     expect(validation.count).toBeGreaterThanOrEqual(3);
+    const failedValidation = await t.http().get('/api/tasks').query({ error_type: 'validation', status: 'failed', task_type: 'test' }).expect(200);
+    const failedCount = (await t.http().get('/api/tasks/count/all').query({ error_type: 'validation', status: 'failed', task_type: 'test' }).expect(200)).body.count;
+    expect(failedValidation.body.tasks.length).toBe(failedCount);
+    expect(failedValidation.body.tasks.every((task: { status: string }) => task.status === 'failed')).toBe(true);
     expect((await count(TaskErrorType.Timeout)).count).toBe(await t.tasks.getTaskCount({ errorType: TaskErrorType.Timeout }));
     const refused = await t.http().get('/api/tasks/count/all').query({ error_type: 'cosmic' }).expect(400);
     expect(refused.body.message[0]).toContain('error_type must be one of: timeout, network, database, validation, resource, unknown');

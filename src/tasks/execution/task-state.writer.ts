@@ -24,7 +24,7 @@ export interface RecordedFailure {
   retryDelayMs?: number;
 }
 
-/** The counter table and its slots per (type, status); see the AddTaskCounts migration. */
+/** The counter table and its slots per (type, status, error class); see the CountByErrorType migration. */
 const COUNTS_TABLE = 'background_task_counts';
 const COUNT_SLOTS = 16;
 
@@ -144,7 +144,7 @@ export class TaskStateWriter {
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
     const locked: LockedRow[] = await manager.query(
-      `SELECT task_id, task_type, status, started_at, attempt_token FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+      `SELECT task_id, task_type, status, error_type, started_at, attempt_token FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
     const rows = new Map<string, RowState>(
@@ -159,7 +159,7 @@ export class TaskStateWriter {
     await manager.query(sql, parameters);
     if (deltas.length > 0) {
       await manager.query(
-        `INSERT INTO ${COUNTS_TABLE} (task_type, status, slot, count) VALUES ? ON DUPLICATE KEY UPDATE count = count + VALUES(count)`,
+        `INSERT INTO ${COUNTS_TABLE} (task_type, status, error_type, slot, count) VALUES ? ON DUPLICATE KEY UPDATE count = count + VALUES(count)`,
         [deltas],
       );
     }
@@ -167,28 +167,36 @@ export class TaskStateWriter {
   }
 }
 
-/**
- * The net change of the counts by (task type, status) that a batch makes, as rows for
- * `background_task_counts`. Counts are sums over slots, so a batch may put its delta in any
- * slot; a random one keeps concurrent batches off each other's counter rows.
- */
 /** A row as a batch reads it under its lock. */
 interface LockedRow {
   task_id: string;
   task_type: string;
   status: TaskStatus;
+  error_type: TaskErrorType | null;
   started_at: Date | null;
   attempt_token: string | null;
 }
 
+/**
+ * The net change of the counts by (task type, status, error class) that a batch makes, as
+ * rows for `background_task_counts` (`''`: no failure). Counts are sums over slots, so a
+ * batch may put its delta in any slot; a random one keeps concurrent batches off each
+ * other's counter rows.
+ */
 function countDeltas(locked: LockedRow[], changes: Map<string, RowChange>): unknown[][] {
   const net = new Map<string, number>();
-  const add = (type: string, status: TaskStatus, delta: number) => net.set(`${type}\u0000${status}`, (net.get(`${type}\u0000${status}`) ?? 0) + delta);
+  const add = (key: string[], delta: number) => {
+    const joined = key.join('\u0000');
+    net.set(joined, (net.get(joined) ?? 0) + delta);
+  };
   for (const row of locked) {
     const change = changes.get(row.task_id);
-    if (!change || change.status === row.status) continue;
-    add(row.task_type, row.status, -1);
-    add(row.task_type, change.status, +1);
+    if (!change) continue;
+    const oldErrorType = row.error_type ?? '';
+    const newErrorType = 'errorType' in change.values ? (change.values.errorType ?? '') : oldErrorType;
+    if (change.status === row.status && newErrorType === oldErrorType) continue;
+    add([row.task_type, row.status, oldErrorType], -1);
+    add([row.task_type, change.status, newErrorType], +1);
   }
   const slot = Math.floor(Math.random() * COUNT_SLOTS);
   return [...net].filter(([, delta]) => delta !== 0).map(([key, delta]) => [...key.split('\u0000'), slot, delta]);
