@@ -95,8 +95,8 @@ export class TaskRunner {
     progress: ProgressReporter,
   ): Promise<unknown> {
     const timeoutSeconds = job.data.timeoutSeconds ?? handler.timeoutSeconds;
+    if (!timeoutSeconds) return handler.invoke(job.data.params ?? {}, this.contextFor(job, signal ?? new AbortController().signal, progress));
     const limit = new AbortController();
-    if (!timeoutSeconds) return handler.invoke(job.data.params ?? {}, this.contextFor(job, signal ?? limit.signal, progress));
     const combined = signal ? AbortSignal.any([signal, limit.signal]) : limit.signal;
     const running = handler.invoke(job.data.params ?? {}, this.contextFor(job, combined, progress));
     running.catch(() => undefined); // a handler left behind may still reject
