@@ -80,7 +80,7 @@ async function measure(service: TasksService): Promise<ReadLatencies> {
   const counts: number[] = [];
   const firstByClass: number[] = [];
   const countsByClass: number[] = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     for (const filter of filters()) {
       first.push(await timed(() => service.listTasks({ ...filter, limit: 100 })));
       counts.push(await timed(() => service.getTaskCount(filter)));

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, SelectQueryBuilder } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
+import { TASKS_FROM, taskFromRow, type TaskRow } from './background-task.row.js';
 import { TaskCanceller } from './execution/task-canceller.js';
 import { TaskResubmitter } from './execution/task-resubmitter.js';
 import { TaskRetention } from './schedules/task-retention.js';
@@ -148,16 +149,20 @@ export class TasksService {
     ]);
     const limit = input.limit ?? DEFAULT_LIST_LIMIT;
     const offset = input.offset ?? 0;
-    const page = this.filtered(input).orderBy('task.created_at', 'DESC').addOrderBy('task.id', 'DESC').limit(limit);
+    const { where, parameters } = whereOf(input);
+    if (after) {
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      parameters.push(after.createdAt, after.createdAt, after.id);
+    }
     // A failure class is rare among all rows, so its index is the one to walk in created order;
     // left to itself the optimizer may walk a status index and filter out nearly every row.
-    if (input.errorType) page.useIndex(input.status ? 'idx_error_type_status_created' : 'idx_error_type_created');
-    if (after) {
-      page.andWhere('(task.created_at < :at OR (task.created_at = :at AND task.id < :id))', { at: after.createdAt, id: after.id });
-    } else {
-      page.offset(offset);
-    }
-    const [tasks, totalCount] = await orMysqlUnavailable(() => Promise.all([page.getMany(), this.countOf(input)]));
+    const index = input.errorType ? ` USE INDEX (${input.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
+    const sql = `${TASKS_FROM}${index}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
+    const [rows, totalCount] = await orMysqlUnavailable(() =>
+      Promise.all([this.dataSource.query(sql, [...parameters, limit, after ? 0 : offset]) as Promise<TaskRow[]>, this.countOf(input)]),
+    );
+    const tasks = rows.map(taskFromRow);
     const nextCursor = tasks.length === limit ? encodeTaskCursor(tasks[tasks.length - 1]) : null;
     return { tasks, totalCount, limit, offset, nextCursor };
   }
@@ -214,34 +219,12 @@ export class TasksService {
    * whatever the size of the table.
    */
   private async countOf(filter: TaskFilter): Promise<number> {
-    const conditions: string[] = [];
-    const parameters: string[] = [];
-    if (filter.status) {
-      conditions.push('status = ?');
-      parameters.push(filter.status);
-    }
-    if (filter.taskType) {
-      conditions.push('task_type = ?');
-      parameters.push(filter.taskType);
-    }
-    if (filter.errorType) {
-      conditions.push('error_type = ?');
-      parameters.push(filter.errorType);
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const { where, parameters } = whereOf(filter);
     const [row]: { total: string | number | null }[] = await this.dataSource.query(
-      `SELECT SUM(count) AS total FROM background_task_counts ${where}`,
+      `SELECT SUM(count) AS total FROM background_task_counts${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`,
       parameters,
     );
     return Number(row?.total ?? 0);
-  }
-
-  private filtered(filter: TaskFilter): SelectQueryBuilder<BackgroundTask> {
-    const query = this.dataSource.getRepository(BackgroundTask).createQueryBuilder('task');
-    if (filter.status) query.andWhere('task.status = :status', { status: filter.status });
-    if (filter.taskType) query.andWhere('task.task_type = :taskType', { taskType: filter.taskType });
-    if (filter.errorType) query.andWhere('task.error_type = :errorType', { errorType: filter.errorType });
-    return query;
   }
 
   private assertValid(problems: string[]): void {
@@ -257,4 +240,23 @@ function publicView({ taskId, taskName, taskType, priority, maxRetries, delayMs 
 /** The task an idempotency key already named. */
 function existingView({ taskId, taskName, taskType, priority, maxRetries, runAt }: BackgroundTask): EnqueuedTask {
   return { taskId, taskName, taskType, priority, maxRetries, created: false, runAt };
+}
+
+/** The filter as SQL conditions; the same columns exist in the task and counter tables. */
+function whereOf(filter: TaskFilter): { where: string[]; parameters: unknown[] } {
+  const where: string[] = [];
+  const parameters: unknown[] = [];
+  if (filter.status) {
+    where.push('status = ?');
+    parameters.push(filter.status);
+  }
+  if (filter.taskType) {
+    where.push('task_type = ?');
+    parameters.push(filter.taskType);
+  }
+  if (filter.errorType) {
+    where.push('error_type = ?');
+    parameters.push(filter.errorType);
+  }
+  return { where, parameters };
 }
