@@ -79,7 +79,26 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
     expect(await t.tasks.getTaskCount()).toBe(Number(n));
     // The same purge on demand, with an age of its own.
     expect(await t.tasks.purgeFinishedTasks(0)).toBeGreaterThanOrEqual(1);
+    await expect(t.tasks.purgeFinishedTasks(-1)).rejects.toMatchObject({ reasons: ['maxAgeMs must be >= 0'] });
     expect(await repository.countBy({ taskId: 'recent-completed' })).toBe(0);
     await repository.delete({ taskName: 'seeded' });
+  });
+});
+
+describe('retention turned off (MariaDB)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'keepall', providers: [TestTasks], tasks: { retention: { finishedMaxAgeMs: 0 } } });
+  });
+  afterAll(() => t.close());
+
+  it('purges nothing with finishedMaxAgeMs 0, even when asked without an age', async () => {
+    await t.dataSource.query(
+      `INSERT INTO background_tasks (task_id, task_name, task_type, status, created_at, completed_at)
+       VALUES ('ancient', 'seeded', 'test', 'completed', NOW(3) - INTERVAL 400 DAY, NOW(3) - INTERVAL 400 DAY)`,
+    );
+    expect(await t.tasks.purgeFinishedTasks()).toBe(0);
+    expect(await t.dataSource.getRepository(BackgroundTask).countBy({ taskId: 'ancient' })).toBe(1);
   });
 });

@@ -18,8 +18,16 @@ export class TaskRetention {
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
   ) {}
 
-  /** Purges rows finished more than `maxAgeMs` ago; returns how many were deleted. */
-  async purgeFinished(maxAgeMs = this.options.retention.finishedMaxAgeMs): Promise<number> {
+  /**
+   * Purges rows finished more than `maxAgeMs` ago; returns how many were deleted. Without an
+   * age, the `retention.finishedMaxAgeMs` option applies, and its 0 ("keep every row") purges
+   * nothing, even if a cleanup job queued by an earlier configuration still runs.
+   */
+  async purgeFinished(maxAgeMs?: number): Promise<number> {
+    if (maxAgeMs === undefined) {
+      if (this.options.retention.finishedMaxAgeMs <= 0) return 0;
+      maxAgeMs = this.options.retention.finishedMaxAgeMs;
+    }
     const ageMicros = Math.round(maxAgeMs * 1000);
     const { batchSize } = this.options.retention;
     let deleted = 0;
