@@ -42,11 +42,6 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     return this.options.queues.find((queue) => queue.taskType === taskType);
   }
 
-  /** The queues of tasks (not the internal one). */
-  all(): Queue[] {
-    return [...this.queues.entries()].filter(([name]) => name !== INTERNAL_QUEUE).map(([, queue]) => queue);
-  }
-
   internal(): Queue {
     return this.get(INTERNAL_QUEUE);
   }
