@@ -117,7 +117,8 @@ export class TasksService {
     const problems = enqueueProblems(input, handler?.queue, this.options);
     if (problems.length === 0 && handler?.paramsType) problems.push(...paramsDtoProblems(handler.paramsType, input.params ?? {}));
     if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
-    const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - Date.now()) : (input.delaySeconds ?? 0) * 1000;
+    const now = Date.now();
+    const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - now) : (input.delaySeconds ?? 0) * 1000;
     return {
       taskId: randomUUID(),
       taskName: input.taskName,
@@ -126,6 +127,8 @@ export class TasksService {
       maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
       params: input.params ?? {},
       delayMs,
+      // Taken before the job is added, so the job is never due before the time reported.
+      runAt: delayMs > 0 ? new Date(now + delayMs) : null,
       timeoutSeconds: input.timeoutSeconds,
       idempotencyKey: input.idempotencyKey,
     };
@@ -233,8 +236,8 @@ export class TasksService {
 }
 
 /** A new task as callers see it (without its params). */
-function publicView({ taskId, taskName, taskType, priority, maxRetries, delayMs }: NewTask): EnqueuedTask {
-  return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt: delayMs ? new Date(Date.now() + delayMs) : null };
+function publicView({ taskId, taskName, taskType, priority, maxRetries, runAt }: NewTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt };
 }
 
 /** The task an idempotency key already named. */

@@ -60,7 +60,7 @@ describe('progress and delayed tasks (MariaDB + Redis)', () => {
 
     const done = await waitForFinalRow(t.tasks, taskId);
     expect(done.status).toBe(TaskStatus.Completed);
-    expect(fixtures.callsOf(taskId)[0].at).toBeGreaterThanOrEqual(Date.parse(response.body.run_at) - 20);
+    expect(fixtures.callsOf(taskId)[0].at).toBeGreaterThanOrEqual(Date.parse(response.body.run_at));
   });
 
   it('runs a task given run_at at that time', async () => {
@@ -69,7 +69,7 @@ describe('progress and delayed tasks (MariaDB + Redis)', () => {
     expect(due!.getTime()).toBeGreaterThan(Date.now() + 1000);
     expect(await t.queue('test').getJobState(taskId)).toBe('delayed');
     await waitForFinalRow(t.tasks, taskId);
-    expect(fixtures.callsOf(taskId)[0].at).toBeGreaterThanOrEqual(Date.parse(runAt) - 20);
+    expect(fixtures.callsOf(taskId)[0].at).toBeGreaterThanOrEqual(Date.parse(runAt));
   });
 
   it('refuses a past run_at, a horizon beyond maxDelaySeconds, both fields, and non-dates, creating nothing', async () => {

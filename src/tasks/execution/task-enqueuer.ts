@@ -13,9 +13,9 @@ const MAX_BATCH = 1000;
 const MAX_CONCURRENT_BATCHES = 4;
 
 /** A validated task ready to be recorded and queued. */
-export interface NewTask extends Omit<EnqueuedTask, 'created' | 'runAt'> {
+export interface NewTask extends Omit<EnqueuedTask, 'created'> {
   params: Record<string, unknown>;
-  /** Wait before the first attempt (a delayed task); `run_at` is the database's now plus this. */
+  /** Wait before the first attempt (a delayed task); the row's `run_at` is the database's now plus this. */
   delayMs?: number;
   timeoutSeconds?: number;
   idempotencyKey?: string;
