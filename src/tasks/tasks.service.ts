@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
-import { TASKS_FROM, taskFromRow, type TaskRow } from './background-task.row.js';
+import { taskRowReader, type TaskRowReader } from './background-task.row.js';
 import { TaskCanceller } from './execution/task-canceller.js';
 import { TaskResubmitter } from './execution/task-resubmitter.js';
 import { TaskRetention } from './schedules/task-retention.js';
@@ -33,6 +33,9 @@ import type {
 /** Enqueue, inspect, list, count, cancel and retry tasks; list schedules; purge old rows. Inject it anywhere in the host app. */
 @Injectable()
 export class TasksService {
+  /** Reads list pages as raw rows (see taskRowReader); made from the entity metadata on first use. */
+  private rows?: TaskRowReader;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -160,12 +163,13 @@ export class TasksService {
     // A failure class is rare among all rows, so its index is the one to walk in created order;
     // left to itself the optimizer may walk a status index and filter out nearly every row.
     const index = input.errorType ? ` USE INDEX (${input.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
-    const sql = `${TASKS_FROM}${index}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+    this.rows ??= taskRowReader(this.dataSource);
+    const sql = `${this.rows.selectFrom}${index}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
     const [rows, totalCount] = await orMysqlUnavailable(() =>
-      Promise.all([this.dataSource.query(sql, [...parameters, limit, after ? 0 : offset]) as Promise<TaskRow[]>, this.countOf(input)]),
+      Promise.all([this.dataSource.query(sql, [...parameters, limit, after ? 0 : offset]) as Promise<Record<string, unknown>[]>, this.countOf(input)]),
     );
-    const tasks = rows.map(taskFromRow);
+    const tasks = rows.map((row) => this.rows!.toTask(row));
     const nextCursor = tasks.length === limit ? encodeTaskCursor(tasks[tasks.length - 1]) : null;
     return { tasks, totalCount, limit, offset, nextCursor };
   }
