@@ -21,6 +21,8 @@ import { TasksModule } from './tasks/index.js';
       // The role decides which controllers and workers exist, so it is read while the module
       // graph is built (ConfigModule.forRoot above has loaded .env by then).
       role: validateAppConfig(process.env).TASKS_ROLE,
+      // The demo's handlers inject TasksService (the cleanup task purges through it).
+      isGlobal: true,
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
         redis: config.get('REDIS_URL'),

@@ -1,6 +1,6 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
+import { TaskHandler, TaskProcessor, TasksService, TaskValidationError } from '../tasks/index.js';
 
 /** The seed's analytics task: aggregates the task table by type and status. */
 @TaskProcessor('analytics')
@@ -21,31 +21,17 @@ export class AnalyticsTasks {
   }
 }
 
-/** Largest number of rows one DELETE removes, so the purge never holds long locks. */
-const PURGE_BATCH = 1000;
-
 /** The seed's cleanup task: deletes finished rows older than `older_than_days` (default 30). */
 @TaskProcessor('cleanup')
 export class CleanupTasks {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly tasks: TasksService) {}
 
+  /** The library's own purge (batched, never touching unfinished rows), with the task's age. */
   @TaskHandler('afirgen_tasks.cleanup.purge_finished_tasks')
-  async purgeFinishedTasks(params: { older_than_days?: unknown }, context: TaskContext) {
+  async purgeFinishedTasks(params: { older_than_days?: unknown }) {
     const days = params.older_than_days ?? 30;
-    if (typeof days !== 'number' || !(days >= 0)) throw new Error('older_than_days must be a number >= 0');
-    let deleted = 0;
-    for (;;) {
-      if (context.signal.aborted) break;
-      const outcome: { affectedRows: number } = await this.dataSource.query(
-        `DELETE FROM background_tasks
-         WHERE status IN ('completed', 'failed', 'cancelled')
-           AND completed_at < NOW(3) - INTERVAL ? SECOND
-         LIMIT ${PURGE_BATCH}`,
-        [Math.round(days * 86400)],
-      );
-      deleted += outcome.affectedRows;
-      if (outcome.affectedRows < PURGE_BATCH) break;
-    }
+    if (typeof days !== 'number' || !(days >= 0)) throw new TaskValidationError('older_than_days must be a number >= 0');
+    const deleted = await this.tasks.purgeFinishedTasks(days * 86_400_000);
     return { deleted, older_than_days: days };
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackgroundTask, TaskHandler, TaskProcessor, TaskStatus, type TaskContext } from '../../src/tasks/index.js';
-import { createTestApp, waitFor, type TestApp } from '../support/test-app.js';
+import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
 /** A handler that declares its own schedule (every second). */
@@ -100,5 +100,13 @@ describe('retention turned off (MariaDB)', () => {
     );
     expect(await t.tasks.purgeFinishedTasks()).toBe(0);
     expect(await t.dataSource.getRepository(BackgroundTask).countBy({ taskId: 'ancient' })).toBe(1);
+  });
+
+  it("purges with the age it is given: the seed's cleanup task goes through the same purge", async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'afirgen_tasks.cleanup.purge_finished_tasks', params: { older_than_days: 30 } });
+    const done = await waitForFinalRow(t.tasks, taskId);
+    expect(done.status).toBe(TaskStatus.Completed);
+    expect(done.result).toEqual({ deleted: 1, older_than_days: 30 });
+    expect(await t.dataSource.getRepository(BackgroundTask).countBy({ taskId: 'ancient' })).toBe(0);
   });
 });

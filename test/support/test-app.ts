@@ -92,6 +92,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
         retention: { finishedMaxAgeMs: 0 },
         ...options.tasks,
         role: options.role,
+        isGlobal: true,
       }),
       DemoModule,
     ],
