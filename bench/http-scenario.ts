@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
-import { TaskQueues } from '../src/tasks/execution/task-queues.js';
+import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { TasksModule } from '../src/tasks/index.js';
 import { BENCH_QUEUE, NoopTasks, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';

@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { TaskQueues } from '../src/tasks/execution/task-queues.js';
+import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { TasksService, TaskStatus } from '../src/tasks/index.js';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { BackgroundTask } from '../src/tasks/background-task.entity.js';
+import { BackgroundTask } from '../src/tasks/store/background-task.entity.js';
 import { TASKS_MIGRATIONS } from './index.js';
 
 /** The default database of the demo and the CLI. */

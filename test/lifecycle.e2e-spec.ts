@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackgroundTask, TaskErrorType, TaskStatus } from '../src/tasks/index.js';
-import { TaskStateWriter } from '../src/tasks/execution/task-state.writer.js';
+import { TaskStateWriter } from '../src/tasks/store/task-state.writer.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 

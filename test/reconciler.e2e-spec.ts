@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEMO_QUEUES } from '../src/demo/demo.module.js';
-import { TaskReconciler } from '../src/tasks/execution/task.reconciler.js';
+import { TaskReconciler } from '../src/tasks/worker/task.reconciler.js';
 import { TaskStatus } from '../src/tasks/index.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';

@@ -2,15 +2,15 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createTasksController } from './api/tasks-controller.factory.js';
-import { BackgroundTask } from './background-task.entity.js';
-import { BackgroundTaskSubscriber } from './background-task.subscriber.js';
-import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
-import { TaskQueues } from './execution/task-queues.js';
-import { TaskStateWriter } from './execution/task-state.writer.js';
-import { TaskWorkersHost } from './execution/task-workers.host.js';
-import { TaskRunner } from './execution/task.runner.js';
-import { TasksExplorer } from './execution/tasks.explorer.js';
-import { TasksMetadataAccessor } from './execution/tasks-metadata.accessor.js';
+import { BackgroundTask } from './store/background-task.entity.js';
+import { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
+import { TaskHandlerRegistry } from './task-handler.registry.js';
+import { TaskQueues } from './queue/task-queues.js';
+import { TaskStateWriter } from './store/task-state.writer.js';
+import { TaskWorkersHost } from './worker/task-workers.host.js';
+import { TaskRunner } from './worker/task.runner.js';
+import { TasksExplorer } from './tasks.explorer.js';
+import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
 import {
   ConfigurableTasksModule,
   TASKS_ASYNC_OPTIONS_TYPE,
@@ -19,18 +19,18 @@ import {
   TASKS_ROLE,
   type TasksModuleExtras,
 } from './tasks.module-definition.js';
-import { TaskCancellationBus } from './execution/task-cancellation.bus.js';
-import { DatabaseHealth } from './execution/database-health.js';
-import { TaskJobScheduler } from './execution/task-job.scheduler.js';
-import { TaskEnqueuer } from './execution/task-enqueuer.js';
-import { TaskReconciler } from './execution/task.reconciler.js';
+import { TaskCancellationBus } from './queue/task-cancellation.bus.js';
+import { DatabaseHealth } from './store/database-health.js';
+import { TaskJobScheduler } from './queue/task-jobs.js';
+import { TaskEnqueuer } from './commands/enqueue-task.command.js';
+import { TaskReconciler } from './worker/task.reconciler.js';
 import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
-import { TaskRetention } from './schedules/task-retention.js';
-import { TaskCanceller } from './execution/task-canceller.js';
-import { TaskResubmitter } from './execution/task-resubmitter.js';
+import { TaskRetention } from './store/task-retention.js';
+import { TaskCanceller } from './commands/cancel-task.command.js';
+import { TaskResubmitter } from './commands/retry-task.command.js';
 import { TaskSchedules } from './schedules/task-schedules.js';
-import { TasksMaintenanceWorker } from './schedules/tasks-maintenance.worker.js';
+import { TasksMaintenanceWorker } from './worker/tasks-maintenance.worker.js';
 
 const resolvedOptionsProvider: Provider = {
   provide: TASKS_OPTIONS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTasksOptionsError } from './tasks.errors.js';
+import { InvalidTasksOptionsError } from './errors/tasks.errors.js';
 import { DEFAULT_TASK_QUEUES, resolveTasksOptions, type TaskQueueOptions, type TasksModuleOptions } from './tasks.options.js';
 
 const queue: TaskQueueOptions = { name: 'test', taskType: 'test', defaultPriority: 5, concurrency: 1 };

@@ -6,9 +6,9 @@ import {
   type ResolvedRetryStrategies,
   type TaskRetryStrategies,
 } from './failures/retry-policy.js';
-import { scheduleProblems, type TaskScheduleOptions } from './schedules/task-schedule.js';
+import { scheduleProblems, type TaskScheduleOptions } from './schedules/task-schedule.validator.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
-import { InvalidTasksOptionsError } from './tasks.errors.js';
+import { InvalidTasksOptionsError } from './errors/tasks.errors.js';
 
 /** One BullMQ queue and the task type it carries. */
 export interface TaskQueueOptions {

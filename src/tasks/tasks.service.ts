@@ -2,23 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { BackgroundTask } from './background-task.entity.js';
-import { taskRowReader, type TaskRowReader } from './background-task.row.js';
-import { TaskCanceller } from './execution/task-canceller.js';
-import { TaskResubmitter } from './execution/task-resubmitter.js';
-import { TaskRetention } from './schedules/task-retention.js';
+import { BackgroundTask } from './store/background-task.entity.js';
+import { taskRowReader, type TaskRowReader } from './store/task-row.reader.js';
+import { TaskCanceller } from './commands/cancel-task.command.js';
+import { TaskResubmitter } from './commands/retry-task.command.js';
+import { TaskRetention } from './store/task-retention.js';
 import { TaskSchedules, type TaskScheduleView } from './schedules/task-schedules.js';
-import { TaskHandlerRegistry } from './execution/task-handler.registry.js';
-import { isDuplicateKeyError, TaskEnqueuer, type NewTask } from './execution/task-enqueuer.js';
-import { paramsDtoProblems } from './params-dto.validator.js';
-import { TaskReconciler, type ReconcilerStats } from './execution/task.reconciler.js';
-import { TaskStateWriter } from './execution/task-state.writer.js';
-import { isFinalStatus } from './task-status.js';
-import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
-import { enqueueProblems, filterProblems, pageProblems, parseRunAt } from './task-request.validator.js';
-import { decodeTaskCursor, encodeTaskCursor } from './task-cursor.js';
+import { TaskHandlerRegistry } from './task-handler.registry.js';
+import { isDuplicateKeyError, TaskEnqueuer, type NewTask } from './commands/enqueue-task.command.js';
+import { paramsDtoProblems } from './commands/params-dto.validator.js';
+import { TaskReconciler, type ReconcilerStats } from './worker/task.reconciler.js';
+import { TaskStateWriter } from './store/task-state.writer.js';
+import { isFinalStatus } from './lifecycle/task-status.js';
+import { orMysqlUnavailable, orRedisUnavailable } from './errors/unavailable.js';
+import { enqueueProblems, filterProblems, pageProblems, parseRunAt } from './commands/task-request.validator.js';
+import { decodeTaskCursor, encodeTaskCursor } from './store/task-cursor.js';
 import { DEFAULT_LIST_LIMIT, MAX_BULK_ENQUEUE } from './tasks.constants.js';
-import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './tasks.errors.js';
+import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError, TasksUnavailableError } from './errors/tasks.errors.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
 import type {
   BulkEnqueueOutcome,
@@ -28,7 +28,7 @@ import type {
   ListTasksInput,
   TaskFilter,
   TaskPage,
-} from './tasks.types.js';
+} from './interfaces/tasks-service.interfaces.js';
 
 /** Enqueue, inspect, list, count, cancel and retry tasks; list schedules; purge old rows. Inject it anywhere in the host app. */
 @Injectable()

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { BackgroundTask, TaskStatus } from '../../src/tasks/index.js';
-import { TaskStateWriter } from '../../src/tasks/execution/task-state.writer.js';
+import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 

@@ -13,7 +13,7 @@ import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../../migrations/data-source.js';
 import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.js';
 import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
-import { TaskQueues } from '../../src/tasks/execution/task-queues.js';
+import { TaskQueues } from '../../src/tasks/queue/task-queues.js';
 import {
   BackgroundTask,
   isFinalStatus,

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import type { EnqueueTaskInput } from '../tasks.types.js';
+import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
 import { EnqueueTaskDto } from './dto/enqueue-task.dto.js';
 
 /** One bulk item checked with the same DTO rules as `POST /enqueue`: the input, or what is wrong. */

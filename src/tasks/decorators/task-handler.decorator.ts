@@ -1,6 +1,6 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { TaskRetryStrategies } from '../failures/retry-policy.js';
-import type { TaskHandlerSchedule } from '../schedules/task-schedule.js';
+import type { TaskHandlerSchedule } from '../schedules/task-schedule.validator.js';
 import { TASK_HANDLER_METADATA } from '../tasks.constants.js';
 
 /** Per-handler settings of `@TaskHandler`. */

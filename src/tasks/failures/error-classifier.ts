@@ -1,4 +1,4 @@
-import { TaskErrorType } from '../task-error-type.js';
+import { TaskErrorType } from './task-error-type.js';
 import { TaskFailure } from './task-failure.errors.js';
 
 /** Node's error codes of a connection that failed or a peer that went away. */

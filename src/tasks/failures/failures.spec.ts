@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TaskErrorType } from '../task-error-type.js';
+import { TaskErrorType } from './task-error-type.js';
 import { classifyError } from './error-classifier.js';
 import { defaultRetryStrategies, mergeRetryStrategies, retryDelayMs, retryStrategiesProblems } from './retry-policy.js';
 import { NonRetryableError, TaskNetworkError } from './task-failure.errors.js';

@@ -1,4 +1,4 @@
-import { TASK_ERROR_TYPES, TaskErrorType } from '../task-error-type.js';
+import { TASK_ERROR_TYPES, TaskErrorType } from './task-error-type.js';
 
 /** How failures of one class are retried. */
 export interface TaskRetryStrategy {

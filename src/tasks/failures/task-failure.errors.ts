@@ -1,4 +1,4 @@
-import { TaskErrorType } from '../task-error-type.js';
+import { TaskErrorType } from './task-error-type.js';
 
 /**
  * A failure a handler throws on purpose, with its class. The class picks the retry strategy

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { TaskHandlerRegistry } from '../execution/task-handler.registry.js';
-import { TaskQueues } from '../execution/task-queues.js';
+import { TaskHandlerRegistry } from '../task-handler.registry.js';
+import { TaskQueues } from '../queue/task-queues.js';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import { InvalidTasksOptionsError } from '../tasks.errors.js';
-import type { TaskScheduleOptions } from './task-schedule.js';
+import { InvalidTasksOptionsError } from '../errors/tasks.errors.js';
+import type { TaskScheduleOptions } from './task-schedule.validator.js';
 
 /** BullMQ job names on the internal queue. */
 export const PERIODIC_JOB = 'periodic-task';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import type { EnqueueTaskInput } from '../../tasks.types.js';
+import type { EnqueueTaskInput } from '../../interfaces/tasks-service.interfaces.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY } from '../../tasks.constants.js';
 
 /** Body of `POST /enqueue`. */

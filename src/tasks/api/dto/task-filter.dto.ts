@@ -2,8 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_LIST_LIMIT } from '../../tasks.constants.js';
-import { TaskErrorType } from '../../task-error-type.js';
-import { TaskStatus } from '../../task-status.js';
+import { TaskErrorType } from '../../failures/task-error-type.js';
+import { TaskStatus } from '../../lifecycle/task-status.js';
 
 /** Query of `GET /count/all`: optional filters. */
 export class TaskFilterQueryDto {

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { BackgroundTask } from '../../background-task.entity.js';
-import { TaskErrorType } from '../../task-error-type.js';
-import { TaskStatus } from '../../task-status.js';
+import type { BackgroundTask } from '../../store/background-task.entity.js';
+import { TaskErrorType } from '../../failures/task-error-type.js';
+import { TaskStatus } from '../../lifecycle/task-status.js';
 
 /** One task as the API shows it (`GET /:task_id` and the items of `GET /`). */
 export class TaskResponseDto {

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../execution/redis-connection.factory.js';
-import { INTERNAL_QUEUE } from '../execution/task-queues.js';
+import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
+import { INTERNAL_QUEUE } from '../queue/task-queues.js';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 import { TasksService } from '../tasks.service.js';
-import { TaskRetention } from './task-retention.js';
-import { PERIODIC_JOB, RETENTION_JOB, TaskSchedules } from './task-schedules.js';
+import { TaskRetention } from '../store/task-retention.js';
+import { PERIODIC_JOB, RETENTION_JOB, TaskSchedules } from '../schedules/task-schedules.js';
 
 /**
  * Runs the library's internal jobs in worker processes: when a periodic schedule fires, it

@@ -1,6 +1,6 @@
-import type { BackgroundTask } from './background-task.entity.js';
-import type { TaskErrorType } from './task-error-type.js';
-import type { TaskStatus } from './task-status.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import type { TaskStatus } from '../lifecycle/task-status.js';
 
 /** What `TasksService.enqueue` accepts. */
 export interface EnqueueTaskInput {

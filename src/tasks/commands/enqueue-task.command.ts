@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
-import { TasksUnavailableError } from '../tasks.errors.js';
-import type { EnqueuedTask } from '../tasks.types.js';
-import { isDatabaseUnavailable } from './database-health.js';
-import { GroupCommitQueue } from './group-commit.queue.js';
-import { TaskJobScheduler, type NewJob } from './task-job.scheduler.js';
+import { BACKGROUND_TASKS_TABLE } from '../store/background-task.entity.js';
+import { TasksUnavailableError } from '../errors/tasks.errors.js';
+import type { EnqueuedTask } from '../interfaces/tasks-service.interfaces.js';
+import { isDatabaseUnavailable } from '../store/database-health.js';
+import { GroupCommitQueue } from '../store/group-commit.queue.js';
+import { TaskJobScheduler, type NewJob } from '../queue/task-jobs.js';
 
 /** Most tasks in one INSERT (a whole bulk call), and batches in flight at once. */
 const MAX_BATCH = 1000;

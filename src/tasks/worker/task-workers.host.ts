@@ -10,13 +10,13 @@ import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions, type TaskQueueOptions } from '../tasks.options.js';
-import { TaskQueues } from './task-queues.js';
-import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
-import { DatabaseHealth } from './database-health.js';
-import { TaskCancellationBus } from './task-cancellation.bus.js';
-import type { TaskJobData } from './task-job.js';
-import { TaskHandlerRegistry } from './task-handler.registry.js';
-import { TaskStateWriter } from './task-state.writer.js';
+import { TaskQueues } from '../queue/task-queues.js';
+import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
+import { DatabaseHealth } from '../store/database-health.js';
+import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
+import type { TaskJobData } from '../queue/task-job.js';
+import { TaskHandlerRegistry } from '../task-handler.registry.js';
+import { TaskStateWriter } from '../store/task-state.writer.js';
 import { ScheduledRetry, SHUTDOWN_REASON, TaskRunner } from './task.runner.js';
 
 /**

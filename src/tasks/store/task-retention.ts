@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
-import { FINAL_STATUSES } from '../task-status.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+import { FINAL_STATUSES } from '../lifecycle/task-status.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 
 /**

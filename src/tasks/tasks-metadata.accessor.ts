@@ -1,8 +1,8 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { TaskHandlerMetadata } from '../decorators/task-handler.decorator.js';
-import type { TaskProcessorMetadata } from '../decorators/task-processor.decorator.js';
-import { TASK_HANDLER_METADATA, TASK_PROCESSOR_METADATA } from '../tasks.constants.js';
+import type { TaskHandlerMetadata } from './decorators/task-handler.decorator.js';
+import type { TaskProcessorMetadata } from './decorators/task-processor.decorator.js';
+import { TASK_HANDLER_METADATA, TASK_PROCESSOR_METADATA } from './tasks.constants.js';
 
 /** Reads what `@TaskProcessor` and `@TaskHandler` recorded. */
 @Injectable()

@@ -4,14 +4,14 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { classifyError } from '../failures/error-classifier.js';
 import { retryDelayMs } from '../failures/retry-policy.js';
 import { NonRetryableError, TaskFailure, TaskTimeoutError } from '../failures/task-failure.errors.js';
-import type { TaskContext } from '../task-context.js';
+import type { TaskContext } from '../interfaces/task-context.interface.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 import { ProgressReporter } from './progress-reporter.js';
-import { DatabaseHealth, isDatabaseUnavailable } from './database-health.js';
-import type { TaskJobData } from './task-job.js';
-import { TaskHandlerRegistry, type RegisteredTaskHandler } from './task-handler.registry.js';
-import { TaskStateWriter, type AttemptGuard } from './task-state.writer.js';
-import { TaskStatus } from '../task-status.js';
+import { DatabaseHealth, isDatabaseUnavailable } from '../store/database-health.js';
+import type { TaskJobData } from '../queue/task-job.js';
+import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler.registry.js';
+import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
 
 /**
  * Runs one BullMQ job: marks the row running, calls the handler with `(params, context)`,

@@ -4,7 +4,7 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { TaskStatus } from './task-status.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
 
 /*
  * Errors a caller of TasksService can act on. They extend Nest's HTTP exceptions so that a

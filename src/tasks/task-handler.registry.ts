@@ -1,9 +1,9 @@
 import { Injectable, type Type } from '@nestjs/common';
-import type { ResolvedRetryStrategies } from '../failures/retry-policy.js';
-import type { TaskScheduleOptions } from '../schedules/task-schedule.js';
-import type { TaskContext } from '../task-context.js';
-import type { TaskQueueOptions } from '../tasks.options.js';
-import { DuplicateTaskHandlerError } from '../tasks.errors.js';
+import type { ResolvedRetryStrategies } from './failures/retry-policy.js';
+import type { TaskScheduleOptions } from './schedules/task-schedule.validator.js';
+import type { TaskContext } from './interfaces/task-context.interface.js';
+import type { TaskQueueOptions } from './tasks.options.js';
+import { DuplicateTaskHandlerError } from './errors/tasks.errors.js';
 
 /** A registered handler: the task name, its queue, its settings, and how to call it. */
 export interface RegisteredTaskHandler {

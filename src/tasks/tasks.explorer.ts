@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { TaskContext } from '../task-context.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import { InvalidTasksOptionsError, TaskHandlerOutsideProcessorError, UnknownTaskQueueError } from '../tasks.errors.js';
-import { mergeRetryStrategies, retryStrategiesProblems } from '../failures/retry-policy.js';
-import { scheduleProblems } from '../schedules/task-schedule.js';
-import { documentParamsSchemas } from '../api/params-schemas.swagger.js';
+import type { TaskContext } from './interfaces/task-context.interface.js';
+import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
+import { InvalidTasksOptionsError, TaskHandlerOutsideProcessorError, UnknownTaskQueueError } from './errors/tasks.errors.js';
+import { mergeRetryStrategies, retryStrategiesProblems } from './failures/retry-policy.js';
+import { scheduleProblems } from './schedules/task-schedule.validator.js';
+import { documentParamsSchemas } from './api/params-schemas.documenter.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
 

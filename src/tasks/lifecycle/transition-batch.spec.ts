@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TaskStatus } from '../task-status.js';
+import { TaskStatus } from './task-status.js';
 import { applyTransitions, type RowState, type TransitionRequest } from './transition-batch.js';
 
 const rows = (entries: Record<string, Partial<RowState>>) =>

@@ -2,14 +2,14 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JobState, Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { BackgroundTask } from '../background-task.entity.js';
+import { BackgroundTask } from '../store/background-task.entity.js';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import { TaskErrorType } from '../task-error-type.js';
-import { TaskStatus } from '../task-status.js';
-import { TaskJobScheduler } from './task-job.scheduler.js';
-import { TaskQueues } from './task-queues.js';
-import { TaskStateWriter, type AttemptGuard } from './task-state.writer.js';
+import { TaskErrorType } from '../failures/task-error-type.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
+import { TaskJobScheduler } from '../queue/task-jobs.js';
+import { TaskQueues } from '../queue/task-queues.js';
+import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
 
 /** How many repairs of each kind the reconciler of this process has made. */
 export interface ReconcilerStats {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntitySubscriberInterface, InsertEvent, UpdateEvent } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
-import { isAllowedTransition, isFinalStatus, TaskStatus } from './task-status.js';
+import { isAllowedTransition, isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 
 /** A status change through TypeORM that the lifecycle does not allow. */
 export class IllegalTaskTransitionError extends Error {

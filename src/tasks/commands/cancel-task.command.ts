@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import type { CancelledTask } from '../tasks.types.js';
-import { TaskCancellationBus } from './task-cancellation.bus.js';
-import { TaskQueues } from './task-queues.js';
-import { TaskWorkersHost } from './task-workers.host.js';
+import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
+import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
+import { TaskQueues } from '../queue/task-queues.js';
+import { TaskWorkersHost } from '../worker/task-workers.host.js';
 
 /** Stops the job of a task whose row is already `cancelled`. */
 @Injectable()

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE } from '../background-task.entity.js';
-import type { TaskErrorType } from '../task-error-type.js';
-import { TaskStatus, type TaskTransition } from '../task-status.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import { TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
 import { GroupCommitQueue } from './group-commit.queue.js';
 import {
   applyTransitions,
@@ -12,9 +12,9 @@ import {
   type RowState,
   type TransitionRequest,
   type TransitionValues,
-} from './transition-batch.js';
+} from '../lifecycle/transition-batch.js';
 
-export type { AttemptGuard } from './transition-batch.js';
+export type { AttemptGuard } from '../lifecycle/transition-batch.js';
 
 /** A failed attempt as the row records it. */
 export interface RecordedFailure {

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { TaskErrorType } from './task-error-type.js';
-import { TaskStatus } from './task-status.js';
+import { TaskErrorType } from '../failures/task-error-type.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
 
 /** The table every task lives in; the seed's monitoring SQL queries it by this name. */
 export const BACKGROUND_TASKS_TABLE = 'background_tasks';

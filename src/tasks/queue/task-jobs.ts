@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
-import type { BackgroundTask } from '../background-task.entity.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
 import { TASK_BACKOFF_TYPE, type TaskJobData } from './task-job.js';
 import { TaskQueues } from './task-queues.js';

@@ -1,5 +1,5 @@
 import { HttpException, Logger } from '@nestjs/common';
-import { isDatabaseUnavailable } from './execution/database-health.js';
+import { isDatabaseUnavailable } from '../store/database-health.js';
 import { TasksUnavailableError } from './tasks.errors.js';
 
 const logger = new Logger('TasksService');

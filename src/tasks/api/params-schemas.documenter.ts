@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation } from '@nestjs/swagger';
-import type { RegisteredTaskHandler } from '../execution/task-handler.registry.js';
+import type { RegisteredTaskHandler } from '../task-handler.registry.js';
 import { ENQUEUE_OPERATION, TasksController } from './tasks.controller.js';
 
 /** DTOs already added to the document (bootstraps in one process share the controller class). */

@@ -1,5 +1,5 @@
-import type { TaskErrorType } from '../task-error-type.js';
-import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from '../task-status.js';
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from './task-status.js';
 
 /**
  * Applies a write only to one attempt: the one that started at `startedAt` (what the

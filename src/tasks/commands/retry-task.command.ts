@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE, type BackgroundTask } from '../background-task.entity.js';
-import { TASK_TRANSITIONS } from '../task-status.js';
-import { TaskNotRetryableError } from '../tasks.errors.js';
-import { orMysqlUnavailable, orRedisUnavailable } from '../unavailable.js';
-import { TaskJobScheduler } from './task-job.scheduler.js';
-import { TaskQueues } from './task-queues.js';
+import { BACKGROUND_TASKS_TABLE, type BackgroundTask } from '../store/background-task.entity.js';
+import { TASK_TRANSITIONS } from '../lifecycle/task-status.js';
+import { TaskNotRetryableError } from '../errors/tasks.errors.js';
+import { orMysqlUnavailable, orRedisUnavailable } from '../errors/unavailable.js';
+import { TaskJobScheduler } from '../queue/task-jobs.js';
+import { TaskQueues } from '../queue/task-queues.js';
 
 /**
  * A user's retry of a finished task: `failed` or `cancelled` back to `pending` for a new
