@@ -22,7 +22,7 @@ export interface BenchAppOptions {
   redisUrl: string;
   queuePrefix: string;
   concurrency: number;
-  /** More queues next to the bench queue (the large-table scenario filters by the seed's types). */
+  /** More queues next to the bench queue (the large-table scenario filters by their types). */
   otherQueues?: TaskQueueOptions[];
 }
 

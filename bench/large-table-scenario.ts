@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DEFAULT_TASK_QUEUES, TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
+import { TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
@@ -131,7 +131,7 @@ export async function largeTable(env: BenchEnv, small: number, large: number): P
     redisUrl: env.redisUrl,
     queuePrefix: env.nextPrefix(),
     concurrency: 1,
-    otherQueues: [...DEFAULT_TASK_QUEUES],
+    otherQueues: TYPES.map((type) => ({ name: type, taskType: type, defaultPriority: 5, concurrency: 1 })),
   });
   try {
     const dataSource = app.get(DataSource);

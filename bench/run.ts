@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { cpus, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
+import { deleteRedisKeys } from '../src/config/redis-keys.js';
+import { BenchReport } from './report.js';
 import {
   rawBullmqAdd,
   rawBullmqAddBulk,
@@ -23,20 +23,59 @@ import { largeTable } from './large-table-scenario.js';
  * (enqueue covers single and bulk): each scenario measures ours and its
  * baseline in the same run, prints a table and writes bench/results.json.
  */
-interface BenchResult {
-  scenario: string;
-  ours: number;
-  baseline: number;
-  ratio: number;
-  target: number;
-  pass: boolean;
-  unit: string;
-}
-
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
 const only = args.get('only')?.split(',');
 const tasks = Number(args.get('tasks') ?? 20_000);
-const wanted = (name: string) => !only || only.includes(name);
+
+type Scenario = (env: BenchEnv, report: BenchReport) => Promise<void>;
+
+/** In this order: memory first, so that the worker's RSS carries nothing from the other scenarios. */
+const SCENARIOS: Array<[name: string, run: Scenario]> = [
+  ['memory', async (env, report) => {
+    const total = Number(args.get('memory-tasks') ?? 200_000);
+    const rss = await workerMemory(env, total / 10, total);
+    report.record(`worker RSS after ${total} tasks vs after ${total / 10} (lower is better)`, rss.late, rss.early, 1.3, 'MiB', true);
+  }],
+  ['e2e', async (env, report) => {
+    for (const concurrency of [50, 200]) {
+      const baseline = await rawBullmqProcessing(env, tasks, concurrency);
+      const ours = await tasksModuleProcessing(env, tasks, concurrency);
+      report.record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
+    }
+  }],
+  ['enqueue', async (env, report) => {
+    const baseline = await rawBullmqAdd(env, tasks, 50);
+    const ours = await tasksModuleEnqueue(env, tasks, 50);
+    report.record(`enqueue single, 50 concurrent callers (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
+    const bulkBaseline = await rawBullmqAddBulk(env, tasks);
+    const bulk = await tasksModuleEnqueueMany(env, tasks);
+    report.record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.perSecond, bulkBaseline.perSecond, 0.7, 'tasks/s');
+  }],
+  ['http', async (env, report) => {
+    const seconds = Number(args.get('seconds') ?? 10);
+    const baseline = await bareNestEnqueueHttp(env, seconds);
+    const ours = await tasksModuleEnqueueHttp(env, seconds);
+    console.log(`http: ours p50 ${ours.p50} ms p99 ${ours.p99} ms (non-2xx ${ours.non2xx}); bare p50 ${baseline.p50} ms p99 ${baseline.p99} ms`);
+    report.record(`HTTP POST /enqueue, 50 connections, ${seconds} s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)`, ours.perSecond, baseline.perSecond, 0.5, 'req/s');
+  }],
+  ['large', async (env, report) => {
+    const large = Number(args.get('large-rows') ?? 1_000_000);
+    const small = large / 10;
+    const { small: before, large: after } = await largeTable(env, small, large);
+    // Each read must stay under 10 ms at the large size and grow at most 1.5x from the small.
+    for (const [name, key] of LARGE_TABLE_READS) {
+      report.recordLatency(`${name}: p95 at ${large} rows vs ${small} (≤ 10 ms, growth ≤ 1.5x)`, after[key], before[key], 1.5, 10);
+    }
+  }],
+];
+
+const LARGE_TABLE_READS = [
+  ['list first page, every filter', 'firstPage'],
+  ['list deep pages by cursor', 'deepPage'],
+  ['count, every filter', 'count'],
+  ['list first page, every filter with error_type', 'firstPageByClass'],
+  ['count, every filter with error_type', 'countByClass'],
+] as const;
 
 async function main(): Promise<void> {
   const runId = randomBytes(3).toString('hex');
@@ -45,104 +84,16 @@ async function main(): Promise<void> {
   let counter = 0;
   const env: BenchEnv = { databaseUrl, redisUrl, nextPrefix: () => `tasks-bench-${runId}-${counter++}` };
   await ensureDatabase(databaseUrl);
-  const results: BenchResult[] = [];
-  const ceilings = new Set<string>();
-  // Most targets are a floor (ours/baseline >= target); `atMost` makes it a ceiling.
-  const record = (scenario: string, ours: number, baseline: number, target: number, unit: string, atMost = false) => {
-    const ratio = ours / baseline;
-    const pass = atMost ? ratio <= target : ratio >= target;
-    const result = { scenario, ours: round(ours), baseline: round(baseline), ratio: round(ratio, 2), target, pass, unit };
-    if (atMost) ceilings.add(scenario);
-    results.push(result);
-    console.log(JSON.stringify(result));
-  };
+  const report = new BenchReport();
   try {
-    // First, so that the worker's RSS carries nothing from the other scenarios.
-    if (wanted('memory')) {
-      const total = Number(args.get('memory-tasks') ?? 200_000);
-      const rss = await workerMemory(env, total / 10, total);
-      record(`worker RSS after ${total} tasks vs after ${total / 10} (lower is better)`, rss.late, rss.early, 1.3, 'MiB', true);
-    }
-    for (const concurrency of [50, 200]) {
-      if (!wanted('e2e')) break;
-      const baseline = await rawBullmqProcessing(env, tasks, concurrency);
-      const ours = await tasksModuleProcessing(env, tasks, concurrency);
-      record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
-    }
-    if (wanted('enqueue')) {
-      const baseline = await rawBullmqAdd(env, tasks, 50);
-      const ours = await tasksModuleEnqueue(env, tasks, 50);
-      record(`enqueue single, 50 concurrent callers (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
-      const bulkBaseline = await rawBullmqAddBulk(env, tasks);
-      const bulk = await tasksModuleEnqueueMany(env, tasks);
-      record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.perSecond, bulkBaseline.perSecond, 0.7, 'tasks/s');
-    }
-    if (wanted('http')) {
-      const seconds = Number(args.get('seconds') ?? 10);
-      const baseline = await bareNestEnqueueHttp(env, seconds);
-      const ours = await tasksModuleEnqueueHttp(env, seconds);
-      console.log(`http: ours p50 ${ours.p50} ms p99 ${ours.p99} ms (non-2xx ${ours.non2xx}); bare p50 ${baseline.p50} ms p99 ${baseline.p99} ms`);
-      record(`HTTP POST /enqueue, 50 connections, ${seconds} s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)`, ours.perSecond, baseline.perSecond, 0.5, 'req/s');
-    }
-    if (wanted('large')) {
-      const large = Number(args.get('large-rows') ?? 1_000_000);
-      const small = large / 10;
-      const { small: before, large: after } = await largeTable(env, small, large);
-      // Each read must stay under 10 ms at the large size and grow at most 1.5x from the small.
-      const reads = [
-        ['list first page, every filter', 'firstPage'],
-        ['list deep pages by cursor', 'deepPage'],
-        ['count, every filter', 'count'],
-        ['list first page, every filter with error_type', 'firstPageByClass'],
-        ['count, every filter with error_type', 'countByClass'],
-      ] as const;
-      for (const [name, key] of reads) {
-        const ours = after[key];
-        const baseline = before[key];
-        const ratio = ours / baseline;
-        const scenario = `${name}: p95 at ${large} rows vs ${small} (≤ 10 ms, growth ≤ 1.5x)`;
-        const result = { scenario, ours: round(ours, 2), baseline: round(baseline, 2), ratio: round(ratio, 2), target: 1.5, pass: ratio <= 1.5 && ours <= 10, unit: 'ms' };
-        results.push(result);
-        ceilings.add(scenario);
-        console.log(JSON.stringify(result));
-      }
-    }
+    for (const [name, run] of SCENARIOS) if (!only || only.includes(name)) await run(env, report);
   } finally {
     await dropDatabase(databaseUrl);
-    await deleteKeys(redisUrl, `tasks-bench-${runId}-*`);
+    // What the run left in Redis (queue metadata, relay registrations).
+    await deleteRedisKeys(redisUrl, `tasks-bench-${runId}-*`);
   }
-  printTable(results, ceilings);
-  await writeFile(new URL('./results.json', import.meta.url.replace('/dist/bench/', '/bench/')), `${JSON.stringify(results, null, 2)}\n`);
-}
-
-/** Removes what the run left in Redis (queue metadata, relay registrations). */
-async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function round(value: number, digits = 0): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-function printTable(results: BenchResult[], ceilings: Set<string>): void {
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-  console.log('| scenario | ours | baseline | ratio | target | pass |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of results) {
-    const bound = ceilings.has(r.scenario) ? '≤' : '≥';
-    console.log(`| ${r.scenario} | ${r.ours} ${r.unit} | ${r.baseline} ${r.unit} | ${r.ratio} | ${bound} ${r.target} | ${r.pass ? 'yes' : 'no'} |`);
-  }
+  report.print();
+  await writeFile(new URL('./results.json', import.meta.url.replace('/dist/bench/', '/bench/')), `${JSON.stringify(report.results, null, 2)}\n`);
 }
 
 main().then(

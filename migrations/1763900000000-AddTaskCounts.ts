@@ -1,7 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-/** Counter slots per (task_type, status): concurrent writers spread over them instead of queueing on one row. */
-const SLOTS = 16;
+import { TASK_COUNT_SLOTS } from '../src/tasks/store/task-counts.js';
 
 /**
  * Exact task counts by (task_type, status) that do not grow with the table: triggers on
@@ -28,13 +26,13 @@ export class AddTaskCounts1763900000000 implements MigrationInterface {
     `);
     await queryRunner.query(`
       INSERT INTO background_task_counts (task_type, status, slot, count)
-      SELECT task_type, status, CRC32(task_id) % ${SLOTS}, COUNT(*) FROM background_tasks
-      GROUP BY task_type, status, CRC32(task_id) % ${SLOTS}
+      SELECT task_type, status, CRC32(task_id) % ${TASK_COUNT_SLOTS}, COUNT(*) FROM background_tasks
+      GROUP BY task_type, status, CRC32(task_id) % ${TASK_COUNT_SLOTS}
     `);
     await queryRunner.query(`
       CREATE TRIGGER background_tasks_count_insert AFTER INSERT ON background_tasks FOR EACH ROW
         INSERT INTO background_task_counts (task_type, status, slot, count)
-        VALUES (NEW.task_type, NEW.status, CRC32(NEW.task_id) % ${SLOTS}, 1)
+        VALUES (NEW.task_type, NEW.status, CRC32(NEW.task_id) % ${TASK_COUNT_SLOTS}, 1)
         ON DUPLICATE KEY UPDATE count = count + 1
     `);
     await queryRunner.query(`
@@ -43,9 +41,9 @@ export class AddTaskCounts1763900000000 implements MigrationInterface {
         IF @tasks_counts_by_writer IS NULL
            AND NOT (OLD.status <=> NEW.status AND OLD.task_type <=> NEW.task_type AND OLD.task_id <=> NEW.task_id) THEN
           UPDATE background_task_counts SET count = count - 1
-           WHERE task_type = OLD.task_type AND status = OLD.status AND slot = CRC32(OLD.task_id) % ${SLOTS};
+           WHERE task_type = OLD.task_type AND status = OLD.status AND slot = CRC32(OLD.task_id) % ${TASK_COUNT_SLOTS};
           INSERT INTO background_task_counts (task_type, status, slot, count)
-          VALUES (NEW.task_type, NEW.status, CRC32(NEW.task_id) % ${SLOTS}, 1)
+          VALUES (NEW.task_type, NEW.status, CRC32(NEW.task_id) % ${TASK_COUNT_SLOTS}, 1)
           ON DUPLICATE KEY UPDATE count = count + 1;
         END IF;
       END
@@ -53,7 +51,7 @@ export class AddTaskCounts1763900000000 implements MigrationInterface {
     await queryRunner.query(`
       CREATE TRIGGER background_tasks_count_delete AFTER DELETE ON background_tasks FOR EACH ROW
         UPDATE background_task_counts SET count = count - 1
-         WHERE task_type = OLD.task_type AND status = OLD.status AND slot = CRC32(OLD.task_id) % ${SLOTS}
+         WHERE task_type = OLD.task_type AND status = OLD.status AND slot = CRC32(OLD.task_id) % ${TASK_COUNT_SLOTS}
     `);
   }
 

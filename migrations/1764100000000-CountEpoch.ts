@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-const SLOTS = 16;
+import { TASK_COUNT_SLOTS } from '../src/tasks/store/task-counts.js';
 
 /** The update trigger of AddTaskCounts; `skipWhen` is the condition under which the batch writer counts itself. */
 const updateTrigger = (skipWhen: string) => `
@@ -9,9 +8,9 @@ const updateTrigger = (skipWhen: string) => `
     IF NOT (${skipWhen})
        AND NOT (OLD.status <=> NEW.status AND OLD.task_type <=> NEW.task_type AND OLD.task_id <=> NEW.task_id) THEN
       UPDATE background_task_counts SET count = count - 1
-       WHERE task_type = OLD.task_type AND status = OLD.status AND slot = CRC32(OLD.task_id) % ${SLOTS};
+       WHERE task_type = OLD.task_type AND status = OLD.status AND slot = CRC32(OLD.task_id) % ${TASK_COUNT_SLOTS};
       INSERT INTO background_task_counts (task_type, status, slot, count)
-      VALUES (NEW.task_type, NEW.status, CRC32(NEW.task_id) % ${SLOTS}, 1)
+      VALUES (NEW.task_type, NEW.status, CRC32(NEW.task_id) % ${TASK_COUNT_SLOTS}, 1)
       ON DUPLICATE KEY UPDATE count = count + 1;
     END IF;
   END

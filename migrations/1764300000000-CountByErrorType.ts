@@ -1,15 +1,14 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-const SLOTS = 16;
+import { TASK_COUNT_SLOTS } from '../src/tasks/store/task-counts.js';
 
 /** The counter triggers, keyed by (type, status[, error class]); `withErrorType` picks the version. */
 function counterTriggers(withErrorType: boolean): string[] {
   const key = (row: 'NEW' | 'OLD') =>
     withErrorType
-      ? { columns: 'task_type, status, error_type, slot', values: `${row}.task_type, ${row}.status, COALESCE(${row}.error_type, ''), CRC32(${row}.task_id) % ${SLOTS}`,
-          where: `task_type = ${row}.task_type AND status = ${row}.status AND error_type = COALESCE(${row}.error_type, '') AND slot = CRC32(${row}.task_id) % ${SLOTS}` }
-      : { columns: 'task_type, status, slot', values: `${row}.task_type, ${row}.status, CRC32(${row}.task_id) % ${SLOTS}`,
-          where: `task_type = ${row}.task_type AND status = ${row}.status AND slot = CRC32(${row}.task_id) % ${SLOTS}` };
+      ? { columns: 'task_type, status, error_type, slot', values: `${row}.task_type, ${row}.status, COALESCE(${row}.error_type, ''), CRC32(${row}.task_id) % ${TASK_COUNT_SLOTS}`,
+          where: `task_type = ${row}.task_type AND status = ${row}.status AND error_type = COALESCE(${row}.error_type, '') AND slot = CRC32(${row}.task_id) % ${TASK_COUNT_SLOTS}` }
+      : { columns: 'task_type, status, slot', values: `${row}.task_type, ${row}.status, CRC32(${row}.task_id) % ${TASK_COUNT_SLOTS}`,
+          where: `task_type = ${row}.task_type AND status = ${row}.status AND slot = CRC32(${row}.task_id) % ${TASK_COUNT_SLOTS}` };
   const unchanged = `OLD.status <=> NEW.status AND OLD.task_type <=> NEW.task_type AND OLD.task_id <=> NEW.task_id${
     withErrorType ? ' AND OLD.error_type <=> NEW.error_type' : ''
   }`;
@@ -47,8 +46,8 @@ async function rebuildCounts(queryRunner: QueryRunner, withErrorType: boolean): 
   const errorType = withErrorType ? "COALESCE(error_type, ''), " : '';
   await queryRunner.query(`
     INSERT INTO background_task_counts (task_type, status, ${withErrorType ? 'error_type, ' : ''}slot, count)
-    SELECT task_type, status, ${errorType}CRC32(task_id) % ${SLOTS}, COUNT(*) FROM background_tasks
-    GROUP BY task_type, status, ${errorType}CRC32(task_id) % ${SLOTS}
+    SELECT task_type, status, ${errorType}CRC32(task_id) % ${TASK_COUNT_SLOTS}, COUNT(*) FROM background_tasks
+    GROUP BY task_type, status, ${errorType}CRC32(task_id) % ${TASK_COUNT_SLOTS}
   `);
   for (const trigger of counterTriggers(withErrorType)) await queryRunner.query(trigger);
 }

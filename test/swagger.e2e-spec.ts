@@ -83,7 +83,7 @@ describe('Swagger document', () => {
   it('gives the schemas examples, bounds and the status enum', () => {
     const schemas = doc.components!.schemas! as Record<string, { properties: Record<string, Record<string, unknown>> }>;
     const enqueue = schemas.EnqueueTaskDto.properties;
-    expect(enqueue.task_name.example).toBe('afirgen_tasks.email.send_confirmation');
+    expect(enqueue.task_name.example).toBe('orders.send_confirmation');
     expect(enqueue.priority).toMatchObject({ minimum: 1, maximum: 10 });
     expect(enqueue.max_retries).toMatchObject({ minimum: 0, maximum: 25 });
     const statuses = ['pending', 'running', 'completed', 'failed', 'cancelled'];

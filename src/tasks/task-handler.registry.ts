@@ -1,9 +1,8 @@
 import { Injectable, type Type } from '@nestjs/common';
+import { DuplicateTaskHandlerError, UnknownTaskNameError } from './errors/bootstrap.errors.js';
 import type { ResolvedRetryStrategies } from './failures/retry-policy.js';
-import type { TaskScheduleOptions } from './schedules/task-schedule.validator.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
-import type { TaskQueueOptions } from './tasks.options.js';
-import { DuplicateTaskHandlerError } from './errors/tasks.errors.js';
+import type { TaskQueueOptions, TaskScheduleOptions } from './interfaces/tasks-module-options.interface.js';
 
 /** A registered handler: the task name, its queue, its settings, and how to call it. */
 export interface RegisteredTaskHandler {
@@ -22,7 +21,10 @@ export interface RegisteredTaskHandler {
   invoke(params: Record<string, unknown>, context: TaskContext): Promise<unknown>;
 }
 
-/** Every task handler of this process, by task name. Filled once by the explorer at bootstrap. */
+/**
+ * Every task handler of this process, by task name. Filled once by the explorer at bootstrap;
+ * refuses a second handler for a name ({@link DuplicateTaskHandlerError}).
+ */
 @Injectable()
 export class TaskHandlerRegistry {
   private readonly handlers = new Map<string, RegisteredTaskHandler>();
@@ -33,7 +35,15 @@ export class TaskHandlerRegistry {
     this.handlers.set(handler.taskName, handler);
   }
 
-  get(taskName: string): RegisteredTaskHandler | undefined {
+  /** The handler of `taskName`; throws {@link UnknownTaskNameError} when none registers it. */
+  get(taskName: string): RegisteredTaskHandler {
+    const handler = this.handlers.get(taskName);
+    if (!handler) throw new UnknownTaskNameError(taskName);
+    return handler;
+  }
+
+  /** The handler of `taskName`, or undefined (for callers that report unknown names themselves). */
+  find(taskName: string): RegisteredTaskHandler | undefined {
     return this.handlers.get(taskName);
   }
 
@@ -45,9 +55,5 @@ export class TaskHandlerRegistry {
   /** Names of the queues that have at least one handler in this process. */
   queuesWithHandlers(): string[] {
     return [...new Set([...this.handlers.values()].map((handler) => handler.queue.name))];
-  }
-
-  taskNames(): string[] {
-    return [...this.handlers.keys()].sort();
   }
 }

@@ -1,19 +1,22 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { TaskContext } from './interfaces/task-context.interface.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from './tasks.options.js';
-import { InvalidTasksOptionsError, TaskHandlerOutsideProcessorError, UnknownTaskQueueError } from './errors/tasks.errors.js';
+import type { TaskHandlerMetadata } from './decorators/task-handler.decorator.js';
+import { InvalidTasksOptionsError, TaskHandlerOutsideProcessorError, UnknownTaskQueueError } from './errors/bootstrap.errors.js';
 import { mergeRetryStrategies, retryStrategiesProblems } from './failures/retry-policy.js';
+import type { TaskContext } from './interfaces/task-context.interface.js';
+import type { ResolvedTasksOptions, TaskQueueOptions } from './interfaces/tasks-module-options.interface.js';
 import { scheduleProblems } from './schedules/task-schedule.validator.js';
-import { documentParamsSchemas } from './api/params-schemas.documenter.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
+import { TASKS_OPTIONS } from './tasks.module-definition.js';
 import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
+
+type Method = (...args: unknown[]) => unknown;
 
 /**
  * Finds every `@TaskProcessor` provider at bootstrap and registers its `@TaskHandler`
  * methods. Fails the bootstrap with a typed error on a duplicate task name, a processor on
- * an unknown queue, or a handler on a class that is not a processor.
+ * an unknown queue, a handler on a class that is not a processor, or invalid handler settings.
  */
 @Injectable()
 export class TasksExplorer implements OnModuleInit {
@@ -29,21 +32,17 @@ export class TasksExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
-    documentParamsSchemas(this.registry.all());
   }
 
   private explore(wrapper: InstanceWrapper): void {
     const { instance, metatype } = wrapper;
     if (!instance || typeof instance !== 'object' || !metatype || typeof metatype !== 'function') return;
-    const prototype = Object.getPrototypeOf(instance) as object;
+    const prototype = Object.getPrototypeOf(instance) as Record<string, Method>;
+    const className = instance.constructor.name;
     const processor = this.metadata.getProcessorMetadata(instance.constructor);
-    const handlerMethods = this.scanner
-      .getAllMethodNames(prototype)
-      .filter((name) => this.metadata.getHandlerMetadata((prototype as Record<string, Function>)[name]));
+    const methods = this.scanner.getAllMethodNames(prototype).filter((name) => this.metadata.getHandlerMetadata(prototype[name]));
     if (!processor) {
-      if (handlerMethods.length > 0) {
-        throw new TaskHandlerOutsideProcessorError(instance.constructor.name, handlerMethods[0]);
-      }
+      if (methods.length > 0) throw new TaskHandlerOutsideProcessorError(className, methods[0]);
       return;
     }
     if (!wrapper.isDependencyTreeStatic()) {
@@ -51,31 +50,37 @@ export class TasksExplorer implements OnModuleInit {
       return;
     }
     const queue = this.options.queues.find((candidate) => candidate.name === processor.queue);
-    if (!queue) {
-      const known = this.options.queues.map((candidate) => candidate.name);
-      throw new UnknownTaskQueueError(instance.constructor.name, processor.queue, known);
-    }
-    for (const method of handlerMethods) {
-      const fn = (instance as Record<string, Function>)[method];
-      const { taskName, timeoutSeconds, retry, params, schedule } = this.metadata.getHandlerMetadata(fn)!;
-      const location = `${instance.constructor.name}.${method}`;
-      const problems = [
-        ...(timeoutSeconds !== undefined && !(timeoutSeconds > 0) ? [`${location}: timeoutSeconds must be > 0`] : []),
-        ...retryStrategiesProblems(retry, `${location} retry`),
-        ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`) : []),
-      ];
-      if (problems.length > 0) throw new InvalidTasksOptionsError(problems.join('; '));
-      this.registry.register({
-        taskName,
-        queue,
-        location,
-        timeoutSeconds,
-        retryStrategies: mergeRetryStrategies(this.options.retryStrategies, retry),
-        paramsType: params,
-        schedule: schedule && { ...schedule, name: schedule.name ?? taskName, taskName },
-        invoke: async (params: Record<string, unknown>, context: TaskContext) => fn.call(instance, params, context),
-      });
-      this.logger.log(`${location} -> ${taskName} (queue ${queue.name})`);
-    }
+    if (!queue) throw new UnknownTaskQueueError(className, processor.queue, this.options.queues.map((candidate) => candidate.name));
+    for (const method of methods) this.register(instance as Record<string, Method>, className, method, queue);
   }
+
+  private register(instance: Record<string, Method>, className: string, method: string, queue: TaskQueueOptions): void {
+    const fn = instance[method];
+    const metadata = this.metadata.getHandlerMetadata(fn)!;
+    const { taskName, timeoutSeconds, retry, params } = metadata;
+    const location = `${className}.${method}`;
+    const schedule = metadata.schedule && { ...metadata.schedule, name: metadata.schedule.name ?? taskName, taskName };
+    const problems = handlerProblems(metadata, location);
+    if (problems.length > 0) throw new InvalidTasksOptionsError(problems.join('; '));
+    this.registry.register({
+      taskName,
+      queue,
+      location,
+      timeoutSeconds,
+      retryStrategies: mergeRetryStrategies(this.options.retryStrategies, retry),
+      paramsType: params,
+      schedule,
+      invoke: async (taskParams: Record<string, unknown>, context: TaskContext) => fn.call(instance, taskParams, context),
+    });
+    this.logger.log(`${location} -> ${taskName} (queue ${queue.name})`);
+  }
+}
+
+/** What is wrong with a handler's own settings. */
+function handlerProblems({ taskName, timeoutSeconds, retry, schedule }: TaskHandlerMetadata, location: string): string[] {
+  return [
+    ...(timeoutSeconds !== undefined && !(timeoutSeconds > 0) ? [`${location}: timeoutSeconds must be > 0`] : []),
+    ...retryStrategiesProblems(retry, `${location} retry`),
+    ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`) : []),
+  ];
 }

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { TasksModuleOptions } from './tasks.options.js';
+import type { ResolvedTasksOptions, TaskQueueOptions, TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
 
 /**
  * What a process does: `api` serves the REST routes and enqueues but runs no workers,
@@ -17,6 +17,32 @@ export interface TasksModuleExtras {
   routePrefix?: string;
 }
 
+/** The extras' defaults. */
+export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks' };
+
+/** The queue of a host that declares none: task type `default`. */
+export const DEFAULT_TASK_QUEUE: Readonly<TaskQueueOptions> = { name: 'default', taskType: 'default', defaultPriority: 5, concurrency: 10 };
+
+/** Every module option's default (`retryStrategies` follow from `retry.backoffDelayMs`). */
+export const DEFAULT_TASKS_OPTIONS: Readonly<Omit<ResolvedTasksOptions, 'retryStrategies'>> = {
+  redis: 'redis://127.0.0.1:6379',
+  queuePrefix: 'tasks',
+  queues: [DEFAULT_TASK_QUEUE],
+  retry: { maxRetries: 3, backoffDelayMs: 1000 },
+  jobRetention: { completedAgeSeconds: 3600, failedAgeSeconds: 24 * 3600 },
+  maxParamsBytes: 64 * 1024,
+  shutdownGraceMs: 25_000,
+  shutdownAbortGraceMs: 3_000,
+  reconciler: { intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000 },
+  cancelWaitMs: 2000,
+  workers: { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 },
+  timeoutGraceMs: 1000,
+  progressIntervalMs: 1000,
+  maxDelaySeconds: 30 * 24 * 3600,
+  retention: { finishedMaxAgeMs: 30 * 24 * 3600 * 1000, intervalMs: 3600 * 1000, batchSize: 1000 },
+  schedules: [],
+};
+
 export const {
   ConfigurableModuleClass: ConfigurableTasksModule,
   MODULE_OPTIONS_TOKEN: TASKS_MODULE_OPTIONS,
@@ -24,11 +50,14 @@ export const {
   ASYNC_OPTIONS_TYPE: TASKS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<TasksModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras<TasksModuleExtras>({ isGlobal: false, routePrefix: 'api/tasks', role: 'all' }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<TasksModuleExtras>(DEFAULT_TASKS_EXTRAS, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();
+
+/** Injection token of the resolved options ({@link ResolvedTasksOptions}: every default filled in). */
+export const TASKS_OPTIONS = Symbol('TASKS_OPTIONS');
 
 /** Injection token of the process's {@link TasksRole}. */
 export const TASKS_ROLE = Symbol('TASKS_ROLE');
+
+/** The library's own BullMQ queue: periodic-task triggers and the retention cleanup. */
+export const INTERNAL_QUEUE = 'tasks-internal';

@@ -1,35 +1,41 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ParamsSchemasDocumenter } from './api/params-schemas.documenter.js';
 import { createTasksController } from './api/tasks-controller.factory.js';
+import { CancelTaskCommand } from './commands/cancel-task.command.js';
+import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
+import { FindTasksQuery } from './commands/find-tasks.query.js';
+import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
+import { RetryTaskCommand } from './commands/retry-task.command.js';
+import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
+import { TaskCancellationBus } from './queue/task-cancellation.bus.js';
+import { TaskJobs } from './queue/task-jobs.js';
+import { TaskQueues } from './queue/task-queues.js';
+import { TaskSchedules } from './schedules/task-schedules.js';
 import { BackgroundTask } from './store/background-task.entity.js';
 import { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
-import { TaskHandlerRegistry } from './task-handler.registry.js';
-import { TaskQueues } from './queue/task-queues.js';
+import { DatabaseHealth } from './store/database-health.js';
+import { TaskRepository } from './store/task.repository.js';
 import { TaskStateWriter } from './store/task-state.writer.js';
-import { TaskWorkersHost } from './worker/task-workers.host.js';
-import { TaskRunner } from './worker/task.runner.js';
+import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TasksExplorer } from './tasks.explorer.js';
 import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
 import {
   ConfigurableTasksModule,
+  DEFAULT_TASKS_EXTRAS,
   TASKS_ASYNC_OPTIONS_TYPE,
   TASKS_MODULE_OPTIONS,
+  TASKS_OPTIONS,
   TASKS_OPTIONS_TYPE,
   TASKS_ROLE,
   type TasksModuleExtras,
 } from './tasks.module-definition.js';
-import { TaskCancellationBus } from './queue/task-cancellation.bus.js';
-import { DatabaseHealth } from './store/database-health.js';
-import { TaskJobScheduler } from './queue/task-jobs.js';
-import { TaskEnqueuer } from './commands/enqueue-task.command.js';
-import { TaskReconciler } from './worker/task.reconciler.js';
-import { resolveTasksOptions, TASKS_OPTIONS, type TasksModuleOptions } from './tasks.options.js';
+import { resolveTasksOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
-import { TaskRetention } from './store/task-retention.js';
-import { TaskCanceller } from './commands/cancel-task.command.js';
-import { TaskResubmitter } from './commands/retry-task.command.js';
-import { TaskSchedules } from './schedules/task-schedules.js';
+import { TaskReconciler } from './worker/task.reconciler.js';
+import { TaskRunner } from './worker/task.runner.js';
+import { TaskWorkersHost } from './worker/task-workers.host.js';
 import { TasksMaintenanceWorker } from './worker/tasks-maintenance.worker.js';
 
 const resolvedOptionsProvider: Provider = {
@@ -38,34 +44,25 @@ const resolvedOptionsProvider: Provider = {
   inject: [TASKS_MODULE_OPTIONS],
 };
 
+/** Discovery, store, queue, commands, worker and schedules: every provider of the module, by layer. */
+const PROVIDERS: Provider[] = [
+  resolvedOptionsProvider,
+  TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
+  TaskRepository, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
+  TaskQueues, TaskJobs, TaskCancellationBus,
+  EnqueueTaskCommand, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand,
+  TaskRunner, TaskWorkersHost, TaskReconciler, TasksMaintenanceWorker,
+  TaskSchedules, ParamsSchemasDocumenter,
+  TasksService,
+];
+
 /**
  * Durable background tasks: import `TasksModule.forRoot(options)` (or `forRootAsync`) once,
  * next to a TypeORM connection that includes the {@link BackgroundTask} entity.
  */
 @Module({
   imports: [DiscoveryModule, TypeOrmModule.forFeature([BackgroundTask])],
-  providers: [
-    resolvedOptionsProvider,
-    TasksMetadataAccessor,
-    TaskHandlerRegistry,
-    TasksExplorer,
-    TaskQueues,
-    TaskCancellationBus,
-    DatabaseHealth,
-    TaskJobScheduler,
-    TaskEnqueuer,
-    TaskReconciler,
-    TaskStateWriter,
-    TaskRunner,
-    TaskWorkersHost,
-    BackgroundTaskSubscriber,
-    TaskSchedules,
-    TaskRetention,
-    TaskCanceller,
-    TaskResubmitter,
-    TasksService,
-    TasksMaintenanceWorker,
-  ],
+  providers: PROVIDERS,
   exports: [TasksService],
 })
 export class TasksModule extends ConfigurableTasksModule {
@@ -79,7 +76,8 @@ export class TasksModule extends ConfigurableTasksModule {
 }
 
 /** Mounts the controller unless the process is worker-only, and tells the workers the role. */
-function withRole(definition: DynamicModule, { role = 'all', routePrefix = 'api/tasks' }: TasksModuleExtras): DynamicModule {
+function withRole(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
+  const { role, routePrefix } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
   return {
     ...definition,
     controllers: role === 'worker' ? [] : [createTasksController(routePrefix)],

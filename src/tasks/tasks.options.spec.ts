@@ -1,18 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTasksOptionsError } from './errors/tasks.errors.js';
-import { DEFAULT_TASK_QUEUES, resolveTasksOptions, type TaskQueueOptions, type TasksModuleOptions } from './tasks.options.js';
+import { InvalidTasksOptionsError } from './errors/bootstrap.errors.js';
+import type { TaskQueueOptions, TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
+import { DEFAULT_TASK_QUEUE } from './tasks.module-definition.js';
+import { resolveTasksOptions } from './tasks.options.js';
 
 const queue: TaskQueueOptions = { name: 'test', taskType: 'test', defaultPriority: 5, concurrency: 1 };
 
 describe('resolveTasksOptions', () => {
-  it("defaults to the seed's four task types and queues", () => {
+  it('defaults to one neutral queue, `default`, carrying task type `default`', () => {
     const options = resolveTasksOptions();
-    expect(options.queues.map((q) => [q.taskType, q.name, q.defaultPriority])).toEqual([
-      ['email', 'email', 3],
-      ['report', 'reports', 5],
-      ['analytics', 'analytics', 2],
-      ['cleanup', 'cleanup', 1],
-    ]);
+    expect(options.queues.map((q) => [q.taskType, q.name, q.defaultPriority])).toEqual([['default', 'default', 5]]);
     expect(options).toMatchObject({
       redis: 'redis://127.0.0.1:6379',
       queuePrefix: 'tasks',
@@ -27,9 +24,8 @@ describe('resolveTasksOptions', () => {
     expect(options.workers.lockDurationMs).toBe(30_000);
   });
 
-  it('limits the seed\'s email queue to 50 per minute and resolves the retry strategy per failure class', () => {
+  it('resolves the retry strategy per failure class', () => {
     const options = resolveTasksOptions({ retry: { backoffDelayMs: 200, strategies: { network: { backoff: 'fixed' } } } });
-    expect(options.queues[0].rateLimit).toEqual({ max: 50, durationMs: 60_000 });
     expect(options.retryStrategies.network).toMatchObject({ retry: true, backoff: 'fixed', delayMs: 200 });
     expect(options.retryStrategies.resource.delayMs).toBe(2000);
     expect(options.retryStrategies.validation.retry).toBe(false);
@@ -37,7 +33,7 @@ describe('resolveTasksOptions', () => {
 
   it('does not share the default queue objects with the caller', () => {
     resolveTasksOptions().queues[0].concurrency = 99;
-    expect(DEFAULT_TASK_QUEUES[0].concurrency).toBe(10);
+    expect(DEFAULT_TASK_QUEUE.concurrency).toBe(10);
   });
 
   it.each<[string, TasksModuleOptions, RegExp]>([

@@ -2,59 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { isAllowedTransition, isFinalStatus, TaskStatus } from '../../src/tasks/index.js';
 import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateService } from '../support/private-services.js';
-import { installAudit, readAudit, type AuditRow } from './audit.js';
+import { installAudit } from './audit.js';
 import { DemoProcess } from './demo-process.js';
-import { readHandlerLog, type HandlerEvent } from './handler-log.js';
+import type { Accepted, FaultProfile, FaultReport } from './fault-types.js';
+import { verify } from './verify.js';
+import { readHandlerLog } from './handler-log.js';
 
-/** How hard the run is. */
-export interface FaultProfile {
-  tasks: number;
-  workers: number;
-  workerKills: number;
-  cancelRatio: number;
-  /** Concurrent HTTP clients enqueueing. */
-  clients: number;
-  /** The enqueues are spread evenly over this long, and every fault happens within it. */
-  loadMs: number;
-}
+export type { FaultProfile, FaultReport } from './fault-types.js';
 
 export const FULL_PROFILE: FaultProfile = { tasks: 5000, workers: 2, workerKills: 5, cancelRatio: 0.05, clients: 20, loadMs: 50_000 };
 /** The shorter configuration `npm test` runs in CI. */
 export const CI_PROFILE: FaultProfile = { tasks: 1000, workers: 2, workerKills: 5, cancelRatio: 0.05, clients: 10, loadMs: 20_000 };
-
-export interface FaultReport {
-  accepted: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  lost: number;
-  stuck: number;
-  illegal: number;
-  retryMismatches: number;
-  duplicates: number;
-  duplicateBound: number;
-  rejected: number;
-  cancelsAccepted: number;
-  /** Handler returns observed after their cancel had returned (results dropped). */
-  lateFinishes: number;
-  /** Slowest enqueue answer (ms), whatever its status: outages must not make calls hang. */
-  slowestEnqueueMs: number;
-  handlerStarts: number;
-  /** Repairs seen in the audit: stalled attempts requeued, lost attempts counted. */
-  stalledRequeues: number;
-  lostRepairs: number;
-  problems: string[];
-  summary: string;
-}
-
-interface Accepted {
-  taskId: string;
-  taskName: string;
-  maxRetries: number;
-  acceptedAt: number;
-}
 
 /** Which kind of task the i-th request enqueues: success, slow, fail-then-succeed, always-fail. */
 function taskFor(random: number): { task_name: string; params: Record<string, unknown>; max_retries: number } {
@@ -246,107 +205,4 @@ async function connectWithRetry(url: string): Promise<mysql.Connection> {
       await sleep(200);
     }
   }
-}
-
-async function verify(
-  db: mysql.Connection,
-  profile: FaultProfile,
-  accepted: Accepted[],
-  cancels: Map<string, number>,
-  rejected: number,
-  handlerEvents: HandlerEvent[],
-  problems: string[],
-): Promise<Omit<FaultReport, 'slowestEnqueueMs'>> {
-  const [rowsResult] = await db.query('SELECT task_id, status, retry_count, max_retries, result FROM background_tasks');
-  const rows = new Map((rowsResult as { task_id: string; status: TaskStatus; retry_count: number; max_retries: number; result: unknown }[]).map((row) => [row.task_id, row]));
-  const audit = await readAudit(db);
-  const auditByTask = new Map<string, AuditRow[]>();
-  for (const change of audit) {
-    const list = auditByTask.get(change.task_id) ?? [];
-    list.push(change);
-    auditByTask.set(change.task_id, list);
-  }
-  const eventsByTask = new Map<string, HandlerEvent[]>();
-  for (const event of handlerEvents) {
-    const list = eventsByTask.get(event.taskId) ?? [];
-    list.push(event);
-    eventsByTask.set(event.taskId, list);
-  }
-
-  let lost = 0, stuck = 0, illegal = 0, retryMismatches = 0, duplicates = 0, lateFinishes = 0;
-  const counts = { completed: 0, failed: 0, cancelled: 0 };
-  const note = (message: string) => problems.length < 50 && problems.push(message);
-
-  for (const row of rows.values()) if (!isFinalStatus(row.status)) { stuck++; note(`stuck ${row.task_id} ${row.status}`); }
-  // The counter table the API counts from must agree with the rows after every crash and restart.
-  const [countRows] = await db.query(
-    `SELECT c.task_type, c.status, c.error_type, c.n AS counted, COALESCE(t.n, 0) AS actual FROM
-       (SELECT task_type, status, error_type, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status, error_type) c
-       LEFT JOIN (SELECT task_type, status, COALESCE(error_type, '') AS error_type, COUNT(*) AS n FROM background_tasks
-                  GROUP BY task_type, status, COALESCE(error_type, '')) t
-       ON t.task_type = c.task_type AND t.status = c.status AND t.error_type = c.error_type`,
-  );
-  for (const row of countRows as { task_type: string; status: string; error_type: string; counted: string; actual: string }[]) {
-    if (Number(row.counted) !== Number(row.actual)) {
-      illegal++;
-      note(`count of ${row.task_type}/${row.status}/${row.error_type || '-'} is ${row.counted}, rows say ${row.actual}`);
-    }
-  }
-  for (const change of audit) {
-    const from = change.old_status as TaskStatus | null;
-    const to = change.new_status as TaskStatus | null;
-    const legal = from === null ? to === TaskStatus.Pending : to === null ? from === TaskStatus.Pending : isAllowedTransition(from, to) && !(isFinalStatus(from) && from !== to) && !(isFinalStatus(from) && change.old_retry !== change.new_retry);
-    // A final row may only be deleted by nobody here (no cleanup runs); a pending row is deleted when Redis refused its job.
-    if (!legal) { illegal++; note(`illegal ${change.task_id}: ${from} -> ${to}`); }
-  }
-
-  for (const task of accepted) {
-    const row = rows.get(task.taskId);
-    if (!row) { lost++; note(`lost ${task.taskId}`); continue; }
-    if (isFinalStatus(row.status)) counts[row.status as keyof typeof counts]++;
-    const finals = (auditByTask.get(task.taskId) ?? []).filter((change) => change.new_status && isFinalStatus(change.new_status as TaskStatus) && change.old_status !== change.new_status);
-    if (isFinalStatus(row.status) && finals.length !== 1) { illegal++; note(`${task.taskId} reached ${finals.length} final states`); }
-
-    const cancelledAt = cancels.get(task.taskId);
-    if (cancelledAt !== undefined && row.status !== TaskStatus.Cancelled) { illegal++; note(`cancel of ${task.taskId} returned 200 but it is ${row.status}`); }
-    if (row.status === TaskStatus.Cancelled && row.result !== null) { illegal++; note(`cancelled ${task.taskId} has a result`); }
-
-    const events = eventsByTask.get(task.taskId) ?? [];
-    if (cancelledAt !== undefined) lateFinishes += events.filter((event) => event.event === 'finish' && event.at > cancelledAt).length;
-    const starts = new Map<number, number>();
-    for (const event of events) if (event.event === 'start') starts.set(event.attempt, (starts.get(event.attempt) ?? 0) + 1);
-    for (const count of starts.values()) duplicates += count - 1;
-
-    if (row.status === TaskStatus.Completed || row.status === TaskStatus.Failed) {
-      const maxAttempts = row.max_retries + 1;
-      // Attempts that failed and were retried: those a handler reported failing, and those the
-      // reconciler found lost with their worker and job. One attempt can be both (its worker
-      // died right after the handler threw), so they are counted by attempt number.
-      const retried = new Set(events.filter((event) => event.event === 'fail' && event.attempt < maxAttempts).map((event) => event.attempt));
-      for (const change of auditByTask.get(task.taskId) ?? []) {
-        if (change.error_message?.startsWith('lost:') && change.old_status === TaskStatus.Running && change.new_status === TaskStatus.Pending) {
-          retried.add((change.old_retry ?? 0) + 1);
-        }
-      }
-      const expected = retried.size;
-      if (row.retry_count !== expected) {
-        retryMismatches++;
-        note(`retry_count of ${task.taskId} (${row.status}) is ${row.retry_count}, attempts observed say ${expected}`);
-        note(`  its changes: ${(auditByTask.get(task.taskId) ?? []).map((c) => `${c.old_status}->${c.new_status} r${c.new_retry} ${c.error_message ?? ''}`).join(' | ')}`);
-        note(`  its handler: ${events.map((e) => `${e.event}#${e.attempt}@${e.at}`).join(' ')}`);
-      }
-    }
-  }
-
-  // At-least-once bound: every attempt running in a killed worker or when Redis lost its jobs
-  // may run again: kills x demo concurrency (5) per worker, plus everything running at the restart.
-  const duplicateBound = (profile.workerKills + profile.workers) * 5;
-  const summary = `accepted ${accepted.length} completed ${counts.completed} failed ${counts.failed} cancelled ${counts.cancelled} lost ${lost} stuck ${stuck} illegal ${illegal} duplicates ${duplicates} (bound ${duplicateBound})`;
-  return {
-    accepted: accepted.length, ...counts, lost, stuck, illegal, retryMismatches, duplicates, duplicateBound, rejected,
-    cancelsAccepted: cancels.size, lateFinishes, problems, summary,
-    handlerStarts: handlerEvents.filter((event) => event.event === 'start').length,
-    stalledRequeues: audit.filter((change) => change.error_message?.startsWith('stalled:') && change.new_status === TaskStatus.Pending).length,
-    lostRepairs: audit.filter((change) => change.error_message?.startsWith('lost:')).length,
-  };
 }

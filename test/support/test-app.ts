@@ -7,11 +7,11 @@ import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Job, JobState, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../../migrations/data-source.js';
 import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.js';
+import { deleteRedisKeys as deleteKeysMatching } from '../../src/config/redis-keys.js';
 import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
 import { TaskQueues } from '../../src/tasks/queue/task-queues.js';
 import {
@@ -132,18 +132,8 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
 }
 
 /** Deletes every Redis key under a queue prefix. */
-export async function deleteRedisKeys(prefix: string, redisUrl = REDIS_URL): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+export function deleteRedisKeys(prefix: string, redisUrl = REDIS_URL): Promise<void> {
+  return deleteKeysMatching(redisUrl, `${prefix}:*`);
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

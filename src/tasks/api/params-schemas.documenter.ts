@@ -1,6 +1,6 @@
-import type { Type } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation } from '@nestjs/swagger';
-import type { RegisteredTaskHandler } from '../task-handler.registry.js';
+import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler.registry.js';
 import { ENQUEUE_OPERATION, TasksController } from './tasks.controller.js';
 
 /** DTOs already added to the document (bootstraps in one process share the controller class). */
@@ -9,10 +9,19 @@ const documented = new Set<Type<object>>();
 /**
  * Shows the params DTOs of the registered handlers in Swagger: each becomes a schema of the
  * document (an extra model of the enqueue route), and the enqueue description says which
- * task takes which schema. Runs at bootstrap, when the handlers are known and before the
- * host builds its document.
+ * task takes which schema. Runs once the explorer has registered the handlers, before the
+ * host serves its document.
  */
-export function documentParamsSchemas(handlers: RegisteredTaskHandler[]): void {
+@Injectable()
+export class ParamsSchemasDocumenter implements OnApplicationBootstrap {
+  constructor(private readonly registry: TaskHandlerRegistry) {}
+
+  onApplicationBootstrap(): void {
+    documentParamsSchemas(this.registry.all());
+  }
+}
+
+function documentParamsSchemas(handlers: RegisteredTaskHandler[]): void {
   const typed = handlers.filter((handler): handler is RegisteredTaskHandler & { paramsType: Type<object> } => !!handler.paramsType);
   if (typed.length === 0) return;
   const target = TasksController.prototype;

@@ -1,4 +1,4 @@
-import { Body, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, ConflictException, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -10,6 +10,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { TaskNotCancellableError, TaskNotRetryableError } from '../errors/tasks.errors.js';
 import { TasksService } from '../tasks.service.js';
 import { validateBulkItem } from './bulk-item.validator.js';
 import {
@@ -44,7 +45,7 @@ interface StatusSettable {
 const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by enqueue.', example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31' };
 
 /**
- * The REST API of the seed: enqueue, read, list, count, cancel. Its route prefix is set by
+ * The REST API: enqueue, read, list, count, cancel, retry, schedules. Its route prefix is set by
  * {@link createTasksController}. Validation is the controller's own, so the routes behave the
  * same whatever global pipes the host app installs.
  */
@@ -180,7 +181,7 @@ export class TasksController {
     type: CancelTaskResponseDto,
   })
   async cancel(@Param('task_id') taskId: string): Promise<CancelTaskResponseDto> {
-    await this.tasks.cancelTask(taskId);
+    await withConflictBody(taskId, () => this.tasks.cancelTask(taskId));
     return { task_id: taskId, success: true, message: 'Task cancelled successfully' };
   }
 
@@ -197,7 +198,19 @@ export class TasksController {
   @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The task is pending, running or completed (or its last attempt still runs); `success` is false.', type: RetryTaskResponseDto })
   async retry(@Param('task_id') taskId: string): Promise<RetryTaskResponseDto> {
-    await this.tasks.retryTask(taskId);
+    await withConflictBody(taskId, () => this.tasks.retryTask(taskId));
     return { task_id: taskId, success: true, message: 'Task queued again for a new round of attempts' };
+  }
+}
+
+/** A 409 of cancel or retry answers in the REST contract's shape: `{ task_id, success: false, message }`. */
+async function withConflictBody<T>(taskId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TaskNotCancellableError || error instanceof TaskNotRetryableError) {
+      throw new ConflictException({ task_id: taskId, success: false, message: error.message });
+    }
+    throw error;
   }
 }

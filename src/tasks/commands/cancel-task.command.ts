@@ -1,32 +1,53 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import { TaskNotCancellableError, TaskNotFoundError } from '../errors/tasks.errors.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
+import { isFinalStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { TaskQueues } from '../queue/task-queues.js';
-import { TaskWorkersHost } from '../worker/task-workers.host.js';
+import { TaskRepository } from '../store/task.repository.js';
+import { TaskStateWriter } from '../store/task-state.writer.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { orMysqlUnavailable } from './unavailable.js';
 
-/** Stops the job of a task whose row is already `cancelled`. */
+/**
+ * Cancel: the row becomes `cancelled` first (so no attempt can start or finish over it), then
+ * a waiting job is removed and a running handler's AbortSignal fires, wherever it runs.
+ */
 @Injectable()
-export class TaskCanceller {
-  private readonly logger = new Logger('TasksService');
+export class CancelTaskCommand {
+  private readonly logger = new Logger('CancelTaskCommand');
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly repository: TaskRepository,
+    private readonly writer: TaskStateWriter,
     private readonly queues: TaskQueues,
-    private readonly workers: TaskWorkersHost,
     private readonly cancellations: TaskCancellationBus,
   ) {}
 
+  /** Throws {@link TaskNotFoundError}, or {@link TaskNotCancellableError} for a finished task. */
+  async cancel(taskId: string): Promise<CancelledTask> {
+    const task = await orMysqlUnavailable(() => this.repository.findById(taskId));
+    if (!task) throw new TaskNotFoundError(taskId);
+    if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
+    if (!(await orMysqlUnavailable(() => this.writer.cancel(taskId)))) {
+      // It finished between the read and the write.
+      const now = await orMysqlUnavailable(() => this.repository.findById(taskId));
+      throw new TaskNotCancellableError(taskId, now?.status ?? task.status);
+    }
+    return { taskId, ...(await this.stopJob(task.taskType, taskId)) };
+  }
+
   /**
    * Removes the job while it waits; when a worker holds it, fires the handler's AbortSignal
-   * (at once in this process, through the cancellation bus elsewhere) and waits up to
-   * `cancelWaitMs` for the attempt to end, so that no handler of a task whose cancel has
-   * returned is still running unless it ignores its signal. Best effort: the row already says
-   * `cancelled`, and an attempt that starts later sees that and skips the handler.
+   * and waits up to `cancelWaitMs` for the attempt to end, so that no handler of a task whose
+   * cancel has returned is still running unless it ignores its signal. Best effort: the row
+   * already says `cancelled`, and an attempt that starts later sees that and skips the handler.
    */
-  async stopJob(taskType: string, taskId: string): Promise<Omit<CancelledTask, 'taskId'>> {
+  private async stopJob(taskType: string, taskId: string): Promise<Omit<CancelledTask, 'taskId'>> {
     const idle = { runningHandlerSignalled: false, handlerStopped: true };
     const queueOptions = this.queues.forTaskType(taskType);
     if (!queueOptions) return idle;
@@ -34,13 +55,11 @@ export class TaskCanceller {
     try {
       // remove() refuses a job that a worker holds.
       if ((await queue.remove(taskId)) === 1 || (await queue.getJobState(taskId)) !== 'active') return idle;
-      if (!this.workers.abortRunning(queueOptions.name, taskId, 'cancelled')) {
-        await this.cancellations.publishCancel(queueOptions.name, taskId);
-      }
+      await this.cancellations.cancel(queueOptions.name, taskId);
       return { runningHandlerSignalled: true, handlerStopped: await this.attemptEnded(queue, taskId) };
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
-      const signalled = this.workers.abortRunning(queueOptions.name, taskId, 'cancelled');
+      const signalled = this.cancellations.abortHere(queueOptions.name, taskId);
       return { runningHandlerSignalled: signalled, handlerStopped: false };
     }
   }

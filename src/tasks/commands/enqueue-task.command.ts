@@ -1,74 +1,111 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE } from '../store/background-task.entity.js';
-import { TasksUnavailableError } from '../errors/tasks.errors.js';
-import type { EnqueuedTask } from '../interfaces/tasks-service.interfaces.js';
-import { isDatabaseUnavailable } from '../store/database-health.js';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import type { BulkEnqueueOutcome, EnqueuedTask, EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
+import { TaskJobs } from '../queue/task-jobs.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
 import { GroupCommitQueue } from '../store/group-commit.queue.js';
-import { TaskJobScheduler, type NewJob } from '../queue/task-jobs.js';
+import { isDuplicateKeyError, TaskRepository, type NewTaskRow } from '../store/task.repository.js';
+import { TaskHandlerRegistry } from '../task-handler.registry.js';
+import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { paramsDtoProblems } from './params-dto.validator.js';
+import { enqueueProblems, parseRunAt } from './task-request.validator.js';
+import { orMysqlUnavailable } from './unavailable.js';
 
 /** Most tasks in one INSERT (a whole bulk call), and batches in flight at once. */
 const MAX_BATCH = 1000;
 const MAX_CONCURRENT_BATCHES = 4;
 
 /** A validated task ready to be recorded and queued. */
-export interface NewTask extends Omit<EnqueuedTask, 'created'> {
-  params: Record<string, unknown>;
-  /** Wait before the first attempt (a delayed task); the row's `run_at` is the database's now plus this. */
-  delayMs?: number;
-  timeoutSeconds?: number;
-  idempotencyKey?: string;
-}
-
-/** MySQL's "duplicate entry for a unique key" error. */
-export function isDuplicateKeyError(error: unknown): boolean {
-  const { errno, driverError } = (error ?? {}) as { errno?: number; driverError?: { errno?: number } };
-  return (errno ?? driverError?.errno) === 1062;
-}
+type NewTask = NewTaskRow & { runAt: Date | null };
 
 /**
- * Records tasks and queues their jobs, in that order (the row is the outbox), group-committed:
- * the tasks submitted while a batch is being written go out together as one multi-row
- * `INSERT` (one commit) and one `addBulk` per queue. A task resolves once its row and its job
- * exist. When Redis refuses the jobs, their rows are deleted again and the callers get
+ * Enqueue: validates the request, records the row (`pending`), then queues its job, whose id
+ * is the task id (the row is the outbox). Group-committed: the tasks submitted while a batch
+ * is being written go out together as one multi-row `INSERT` (one commit) and one `addBulk`
+ * per queue. When Redis refuses the jobs, their rows are deleted again and the callers get
  * {@link TasksUnavailableError}, so nothing is left half-created.
  */
 @Injectable()
-export class TaskEnqueuer {
-  private readonly logger = new Logger('TasksService');
+export class EnqueueTaskCommand {
+  private readonly logger = new Logger('EnqueueTaskCommand');
   private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeBatch(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly jobs: TaskJobScheduler,
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly registry: TaskHandlerRegistry,
+    private readonly repository: TaskRepository,
+    private readonly jobs: TaskJobs,
   ) {}
 
-  /** Resolves once the task's row and job exist; rejects with TasksUnavailableError otherwise. */
-  submit(task: NewTask): Promise<void> {
-    return this.batches.submit(task);
+  /** Resolves once the task's row and job exist (or an earlier task with its idempotency key is found). */
+  async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
+    const task = this.prepare(input);
+    if (task.idempotencyKey !== undefined) return this.enqueueOnce(task, task.idempotencyKey);
+    await this.batches.submit(task);
+    return newView(task);
+  }
+
+  /** Each input enqueued on its own (together in one batch): in order, its task or the error that kept it out. */
+  async enqueueMany(inputs: EnqueueTaskInput[]): Promise<BulkEnqueueOutcome[]> {
+    if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > MAX_BULK_ENQUEUE) {
+      throw new InvalidTaskRequestError([`tasks must hold 1 to ${MAX_BULK_ENQUEUE} tasks`]);
+    }
+    return Promise.all(inputs.map((input) => this.enqueue(input).then((task) => ({ task }), outcomeOfError)));
   }
 
   /**
-   * Like {@link submit}, in an INSERT of its own: a task with an idempotency key may collide
-   * with an existing row (a duplicate-key error, see {@link isDuplicateKeyError}), which must not
-   * fail the other tasks of a batch.
+   * A task with an idempotency key is written alone, unless a task with that key exists, which
+   * is returned (`created: false`). The unique index decides a race between two processes: the
+   * loser's INSERT fails with a duplicate key (which must not fail a whole batch) and it
+   * returns the winner.
    */
-  async submitAlone(task: NewTask): Promise<void> {
-    await this.writeBatch([task]);
+  private async enqueueOnce(task: NewTask, key: string): Promise<EnqueuedTask> {
+    const existing = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
+    if (existing) return existingView(existing);
+    try {
+      await this.writeBatch([task]);
+      return newView(task);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const winner = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
+      if (!winner) throw new TasksUnavailableError('MySQL');
+      return existingView(winner);
+    }
+  }
+
+  /** Validates a request and gives the task its id and defaults. */
+  private prepare(input: EnqueueTaskInput): NewTask {
+    const handler = this.registry.find(input.taskName);
+    const problems = enqueueProblems(input, handler?.queue, this.options);
+    if (problems.length === 0 && handler?.paramsType) problems.push(...paramsDtoProblems(handler.paramsType, input.params ?? {}));
+    if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
+    const now = Date.now();
+    const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - now) : (input.delaySeconds ?? 0) * 1000;
+    return {
+      taskId: randomUUID(),
+      taskName: input.taskName,
+      taskType: handler.queue.taskType,
+      priority: input.priority ?? handler.queue.defaultPriority,
+      maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
+      params: input.params ?? {},
+      delayMs,
+      // Taken before the job is added, so the job is never due before the time reported.
+      runAt: delayMs > 0 ? new Date(now + delayMs) : null,
+      timeoutSeconds: input.timeoutSeconds,
+      idempotencyKey: input.idempotencyKey,
+    };
   }
 
   private async writeBatch(tasks: NewTask[]): Promise<void[]> {
+    await orMysqlUnavailable(() => this.repository.insertPending(tasks));
     try {
-      await this.insertRows(tasks);
-    } catch (error) {
-      throw isDatabaseUnavailable(error) ? new TasksUnavailableError('MySQL') : error;
-    }
-    try {
-      await this.jobs.addMany(tasks.map((task): NewJob => ({ task, attempts: task.maxRetries + 1, delayMs: task.delayMs })));
+      await this.jobs.addMany(tasks.map((task) => ({ task, attempts: task.maxRetries + 1, delayMs: task.delayMs })));
     } catch (error) {
       this.logger.warn(`Enqueue of ${tasks.length} task(s) refused by Redis: ${(error as Error).message}`);
-      await this.deleteRows(tasks).catch((cleanup: Error) => {
+      await this.repository.deletePending(tasks.map((task) => task.taskId)).catch((cleanup: Error) => {
         // The rows stay pending without jobs: the reconciler will queue them.
         this.logger.warn(`Rows of refused tasks kept for the reconciler: ${cleanup.message}`);
       });
@@ -76,25 +113,21 @@ export class TaskEnqueuer {
     }
     return tasks.map(() => undefined);
   }
+}
 
-  /** One multi-row INSERT; `run_at` is computed by the database so that its clock alone stamps rows. */
-  private insertRows(tasks: NewTask[]): Promise<unknown> {
-    const parameters = tasks.flatMap((task) => [
-      task.taskId, task.taskName, task.taskType, task.priority, JSON.stringify(task.params), task.maxRetries,
-      task.delayMs ? Math.round(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
-    ]);
-    const row = "(?, ?, ?, ?, 'pending', ?, ?, TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3)), ?, ?)";
-    return this.dataSource.query(
-      `INSERT INTO ${BACKGROUND_TASKS_TABLE}
-         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
-       VALUES ${tasks.map(() => row).join(', ')}`,
-      parameters,
-    );
-  }
+/** A refused item of a bulk enqueue: 400 (the request is wrong) or 503 (MySQL or Redis away). */
+function outcomeOfError(error: unknown): BulkEnqueueOutcome {
+  if (error instanceof InvalidTaskRequestError) return { error: { statusCode: 400, message: error.reasons } };
+  if (error instanceof TasksUnavailableError) return { error: { statusCode: 503, message: [error.message] } };
+  throw error;
+}
 
-  private deleteRows(tasks: NewTask[]): Promise<unknown> {
-    return this.dataSource.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status = 'pending'`, [
-      tasks.map((task) => task.taskId),
-    ]);
-  }
+/** A new task as callers see it (without its params). */
+function newView({ taskId, taskName, taskType, priority, maxRetries, runAt }: NewTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt };
+}
+
+/** The task an idempotency key already named. */
+export function existingView({ taskId, taskName, taskType, priority, maxRetries, runAt }: BackgroundTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: false, runAt };
 }

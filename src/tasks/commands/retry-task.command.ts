@@ -1,57 +1,51 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { BACKGROUND_TASKS_TABLE, type BackgroundTask } from '../store/background-task.entity.js';
+import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors.js';
+import * as messages from '../errors/tasks.messages.js';
+import type { EnqueuedTask } from '../interfaces/tasks-service.interfaces.js';
 import { TASK_TRANSITIONS } from '../lifecycle/task-status.js';
-import { TaskNotRetryableError } from '../errors/tasks.errors.js';
-import { orMysqlUnavailable, orRedisUnavailable } from '../errors/unavailable.js';
-import { TaskJobScheduler } from '../queue/task-jobs.js';
+import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskQueues } from '../queue/task-queues.js';
+import { TaskRepository } from '../store/task.repository.js';
+import { TaskStateWriter } from '../store/task-state.writer.js';
+import { existingView } from './enqueue-task.command.js';
+import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
 
 /**
- * A user's retry of a finished task: `failed` or `cancelled` back to `pending` for a new
- * round of attempts under the same task id. The row loses what belonged to the old round
- * (`retry_count` 0; `result`, `started_at`, `completed_at`, `progress`, `progress_message`,
- * `run_at` cleared) and keeps `created_at`, `params`, `max_retries` and the last
- * `error_message`/`error_type` until an attempt of the new round ends.
+ * A user's retry of a finished task (the lifecycle's `resubmit`): `failed` or `cancelled`
+ * back to `pending` for a new round of attempts under the same task id, and a new job. What
+ * the row keeps and loses is the state writer's `resubmit`.
  */
 @Injectable()
-export class TaskResubmitter {
+export class RetryTaskCommand {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: TaskRepository,
+    private readonly writer: TaskStateWriter,
     private readonly queues: TaskQueues,
-    private readonly jobs: TaskJobScheduler,
+    private readonly jobs: TaskJobs,
   ) {}
 
   /**
-   * Throws {@link TaskNotRetryableError} (409) for any other state, for a task type no queue
-   * carries, and while the old round's handler still runs (a cancelled handler that ignores
-   * its signal).
+   * Throws {@link TaskNotFoundError}, or {@link TaskNotRetryableError} (409) for any other
+   * state, for a task type no queue carries, and while the old round's handler still runs (a
+   * cancelled handler that ignores its signal).
    */
-  async resubmit(task: BackgroundTask): Promise<void> {
-    const { taskId } = task;
+  async retry(taskId: string): Promise<EnqueuedTask> {
+    const task = await orMysqlUnavailable(() => this.repository.findById(taskId));
+    if (!task) throw new TaskNotFoundError(taskId);
     if (!TASK_TRANSITIONS.resubmit.from.includes(task.status)) throw new TaskNotRetryableError(taskId, task.status);
     const queueOptions = this.queues.forTaskType(task.taskType);
-    if (!queueOptions) throw new TaskNotRetryableError(taskId, task.status, `No queue carries task type "${task.taskType}"`);
+    if (!queueOptions) throw new TaskNotRetryableError(taskId, task.status, messages.NO_QUEUE_FOR_TYPE(task.taskType));
     const queue = this.queues.get(queueOptions.name);
     await orRedisUnavailable(async () => {
       // The old round's job may still be kept in Redis; the new one needs its id.
-      if ((await queue.getJobState(taskId)) === 'active') {
-        throw new TaskNotRetryableError(taskId, task.status, 'The last attempt of this task is still running; retry once it has stopped');
-      }
+      if ((await queue.getJobState(taskId)) === 'active') throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());
       await queue.remove(taskId);
     });
-    // A compare-and-set like every transition; the counter triggers see the status change.
-    const result: { affectedRows: number } = await orMysqlUnavailable(() =>
-      this.dataSource.query(
-        `UPDATE ${BACKGROUND_TASKS_TABLE} SET status = 'pending', retry_count = 0, result = NULL, started_at = NULL,
-                completed_at = NULL, progress = NULL, progress_message = NULL, run_at = NULL
-          WHERE task_id = ? AND status IN (?)`,
-        [taskId, TASK_TRANSITIONS.resubmit.from],
-      ),
-    );
-    if (result.affectedRows === 0) throw new TaskNotRetryableError(taskId, task.status, 'The task changed meanwhile; read it again');
+    if (!(await orMysqlUnavailable(() => this.writer.resubmit(taskId)))) {
+      throw new TaskNotRetryableError(taskId, task.status, messages.TASK_CHANGED_MEANWHILE());
+    }
     // Should Redis refuse now, the row is pending without a job and the reconciler queues it.
     await orRedisUnavailable(() => this.jobs.add(task, task.maxRetries + 1));
+    return { ...existingView(task), runAt: null };
   }
 }

@@ -1,6 +1,6 @@
 import { MAX_LIST_LIMIT, MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY, RUN_AT_PAST_TOLERANCE_MS } from '../tasks.constants.js';
 import { TASK_ERROR_TYPES } from '../failures/task-error-type.js';
-import type { ResolvedTasksOptions, TaskQueueOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import type { EnqueueTaskInput, ListTasksInput, TaskFilter } from '../interfaces/tasks-service.interfaces.js';
 

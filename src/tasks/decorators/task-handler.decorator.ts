@@ -1,6 +1,6 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { TaskRetryStrategies } from '../failures/retry-policy.js';
-import type { TaskHandlerSchedule } from '../schedules/task-schedule.validator.js';
+import type { TaskHandlerSchedule } from '../interfaces/tasks-module-options.interface.js';
 import { TASK_HANDLER_METADATA } from '../tasks.constants.js';
 
 /** Per-handler settings of `@TaskHandler`. */
@@ -29,7 +29,7 @@ export interface TaskHandlerMetadata extends TaskHandlerOptions {
 
 /**
  * Marks a method of a `@TaskProcessor` class as the handler of `taskName`
- * (e.g. `afirgen_tasks.email.send_confirmation`). It is called as `(params, context)`.
+ * (e.g. `orders.send_confirmation`). It is called as `(params, context)`.
  */
 export const TaskHandler = (taskName: string, options: TaskHandlerOptions = {}): MethodDecorator =>
   SetMetadata(TASK_HANDLER_METADATA, { ...options, taskName } satisfies TaskHandlerMetadata);

@@ -4,24 +4,26 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { TaskStatus } from '../lifecycle/task-status.js';
+import type { TaskStatus } from '../lifecycle/task-status.js';
+import * as messages from './tasks.messages.js';
 
 /*
  * Errors a caller of TasksService can act on. They extend Nest's HTTP exceptions so that a
- * host's own controllers get the right status code without a filter of their own.
+ * host's own controllers get the right status code without a filter of their own; their
+ * bodies are Nest's usual `{ statusCode, message, error }`.
  */
 
-/** The enqueue request is wrong (unknown task, type mismatch, oversized params, …). */
+/** The request is wrong (unknown task, type mismatch, oversized params, …); `reasons` lists every problem. */
 export class InvalidTaskRequestError extends BadRequestException {
   constructor(readonly reasons: string[]) {
-    super({ message: reasons, error: 'Bad Request', statusCode: 400 });
+    super(reasons);
   }
 }
 
 /** No task has this id. */
 export class TaskNotFoundError extends NotFoundException {
   constructor(readonly taskId: string) {
-    super(`Task ${taskId} not found`);
+    super(messages.TASK_NOT_FOUND(taskId));
   }
 }
 
@@ -31,11 +33,7 @@ export class TaskNotCancellableError extends ConflictException {
     readonly taskId: string,
     readonly taskStatus: TaskStatus,
   ) {
-    super({
-      task_id: taskId,
-      success: false,
-      message: `Task is already ${taskStatus} and cannot be cancelled`,
-    });
+    super(messages.TASK_NOT_CANCELLABLE(taskStatus));
   }
 }
 
@@ -44,55 +42,24 @@ export class TaskNotRetryableError extends ConflictException {
   constructor(
     readonly taskId: string,
     readonly taskStatus: TaskStatus,
-    reason = `Task is ${taskStatus}; only failed or cancelled tasks can be retried`,
+    reason = messages.TASK_NOT_RETRYABLE(taskStatus),
   ) {
-    super({ task_id: taskId, success: false, message: reason });
+    super(reason);
   }
 }
 
 /** Redis or MySQL did not answer; nothing was half-created. */
 export class TasksUnavailableError extends ServiceUnavailableException {
-  constructor(what: string) {
-    super(`${what} is unavailable, try again later`);
+  constructor(readonly unavailable: 'MySQL' | 'Redis') {
+    super(messages.SERVICE_UNAVAILABLE(unavailable));
   }
 }
 
-/* Bootstrap errors: thrown while the application starts, naming the class at fault. */
+/** A status change through TypeORM that the lifecycle table does not allow. */
+export class IllegalTaskTransitionError extends Error {
+  override readonly name = 'IllegalTaskTransitionError';
 
-/** Two handlers claim the same task name. */
-export class DuplicateTaskHandlerError extends Error {
-  constructor(taskName: string, first: string, second: string) {
-    super(`Task "${taskName}" is handled by both ${first} and ${second}; task names must be unique.`);
-    this.name = 'DuplicateTaskHandlerError';
-  }
-}
-
-/** A `@TaskProcessor` names a queue that the module options do not declare. */
-export class UnknownTaskQueueError extends Error {
-  constructor(processor: string, queue: string, known: string[]) {
-    super(
-      `${processor} is a @TaskProcessor('${queue}') but no queue "${queue}" is configured ` +
-        `(configured: ${known.join(', ')}). Add it to TasksModule's "queues" option.`,
-    );
-    this.name = 'UnknownTaskQueueError';
-  }
-}
-
-/** A `@TaskHandler` method sits on a class that is not a `@TaskProcessor`. */
-export class TaskHandlerOutsideProcessorError extends Error {
-  constructor(className: string, method: string) {
-    super(
-      `${className}.${method} is a @TaskHandler but ${className} is not a @TaskProcessor(queue); ` +
-        `decorate the class so the handler has a queue.`,
-    );
-    this.name = 'TaskHandlerOutsideProcessorError';
-  }
-}
-
-/** The module options contradict themselves. */
-export class InvalidTasksOptionsError extends Error {
-  constructor(reason: string) {
-    super(`Invalid TasksModule options: ${reason}`);
-    this.name = 'InvalidTasksOptionsError';
+  constructor(taskId: string, from: TaskStatus, to: TaskStatus) {
+    super(messages.ILLEGAL_TRANSITION(taskId, from, to));
   }
 }

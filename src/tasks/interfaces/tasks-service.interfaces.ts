@@ -1,10 +1,11 @@
 import type { BackgroundTask } from '../store/background-task.entity.js';
-import type { TaskErrorType } from '../failures/task-error-type.js';
-import type { TaskStatus } from '../lifecycle/task-status.js';
+import type { TaskFilter } from '../store/task.repository.js';
+
+export type { TaskFilter } from '../store/task.repository.js';
 
 /** What `TasksService.enqueue` accepts. */
 export interface EnqueueTaskInput {
-  /** A task name some `@TaskHandler` registers, e.g. `afirgen_tasks.email.send_confirmation`. */
+  /** A task name some `@TaskHandler` registers, e.g. `orders.send_confirmation`. */
   taskName: string;
   /** Must be the type of the handler's queue; inferred from the handler when omitted. */
   taskType?: string;
@@ -44,14 +45,6 @@ export interface EnqueuedTask {
 export type BulkEnqueueOutcome =
   | { task: EnqueuedTask; error?: undefined }
   | { task?: undefined; error: { statusCode: number; message: string[] } };
-
-/** Filters shared by listing and counting. */
-export interface TaskFilter {
-  status?: TaskStatus;
-  taskType?: string;
-  /** The class of the last failure. */
-  errorType?: TaskErrorType;
-}
 
 /** What `TasksService.listTasks` accepts: filters plus a page (limit 1..1000, default 100). */
 export interface ListTasksInput extends TaskFilter {

@@ -9,6 +9,7 @@ describe('the lifecycle table', () => {
     [Running, Completed],
     [Running, Pending],
     [Running, Failed],
+    [Pending, Failed],
     [Pending, Cancelled],
     [Running, Cancelled],
     [Running, Running],
@@ -20,7 +21,6 @@ describe('the lifecycle table', () => {
 
   it.each([
     [Pending, Completed],
-    [Pending, Failed],
     [Completed, Running],
     [Completed, Pending],
     [Completed, Cancelled],

@@ -14,8 +14,12 @@ export const FINAL_STATUSES: readonly TaskStatus[] = [
   TaskStatus.Cancelled,
 ];
 
-/** The named moves of the lifecycle, as the writers ask for them. */
-export type TaskTransition = 'start' | 'complete' | 'retry' | 'fail' | 'cancel' | 'resubmit';
+/**
+ * The named moves of the lifecycle, as the state writer is asked for them. A failed attempt
+ * that is retried is a `requeue` (the worker's); a user's retry of a finished task is a
+ * `resubmit` (the retry route's).
+ */
+export type TaskTransition = 'start' | 'complete' | 'requeue' | 'fail' | 'abandon' | 'cancel' | 'resubmit';
 
 interface TransitionRule {
   readonly from: readonly TaskStatus[];
@@ -33,8 +37,11 @@ interface TransitionRule {
 export const TASK_TRANSITIONS: Readonly<Record<TaskTransition, TransitionRule>> = {
   start: { from: [TaskStatus.Pending, TaskStatus.Running], to: TaskStatus.Running },
   complete: { from: [TaskStatus.Running], to: TaskStatus.Completed },
-  retry: { from: [TaskStatus.Running], to: TaskStatus.Pending },
+  /** The attempt failed and another follows, or it was interrupted (shutdown, stalled worker). */
+  requeue: { from: [TaskStatus.Running], to: TaskStatus.Pending },
   fail: { from: [TaskStatus.Running], to: TaskStatus.Failed },
+  /** The queue gave up on a job whose row says it has not started (the reconciler records it). */
+  abandon: { from: [TaskStatus.Pending], to: TaskStatus.Failed },
   cancel: { from: [TaskStatus.Pending, TaskStatus.Running], to: TaskStatus.Cancelled },
   /** A user's retry of a finished task (`POST /:task_id/retry`): a new round of attempts. */
   resubmit: { from: [TaskStatus.Failed, TaskStatus.Cancelled], to: TaskStatus.Pending },

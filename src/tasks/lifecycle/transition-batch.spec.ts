@@ -14,7 +14,7 @@ describe('applyTransitions', () => {
     const { outcomes, changes } = applyTransitions(requests, rows({ a: {} }));
     expect(outcomes).toEqual([true, true]);
     expect(changes.get('a')).toEqual({
-      status: TaskStatus.Completed, started: true, finished: true, values: { result: { ok: true }, errorMessage: null },
+      status: TaskStatus.Completed, started: true, finished: true, reopened: false, values: { result: { ok: true }, errorMessage: null },
     });
   });
 
@@ -26,7 +26,7 @@ describe('applyTransitions', () => {
     ];
     const { outcomes, changes } = applyTransitions(requests, rows({ a: { status: TaskStatus.Running }, b: {} }));
     expect(outcomes).toEqual([true, false, false]);
-    expect(changes.get('a')).toEqual({ status: TaskStatus.Cancelled, started: false, finished: true, values: {} });
+    expect(changes.get('a')).toEqual({ status: TaskStatus.Cancelled, started: false, finished: true, reopened: false, values: {} });
     expect(changes.has('b')).toBe(false);
   });
 
@@ -38,7 +38,7 @@ describe('applyTransitions', () => {
 
   it('never moves a final row', () => {
     for (const status of [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled]) {
-      const requests: TransitionRequest[] = (['start', 'complete', 'retry', 'fail', 'cancel'] as const).map((transition) => ({
+      const requests: TransitionRequest[] = (['start', 'complete', 'requeue', 'fail', 'cancel'] as const).map((transition) => ({
         taskId: 'a', transition, values: {},
       }));
       expect(applyTransitions(requests, rows({ a: { status } })).outcomes).toEqual([false, false, false, false, false]);
@@ -48,7 +48,7 @@ describe('applyTransitions', () => {
   it('applies a guarded write only to the attempt it read', () => {
     const startedAt = new Date('2026-01-01T00:00:00.123Z');
     const running = rows({ a: { status: TaskStatus.Running, startedAt } });
-    const stale = { taskId: 'a', transition: 'retry' as const, values: { retryCount: 1 }, guard: { startedAt: new Date(startedAt.getTime() - 1) } };
+    const stale = { taskId: 'a', transition: 'requeue' as const, values: { retryCount: 1 }, guard: { startedAt: new Date(startedAt.getTime() - 1) } };
     const fresh = { ...stale, guard: { startedAt: new Date(startedAt.getTime()) } };
     expect(applyTransitions([stale], running).outcomes).toEqual([false]);
     expect(applyTransitions([fresh], running).outcomes).toEqual([true]);
@@ -66,5 +66,25 @@ describe('applyTransitions', () => {
     const restarted = applyTransitions([{ taskId: 'a', transition: 'start', values: { attemptToken: 'bbbb' } }, own, { ...own, guard: { attemptToken: 'bbbb' } }], running);
     expect(restarted.outcomes).toEqual([true, false, true]);
     expect(restarted.changes.get('a')!.values.attemptToken).toBe('bbbb');
+  });
+
+  it("reopens a failed or cancelled row on a user's retry (resubmit) and refuses it for any other state", () => {
+    const request = { taskId: 'a', transition: 'resubmit' as const, values: { retryCount: 0 } };
+    for (const status of [TaskStatus.Failed, TaskStatus.Cancelled]) {
+      const { outcomes, changes } = applyTransitions([request], rows({ a: { status } }));
+      expect(outcomes).toEqual([true]);
+      expect(changes.get('a')).toEqual({ status: TaskStatus.Pending, started: false, finished: false, reopened: true, values: { retryCount: 0 } });
+    }
+    for (const status of [TaskStatus.Pending, TaskStatus.Running, TaskStatus.Completed]) {
+      expect(applyTransitions([request], rows({ a: { status } })).outcomes).toEqual([false]);
+    }
+  });
+
+  it('lets the reconciler fail a pending row whose job the queue gave up on (abandon), and nothing else', () => {
+    const request = { taskId: 'a', transition: 'abandon' as const, values: {} };
+    expect(applyTransitions([request], rows({ a: { status: TaskStatus.Pending } })).changes.get('a')).toMatchObject({ status: TaskStatus.Failed, finished: true });
+    for (const status of [TaskStatus.Running, TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled]) {
+      expect(applyTransitions([request], rows({ a: { status } })).outcomes).toEqual([false]);
+    }
   });
 });

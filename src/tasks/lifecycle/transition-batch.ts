@@ -42,6 +42,8 @@ export interface RowChange {
   started: boolean;
   /** The row reached a final state: stamp `completed_at`. */
   finished: boolean;
+  /** A user's retry reopened the row: what belonged to the old round is cleared. */
+  reopened: boolean;
   values: TransitionValues;
 }
 
@@ -63,13 +65,14 @@ export function applyTransitions(
     if (!row) return false;
     const rule = TASK_TRANSITIONS[request.transition];
     if (!rule.from.includes(row.status) || !guardHolds(request.guard, row)) return false;
-    const change = changes.get(request.taskId) ?? { status: row.status, started: false, finished: false, values: {} };
+    const change = changes.get(request.taskId) ?? { status: row.status, started: false, finished: false, reopened: false, values: {} };
     if (rule.to === TaskStatus.Running) {
       change.started = true;
       row.startedNow = true;
       row.attemptToken = request.values.attemptToken ?? null;
     }
     if (isFinalStatus(rule.to)) change.finished = true;
+    if (request.transition === 'resubmit') Object.assign(change, { started: false, finished: false, reopened: true });
     change.status = rule.to;
     change.values = { ...change.values, ...request.values };
     row.status = rule.to;

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Relay, type RelaySubscription } from 'bullmq';
+import { Relay } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
 
 /** What a cancel message carries. */
@@ -9,21 +10,25 @@ interface CancelMessage {
   taskId: string;
 }
 
+/** Aborts the task's running handler if this process runs it; says whether it did. */
+export type AbortRunning = (taskId: string) => boolean;
+
 /** Relay namespace of the module's messages (one per queue prefix, so test runs stay apart). */
 const RELAY_NAMESPACE = 'tasks';
 
 /**
- * Carries cancel requests to every worker process, wherever it runs, over BullMQ's Relay
- * (per-node inboxes in Redis). A cancel is published on `cancel.<queue>`; each worker of that
- * queue aborts the job if it holds it and ignores the message otherwise, as
- * `worker.cancelJob` does.
+ * Carries cancel requests to the worker that runs the task, wherever it runs. Each worker
+ * registers its queue's abort function here: a cancel first tries this process's worker, and
+ * when none of this process runs the task it is published on `cancel.<queue>` over BullMQ's
+ * Relay (per-node inboxes in Redis), where every worker of that queue aborts the job if it
+ * holds it and ignores the message otherwise, as `worker.cancelJob` does.
  */
 @Injectable()
 export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('TaskCancellationBus');
+  private readonly local = new Map<string, AbortRunning>();
   private relay?: Relay;
   private connection?: Redis;
-  private readonly subscriptions: RelaySubscription[] = [];
 
   constructor(@Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions) {}
 
@@ -34,17 +39,32 @@ export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown 
     await this.relay.waitUntilReady();
   }
 
-  /** Asks every worker of `queue` to abort `taskId` if it is running it. */
-  async publishCancel(queue: string, taskId: string): Promise<void> {
+  /**
+   * Aborts `taskId`'s handler: at once when this process runs it (returns true), else by a
+   * message to every worker process of `queue` (returns false).
+   */
+  async cancel(queue: string, taskId: string): Promise<boolean> {
+    if (this.abortHere(queue, taskId)) return true;
     await this.relay!.publish(topic(queue), { taskId } satisfies CancelMessage);
+    return false;
   }
 
-  /** Calls `abort(taskId)` for every cancel published for `queue`. */
-  async onCancel(queue: string, abort: (taskId: string) => void): Promise<void> {
-    const subscription = await this.relay!.subscribe<CancelMessage>(topic(queue), (message) => {
+  /** Aborts `taskId`'s handler if this process runs it, without telling other processes. */
+  abortHere(queue: string, taskId: string): boolean {
+    return this.local.get(queue)?.(taskId) ?? false;
+  }
+
+  /** A worker of `queue` in this process: cancels of its tasks, local or published, reach `abort`. */
+  async register(queue: string, abort: AbortRunning): Promise<void> {
+    this.local.set(queue, abort);
+    await this.relay!.subscribe<CancelMessage>(topic(queue), (message) => {
       if (typeof message.data?.taskId === 'string') abort(message.data.taskId);
     });
-    this.subscriptions.push(subscription);
+  }
+
+  /** The worker of `queue` stopped: its tasks are no longer aborted here. */
+  unregister(queue: string): void {
+    this.local.delete(queue);
   }
 
   async onApplicationShutdown(): Promise<void> {

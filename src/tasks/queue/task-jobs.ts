@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import type { BackgroundTask } from '../store/background-task.entity.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { TASK_BACKOFF_TYPE, type TaskJobData } from './task-job.js';
 import { TaskQueues } from './task-queues.js';
 
@@ -19,7 +20,7 @@ export interface NewJob {
 
 /** Adds the BullMQ jobs of tasks: job id = task id, name = task name, mapped priority, delay, backoff. */
 @Injectable()
-export class TaskJobScheduler {
+export class TaskJobs {
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     private readonly queues: TaskQueues,

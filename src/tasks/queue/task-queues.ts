@@ -1,11 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { TASKS_OPTIONS, type ResolvedTasksOptions, type TaskQueueOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
+import { INTERNAL_QUEUE, TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
-
-/** The library's own queue: periodic-task triggers and the retention cleanup. */
-export const INTERNAL_QUEUE = 'tasks-internal';
 
 /** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
 @Injectable()

@@ -1,22 +1,4 @@
-/** A periodic task: a cron pattern or a fixed interval, and what to enqueue each time. */
-export interface TaskScheduleOptions {
-  /** Unique name of the schedule (letters, digits, `._-`). */
-  name: string;
-  /** The task each run enqueues; a `@TaskHandler` must register it. */
-  taskName: string;
-  /** Cron pattern (5 fields, or 6 with seconds first), e.g. `0 3 * * *`. */
-  cron?: string;
-  /** Or a fixed interval in milliseconds (at least 1000). */
-  everyMs?: number;
-  /** IANA time zone of the cron pattern (default UTC). */
-  tz?: string;
-  params?: Record<string, unknown>;
-  /** 1..10; the queue's default when omitted. */
-  priority?: number;
-}
-
-/** `@TaskHandler(name, { schedule })`: a schedule of the handler's own task (named after it). */
-export type TaskHandlerSchedule = Omit<TaskScheduleOptions, 'name' | 'taskName'> & { name?: string };
+import type { TaskScheduleOptions } from '../interfaces/tasks-module-options.interface.js';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TaskQueues } from '../queue/task-queues.js';
-import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import { InvalidTasksOptionsError } from '../errors/tasks.errors.js';
-import type { TaskScheduleOptions } from './task-schedule.validator.js';
+import { TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
+import type { ResolvedTasksOptions, TaskScheduleOptions } from '../interfaces/tasks-module-options.interface.js';
+import { InvalidTasksOptionsError } from '../errors/bootstrap.errors.js';
 
 /** BullMQ job names on the internal queue. */
 export const PERIODIC_JOB = 'periodic-task';

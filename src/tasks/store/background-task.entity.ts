@@ -2,13 +2,13 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 
-/** The table every task lives in; the seed's monitoring SQL queries it by this name. */
+/** The table every task lives in; monitoring SQL queries it by this name. */
 export const BACKGROUND_TASKS_TABLE = 'background_tasks';
 
 /**
  * One background task: the durable record of it from enqueue to its final state.
  *
- * Columns and the first four indexes are the seed's schema (its `UNIQUE` on task_id and its
+ * Columns and the first four indexes are the reference schema (its `UNIQUE` on task_id and its
  * `idx_task_id` are one unique index here, so each insert maintains one index, not two). The `*_created` indexes serve
  * newest-first listing and counting filtered by status and/or type (InnoDB appends the
  * primary key to each secondary index, so `created_at DESC, id DESC` is read in index order).

@@ -2,15 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntitySubscriberInterface, InsertEvent, UpdateEvent } from 'typeorm';
 import { BackgroundTask } from './background-task.entity.js';
+import { IllegalTaskTransitionError } from '../errors/tasks.errors.js';
 import { isAllowedTransition, isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
-
-/** A status change through TypeORM that the lifecycle does not allow. */
-export class IllegalTaskTransitionError extends Error {
-  constructor(taskId: string, from: TaskStatus, to: TaskStatus) {
-    super(`Task ${taskId} cannot move from ${from} to ${to}`);
-    this.name = 'IllegalTaskTransitionError';
-  }
-}
 
 /** The database clock, so every process stamps times from one clock. */
 const NOW = (): string => 'CURRENT_TIMESTAMP(3)';

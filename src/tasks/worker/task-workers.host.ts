@@ -8,8 +8,8 @@ import {
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions, type TaskQueueOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
 import { DatabaseHealth } from '../store/database-health.js';
@@ -74,7 +74,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     });
     worker.on('error', (error) => this.logger.error(`Worker ${name}: ${error.message}`));
     this.workers.set(name, { worker, connection });
-    await this.cancellations.onCancel(name, (taskId) => worker.cancelJob(taskId, 'cancelled'));
+    await this.cancellations.register(name, (taskId) => worker.cancelJob(taskId, 'cancelled'));
     await worker.waitUntilReady();
     this.logger.log(`Worker started on queue ${name} (concurrency ${queue.concurrency})`);
   }
@@ -91,6 +91,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     const stopping = [...this.workers.values()];
+    for (const name of this.workers.keys()) this.cancellations.unregister(name);
     this.workers.clear();
     if (stopping.length === 0) return;
     await Promise.all(stopping.map(({ worker }) => worker.pause(true)));
@@ -115,14 +116,6 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     const settled = this.runner.settled().then(() => true);
     // An unref'd timer: a settled race must not keep the process alive for the rest of `ms`.
     return Promise.race([settled, sleep(ms, false, { ref: false })]);
-  }
-
-  /**
-   * Fires the AbortSignal of the task if one of this process's workers is running it.
-   * Returns whether a running handler was signalled.
-   */
-  abortRunning(queueName: string, taskId: string, reason: string): boolean {
-    return this.workers.get(queueName)?.worker.cancelJob(taskId, reason) ?? false;
   }
 }
 

@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { JobState, Queue } from 'bullmq';
-import type { DataSource } from 'typeorm';
-import { BackgroundTask } from '../store/background-task.entity.js';
+import { TaskRepository, type UnfinishedRow } from '../store/task.repository.js';
 import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
-import { TaskJobScheduler } from '../queue/task-jobs.js';
+import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
 
@@ -23,11 +22,6 @@ export interface ReconcilerStats {
   /** Rows whose job had failed in Redis without the row saying so, moved to `failed`. */
   failuresRecorded: number;
 }
-
-type RowToCheck = Pick<
-  BackgroundTask,
-  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds'
->;
 
 /** Job states in which BullMQ will still run the job. */
 const QUEUED_STATES: string[] = ['waiting', 'prioritized', 'delayed', 'waiting-children'] satisfies JobState[];
@@ -53,12 +47,12 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   private pass?: Promise<void>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: TaskRepository,
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     @Inject(TASKS_ROLE) private readonly role: TasksRole,
     private readonly queues: TaskQueues,
     private readonly writer: TaskStateWriter,
-    private readonly jobs: TaskJobScheduler,
+    private readonly jobs: TaskJobs,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -85,23 +79,14 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async reconcile(): Promise<void> {
-    const rows: RowToCheck[] = await this.dataSource
-      .getRepository(BackgroundTask)
-      .createQueryBuilder('task')
-      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds'])
-      .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
-      // Younger rows may be between their insert and their add, or just starting.
-      .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', {
-        grace: this.options.reconciler.minAgeMs * 1000,
-      })
-      .orderBy('task.id')
-      .limit(this.options.reconciler.batchSize)
-      .getMany();
+    const { minAgeMs, batchSize } = this.options.reconciler;
+    // Younger rows may be between their insert and their add, or just starting.
+    const rows = await this.repository.findUnfinishedOlderThan(minAgeMs, batchSize);
     for (const row of rows) await this.repair(row);
     this.stats.passes++;
   }
 
-  private async repair(row: RowToCheck): Promise<void> {
+  private async repair(row: UnfinishedRow): Promise<void> {
     const queueOptions = this.queues.forTaskType(row.taskType);
     if (!queueOptions) return;
     const queue = this.queues.get(queueOptions.name);
@@ -117,7 +102,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private async recreateJob(row: RowToCheck): Promise<void> {
+  private async recreateJob(row: UnfinishedRow): Promise<void> {
     const attemptsLeft = row.maxRetries + 1 - row.retryCount;
     // A delayed task (or a retry's backoff) keeps its due time.
     const delayMs = row.runAt ? Math.max(0, row.runAt.getTime() - Date.now()) : 0;
@@ -126,10 +111,10 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     this.logger.warn(`Task ${row.taskId}: job was missing in Redis; created again`);
   }
 
-  private async recoverLostAttempt(row: RowToCheck): Promise<void> {
+  private async recoverLostAttempt(row: UnfinishedRow): Promise<void> {
     const failure = { message: 'lost: its worker stopped and the job is gone from Redis', errorType: TaskErrorType.Unknown };
     if (row.retryCount < row.maxRetries) {
-      if (!(await this.writer.retry(row.taskId, { ...failure, retryDelayMs: 0 }, row.retryCount + 1, this.sameAttempt(row)))) return;
+      if (!(await this.writer.scheduleRetry(row.taskId, { ...failure, retryDelayMs: 0 }, row.retryCount + 1, this.sameAttempt(row)))) return;
       await this.recreateJob({ ...row, runAt: null, retryCount: row.retryCount + 1 });
     } else if (!(await this.writer.fail(row.taskId, failure, this.sameAttempt(row)))) {
       return;
@@ -142,16 +127,16 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
    * Guards a write about a running row: it applies only if no new attempt started since the
    * row was read (a worker may have picked the job up again meanwhile).
    */
-  private sameAttempt(row: RowToCheck): AttemptGuard {
+  private sameAttempt(row: UnfinishedRow): AttemptGuard {
     return { startedAt: row.startedAt };
   }
 
-  private async recordFailure(queue: Queue, row: RowToCheck): Promise<void> {
+  private async recordFailure(queue: Queue, row: UnfinishedRow): Promise<void> {
     const job = await queue.getJob(row.taskId);
     const message = job?.failedReason || 'failed in the queue';
-    // A pending row first becomes running so that the one table allows the move.
-    if (row.status === TaskStatus.Pending) await this.writer.start(row.taskId);
-    if (await this.writer.fail(row.taskId, { message, errorType: TaskErrorType.Unknown })) {
+    const failure = { message, errorType: TaskErrorType.Unknown };
+    const recorded = row.status === TaskStatus.Pending ? this.writer.abandon(row.taskId, failure) : this.writer.fail(row.taskId, failure);
+    if (await recorded) {
       this.stats.failuresRecorded++;
       this.logger.warn(`Task ${row.taskId}: job failed in Redis (${message}); row marked failed`);
     }

@@ -5,7 +5,8 @@ import { classifyError } from '../failures/error-classifier.js';
 import { retryDelayMs } from '../failures/retry-policy.js';
 import { NonRetryableError, TaskFailure, TaskTimeoutError } from '../failures/task-failure.errors.js';
 import type { TaskContext } from '../interfaces/task-context.interface.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { DatabaseHealth, isDatabaseUnavailable } from '../store/database-health.js';
 import type { TaskJobData } from '../queue/task-job.js';
@@ -61,7 +62,7 @@ export class TaskRunner {
       this.logger.debug(`Task ${taskId} is no longer runnable; job ${job.name} skipped`);
       return null;
     }
-    const handler = this.registry.get(job.name);
+    const handler = this.registry.find(job.name);
     const progress = new ProgressReporter(
       (percent, message) => this.writeProgress(job, guard.attemptToken, percent, message),
       this.options.progressIntervalMs,
@@ -173,7 +174,7 @@ export class TaskRunner {
     if (attemptsLeft && retryable) {
       const attempt = attemptNumber(job);
       const delayMs = retryDelayMs(strategy, attempt);
-      const retried = await this.health.durably(() => this.writer.retry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt, guard));
+      const retried = await this.health.durably(() => this.writer.scheduleRetry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt, guard));
       if (retried || (await this.retryWasWritten(taskId, attempt))) throw new ScheduledRetry(message, delayMs);
       // The row left `running` meanwhile (cancelled), or another attempt took it over: no further attempt from here.
       throw new UnrecoverableError(message);

@@ -2,16 +2,15 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
-import { INTERNAL_QUEUE } from '../queue/task-queues.js';
-import { TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
-import { TASKS_OPTIONS, type ResolvedTasksOptions } from '../tasks.options.js';
-import { TasksService } from '../tasks.service.js';
-import { TaskRetention } from '../store/task-retention.js';
+import { EnqueueTaskCommand } from '../commands/enqueue-task.command.js';
+import { PurgeFinishedCommand } from '../commands/purge-finished.command.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { PERIODIC_JOB, RETENTION_JOB, TaskSchedules } from '../schedules/task-schedules.js';
+import { INTERNAL_QUEUE, TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 
 /**
  * Runs the library's internal jobs in worker processes: when a periodic schedule fires, it
- * enqueues the task through TasksService with the fired job's id as idempotency key (a
+ * enqueues the task like any other, with the fired job's id as idempotency key (a
  * trigger delivered twice still makes one task); the retention job purges old finished rows.
  */
 @Injectable()
@@ -23,9 +22,9 @@ export class TasksMaintenanceWorker implements OnApplicationBootstrap, BeforeApp
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     @Inject(TASKS_ROLE) private readonly role: TasksRole,
-    private readonly tasks: TasksService,
+    private readonly enqueuer: EnqueueTaskCommand,
     private readonly schedules: TaskSchedules,
-    private readonly retention: TaskRetention,
+    private readonly retention: PurgeFinishedCommand,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,14 +46,14 @@ export class TasksMaintenanceWorker implements OnApplicationBootstrap, BeforeApp
 
   private async process(job: Job): Promise<unknown> {
     if (job.name === RETENTION_JOB) {
-      const deleted = await this.retention.purgeFinished();
+      const deleted = await this.retention.purge();
       if (deleted > 0) this.logger.log(`Retention: ${deleted} finished task(s) purged`);
       return { deleted };
     }
     if (job.name === PERIODIC_JOB) {
       const schedule = this.schedules.find((job.data as { schedule: string }).schedule);
       if (!schedule) return null; // removed from the code since the trigger was queued
-      const task = await this.tasks.enqueue({
+      const task = await this.enqueuer.enqueue({
         taskName: schedule.taskName,
         params: schedule.params,
         priority: schedule.priority,

@@ -7,7 +7,7 @@ import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY } fr
 export class EnqueueTaskDto {
   @ApiProperty({
     description: 'Name a @TaskHandler registers.',
-    example: 'afirgen_tasks.email.send_confirmation',
+    example: 'orders.send_confirmation',
     maxLength: 255,
   })
   @IsString()
@@ -27,7 +27,7 @@ export class EnqueueTaskDto {
 
   @ApiPropertyOptional({
     description: 'JSON object handed to the handler (default {}); at most 64 KiB of JSON by default (module option maxParamsBytes).',
-    example: { fir_id: 'fir_12345', recipient_email: 'user@example.com' },
+    example: { order_id: 'ord_12345', recipient_email: 'user@example.com' },
     type: 'object',
     additionalProperties: true,
   })

@@ -8,7 +8,7 @@ export class TaskResponseDto {
   @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
   task_id!: string;
 
-  @ApiProperty({ example: 'afirgen_tasks.email.send_confirmation' })
+  @ApiProperty({ example: 'orders.send_confirmation' })
   task_name!: string;
 
   @ApiProperty({ example: 'email' })
@@ -24,7 +24,7 @@ export class TaskResponseDto {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    example: { fir_id: 'fir_12345', recipient_email: 'user@example.com' },
+    example: { order_id: 'ord_12345', recipient_email: 'user@example.com' },
   })
   params!: Record<string, unknown> | null;
 

@@ -1,10 +1,15 @@
 import { HttpException, Logger } from '@nestjs/common';
+import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import { isDatabaseUnavailable } from '../store/database-health.js';
-import { TasksUnavailableError } from './tasks.errors.js';
 
-const logger = new Logger('TasksService');
+const logger = new Logger('TasksCommands');
 
-/** Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError} (503). */
+/*
+ * The one place where "cannot reach MySQL or Redis" becomes TasksUnavailableError (503):
+ * every command wraps its calls to either in one of these.
+ */
+
+/** Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError}. */
 export async function orMysqlUnavailable<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -15,8 +20,8 @@ export async function orMysqlUnavailable<T>(call: () => Promise<T>): Promise<T> 
 }
 
 /**
- * Runs a Redis call, turning its failure into {@link TasksUnavailableError} (503); the
- * library's own HTTP errors thrown inside pass through.
+ * Runs a Redis call, turning its failure into {@link TasksUnavailableError}; the library's own
+ * typed errors thrown inside pass through.
  */
 export async function orRedisUnavailable<T>(call: () => Promise<T>): Promise<T> {
   try {

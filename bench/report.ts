@@ -1,0 +1,52 @@
+import { cpus, totalmem } from 'node:os';
+
+/** One scenario's figures: ours against the baseline measured in the same run. */
+export interface BenchResult {
+  scenario: string;
+  ours: number;
+  baseline: number;
+  ratio: number;
+  target: number;
+  pass: boolean;
+  unit: string;
+}
+
+/** Collects the results of a run, prints each as it comes and the table at the end. */
+export class BenchReport {
+  readonly results: BenchResult[] = [];
+  /** Scenarios whose target is a ceiling (ours/baseline ≤ target) rather than a floor. */
+  private readonly ceilings = new Set<string>();
+
+  /** A ratio that must reach `target` (or stay under it with `atMost`). */
+  record(scenario: string, ours: number, baseline: number, target: number, unit: string, atMost = false): void {
+    const ratio = ours / baseline;
+    this.add({ scenario, ours: round(ours), baseline: round(baseline), ratio: round(ratio, 2), target, pass: atMost ? ratio <= target : ratio >= target, unit }, atMost);
+  }
+
+  /** A latency that must stay under `maxMs` and grow at most `maxGrowth` times over its baseline. */
+  recordLatency(scenario: string, oursMs: number, baselineMs: number, maxGrowth: number, maxMs: number): void {
+    const ratio = oursMs / baselineMs;
+    this.add({ scenario, ours: round(oursMs, 2), baseline: round(baselineMs, 2), ratio: round(ratio, 2), target: maxGrowth, pass: ratio <= maxGrowth && oursMs <= maxMs, unit: 'ms' }, true);
+  }
+
+  print(): void {
+    console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+    console.log('| scenario | ours | baseline | ratio | target | pass |');
+    console.log('|---|---|---|---|---|---|');
+    for (const r of this.results) {
+      const bound = this.ceilings.has(r.scenario) ? '≤' : '≥';
+      console.log(`| ${r.scenario} | ${r.ours} ${r.unit} | ${r.baseline} ${r.unit} | ${r.ratio} | ${bound} ${r.target} | ${r.pass ? 'yes' : 'no'} |`);
+    }
+  }
+
+  private add(result: BenchResult, ceiling: boolean): void {
+    if (ceiling) this.ceilings.add(result.scenario);
+    this.results.push(result);
+    console.log(JSON.stringify(result));
+  }
+}
+
+function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

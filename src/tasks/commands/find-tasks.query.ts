@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidTaskRequestError, TaskNotFoundError } from '../errors/tasks.errors.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import type { ListTasksInput, TaskFilter, TaskPage } from '../interfaces/tasks-service.interfaces.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
+import { decodeTaskCursor, encodeTaskCursor } from '../store/task-cursor.js';
+import { TaskRepository } from '../store/task.repository.js';
+import { DEFAULT_LIST_LIMIT } from '../tasks.constants.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { filterProblems, pageProblems } from './task-request.validator.js';
+import { orMysqlUnavailable } from './unavailable.js';
+
+/** The reads: one task, a page of tasks, a count. They read MySQL only. */
+@Injectable()
+export class FindTasksQuery {
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly repository: TaskRepository,
+  ) {}
+
+  /** The task's row; throws {@link TaskNotFoundError} for an unknown id. */
+  async get(taskId: string): Promise<BackgroundTask> {
+    const task = await orMysqlUnavailable(() => this.repository.findById(taskId));
+    if (!task) throw new TaskNotFoundError(taskId);
+    return task;
+  }
+
+  /** A page of tasks, newest first, with the number of all tasks that match the filter. */
+  async list(input: ListTasksInput): Promise<TaskPage> {
+    const after = input.cursor === undefined ? undefined : decodeTaskCursor(input.cursor);
+    assertValid([
+      ...filterProblems(input, this.options),
+      ...pageProblems(input),
+      ...(input.cursor !== undefined && !after ? ['cursor is not a cursor returned by this API'] : []),
+      ...(after && (input.offset ?? 0) > 0 ? ['cursor and offset cannot be combined'] : []),
+    ]);
+    const limit = input.limit ?? DEFAULT_LIST_LIMIT;
+    const offset = input.offset ?? 0;
+    const filter = filterOf(input);
+    const [tasks, totalCount] = await orMysqlUnavailable(() =>
+      Promise.all([this.repository.listPage(filter, { limit, offset, after }), this.repository.count(filter)]),
+    );
+    const nextCursor = tasks.length === limit ? encodeTaskCursor(tasks[tasks.length - 1]) : null;
+    return { tasks, totalCount, limit, offset, nextCursor };
+  }
+
+  /** How many tasks match the filter (exact, from the counter table). */
+  async count(input: TaskFilter): Promise<number> {
+    assertValid(filterProblems(input, this.options));
+    return orMysqlUnavailable(() => this.repository.count(filterOf(input)));
+  }
+}
+
+/** Only the filter's fields, whatever else the caller's object carries. */
+function filterOf({ status, taskType, errorType }: TaskFilter): TaskFilter {
+  return { status, taskType, errorType };
+}
+
+function assertValid(problems: string[]): void {
+  if (problems.length > 0) throw new InvalidTaskRequestError(problems);
+}

@@ -1,0 +1,27 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TaskRepository } from '../store/task.repository.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { orMysqlUnavailable } from './unavailable.js';
+
+/** Retention: deletes finished rows past an age, in batches (the scheduled cleanup and `purgeFinishedTasks`). */
+@Injectable()
+export class PurgeFinishedCommand {
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly repository: TaskRepository,
+  ) {}
+
+  /**
+   * Purges rows finished more than `maxAgeMs` ago; returns how many were deleted. Without an
+   * age, the `retention.finishedMaxAgeMs` option applies, and its 0 ("keep every row") purges
+   * nothing, even if a cleanup job queued by an earlier configuration still runs.
+   */
+  async purge(maxAgeMs?: number): Promise<number> {
+    if (maxAgeMs !== undefined && !(maxAgeMs >= 0)) throw new InvalidTaskRequestError(['maxAgeMs must be >= 0']);
+    const age = maxAgeMs ?? this.options.retention.finishedMaxAgeMs;
+    if (maxAgeMs === undefined && age <= 0) return 0;
+    return orMysqlUnavailable(() => this.repository.purgeFinished(age, this.options.retention.batchSize));
+  }
+}

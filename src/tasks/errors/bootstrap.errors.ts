@@ -1,0 +1,48 @@
+import * as messages from './tasks.messages.js';
+
+/* Thrown while the application starts, naming the class at fault. */
+
+/** Two handlers claim the same task name. */
+export class DuplicateTaskHandlerError extends Error {
+  override readonly name = 'DuplicateTaskHandlerError';
+
+  constructor(taskName: string, first: string, second: string) {
+    super(messages.DUPLICATE_HANDLER(taskName, first, second));
+  }
+}
+
+/** A `@TaskProcessor` names a queue that the module options do not declare. */
+export class UnknownTaskQueueError extends Error {
+  override readonly name = 'UnknownTaskQueueError';
+
+  constructor(processor: string, queue: string, known: string[]) {
+    super(messages.UNKNOWN_QUEUE(processor, queue, known));
+  }
+}
+
+/** A `@TaskHandler` method sits on a class that is not a `@TaskProcessor`. */
+export class TaskHandlerOutsideProcessorError extends Error {
+  override readonly name = 'TaskHandlerOutsideProcessorError';
+
+  constructor(className: string, method: string) {
+    super(messages.HANDLER_OUTSIDE_PROCESSOR(className, method));
+  }
+}
+
+/** A task name that no `@TaskHandler` of this process registers. */
+export class UnknownTaskNameError extends Error {
+  override readonly name = 'UnknownTaskNameError';
+
+  constructor(readonly taskName: string) {
+    super(messages.UNKNOWN_TASK_NAME(taskName));
+  }
+}
+
+/** The module options (or a handler's settings) contradict themselves. */
+export class InvalidTasksOptionsError extends Error {
+  override readonly name = 'InvalidTasksOptionsError';
+
+  constructor(reason: string) {
+    super(messages.INVALID_OPTIONS(reason));
+  }
+}

@@ -1,0 +1,2 @@
+export * from './bootstrap.errors.js';
+export * from './tasks.errors.js';

@@ -1,0 +1,26 @@
+import type { TaskStatus } from '../lifecycle/task-status.js';
+
+/*
+ * Every message of the library's typed errors, as factories, so the wording lives in one
+ * place (nestjs/bull's `bull.messages.ts`).
+ */
+
+export const TASK_NOT_FOUND = (taskId: string) => `Task ${taskId} not found`;
+export const TASK_NOT_CANCELLABLE = (status: TaskStatus) => `Task is already ${status} and cannot be cancelled`;
+export const TASK_NOT_RETRYABLE = (status: TaskStatus) => `Task is ${status}; only failed or cancelled tasks can be retried`;
+export const TASK_STILL_RUNNING = () => 'The last attempt of this task is still running; retry once it has stopped';
+export const TASK_CHANGED_MEANWHILE = () => 'The task changed meanwhile; read it again';
+export const NO_QUEUE_FOR_TYPE = (taskType: string) => `No queue carries task type "${taskType}"`;
+export const SERVICE_UNAVAILABLE = (what: 'MySQL' | 'Redis') => `${what} is unavailable, try again later`;
+export const ILLEGAL_TRANSITION = (taskId: string, from: TaskStatus, to: TaskStatus) => `Task ${taskId} cannot move from ${from} to ${to}`;
+
+export const DUPLICATE_HANDLER = (taskName: string, first: string, second: string) =>
+  `Task "${taskName}" is handled by both ${first} and ${second}; task names must be unique.`;
+export const UNKNOWN_QUEUE = (processor: string, queue: string, known: string[]) =>
+  `${processor} is a @TaskProcessor('${queue}') but no queue "${queue}" is configured ` +
+  `(configured: ${known.join(', ')}). Add it to TasksModule's "queues" option.`;
+export const HANDLER_OUTSIDE_PROCESSOR = (className: string, method: string) =>
+  `${className}.${method} is a @TaskHandler but ${className} is not a @TaskProcessor(queue); ` +
+  `decorate the class so the handler has a queue.`;
+export const UNKNOWN_TASK_NAME = (taskName: string) => `No @TaskHandler registers task "${taskName}" in this process`;
+export const INVALID_OPTIONS = (reason: string) => `Invalid TasksModule options: ${reason}`;

@@ -1,0 +1,3 @@
+export * from './task-context.interface.js';
+export * from './tasks-module-options.interface.js';
+export * from './tasks-service.interfaces.js';

@@ -1,0 +1,148 @@
+import type { RedisOptions } from 'ioredis';
+import type { ResolvedRetryStrategies, TaskRetryStrategies } from '../failures/retry-policy.js';
+
+/** One BullMQ queue and the task type it carries. */
+export interface TaskQueueOptions {
+  /** BullMQ queue name, e.g. `reports`. */
+  name: string;
+  /** The `task_type` of the tasks on this queue, e.g. `report`. */
+  taskType: string;
+  /** Priority (1..10, 10 first) of a task enqueued without one. */
+  defaultPriority: number;
+  /** Jobs one worker process runs at once on this queue. */
+  concurrency: number;
+  /** Jobs running at once on this queue over all worker processes (BullMQ global concurrency). */
+  globalConcurrency?: number;
+  /** At most `max` jobs start per `durationMs` on this queue, over all worker processes. */
+  rateLimit?: TaskQueueRateLimit;
+}
+
+/** A queue's rate limit (BullMQ's limiter, kept in Redis, so every worker process shares it). */
+export interface TaskQueueRateLimit {
+  max: number;
+  durationMs: number;
+}
+
+/** How failed attempts are retried. */
+export interface TaskRetryOptions {
+  /** `max_retries` of a task enqueued without one. */
+  maxRetries: number;
+  /** Base delay of the default strategies; attempt n waits `backoffDelayMs * 2^(n-1)`. */
+  backoffDelayMs: number;
+  /** Retry strategy per failure class (timeout, network, …) over the defaults. */
+  strategies?: TaskRetryStrategies;
+}
+
+/** The finished rows kept in MySQL, and the built-in cleanup that purges older ones. */
+export interface TaskRetentionOptions {
+  /** Finished rows (completed, failed, cancelled) older than this are deleted; 0 keeps them forever. */
+  finishedMaxAgeMs: number;
+  /** How often the cleanup runs (once per interval over all worker processes). */
+  intervalMs: number;
+  /** Rows deleted per statement, so a purge never holds long locks. */
+  batchSize: number;
+}
+
+/** How long BullMQ keeps finished jobs in Redis; MySQL keeps the history. */
+export interface TaskJobRetentionOptions {
+  /** Seconds a completed job stays in Redis. */
+  completedAgeSeconds: number;
+  /** Seconds a failed job stays in Redis. */
+  failedAgeSeconds: number;
+}
+
+/** Options of `TasksModule.forRoot` / `forRootAsync`. Every field has a default. */
+export interface TasksModuleOptions {
+  /** Redis URL (`redis://user:pass@host:port/db`) or ioredis options. */
+  redis?: string | RedisOptions;
+  /** BullMQ key prefix; use a hash tag (`{tasks}`) on Redis Cluster. */
+  queuePrefix?: string;
+  /** The queues and their task types; default: one queue `default` carrying task type `default`. */
+  queues?: TaskQueueOptions[];
+  retry?: Partial<TaskRetryOptions>;
+  jobRetention?: Partial<TaskJobRetentionOptions>;
+  /** Largest accepted `params`, in bytes of its JSON. */
+  maxParamsBytes?: number;
+  /**
+   * On shutdown, how long running handlers may take to finish before their AbortSignal fires;
+   * a handler still running `shutdownAbortGraceMs` later is handed back to the queue.
+   */
+  shutdownGraceMs?: number;
+  shutdownAbortGraceMs?: number;
+  reconciler?: Partial<TaskReconcilerOptions>;
+  /** How long a cancel waits for a running handler to stop after its AbortSignal fired. */
+  cancelWaitMs?: number;
+  /** BullMQ's crash detection: how soon a job whose worker died runs again. */
+  workers?: Partial<TaskWorkerTuning>;
+  /** After an attempt's time limit fired its AbortSignal, how long it may take to return before it fails as timed out. */
+  timeoutGraceMs?: number;
+  /** Progress reports of one attempt are written to MySQL at most once per this interval (the latest wins). */
+  progressIntervalMs?: number;
+  /** Longest accepted `delay_seconds` (and farthest `run_at`). */
+  maxDelaySeconds?: number;
+  retention?: Partial<TaskRetentionOptions>;
+  /** Periodic tasks (besides those declared with `@TaskHandler(name, { schedule })`). */
+  schedules?: TaskScheduleOptions[];
+}
+
+/** BullMQ worker settings that decide how fast a dead worker's job is picked up again. */
+export interface TaskWorkerTuning {
+  /** How long a job's lock lasts without renewal (BullMQ `lockDuration`). */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose lock expired (BullMQ `stalledInterval`). */
+  stalledIntervalMs: number;
+  /** How many times a job may stall before BullMQ fails it (BullMQ `maxStalledCount`). */
+  maxStalledCount: number;
+}
+
+/** The crash reconciler of worker processes. */
+export interface TaskReconcilerOptions {
+  /** Time between passes; 0 turns the reconciler off. */
+  intervalMs: number;
+  /** Rows younger than this (since created, or since started when running) are left alone. */
+  minAgeMs: number;
+  /** Unfinished rows examined per pass, oldest first. */
+  batchSize: number;
+}
+
+/** The options with every default filled in. */
+export interface ResolvedTasksOptions {
+  redis: string | RedisOptions;
+  queuePrefix: string;
+  queues: TaskQueueOptions[];
+  retry: TaskRetryOptions;
+  jobRetention: TaskJobRetentionOptions;
+  maxParamsBytes: number;
+  shutdownGraceMs: number;
+  shutdownAbortGraceMs: number;
+  reconciler: TaskReconcilerOptions;
+  cancelWaitMs: number;
+  workers: TaskWorkerTuning;
+  timeoutGraceMs: number;
+  progressIntervalMs: number;
+  maxDelaySeconds: number;
+  retention: TaskRetentionOptions;
+  schedules: TaskScheduleOptions[];
+  /** The default strategies with `retry.strategies` over them. */
+  retryStrategies: ResolvedRetryStrategies;
+}
+
+/** A periodic task: a cron pattern or a fixed interval, and what to enqueue each time. */
+export interface TaskScheduleOptions {
+  /** Unique name of the schedule (letters, digits, `._-`). */
+  name: string;
+  /** The task each run enqueues; a `@TaskHandler` must register it. */
+  taskName: string;
+  /** Cron pattern (5 fields, or 6 with seconds first), e.g. `0 3 * * *`. */
+  cron?: string;
+  /** Or a fixed interval in milliseconds (at least 1000). */
+  everyMs?: number;
+  /** IANA time zone of the cron pattern (default UTC). */
+  tz?: string;
+  params?: Record<string, unknown>;
+  /** 1..10; the queue's default when omitted. */
+  priority?: number;
+}
+
+/** `@TaskHandler(name, { schedule })`: a schedule of the handler's own task (named after it). */
+export type TaskHandlerSchedule = Omit<TaskScheduleOptions, 'name' | 'taskName'> & { name?: string };

@@ -1,0 +1,66 @@
+import { TaskStatus } from '../lifecycle/task-status.js';
+import type { RowChange } from '../lifecycle/transition-batch.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+
+type Entry = [taskId: string, change: RowChange];
+/** A column's new value for one row, or undefined to leave it. */
+type Pick = (change: RowChange) => { value: unknown } | undefined;
+
+const NOW = 'CURRENT_TIMESTAMP(3)';
+
+/**
+ * One `UPDATE` that gives every changed row of a batch its own values
+ * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement. It also
+ * flips `count_epoch`: the counter trigger skips those rows, as the batch applies its own
+ * net delta (see the CountEpoch migration).
+ */
+export function batchUpdateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
+  const entries = [...changes.entries()];
+  const parameters: unknown[] = [];
+  const column = (name: string, pick: Pick, valueSql = '?') => caseOf(entries, parameters, name, pick, valueSql);
+  const assignments = [
+    column('status', (change) => ({ value: change.status })),
+    stampOf(entries, parameters, 'started_at', (change) => change.started, (change) => change.reopened),
+    stampOf(entries, parameters, 'completed_at', (change) => change.finished, (change) => change.reopened),
+    column('result', (change) => ('result' in change.values ? { value: toJsonText(change.values.result) } : undefined)),
+    column('error_message', (change) => ('errorMessage' in change.values ? { value: change.values.errorMessage ?? null } : undefined)),
+    column('retry_count', (change) => (change.values.retryCount !== undefined ? { value: change.values.retryCount } : undefined)),
+    column('error_type', (change) => ('errorType' in change.values ? { value: change.values.errorType ?? null } : undefined)),
+    column('run_at', (change) => ('runAfterMs' in change.values ? { value: change.values.runAfterMs ?? null } : undefined), `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`),
+    // Progress belongs to an attempt: a new attempt (or round) starts without one; a completed task is at 100.
+    column('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started || change.reopened ? { value: null } : undefined)),
+    column('progress_message', (change) => ((change.started || change.reopened) && change.status !== TaskStatus.Completed ? { value: null } : undefined)),
+    column('attempt_token', (change) => (change.values.attemptToken !== undefined ? { value: change.values.attemptToken } : undefined)),
+    'count_epoch = count_epoch ^ 1',
+  ].filter((assignment): assignment is string => assignment !== undefined);
+  parameters.push(entries.map(([taskId]) => taskId));
+  return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
+}
+
+/** `column = CASE task_id WHEN ? THEN <value> … ELSE column END` over the rows `pick` sets. */
+function caseOf(entries: Entry[], parameters: unknown[], column: string, pick: Pick, valueSql: string): string | undefined {
+  const whens = entries.flatMap(([taskId, change]) => {
+    const picked = pick(change);
+    if (!picked) return [];
+    parameters.push(taskId, picked.value);
+    return [`WHEN ? THEN ${valueSql}`];
+  });
+  return whens.length > 0 ? `${column} = CASE task_id ${whens.join(' ')} ELSE ${column} END` : undefined;
+}
+
+/** A timestamp column: the database's now for the rows `stamp` names, NULL for those `clear` names. */
+function stampOf(entries: Entry[], parameters: unknown[], column: string, stamp: (change: RowChange) => boolean, clear: (change: RowChange) => boolean): string | undefined {
+  const idsWhere = (test: (change: RowChange) => boolean) => entries.filter(([, change]) => test(change)).map(([taskId]) => taskId);
+  const branches: string[] = [];
+  for (const [ids, valueSql] of [[idsWhere(stamp), NOW], [idsWhere(clear), 'NULL']] as const) {
+    if (ids.length === 0) continue;
+    parameters.push(ids);
+    branches.push(`WHEN task_id IN (?) THEN ${valueSql}`);
+  }
+  return branches.length > 0 ? `${column} = CASE ${branches.join(' ')} ELSE ${column} END` : undefined;
+}
+
+/** A JSON column value as text; SQL NULL for no result. */
+function toJsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}

@@ -1,0 +1,170 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
+import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
+import { TASK_COUNTS_TABLE } from './task-counts.js';
+import type { TaskCursor } from './task-cursor.js';
+import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
+
+/** Filters shared by listing and counting. */
+export interface TaskFilter {
+  status?: TaskStatus;
+  taskType?: string;
+  /** The class of the last failure. */
+  errorType?: TaskErrorType;
+}
+
+/** A page of the newest-first list: `limit` rows after `offset` rows, or after a cursor. */
+export interface TaskPageQuery {
+  limit: number;
+  offset: number;
+  after?: TaskCursor;
+}
+
+/** What a new row holds; the database stamps `created_at` and `run_at` from its own clock. */
+export interface NewTaskRow {
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  priority: number;
+  maxRetries: number;
+  params: Record<string, unknown>;
+  /** Wait before the first attempt (a delayed task); the row's `run_at` is the database's now plus this. */
+  delayMs?: number;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+}
+
+/** What the reconciler reads of an unfinished row. */
+export type UnfinishedRow = Pick<
+  BackgroundTask,
+  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds'
+>;
+
+/** MySQL's "duplicate entry for a unique key" error. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  const { errno, driverError } = (error ?? {}) as { errno?: number; driverError?: { errno?: number } };
+  return (errno ?? driverError?.errno) === 1062;
+}
+
+/**
+ * Every read of `background_tasks` and every write that is not a status change (inserts of
+ * new rows, deletes): the one place, with the state writer, that speaks SQL to the table.
+ */
+@Injectable()
+export class TaskRepository {
+  /** Reads list pages as raw rows (see taskRowReader); made from the entity metadata on first use. */
+  private rows?: TaskRowReader;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  findById(taskId: string): Promise<BackgroundTask | null> {
+    return this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId });
+  }
+
+  findByIdempotencyKey(key: string): Promise<BackgroundTask | null> {
+    return this.dataSource.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key });
+  }
+
+  /** A page of rows matching the filter, newest first (`created_at DESC, id DESC`). */
+  async listPage(filter: TaskFilter, page: TaskPageQuery): Promise<BackgroundTask[]> {
+    const { where, parameters } = whereOf(filter);
+    if (page.after) {
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      parameters.push(page.after.createdAt, page.after.createdAt, page.after.id);
+    }
+    // A failure class is rare among all rows, so its index is the one to walk in created order;
+    // left to itself the optimizer may walk a status index and filter out nearly every row.
+    const index = filter.errorType ? ` USE INDEX (${filter.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
+    this.rows ??= taskRowReader(this.dataSource);
+    const sql = `${this.rows.selectFrom}${index}${whereClause(where)} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
+    const rows: Record<string, unknown>[] = await this.dataSource.query(sql, [...parameters, page.limit, page.after ? 0 : page.offset]);
+    return rows.map((row) => this.rows!.toTask(row));
+  }
+
+  /**
+   * Exact counts from `background_task_counts`: a sum over at most 16 slots per
+   * (type, status, error class), whatever the size of the table.
+   */
+  async count(filter: TaskFilter): Promise<number> {
+    const { where, parameters } = whereOf(filter);
+    const [row]: { total: string | number | null }[] = await this.dataSource.query(
+      `SELECT SUM(count) AS total FROM ${TASK_COUNTS_TABLE}${whereClause(where)}`,
+      parameters,
+    );
+    return Number(row?.total ?? 0);
+  }
+
+  /** One multi-row INSERT of `pending` rows; `run_at` is computed by the database so that its clock alone stamps rows. */
+  async insertPending(tasks: NewTaskRow[]): Promise<void> {
+    const parameters = tasks.flatMap((task) => [
+      task.taskId, task.taskName, task.taskType, task.priority, JSON.stringify(task.params), task.maxRetries,
+      task.delayMs ? Math.round(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
+    ]);
+    const row = "(?, ?, ?, ?, 'pending', ?, ?, TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3)), ?, ?)";
+    await this.dataSource.query(
+      `INSERT INTO ${BACKGROUND_TASKS_TABLE}
+         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
+       VALUES ${tasks.map(() => row).join(', ')}`,
+      parameters,
+    );
+  }
+
+  /** Deletes rows that are still `pending` (tasks whose job Redis refused). */
+  async deletePending(taskIds: string[]): Promise<void> {
+    await this.dataSource.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status = 'pending'`, [taskIds]);
+  }
+
+  /** Unfinished rows untouched for `minAgeMs` (since created, or since started when running), oldest first. */
+  findUnfinishedOlderThan(minAgeMs: number, limit: number): Promise<UnfinishedRow[]> {
+    return this.dataSource
+      .getRepository(BackgroundTask)
+      .createQueryBuilder('task')
+      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds'])
+      .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
+      .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', { grace: minAgeMs * 1000 })
+      .orderBy('task.id')
+      .limit(limit)
+      .getMany();
+  }
+
+  /**
+   * Deletes finished rows (completed, failed, cancelled) that finished more than `maxAgeMs`
+   * ago, `batchSize` rows per statement (oldest first, along `idx_created`), so a purge never
+   * holds many locks at once; returns how many went. Unfinished rows are never touched.
+   */
+  async purgeFinished(maxAgeMs: number, batchSize: number): Promise<number> {
+    const ageMicros = Math.round(maxAgeMs * 1000);
+    let deleted = 0;
+    for (;;) {
+      // A row finishes after it is created, so `created_at` bounds the scan to old rows.
+      const result: { affectedRows: number } = await this.dataSource.query(
+        `DELETE FROM ${BACKGROUND_TASKS_TABLE}
+          WHERE created_at < NOW(3) - INTERVAL ? MICROSECOND
+            AND status IN (?)
+            AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND
+          ORDER BY created_at
+          LIMIT ?`,
+        [ageMicros, FINAL_STATUSES, ageMicros, batchSize],
+      );
+      deleted += result.affectedRows;
+      if (result.affectedRows < batchSize) return deleted;
+    }
+  }
+}
+
+/** The filter as SQL conditions; the same columns exist in the task and counter tables. */
+function whereOf(filter: TaskFilter): { where: string[]; parameters: unknown[] } {
+  const conditions = [
+    ['status', filter.status],
+    ['task_type', filter.taskType],
+    ['error_type', filter.errorType],
+  ].filter(([, value]) => value !== undefined);
+  return { where: conditions.map(([column]) => `${column} = ?`), parameters: conditions.map(([, value]) => value) };
+}
+
+function whereClause(where: string[]): string {
+  return where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+}
