@@ -1,4 +1,5 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
+import { Queue } from 'bullmq';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
@@ -26,9 +27,22 @@ export interface BenchAppOptions {
   otherQueues?: TaskQueueOptions[];
 }
 
+/** A running bench app and the bench's own BullMQ handle on its queue (to pause, resume, empty it). */
+export interface BenchApp {
+  app: INestApplicationContext;
+  queue: Queue;
+  close(): Promise<void>;
+}
+
+/** The bench's own handle on the bench queue of an app with `queuePrefix` (its own Redis connection). */
+export function openBenchQueue(redisUrl: string, queuePrefix: string): Queue {
+  const { hostname, port } = new URL(redisUrl);
+  return new Queue(BENCH_QUEUE, { connection: { host: hostname, port: Number(port || 6379) }, prefix: queuePrefix });
+}
+
 /** A Nest application context (no HTTP) with TasksModule, its workers and the no-op handler. */
-export async function createBenchApp(options: BenchAppOptions): Promise<INestApplicationContext> {
-  const queue: TaskQueueOptions = { name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: options.concurrency };
+export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp> {
+  const benchQueue: TaskQueueOptions = { name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: options.concurrency };
 
   @Module({
     imports: [
@@ -36,7 +50,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<INestApp
       TasksModule.forRoot({
         redis: options.redisUrl,
         queuePrefix: options.queuePrefix,
-        queues: [queue, ...(options.otherQueues ?? [])],
+        queues: [benchQueue, ...(options.otherQueues ?? [])],
         // No repairs during a measurement (it would also queue the large table's seeded rows).
         reconciler: { intervalMs: 0 },
       }),
@@ -45,7 +59,16 @@ export async function createBenchApp(options: BenchAppOptions): Promise<INestApp
   })
   class BenchModule {}
 
-  return NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+  const queue = openBenchQueue(options.redisUrl, options.queuePrefix);
+  return {
+    app,
+    queue,
+    close: async () => {
+      await queue.close();
+      await app.close();
+    },
+  };
 }
 
 /** Empties the tasks table. TRUNCATE fires no trigger, so the counts are emptied with it. */

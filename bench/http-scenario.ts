@@ -6,9 +6,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
-import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { TasksModule } from '../src/tasks/index.js';
-import { BENCH_QUEUE, NoopTasks, resetTasksTable } from './bench-app.js';
+import { BENCH_QUEUE, NoopTasks, openBenchQueue, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
 /** One HTTP load run: requests per second and latency percentiles (ms). */
@@ -70,12 +69,13 @@ export async function bareNestEnqueueHttp(env: BenchEnv, durationSeconds: number
 
 /** Ours: `POST /api/tasks/enqueue` of an API-only TasksModule (validation, row, job). */
 export async function tasksModuleEnqueueHttp(env: BenchEnv, durationSeconds: number): Promise<HttpRate> {
+  const queuePrefix = env.nextPrefix();
   @Module({
     imports: [
       TypeOrmModule.forRoot({ ...tasksDataSourceOptions(env.databaseUrl), migrationsRun: true }),
       TasksModule.forRoot({
         redis: env.redisUrl,
-        queuePrefix: env.nextPrefix(),
+        queuePrefix,
         queues: [{ name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: 1 }],
         role: 'api',
       }),
@@ -88,7 +88,9 @@ export async function tasksModuleEnqueueHttp(env: BenchEnv, durationSeconds: num
   try {
     return await load(app, '/api/tasks/enqueue', durationSeconds);
   } finally {
-    await app.get(TaskQueues).get(BENCH_QUEUE).obliterate({ force: true });
+    const queue = openBenchQueue(env.redisUrl, queuePrefix);
+    await queue.obliterate({ force: true });
+    await queue.close();
     await resetTasksTable(app.get(DataSource));
     await app.close();
   }

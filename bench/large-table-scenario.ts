@@ -126,7 +126,7 @@ async function measure(service: TasksService): Promise<ReadLatencies> {
 
 /** Read latencies at `small` rows, then at `large` rows (the same table grown). */
 export async function largeTable(env: BenchEnv, small: number, large: number): Promise<{ small: ReadLatencies; large: ReadLatencies }> {
-  const app = await createBenchApp({
+  const { app, close } = await createBenchApp({
     databaseUrl: env.databaseUrl,
     redisUrl: env.redisUrl,
     queuePrefix: env.nextPrefix(),
@@ -146,6 +146,6 @@ export async function largeTable(env: BenchEnv, small: number, large: number): P
     await resetTasksTable(dataSource);
     return { small: atSmall, large: atLarge };
   } finally {
-    await app.close();
+    await close();
   }
 }

@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
-import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { TasksService, TaskStatus } from '../src/tasks/index.js';
-import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
+import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
 /** Resident set size (MiB) after a full garbage collection, when `--expose-gc` allows one. */
@@ -16,7 +15,7 @@ function rssMiB(): number {
  * task shows as growth between the two.
  */
 export async function workerMemory(env: BenchEnv, early: number, total: number): Promise<{ early: number; late: number }> {
-  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
+  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
   try {
     const service = app.get(TasksService);
     const runUpTo = async (target: number) => {
@@ -33,10 +32,10 @@ export async function workerMemory(env: BenchEnv, early: number, total: number):
     const earlyRss = rssMiB();
     await runUpTo(total);
     const lateRss = rssMiB();
-    await app.get(TaskQueues).get(BENCH_QUEUE).obliterate({ force: true });
+    await queue.obliterate({ force: true });
     await resetTasksTable(app.get(DataSource));
     return { early: earlyRss, late: lateRss };
   } finally {
-    await app.close();
+    await close();
   }
 }

@@ -1,7 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { TasksService, TaskStatus } from '../src/tasks/index.js';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 
@@ -82,10 +81,9 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
 
 /** Ours: tasks enqueued through TasksService while paused, then run by the no-op handler with the MySQL mirror. */
 export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<Rate> {
-  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
+  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
   try {
     const service = app.get(TasksService);
-    const queue = app.get(TaskQueues).get(BENCH_QUEUE);
     await queue.pause();
     await concurrently(tasks, 50, () => service.enqueue({ taskName: 'bench.noop' }));
     const dataSource = app.get(DataSource);
@@ -97,7 +95,7 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
     await resetTasksTable(dataSource);
     return result;
   } finally {
-    await app.close();
+    await close();
   }
 }
 
@@ -115,16 +113,15 @@ export function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Prom
  * runs), then empties the queue and the table.
  */
 async function withPausedTasksApp(env: BenchEnv, measure: (service: TasksService) => Promise<Rate>): Promise<Rate> {
-  const app = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
+  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
   try {
-    const queue = app.get(TaskQueues).get(BENCH_QUEUE);
     await queue.pause();
     const result = await measure(app.get(TasksService));
     await queue.obliterate({ force: true });
     await resetTasksTable(app.get(DataSource));
     return result;
   } finally {
-    await app.close();
+    await close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TaskStatus } from '../src/tasks/index.js';
+import { isFinalStatus, TaskStatus } from '../src/tasks/index.js';
+import { seedTasks } from './support/task-rows.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 interface SeededRow {
@@ -15,7 +16,7 @@ const STATUSES = Object.values(TaskStatus);
 
 /**
  * 60 rows over every type and status, one second apart (two share a timestamp, to show the
- * tie-break), written with SQL so the suite controls every column. No worker touches them:
+ * tie-break), written as rows so the suite controls every column. No worker touches them:
  * their names have no handler.
  */
 async function seedRows(t: TestApp): Promise<SeededRow[]> {
@@ -26,22 +27,17 @@ async function seedRows(t: TestApp): Promise<SeededRow[]> {
     status: STATUSES[(i * 7) % STATUSES.length],
     createdAt: new Date(base + Math.min(i, 58) * 1000),
   }));
-  for (const row of rows) {
-    const finished = [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Cancelled].includes(row.status);
-    await t.dataSource.query(
-      `INSERT INTO background_tasks
-         (task_id, task_name, task_type, priority, status, params, error_message, retry_count, created_at, started_at, completed_at)
-       VALUES (?, ?, ?, 5, ?, '{}', ?, ?, ?, ?, ?)`,
-      [
-        row.taskId, `seeded.${row.taskType}`, row.taskType, row.status,
-        row.status === TaskStatus.Failed ? 'boom' : null,
-        row.status === TaskStatus.Failed ? 3 : 0,
-        row.createdAt,
-        row.status === TaskStatus.Pending ? null : new Date(row.createdAt.getTime() + 100),
-        finished ? new Date(row.createdAt.getTime() + 900) : null,
-      ],
-    );
-  }
+  await seedTasks(t.dataSource, rows.map((row) => ({
+    taskId: row.taskId,
+    taskName: `seeded.${row.taskType}`,
+    taskType: row.taskType,
+    status: row.status,
+    errorMessage: row.status === TaskStatus.Failed ? 'boom' : null,
+    retryCount: row.status === TaskStatus.Failed ? 3 : 0,
+    createdAt: row.createdAt,
+    startedAt: row.status === TaskStatus.Pending ? null : new Date(row.createdAt.getTime() + 100),
+    completedAt: isFinalStatus(row.status) ? new Date(row.createdAt.getTime() + 900) : null,
+  })));
   return rows;
 }
 

@@ -36,8 +36,8 @@ describe('priorities (MariaDB + Redis)', () => {
 
   it("uses the queue's default priority when none is given (email: 3)", async () => {
     const { priority } = await t.tasks.enqueue({
-      taskName: 'afirgen_tasks.email.send_confirmation',
-      params: { fir_id: 'f', recipient_email: 'a@example.com' },
+      taskName: 'orders.send_confirmation',
+      params: { order_id: 'o', recipient_email: 'a@example.com' },
     });
     expect(priority).toBe(3);
   });

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEMO_QUEUES } from '../src/demo/demo.module.js';
-import { TaskReconciler } from '../src/tasks/worker/task.reconciler.js';
 import { TaskStatus } from '../src/tasks/index.js';
-import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
+import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
+import { seedTasks } from './support/task-rows.js';
+import { createTestApp, REDIS_URL, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /** A queue no handler serves, so a test can fail its jobs with a raw BullMQ worker. */
@@ -15,15 +15,13 @@ describe('crash reconciler (MariaDB + Redis)', () => {
   let t: TestApp;
   let peer: TestApp;
   let fixtures: TestTasks;
-  let reconciler: TaskReconciler;
 
   beforeAll(async () => {
-    const tasks = { queues: [...DEMO_QUEUES, TEST_QUEUE, ORPHAN_QUEUE], reconciler: { intervalMs: 0, minAgeMs: 0 } };
+    const tasks = { queues: [...FIXTURE_QUEUES, ORPHAN_QUEUE], reconciler: { intervalMs: 0, minAgeMs: 0 } };
     t = await createTestApp({ suite: 'reconciler', providers: [TestTasks], tasks });
     // A second process on the same database and prefix, to run reconcilers side by side.
     peer = await createTestApp({ suite: 'reconciler', role: 'api', providers: [TestTasks], tasks, shareWith: t });
     fixtures = t.app.get(TestTasks);
-    reconciler = t.app.get(TaskReconciler);
   });
   // A failed test must not leave the queue paused for the next one.
   afterEach(() => t.queue('test').resume());
@@ -32,19 +30,16 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     await t?.close();
   });
 
-  /** A row as a crash could leave it, written with SQL. */
+  /** A row as a crash could leave it. */
   async function insertRow(row: {
     taskName?: string; taskType?: string; status: TaskStatus; priority?: number; retryCount?: number; maxRetries?: number; label?: string;
   }): Promise<string> {
     const taskId = randomUUID();
-    await t.dataSource.query(
-      `INSERT INTO background_tasks (task_id, task_name, task_type, priority, status, params, retry_count, max_retries, started_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, IF(? = 'running', NOW(3) - INTERVAL 1 SECOND, NULL))`,
-      [
-        taskId, row.taskName ?? 'test.record', row.taskType ?? 'test', row.priority ?? 5, row.status,
-        JSON.stringify({ label: row.label ?? taskId }), row.retryCount ?? 0, row.maxRetries ?? 3, row.status,
-      ],
-    );
+    const { label, ...columns } = row;
+    await seedTasks(t.dataSource, [{
+      taskName: 'test.record', taskType: 'test', priority: 5, retryCount: 0, maxRetries: 3, ...columns, taskId,
+      params: { label: label ?? taskId }, startedAt: row.status === TaskStatus.Running ? new Date(Date.now() - 1000) : null,
+    }]);
     return taskId;
   }
 
@@ -54,7 +49,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     await t.queue('test').pause();
     const taskId = await insertRow({ status: TaskStatus.Pending, priority: 9, retryCount: 1, maxRetries: 2 });
     const before = t.tasks.getReconcilerStats().jobsRecreated;
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     expect(t.tasks.getReconcilerStats().jobsRecreated).toBe(before + 1);
     const job = (await t.queue('test').getJob(taskId))!;
     expect(job.opts.priority).toBe(2);
@@ -71,7 +66,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     for (let i = 0; i < 5; i++) ids.push((await t.tasks.enqueue({ taskName: 'test.record', priority: 1 + i })).taskId);
     await t.queue('test').obliterate({ force: true }); // every key of the queue, as a Redis restart without persistence
     await t.queue('test').pause(); // (obliterate also dropped the pause) so the run order shows the priorities
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     await t.queue('test').resume();
     for (const taskId of ids) expect((await finalRow(taskId)).status).toBe(TaskStatus.Completed);
     // Priority kept: 5 ran first.
@@ -81,7 +76,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
 
   it('counts a running row whose job vanished (worker and Redis data lost) as a failed attempt and runs it again', async () => {
     const taskId = await insertRow({ status: TaskStatus.Running, retryCount: 0, maxRetries: 2 });
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     const done = await finalRow(taskId);
     expect(done.status).toBe(TaskStatus.Completed);
     expect(done.retryCount).toBe(1);
@@ -90,7 +85,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
 
   it('fails a running row whose job vanished when no attempt is left', async () => {
     const taskId = await insertRow({ status: TaskStatus.Running, retryCount: 2, maxRetries: 2 });
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     const row = await t.tasks.getTaskStatus(taskId);
     expect(row.status).toBe(TaskStatus.Failed);
     expect(row.errorMessage).toMatch(/lost/);
@@ -101,7 +96,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     await t.queue('test').pause();
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.record' });
     await t.dataSource.query(`UPDATE background_tasks SET status = 'running', started_at = NOW(3) - INTERVAL 1 SECOND WHERE task_id = ?`, [taskId]);
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Pending, retryCount: 0 });
     await t.queue('test').resume();
     expect(await finalRow(taskId)).toMatchObject({ status: TaskStatus.Completed, retryCount: 0 });
@@ -120,14 +115,14 @@ describe('crash reconciler (MariaDB + Redis)', () => {
       await raw.close();
       raw.opts.connection && (raw.opts.connection as Redis).disconnect();
     }
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Failed, errorMessage: 'raw worker refused it' });
   });
 
   it('repairs once when two processes reconcile at the same time', async () => {
     await t.queue('test').pause();
     const taskId = await insertRow({ status: TaskStatus.Pending });
-    await Promise.all([reconciler.reconcileOnce(), peer.app.get(TaskReconciler).reconcileOnce()]);
+    await Promise.all([t.tasks.reconcileNow(), peer.tasks.reconcileNow()]);
     expect(await t.queue('test').getJobCounts('prioritized', 'wait')).toMatchObject({ prioritized: 1 });
     await t.queue('test').resume();
     await finalRow(taskId);
@@ -139,7 +134,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
     await finalRow(taskId);
     await t.queue('test').obliterate({ force: true });
     const before = t.tasks.getReconcilerStats();
-    await reconciler.reconcileOnce();
+    await t.tasks.reconcileNow();
     const after = t.tasks.getReconcilerStats();
     expect({ ...after, passes: 0 }).toEqual({ ...before, passes: 0 });
     expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Completed);

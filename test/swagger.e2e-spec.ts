@@ -65,11 +65,11 @@ describe('Swagger document', () => {
 
   it('shows the params schema of each task that declares one, and links it from the enqueue route', () => {
     const schemas = doc.components!.schemas! as Record<string, { properties: Record<string, Record<string, unknown>>; required?: string[] }>;
-    const confirmation = schemas.SendConfirmationParams;
-    expect(Object.keys(confirmation.properties).sort()).toEqual(['fir_id', 'recipient_email']);
-    expect(confirmation.required).toEqual(expect.arrayContaining(['fir_id', 'recipient_email']));
+    const confirmation = schemas.OrderConfirmationParams;
+    expect(Object.keys(confirmation.properties).sort()).toEqual(['order_id', 'recipient_email']);
+    expect(confirmation.required).toEqual(expect.arrayContaining(['order_id', 'recipient_email']));
     const enqueue = doc.paths['/api/tasks/enqueue'].post!;
-    expect(enqueue.description).toContain('`afirgen_tasks.email.send_confirmation`: [SendConfirmationParams](#/components/schemas/SendConfirmationParams)');
+    expect(enqueue.description).toContain('`orders.send_confirmation`: [OrderConfirmationParams](#/components/schemas/OrderConfirmationParams)');
   });
 
   it('documents the enqueue options of the task features', () => {

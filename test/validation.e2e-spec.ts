@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { InvalidTaskRequestError, MAX_RETRIES_LIMIT } from '../src/tasks/index.js';
+import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 const valid = {
-  task_name: 'afirgen_tasks.email.send_confirmation',
+  task_name: 'orders.send_confirmation',
   task_type: 'email',
-  params: { fir_id: 'fir_12345', recipient_email: 'user@example.com' },
+  params: { order_id: 'ord_12345', recipient_email: 'user@example.com' },
   priority: 5,
   max_retries: 3,
 };
@@ -44,7 +45,7 @@ describe('bad input (MariaDB + Redis)', () => {
   async function expectNothingCreated(): Promise<void> {
     const [{ rows }] = await t.dataSource.query('SELECT COUNT(*) AS `rows` FROM background_tasks');
     expect(Number(rows)).toBe(0);
-    for (const name of ['email', 'reports', 'analytics', 'cleanup', 'demo', 'test']) {
+    for (const { name } of FIXTURE_QUEUES) {
       const counts = await t.queue(name).getJobCounts();
       expect(Object.values(counts).reduce((sum, n) => sum + n, 0)).toBe(0);
     }
@@ -70,7 +71,7 @@ describe('bad input (MariaDB + Redis)', () => {
 
   it.each([
     ['status=unknown', /status must be one of: pending, running, completed, failed, cancelled/],
-    ['task_type=sms', /task_type must be one of: email, report, analytics, cleanup, demo, test/],
+    ['task_type=sms', /task_type must be one of: test, email, report, analytics, cleanup/],
     ['limit=0', /limit must not be less than 1/],
     ['limit=1001', /limit must not be greater than 1000/],
     ['offset=-5', /offset must not be less than 0/],

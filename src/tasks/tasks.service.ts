@@ -100,4 +100,13 @@ export class TasksService {
   getReconcilerStats(): ReconcilerStats {
     return this.reconciler.getStats();
   }
+
+  /**
+   * Runs one reconciler pass now, in this process (whatever its role), instead of waiting for
+   * the next interval: after Redis lost its data, say. Returns the stats after the pass.
+   */
+  async reconcileNow(): Promise<ReconcilerStats> {
+    await this.reconciler.reconcileOnce();
+    return this.reconciler.getStats();
+  }
 }

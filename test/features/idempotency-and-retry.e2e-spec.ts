@@ -105,13 +105,13 @@ describe('idempotency keys, the retry route and typed params (MariaDB + Redis)',
   it("validates params against the handler's DTO: 400 naming each problem, nothing created", async () => {
     const before = await t.tasks.getTaskCount();
     const bad = await t.http().post('/api/tasks/enqueue')
-      .send({ task_name: 'afirgen_tasks.email.send_confirmation', params: { recipient_email: 'not-an-address' } }).expect(400);
-    expect(bad.body.message).toEqual(expect.arrayContaining(['params.fir_id should not be empty', 'params.recipient_email must be an e-mail address']));
-    await expect(t.tasks.enqueue({ taskName: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'f1' } })).rejects.toMatchObject({
+      .send({ task_name: 'orders.send_confirmation', params: { recipient_email: 'not-an-address' } }).expect(400);
+    expect(bad.body.message).toEqual(expect.arrayContaining(['params.order_id should not be empty', 'params.recipient_email must be an e-mail address']));
+    await expect(t.tasks.enqueue({ taskName: 'orders.send_confirmation', params: { order_id: 'o1' } })).rejects.toMatchObject({
       reasons: ['params.recipient_email must be an e-mail address'],
     });
     expect(await t.tasks.getTaskCount()).toBe(before);
     await t.http().post('/api/tasks/enqueue')
-      .send({ task_name: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'fir_1', recipient_email: 'user@example.com' } }).expect(201);
+      .send({ task_name: 'orders.send_confirmation', params: { order_id: 'ord_1', recipient_email: 'user@example.com' } }).expect(201);
   });
 });

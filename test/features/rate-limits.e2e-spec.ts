@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TaskHandler, TaskProcessor, TaskStatus, type TaskContext, type TaskQueueOptions } from '../../src/tasks/index.js';
-import { DEMO_QUEUES } from '../../src/demo/demo.module.js';
-import { createTestApp, TEST_QUEUE, waitFor, type TestApp } from '../support/test-app.js';
+import { FIXTURE_QUEUES } from '../support/order-tasks.processor.js';
+import { createTestApp, waitFor, type TestApp } from '../support/test-app.js';
 
 /** Handler starts and concurrency, seen across both apps of the suite (one Node process). */
 const starts: number[] = [];
@@ -31,8 +31,7 @@ class CappedTasks {
 }
 
 const QUEUES: TaskQueueOptions[] = [
-  ...DEMO_QUEUES,
-  TEST_QUEUE,
+  ...FIXTURE_QUEUES,
   { name: 'limited', taskType: 'limited', defaultPriority: 5, concurrency: 5, rateLimit: { max: 3, durationMs: 1000 } },
   { name: 'capped', taskType: 'capped', defaultPriority: 5, concurrency: 5, globalConcurrency: 2 },
 ];

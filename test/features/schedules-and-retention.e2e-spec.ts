@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BackgroundTask, TaskHandler, TaskProcessor, TaskStatus, type TaskContext } from '../../src/tasks/index.js';
+import { BackgroundTask, isFinalStatus, TaskHandler, TaskProcessor, TaskStatus, type TaskContext } from '../../src/tasks/index.js';
+import { seedTasks } from '../support/task-rows.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
@@ -60,18 +61,14 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
 
   it('purges finished rows older than the retention age in the background, never unfinished or recent ones', async () => {
     const repository = t.dataSource.getRepository(BackgroundTask);
-    const insert = (taskId: string, status: TaskStatus, hoursAgo: number) =>
-      t.dataSource.query(
-        `INSERT INTO background_tasks (task_id, task_name, task_type, status, created_at, completed_at)
-         VALUES (?, 'seeded', 'test', ?, NOW(3) - INTERVAL ? HOUR, IF(? IN ('completed', 'failed', 'cancelled'), NOW(3) - INTERVAL ? HOUR, NULL))`,
-        [taskId, status, hoursAgo, status, hoursAgo],
-      );
-    await insert('old-completed', TaskStatus.Completed, 48);
-    await insert('old-failed', TaskStatus.Failed, 48);
-    await insert('old-cancelled', TaskStatus.Cancelled, 48);
-    await insert('old-pending', TaskStatus.Pending, 48);
-    await insert('old-running', TaskStatus.Running, 48);
-    await insert('recent-completed', TaskStatus.Completed, 0);
+    const row = (taskId: string, status: TaskStatus, hoursAgo: number) => {
+      const at = new Date(Date.now() - hoursAgo * 3_600_000);
+      return { taskId, status, createdAt: at, completedAt: isFinalStatus(status) ? at : null };
+    };
+    await seedTasks(t.dataSource, [
+      row('old-completed', TaskStatus.Completed, 48), row('old-failed', TaskStatus.Failed, 48), row('old-cancelled', TaskStatus.Cancelled, 48),
+      row('old-pending', TaskStatus.Pending, 48), row('old-running', TaskStatus.Running, 48), row('recent-completed', TaskStatus.Completed, 0),
+    ]);
     await waitFor(async () => (await repository.countBy({ taskName: 'seeded' })) === 3, 'the old finished rows to be purged', 10_000);
     const kept = (await repository.findBy({ taskName: 'seeded' })).map((row) => row.taskId).sort();
     expect(kept).toEqual(['old-pending', 'old-running', 'recent-completed']);
@@ -94,19 +91,9 @@ describe('retention turned off (MariaDB)', () => {
   afterAll(() => t.close());
 
   it('purges nothing with finishedMaxAgeMs 0, even when asked without an age', async () => {
-    await t.dataSource.query(
-      `INSERT INTO background_tasks (task_id, task_name, task_type, status, created_at, completed_at)
-       VALUES ('ancient', 'seeded', 'test', 'completed', NOW(3) - INTERVAL 400 DAY, NOW(3) - INTERVAL 400 DAY)`,
-    );
+    const ancient = new Date(Date.now() - 400 * 86_400_000);
+    await seedTasks(t.dataSource, [{ taskId: 'ancient', status: TaskStatus.Completed, createdAt: ancient, completedAt: ancient }]);
     expect(await t.tasks.purgeFinishedTasks()).toBe(0);
     expect(await t.dataSource.getRepository(BackgroundTask).countBy({ taskId: 'ancient' })).toBe(1);
-  });
-
-  it("purges with the age it is given: the seed's cleanup task goes through the same purge", async () => {
-    const { taskId } = await t.tasks.enqueue({ taskName: 'afirgen_tasks.cleanup.purge_finished_tasks', params: { older_than_days: 30 } });
-    const done = await waitForFinalRow(t.tasks, taskId);
-    expect(done.status).toBe(TaskStatus.Completed);
-    expect(done.result).toEqual({ deleted: 1, older_than_days: 30 });
-    expect(await t.dataSource.getRepository(BackgroundTask).countBy({ taskId: 'ancient' })).toBe(0);
   });
 });

@@ -2,18 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication, Provider } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Job, JobState, Queue } from 'bullmq';
+import { Queue, type Job, type JobState } from 'bullmq';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../../migrations/data-source.js';
 import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.js';
 import { deleteRedisKeys as deleteKeysMatching } from '../../src/config/redis-keys.js';
-import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
-import { TaskQueues } from '../../src/tasks/queue/task-queues.js';
 import {
   BackgroundTask,
   isFinalStatus,
@@ -23,19 +22,22 @@ import {
   type TasksModuleOptions,
   type TasksRole,
 } from '../../src/tasks/index.js';
+import { FIXTURE_QUEUES, OrderTasks } from './order-tasks.processor.js';
 
 /** Server URLs of the machine's MariaDB and Redis (override for other hosts). */
 export const MYSQL_SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** The `test` queue, carrying the `test` task type of the fixture handlers. */
-export const TEST_QUEUE: TaskQueueOptions = { name: 'test', taskType: 'test', defaultPriority: 5, concurrency: 1 };
+export const TEST_QUEUE: TaskQueueOptions = FIXTURE_QUEUES[0];
 
 export interface TestAppOptions {
   /** Short suite name, part of the database name and queue prefix. */
   suite: string;
   /** Extra providers (fixture processors). */
   providers?: Provider[];
+  /** The app's own modules; default: the fixture handlers with typed params (OrderTasks). */
+  modules?: Array<Type | DynamicModule>;
   /** Overrides of the TasksModule options. */
   tasks?: Partial<TasksModuleOptions>;
   /** Called on the app before `init()`, as `main.ts` does (Swagger, say). */
@@ -68,7 +70,7 @@ export function uniqueSuiteId(suite: string): string {
 }
 
 /**
- * Starts the demo's TasksModule with the fixture handlers on a fresh database (migrated)
+ * Starts TasksModule with the fixture queues and handlers on a fresh database (migrated)
  * and a fresh queue prefix; `close()` drops both.
  */
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
@@ -86,7 +88,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
       TasksModule.forRoot({
         redis: redisUrl,
         queuePrefix,
-        queues: [...DEMO_QUEUES, TEST_QUEUE],
+        queues: FIXTURE_QUEUES,
         retry: { backoffDelayMs: 50 },
         // Suites seed rows dated 2024; the retention suite turns the cleanup on for itself.
         retention: { finishedMaxAgeMs: 0 },
@@ -94,9 +96,9 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
         role: options.role,
         isGlobal: true,
       }),
-      DemoModule,
+      ...(options.modules ?? []),
     ],
-    providers: options.providers ?? [],
+    providers: [...(options.modules ? [] : [OrderTasks]), ...(options.providers ?? [])],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   options.configure?.(app);
@@ -110,7 +112,10 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     }
     throw error;
   }
-  const queues = app.get(TaskQueues);
+  // The suite's own BullMQ handles on the app's queues, to look at and steer the jobs.
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues = new Map<string, Queue>();
+  const queue = (name: string) => queues.get(name) ?? queues.set(name, new Queue(name, { connection, prefix: queuePrefix })).get(name)!;
   return {
     app,
     tasks: app.get(TasksService),
@@ -119,8 +124,10 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     queuePrefix,
     outputDir,
     http: () => request(app.getHttpServer()),
-    queue: (name) => queues.get(name),
+    queue,
     close: async () => {
+      await Promise.all([...queues.values()].map((handle) => handle.close()));
+      connection.disconnect();
       await app.close();
       if (owner) {
         await dropDatabase(databaseUrl);

@@ -71,6 +71,25 @@ export class TestTasks {
     return { slept: params.ms ?? 200 };
   }
 
+  /** Sleeps `ms` in ten steps, reporting progress after each (`slept 3 of 10 steps`); honours its signal. */
+  @TaskHandler('test.steps')
+  async steps(params: { ms?: number }, context: TaskContext) {
+    this.observe('test.steps', params, context);
+    for (let step = 1; step <= 10; step++) {
+      await sleep((params.ms ?? 100) / 10, undefined, { signal: context.signal });
+      await context.progress(step * 10, `slept ${step} of 10 steps`);
+    }
+    return { steps: 10 };
+  }
+
+  /** Fails its first `fail_times` attempts (default 1), then succeeds. */
+  @TaskHandler('test.flaky')
+  flaky(params: { fail_times?: number }, context: TaskContext) {
+    this.observe('test.flaky', params, context);
+    if (context.attempt <= (params.fail_times ?? 1)) throw new Error(`attempt ${context.attempt} of ${params.fail_times ?? 1} planned failures`);
+    return { attempts: context.attempt };
+  }
+
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */
   @TaskHandler('test.ignores_abort')
   async ignoresAbort(params: { ms?: number }, context: TaskContext) {

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
+import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
+import { countMismatches, seedTasks } from '../support/task-rows.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+/**
+ * The state writer, the only writer of a task's status, driven directly where the public API
+ * cannot stage the case: two workers on one task, the reconciler's and the user's transitions.
+ */
+describe('the state writer (MariaDB)', () => {
+  let t: TestApp;
+  let writer: TaskStateWriter;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'writer' });
+    writer = t.app.get(TaskStateWriter);
+  });
+  afterAll(() => t.close());
+
+  it("drops the late writes of a worker that lost its job's lock once another attempt started", async () => {
+    const writer = t.app.get(TaskStateWriter);
+    // A row without a job, so that no worker of this app takes it: the test plays both workers.
+    const [taskId] = await seedTasks(t.dataSource, [{ status: TaskStatus.Pending }]);
+    const first = { attemptToken: 'aaaaaaaaaaaaaaaa' };
+    const second = { attemptToken: 'bbbbbbbbbbbbbbbb' };
+    expect(await writer.start(taskId, first.attemptToken)).toBe(true);
+    // BullMQ hands the job to another worker after the first lost its lock.
+    expect(await writer.start(taskId, second.attemptToken)).toBe(true);
+    await writer.progress(taskId, first.attemptToken, 77, 'late report');
+    expect(await writer.fail(taskId, { message: 'late failure', errorType: TaskErrorType.Unknown }, first)).toBe(false);
+    expect(await writer.complete(taskId, { from: 'first' }, first)).toBe(false);
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Running, progress: null, errorMessage: null });
+
+    expect(await writer.complete(taskId, { from: 'second' }, second)).toBe(true);
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Completed, result: { from: 'second' } });
+  });
+
+  it("reopens a failed task on a user's retry: the old round's columns cleared, the last error kept, the counts exact", async () => {
+    const [taskId] = await seedTasks(t.dataSource, [{
+      status: TaskStatus.Failed, result: { partial: true }, errorMessage: 'boom', errorType: TaskErrorType.Network, retryCount: 3,
+      startedAt: new Date(Date.now() - 2000), completedAt: new Date(Date.now() - 1000), progress: 60, progressMessage: 'sixty', runAt: new Date(),
+    }]);
+    // The table's insert trigger counted the seeded row.
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+    expect(await writer.resubmit(taskId)).toBe(true);
+    expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({
+      status: TaskStatus.Pending, retryCount: 0, result: null, startedAt: null, completedAt: null, progress: null, progressMessage: null, runAt: null,
+      errorMessage: 'boom', errorType: TaskErrorType.Network,
+    });
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+    // A second retry of the same round finds it pending: refused, nothing changes.
+    expect(await writer.resubmit(taskId)).toBe(false);
+  });
+
+  it('fails a pending row whose job the queue gave up on (abandon), and refuses to for a running one', async () => {
+    const [pending, running] = await seedTasks(t.dataSource, [{ status: TaskStatus.Pending }, { status: TaskStatus.Running, startedAt: new Date() }]);
+    const failure = { message: 'failed in the queue', errorType: TaskErrorType.Unknown };
+    expect(await writer.abandon(pending, failure)).toBe(true);
+    expect(await t.tasks.getTaskStatus(pending)).toMatchObject({ status: TaskStatus.Failed, errorMessage: 'failed in the queue', errorType: TaskErrorType.Unknown });
+    expect((await t.tasks.getTaskStatus(pending)).completedAt).not.toBeNull();
+    expect(await writer.abandon(running, failure)).toBe(false);
+    expect((await t.tasks.getTaskStatus(running)).status).toBe(TaskStatus.Running);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+});
