@@ -32,7 +32,7 @@ describe('bulk enqueue (MariaDB + Redis)', () => {
     expect(body.results.map((result: { index: number }) => result.index)).toEqual([0, 1, 2, 3, 4]);
     expect(body.results[0]).toEqual({ index: 0, task_id: expect.any(String), message: 'Task enqueued successfully with priority 9', created: true });
     expect(body.results[1].error).toEqual({ statusCode: 400, error: 'Bad Request', message: ['task_name "nope.nothing" is not registered by any @TaskHandler'] });
-    expect(body.results[2].error.message).toEqual(['priority must not be greater than 10']);
+    expect(body.results[2].error.message).toEqual(['priority must be an integer from 1 to 10']);
     expect(body.results[3].error.message).toEqual(['each task must be a JSON object']);
     expect(await rowCount()).toBe(before + 2);
     for (const index of [0, 4]) {

@@ -11,6 +11,7 @@ import {
   BackgroundTask,
   DuplicateTaskHandlerError,
   IllegalTaskTransitionError,
+  InvalidTasksOptionsError,
   TaskHandler,
   TaskHandlerOutsideProcessorError,
   TaskProcessor,
@@ -128,6 +129,12 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     const attempt = boot([NotAProcessor]);
     await expect(attempt).rejects.toBeInstanceOf(TaskHandlerOutsideProcessorError);
     await expect(attempt).rejects.toThrow(/NotAProcessor.orphan is a @TaskHandler but NotAProcessor is not a @TaskProcessor/);
+  });
+
+  it('refuses a schedule whose task no handler registers, naming both', async () => {
+    const attempt = boot([GreetingService, GreeterTasks], { schedules: [{ name: 'nightly', taskName: 'test.nobody', cron: '0 3 * * *' }] });
+    await expect(attempt).rejects.toBeInstanceOf(InvalidTasksOptionsError);
+    await expect(attempt).rejects.toThrow(/schedule "nightly": no @TaskHandler registers "test.nobody"/);
   });
 
   it('builds from forRootAsync and mounts the API under routePrefix', async () => {

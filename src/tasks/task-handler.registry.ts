@@ -1,5 +1,5 @@
 import { Injectable, type Type } from '@nestjs/common';
-import { DuplicateTaskHandlerError, UnknownTaskNameError } from './errors/bootstrap.errors.js';
+import { DuplicateTaskHandlerError } from './errors/bootstrap.errors.js';
 import type { ResolvedRetryStrategies } from './failures/retry-policy.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { TaskQueueOptions, TaskScheduleOptions } from './interfaces/tasks-module-options.interface.js';
@@ -35,14 +35,7 @@ export class TaskHandlerRegistry {
     this.handlers.set(handler.taskName, handler);
   }
 
-  /** The handler of `taskName`; throws {@link UnknownTaskNameError} when none registers it. */
-  get(taskName: string): RegisteredTaskHandler {
-    const handler = this.handlers.get(taskName);
-    if (!handler) throw new UnknownTaskNameError(taskName);
-    return handler;
-  }
-
-  /** The handler of `taskName`, or undefined (for callers that report unknown names themselves). */
+  /** The handler of `taskName`, or undefined: each caller says what an unknown name means to it. */
   find(taskName: string): RegisteredTaskHandler | undefined {
     return this.handlers.get(taskName);
   }

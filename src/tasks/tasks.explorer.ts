@@ -20,7 +20,7 @@ type Method = (...args: unknown[]) => unknown;
  */
 @Injectable()
 export class TasksExplorer implements OnModuleInit {
-  private readonly logger = new Logger('TasksModule');
+  private readonly logger = new Logger(TasksExplorer.name);
 
   constructor(
     private readonly discovery: DiscoveryService,

@@ -36,7 +36,7 @@ import { TasksService } from './tasks.service.js';
 import { TaskReconciler } from './worker/task.reconciler.js';
 import { TaskRunner } from './worker/task.runner.js';
 import { TaskWorkersHost } from './worker/task-workers.host.js';
-import { TasksMaintenanceWorker } from './worker/tasks-maintenance.worker.js';
+import { MaintenanceWorker } from './worker/maintenance.worker.js';
 
 const resolvedOptionsProvider: Provider = {
   provide: TASKS_OPTIONS,
@@ -51,7 +51,7 @@ const PROVIDERS: Provider[] = [
   TaskRepository, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus,
   EnqueueTaskCommand, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand,
-  TaskRunner, TaskWorkersHost, TaskReconciler, TasksMaintenanceWorker,
+  TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
   TaskSchedules, ParamsSchemasDocumenter,
   TasksService,
 ];

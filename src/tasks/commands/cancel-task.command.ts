@@ -18,7 +18,7 @@ import { orMysqlUnavailable } from './unavailable.js';
  */
 @Injectable()
 export class CancelTaskCommand {
-  private readonly logger = new Logger('CancelTaskCommand');
+  private readonly logger = new Logger(CancelTaskCommand.name);
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,

@@ -30,7 +30,7 @@ type NewTask = NewTaskRow & { runAt: Date | null };
  */
 @Injectable()
 export class EnqueueTaskCommand {
-  private readonly logger = new Logger('EnqueueTaskCommand');
+  private readonly logger = new Logger(EnqueueTaskCommand.name);
   private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeBatch(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES);
 
   constructor(

@@ -29,15 +29,6 @@ export class TaskHandlerOutsideProcessorError extends Error {
   }
 }
 
-/** A task name that no `@TaskHandler` of this process registers. */
-export class UnknownTaskNameError extends Error {
-  override readonly name = 'UnknownTaskNameError';
-
-  constructor(readonly taskName: string) {
-    super(messages.UNKNOWN_TASK_NAME(taskName));
-  }
-}
-
 /** The module options (or a handler's settings) contradict themselves. */
 export class InvalidTasksOptionsError extends Error {
   override readonly name = 'InvalidTasksOptionsError';

@@ -22,5 +22,4 @@ export const UNKNOWN_QUEUE = (processor: string, queue: string, known: string[])
 export const HANDLER_OUTSIDE_PROCESSOR = (className: string, method: string) =>
   `${className}.${method} is a @TaskHandler but ${className} is not a @TaskProcessor(queue); ` +
   `decorate the class so the handler has a queue.`;
-export const UNKNOWN_TASK_NAME = (taskName: string) => `No @TaskHandler registers task "${taskName}" in this process`;
 export const INVALID_OPTIONS = (reason: string) => `Invalid TasksModule options: ${reason}`;

@@ -25,7 +25,7 @@ const RELAY_NAMESPACE = 'tasks';
  */
 @Injectable()
 export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('TaskCancellationBus');
+  private readonly logger = new Logger(TaskCancellationBus.name);
   private readonly local = new Map<string, AbortRunning>();
   private relay?: Relay;
   private connection?: Redis;

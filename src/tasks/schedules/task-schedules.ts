@@ -21,13 +21,13 @@ export interface TaskScheduleView extends TaskScheduleOptions {
 /**
  * Periodic tasks on BullMQ job schedulers. Each schedule (module option or
  * `@TaskHandler(name, { schedule })`) is a job scheduler on the internal queue; every time it
- * fires, a worker enqueues the task like any other (see TasksMaintenanceWorker), so each run
+ * fires, a worker enqueues the task like any other (see MaintenanceWorker), so each run
  * is a row. Worker processes register the schedulers at bootstrap (an upsert, so many
  * processes agree) and remove those no longer declared; the retention cleanup is one more.
  */
 @Injectable()
 export class TaskSchedules implements OnApplicationBootstrap {
-  private readonly logger = new Logger('TaskSchedules');
+  private readonly logger = new Logger(TaskSchedules.name);
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -50,7 +50,7 @@ export class TaskSchedules implements OnApplicationBootstrap {
     const names = schedules.map((schedule) => schedule.name);
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice) throw new InvalidTasksOptionsError(`schedule "${twice}" is declared twice`);
-    const unknown = schedules.find((schedule) => !this.registry.get(schedule.taskName));
+    const unknown = schedules.find((schedule) => !this.registry.find(schedule.taskName));
     if (unknown) throw new InvalidTasksOptionsError(`schedule "${unknown.name}": no @TaskHandler registers "${unknown.taskName}"`);
     if (this.role === 'api') return;
     const queue = this.queues.internal();

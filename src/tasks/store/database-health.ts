@@ -40,7 +40,7 @@ type Listener = (available: boolean) => void;
  */
 @Injectable()
 export class DatabaseHealth implements OnApplicationShutdown {
-  private readonly logger = new Logger('TasksDatabase');
+  private readonly logger = new Logger(DatabaseHealth.name);
   private readonly listeners: Listener[] = [];
   private probing?: Promise<void>;
   private stopped = false;

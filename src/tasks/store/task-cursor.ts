@@ -6,6 +6,9 @@ export interface TaskCursor {
   id: number;
 }
 
+/** Longest cursor accepted. */
+export const MAX_CURSOR_LENGTH = 200;
+
 /** An opaque, URL-safe cursor for the row after which the next page starts. */
 export function encodeTaskCursor(task: Pick<BackgroundTask, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([task.createdAt.getTime(), task.id])).toString('base64url');
@@ -13,6 +16,8 @@ export function encodeTaskCursor(task: Pick<BackgroundTask, 'createdAt' | 'id'>)
 
 /** The position a cursor names, or undefined when it is not one this module made. */
 export function decodeTaskCursor(cursor: string): TaskCursor | undefined {
+  // A cursor this module made is about 30 characters; anything far longer is not one.
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH) return undefined;
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(decoded) || decoded.length !== 2) return undefined;

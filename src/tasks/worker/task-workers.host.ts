@@ -27,7 +27,7 @@ import { ScheduledRetry, SHUTDOWN_REASON, TaskRunner } from './task.runner.js';
  */
 @Injectable()
 export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('TaskWorkers');
+  private readonly logger = new Logger(TaskWorkersHost.name);
   private readonly workers = new Map<string, { worker: Worker; connection: Redis }>();
 
   constructor(

@@ -41,7 +41,7 @@ const QUEUED_STATES: string[] = ['waiting', 'prioritized', 'delayed', 'waiting-c
  */
 @Injectable()
 export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('TaskReconciler');
+  private readonly logger = new Logger(TaskReconciler.name);
   private readonly stats: ReconcilerStats = { passes: 0, jobsRecreated: 0, lostAttemptsRecovered: 0, stalledRequeued: 0, failuresRecorded: 0 };
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;

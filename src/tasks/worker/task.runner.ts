@@ -21,7 +21,7 @@ import { TaskStatus } from '../lifecycle/task-status.js';
  */
 @Injectable()
 export class TaskRunner {
-  private readonly logger = new Logger('TaskRunner');
+  private readonly logger = new Logger(TaskRunner.name);
   /** Attempts running in this process, by task id. */
   private readonly running = new Map<string, Promise<unknown>>();
 

@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString } from 'class-validator';
 import type { EnqueueTaskInput } from '../../interfaces/tasks-service.interfaces.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY } from '../../tasks.constants.js';
 
-/** Body of `POST /enqueue`. */
+/**
+ * Body of `POST /enqueue`. Its validators check the JSON's shape (types, required fields,
+ * unknown fields); the rules about values (ranges, lengths, registered names) are the
+ * service's own (commands/task-request.validator.ts), so HTTP clients and callers of
+ * TasksService get the same answers. The Swagger bounds below document those rules.
+ */
 export class EnqueueTaskDto {
   @ApiProperty({
     description: 'Name a @TaskHandler registers.',
@@ -12,7 +17,6 @@ export class EnqueueTaskDto {
   })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(255)
   task_name!: string;
 
   @ApiPropertyOptional({
@@ -22,7 +26,6 @@ export class EnqueueTaskDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(100)
   task_type?: string;
 
   @ApiPropertyOptional({
@@ -43,8 +46,6 @@ export class EnqueueTaskDto {
   })
   @IsOptional()
   @IsInt()
-  @Min(MIN_PRIORITY)
-  @Max(MAX_PRIORITY)
   priority?: number;
 
   @ApiPropertyOptional({
@@ -55,8 +56,6 @@ export class EnqueueTaskDto {
   })
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(MAX_RETRIES_LIMIT)
   max_retries?: number;
 
   @ApiPropertyOptional({
@@ -66,7 +65,6 @@ export class EnqueueTaskDto {
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
   delay_seconds?: number;
 
   @ApiPropertyOptional({
@@ -86,8 +84,6 @@ export class EnqueueTaskDto {
   })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(MAX_TIMEOUT_SECONDS)
   timeout_seconds?: number;
 
   @ApiPropertyOptional({
@@ -99,8 +95,6 @@ export class EnqueueTaskDto {
   })
   @IsOptional()
   @IsString()
-  @MinLength(1)
-  @MaxLength(255)
   idempotency_key?: string;
 
   /** The service's input for this body. */

@@ -14,8 +14,8 @@ import { INTERNAL_QUEUE, TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../ta
  * trigger delivered twice still makes one task); the retention job purges old finished rows.
  */
 @Injectable()
-export class TasksMaintenanceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('TasksMaintenance');
+export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(MaintenanceWorker.name);
   private worker?: Worker;
   private connection?: Redis;
 
