@@ -14,7 +14,7 @@ export * from './store/background-task.entity.js';
 export { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
 export * from './tasks.constants.js';
 export * from './tasks.module.js';
-export { DEFAULT_TASK_QUEUE, TASKS_ROLE, type TasksModuleExtras, type TasksRole } from './tasks.module-definition.js';
+export { DEFAULT_TASK_QUEUE, DEFAULT_TASKS_OPTIONS, TASKS_OPTIONS, TASKS_ROLE, type TasksModuleExtras, type TasksRole } from './tasks.module-definition.js';
 export { resolveTasksOptions } from './tasks.options.js';
 export { TasksService } from './tasks.service.js';
 export type { ReconcilerStats } from './worker/task.reconciler.js';

@@ -5,8 +5,9 @@ import { TaskStatus } from '../lifecycle/task-status.js';
 import type { EnqueueTaskInput, ListTasksInput, TaskFilter } from '../interfaces/tasks-service.interfaces.js';
 
 /**
- * Checks of a request that the service makes itself, so that callers of TasksService get the
- * same answers as HTTP clients. Each returns the list of what is wrong (empty when valid).
+ * The rules about the values of a request, written only here: the HTTP DTOs check the JSON's
+ * shape, so callers of TasksService and HTTP clients get the same answers. Each returns the
+ * list of what is wrong (empty when valid).
  */
 export function enqueueProblems(
   input: EnqueueTaskInput,
