@@ -12,6 +12,7 @@ import {
 } from '../lifecycle/transition-batch.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { GroupCommitQueue } from './group-commit.queue.js';
+import { withLockRetry } from './lock-retry.js';
 import { countDeltas, TASK_COUNTS_TABLE, type CountedRow } from './task-counts.js';
 import { batchUpdateStatement } from './task-update.statement.js';
 
@@ -34,8 +35,6 @@ const MAX_BATCH = 500;
  * their commits; the row locks (taken in task-id order) keep them apart where they meet.
  */
 const MAX_CONCURRENT_BATCHES = 4;
-/** MySQL's deadlock and lock-wait-timeout errors: the batch is simply tried again. */
-const RETRYABLE_ERRNOS = new Set([1213, 1205]);
 
 /**
  * The only writer of a task's status. Every transition of the lifecycle table (workers'
@@ -140,14 +139,8 @@ export class TaskStateWriter {
     return this.batches.submit({ taskId, transition, values, guard });
   }
 
-  private async writeBatch(batch: TransitionRequest[]): Promise<boolean[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.dataSource.transaction((manager) => this.applyBatch(manager, batch));
-      } catch (error) {
-        if (attempt >= 5 || !RETRYABLE_ERRNOS.has((error as { errno?: number }).errno ?? 0)) throw error;
-      }
-    }
+  private writeBatch(batch: TransitionRequest[]): Promise<boolean[]> {
+    return withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
   }
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {

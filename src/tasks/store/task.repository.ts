@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
+import { withLockRetry } from './lock-retry.js';
 import { TASK_COUNTS_TABLE } from './task-counts.js';
 import type { TaskCursor } from './task-cursor.js';
 import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
@@ -97,19 +98,20 @@ export class TaskRepository {
     return Number(row?.total ?? 0);
   }
 
-  /** One multi-row INSERT of `pending` rows; `run_at` is computed by the database so that its clock alone stamps rows. */
+  /**
+   * One multi-row INSERT of `pending` rows; `run_at` is computed by the database so that its
+   * clock alone stamps rows. Run again when a concurrent batch made it a deadlock victim.
+   */
   async insertPending(tasks: NewTaskRow[]): Promise<void> {
     const parameters = tasks.flatMap((task) => [
       task.taskId, task.taskName, task.taskType, task.priority, JSON.stringify(task.params), task.maxRetries,
       task.delayMs ? Math.round(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
     ]);
     const row = "(?, ?, ?, ?, 'pending', ?, ?, TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3)), ?, ?)";
-    await this.dataSource.query(
-      `INSERT INTO ${BACKGROUND_TASKS_TABLE}
+    const sql = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
          (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
-       VALUES ${tasks.map(() => row).join(', ')}`,
-      parameters,
-    );
+       VALUES ${tasks.map(() => row).join(', ')}`;
+    await withLockRetry(() => this.dataSource.query(sql, parameters));
   }
 
   /** Deletes rows that are still `pending` (tasks whose job Redis refused). */
