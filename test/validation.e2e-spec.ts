@@ -20,6 +20,8 @@ const BAD_BODIES: Array<[string, unknown, RegExp]> = [
   ['a task_name no handler registers', { ...valid, task_name: 'nope.nothing' }, /"nope.nothing" is not registered/],
   ['a task_type that does not match the handler', { ...valid, task_type: 'report' }, /task_type "report" does not match/],
   ['an unknown task_type', { ...valid, task_type: 'sms' }, /task_type "sms" does not match/],
+  ['a task_name over 255 characters', { ...valid, task_name: 'x'.repeat(256) }, /task_name must be a string of 1 to 255 characters/],
+  ['a task_type over 100 characters', { ...valid, task_type: 'x'.repeat(101) }, /task_type must be a string of 1 to 100 characters/],
   ['priority 0', { ...valid, priority: 0 }, /priority must be an integer from 1 to 10/],
   ['priority 11', { ...valid, priority: 11 }, /priority must be an integer from 1 to 10/],
   ['a fractional priority', { ...valid, priority: 2.5 }, /priority must be an integer/],

@@ -15,7 +15,11 @@ export function enqueueProblems(
   options: ResolvedTasksOptions,
 ): string[] {
   const problems: string[] = [];
-  if (!handlerQueue) {
+  if (!isStringOfLength(input.taskName, 1, 255)) {
+    problems.push('task_name must be a string of 1 to 255 characters');
+  } else if (input.taskType !== undefined && !isStringOfLength(input.taskType, 1, 100)) {
+    problems.push('task_type must be a string of 1 to 100 characters');
+  } else if (!handlerQueue) {
     problems.push(`task_name "${input.taskName}" is not registered by any @TaskHandler`);
   } else if (input.taskType !== undefined && input.taskType !== handlerQueue.taskType) {
     problems.push(
@@ -33,7 +37,7 @@ export function enqueueProblems(
   if (input.timeoutSeconds !== undefined && !isIntegerIn(input.timeoutSeconds, 1, MAX_TIMEOUT_SECONDS)) {
     problems.push(`timeout_seconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
-  if (input.idempotencyKey !== undefined && !(typeof input.idempotencyKey === 'string' && input.idempotencyKey.length >= 1 && input.idempotencyKey.length <= 255)) {
+  if (input.idempotencyKey !== undefined && !isStringOfLength(input.idempotencyKey, 1, 255)) {
     problems.push('idempotency_key must be a string of 1 to 255 characters');
   }
   return problems;
@@ -104,4 +108,8 @@ export function pageProblems(input: ListTasksInput): string[] {
 
 function isIntegerIn(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isStringOfLength(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'string' && value.length >= min && value.length <= max;
 }
