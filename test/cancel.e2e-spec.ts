@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { TaskStatus } from '../src/tasks/index.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
-import { createTestApp, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
+import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 describe('cancellation (MariaDB + Redis)', () => {
@@ -88,6 +89,25 @@ describe('cancellation (MariaDB + Redis)', () => {
     expect(fixtures.finished.has(taskId)).toBe(false);
     await waitForJobState(t.queue('test'), taskId, 'completed');
     expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled, result: null });
+  });
+
+  it('signals a running handler even when Redis lost its job (restarted without its data)', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
+    await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
+    await waitForStatus(taskId, TaskStatus.Running);
+    // What a Redis restart without its data leaves of this job: nothing.
+    const redis = new Redis(REDIS_URL);
+    try {
+      const key = `${t.queuePrefix}:test`;
+      await redis.lrem(`${key}:active`, 0, taskId);
+      await redis.del(`${key}:${taskId}`, `${key}:${taskId}:lock`);
+    } finally {
+      redis.disconnect();
+    }
+    expect(await t.queue('test').getJobState(taskId)).toBe('unknown');
+    expect(await t.tasks.cancelTask(taskId)).toMatchObject({ taskId, runningHandlerSignalled: true });
+    await waitFor(() => fixtures.aborted.has(taskId), 'the handler to see its abort');
+    expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
   });
 
   it('answers 409 with success false for a task that already finished', async () => {

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { TaskNotCancellableError, TaskNotFoundError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
-import { isFinalStatus } from '../lifecycle/task-status.js';
+import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -38,7 +38,7 @@ export class CancelTaskCommand {
       const now = await orMysqlUnavailable(() => this.repository.findById(taskId));
       throw new TaskNotCancellableError(taskId, now?.status ?? task.status);
     }
-    return { taskId, ...(await this.stopJob(task.taskType, taskId)) };
+    return { taskId, ...(await this.stopJob(task.taskType, taskId, task.status === TaskStatus.Running)) };
   }
 
   /**
@@ -46,13 +46,20 @@ export class CancelTaskCommand {
    * and waits up to `cancelWaitMs` for the attempt to end, so that no handler of a task whose
    * cancel has returned is still running unless it ignores its signal. Best effort: the row
    * already says `cancelled`, and an attempt that starts later sees that and skips the handler.
+   * A row that was `running` while Redis has no job (Redis lost its data) may still have a
+   * handler at work: every worker is told to abort it all the same.
    */
-  private async stopJob(taskType: string, taskId: string): Promise<Omit<CancelledTask, 'taskId'>> {
+  private async stopJob(taskType: string, taskId: string, wasRunning: boolean): Promise<Omit<CancelledTask, 'taskId'>> {
     const idle = { runningHandlerSignalled: false, handlerStopped: true };
     const queueOptions = this.queues.forTaskType(taskType);
     if (!queueOptions) return idle;
     const queue = this.queues.get(queueOptions.name);
     try {
+      if (wasRunning && (await queue.getJobState(taskId)) === 'unknown') {
+        // Nothing in Redis can tell when that handler stops: signal it and report what is known.
+        const signalledHere = await this.cancellations.cancel(queueOptions.name, taskId);
+        return { runningHandlerSignalled: signalledHere, handlerStopped: !signalledHere };
+      }
       // remove() refuses a job that a worker holds.
       if ((await queue.remove(taskId)) === 1 || (await queue.getJobState(taskId)) !== 'active') return idle;
       await this.cancellations.cancel(queueOptions.name, taskId);
