@@ -71,7 +71,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
   };
 }
 
-/** Empties the tasks table. TRUNCATE fires no trigger, so the counts are emptied with it. */
+/** Empties the tasks table and its counts. */
 export async function resetTasksTable(dataSource: DataSource): Promise<void> {
   await dataSource.query('TRUNCATE TABLE background_tasks');
   await dataSource.query('TRUNCATE TABLE background_task_counts');

@@ -10,7 +10,7 @@ export class CreateBackgroundTasks1763800000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
-      CREATE TABLE background_tasks (
+      CREATE TABLE IF NOT EXISTS background_tasks (
         id INT NOT NULL AUTO_INCREMENT,
         task_id VARCHAR(255) NOT NULL,
         task_name VARCHAR(255) NOT NULL,
@@ -39,6 +39,6 @@ export class CreateBackgroundTasks1763800000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE background_tasks');
+    await queryRunner.query('DROP TABLE IF EXISTS background_tasks');
   }
 }

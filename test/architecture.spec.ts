@@ -52,6 +52,14 @@ describe('the shape of the code', () => {
     expect(misplaced).toEqual([]);
   });
 
+  it('uses no SQL that MySQL 8 deprecates: no VALUES() in ON DUPLICATE KEY UPDATE (library and migrations)', () => {
+    const deprecated = [...library, ...sourceFiles('migrations')]
+      .flatMap((file) => stringsOf(file).map((literal) => ({ ...literal, path: file.path })))
+      .filter(({ text }) => /ON\s+DUPLICATE\s+KEY\s+UPDATE[\s\S]*\bVALUES\s*\(/i.test(text))
+      .map(({ path, line }) => `${path}:${line}`);
+    expect(deprecated).toEqual([]);
+  });
+
   it(`keeps every source file at ${MAX_FILE_LINES} lines or fewer`, () => {
     const files = ['src', 'test', 'bench', 'migrations'].flatMap((folder) => sourceFiles(folder, { specs: true }));
     const long = files.map((file) => [file.path, file.text.split('\n').length] as const).filter(([, lines]) => lines > MAX_FILE_LINES);

@@ -49,7 +49,7 @@ describe('the demo handlers (MariaDB + Redis)', () => {
 
   it("purges with the age it is given: the seed's cleanup task goes through TasksService.purgeFinishedTasks", async () => {
     const ancient = new Date(Date.now() - 400 * 86_400_000);
-    const [old] = await seedTasks(t.dataSource, [{ taskType: 'cleanup', status: TaskStatus.Completed, createdAt: ancient, completedAt: ancient }]);
+    const [old] = await seedTasks(t, [{ taskType: 'cleanup', status: TaskStatus.Completed, createdAt: ancient, completedAt: ancient }]);
     const { taskId } = await t.tasks.enqueue({ taskName: 'afirgen_tasks.cleanup.purge_finished_tasks', params: { older_than_days: 30 } });
     const done = await waitForFinalRow(t.tasks, taskId);
     expect(done.status).toBe(TaskStatus.Completed);

@@ -1,17 +1,52 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackgroundTask, TaskStatus } from '../src/tasks/index.js';
+import { startPrivateMariaDb, type PrivateMariaDb } from './support/private-services.js';
+import { countMismatches } from './support/task-rows.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
-describe('task lifecycle (MariaDB + Redis)', () => {
+/**
+ * On a MariaDB set up as production servers are: binary logging on, MySQL 8's sql_mode, and
+ * an application user with ALL on its own database only (no SUPER).
+ */
+describe('task lifecycle (production-configured MariaDB + Redis)', () => {
+  let mariadb: PrivateMariaDb;
   let t: TestApp;
   let fixtures: TestTasks;
 
   beforeAll(async () => {
-    t = await createTestApp({ suite: 'lifecycle', providers: [TestTasks], tasks: { retry: { backoffDelayMs: 100 } } });
+    mariadb = await startPrivateMariaDb();
+    t = await createTestApp({ suite: 'lifecycle', productionMariaDb: mariadb, providers: [TestTasks], tasks: { retry: { backoffDelayMs: 100 } } });
     fixtures = t.app.get(TestTasks);
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t?.close();
+    await mariadb?.destroy();
+  });
+
+  it('runs as an application user without SUPER on a server with binary logging and MySQL 8\'s sql_mode', async () => {
+    const [server] = await t.dataSource.query('SELECT @@log_bin AS logBin, @@sql_mode AS sqlMode, @@log_bin_trust_function_creators AS trust, CURRENT_USER() AS user');
+    expect(Number(server.logBin)).toBe(1);
+    expect(Number(server.trust)).toBe(0);
+    expect(server.sqlMode).toContain('ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION');
+    const grants: Record<string, string>[] = await t.dataSource.query('SHOW GRANTS');
+    expect(grants.map((row) => Object.values(row)[0]).join('\n')).not.toMatch(/SUPER|ON \*\.\*.*ALL/);
+    expect(server.user).toMatch(/^app_/);
+  });
+
+  it('keeps the counts exact through enqueues, retries, failures, cancels and a user retry', async () => {
+    const done = await Promise.all([
+      t.tasks.enqueue({ taskName: 'test.flaky', params: { fail_times: 1 } }),
+      t.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 1 }),
+      t.tasks.enqueue({ taskName: 'test.record' }),
+    ]).then((tasks) => Promise.all(tasks.map((task) => finalRow(task.taskId))));
+    await t.tasks.retryTask(done[1].taskId);
+    await finalRow(done[1].taskId);
+    const running = await t.tasks.enqueue({ taskName: 'test.until_aborted' });
+    await waitFor(async () => (await t.tasks.getTaskStatus(running.taskId)).status === TaskStatus.Running, 'the task to run');
+    await t.tasks.cancelTask(running.taskId);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
 
   const finalRow = (taskId: string) => waitForFinalRow(t.tasks, taskId);
 

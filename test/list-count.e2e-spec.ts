@@ -27,7 +27,7 @@ async function seedRows(t: TestApp): Promise<SeededRow[]> {
     status: STATUSES[(i * 7) % STATUSES.length],
     createdAt: new Date(base + Math.min(i, 58) * 1000),
   }));
-  await seedTasks(t.dataSource, rows.map((row) => ({
+  await seedTasks(t, rows.map((row) => ({
     taskId: row.taskId,
     taskName: `seeded.${row.taskType}`,
     taskType: row.taskType,

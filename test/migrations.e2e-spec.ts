@@ -1,136 +1,73 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import mysql from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
-import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
-import { countMismatches } from './support/task-rows.js';
-import { MYSQL_SERVER_URL, uniqueSuiteId } from './support/test-app.js';
+import { TASKS_MIGRATIONS } from '../migrations/index.js';
+import { TaskErrorType, TaskStatus } from '../src/tasks/index.js';
+import { startPrivateMariaDb, type PrivateMariaDb } from './support/private-services.js';
+import { countMismatches, seedTasks } from './support/task-rows.js';
+import { uniqueSuiteId } from './support/test-app.js';
 
-describe('migrations (MariaDB)', () => {
-  const databaseUrl = `${MYSQL_SERVER_URL}/tasks_test_${uniqueSuiteId('migrations')}`;
+/**
+ * The migrations as production databases run them: on a MariaDB with binary logging and MySQL
+ * 8's sql_mode, as an application user that holds ALL on its own database and nothing else.
+ */
+describe('migrations (production-configured MariaDB, least-privileged user)', () => {
+  let mariadb: PrivateMariaDb;
+  let databaseName: string;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    await ensureDatabase(databaseUrl);
-    dataSource = await new DataSource(tasksDataSourceOptions(databaseUrl)).initialize();
+    mariadb = await startPrivateMariaDb();
+    databaseName = `tasks_test_${uniqueSuiteId('migrations')}`;
+    dataSource = await new DataSource(tasksDataSourceOptions(await mariadb.createAppDatabase(databaseName))).initialize();
   });
   afterAll(async () => {
-    await dataSource.destroy();
-    await dropDatabase(databaseUrl);
+    await dataSource?.destroy();
+    await mariadb?.destroy();
   });
 
-  const tableExists = async () =>
-    (await dataSource.query(`SHOW TABLES LIKE 'background_tasks'`)).length === 1;
-
-  const indexes = async () => {
-    const rows: { INDEX_NAME: string; COLUMN_NAME: string; NON_UNIQUE: number | string }[] = await dataSource.query(
-      `SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE FROM information_schema.STATISTICS
-       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
-    );
-    const byName: Record<string, string[]> = {};
-    for (const row of rows) (byName[row.INDEX_NAME] ??= []).push(row.COLUMN_NAME);
-    return byName;
+  const rowsOf = async (sql: string, parameters: unknown[] = []) => (await dataSource.query(sql, parameters)) as Record<string, string>[];
+  const tables = async () => (await rowsOf('SHOW TABLES')).map((row) => Object.values(row)[0]).filter((name) => name !== 'migrations').sort();
+  const triggers = async () => (await rowsOf('SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()')).map((row) => row.TRIGGER_NAME);
+  const columnsOf = async (table: string) =>
+    (await rowsOf('SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [table])).map((row) => row.COLUMN_NAME);
+  const undoAll = async () => {
+    while ((await rowsOf('SELECT id FROM migrations')).length > 0) await dataSource.undoLastMigration();
+  };
+  /** The server's root on this database: what a pre-0.2 migration run with SUPER could leave. */
+  const asRoot = async (sql: string) => {
+    const root = await mysql.createConnection(`${mariadb.url}/${databaseName}`);
+    try {
+      await root.query(sql);
+    } finally {
+      await root.end();
+    }
   };
 
-  const countsExist = async () => (await dataSource.query(`SHOW TABLES LIKE 'background_task_counts'`)).length === 1;
-  const triggers = async () =>
-    ((await dataSource.query(`SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY TRIGGER_NAME`)) as { TRIGGER_NAME: string }[]).map(
-      (row) => row.TRIGGER_NAME,
-    );
-
-  const FEATURE_COLUMNS = ['error_type', 'idempotency_key', 'progress', 'progress_message', 'run_at', 'timeout_seconds'];
-  const featureColumns = async () =>
-    ((await dataSource.query(
-      `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks'
-       AND COLUMN_NAME IN (?) ORDER BY COLUMN_NAME`,
-      [FEATURE_COLUMNS],
-    )) as { COLUMN_NAME: string }[]).map((row) => row.COLUMN_NAME);
-
-  const hasColumn = async (name: string) =>
-    Number(((await dataSource.query(
-      `SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' AND COLUMN_NAME = ?`,
-      [name],
-    )) as { n: string | number }[])[0].n) === 1;
-  const hasCountEpoch = () => hasColumn('count_epoch');
-  const countColumns = async () =>
-    ((await dataSource.query(
-      `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_task_counts' ORDER BY ORDINAL_POSITION`,
-    )) as { COLUMN_NAME: string }[]).map((row) => row.COLUMN_NAME);
-
-  it('goes up, down and up again on an empty database', async () => {
-    expect(await tableExists()).toBe(false);
-    expect(await dataSource.runMigrations()).toHaveLength(6);
-    expect(await tableExists()).toBe(true);
-    expect(await countsExist()).toBe(true);
-    expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
-    expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
-    expect((await indexes()).idx_idempotency_key).toEqual(['idempotency_key']);
-
-    expect(await countColumns()).toEqual(['task_type', 'status', 'error_type', 'slot', 'count']);
-
-    await dataSource.undoLastMigration();
-    expect(await countColumns()).toEqual(['task_type', 'status', 'slot', 'count']);
-    expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
-    await dataSource.undoLastMigration();
-    expect((await featureColumns()).length).toBe(FEATURE_COLUMNS.length);
-    expect(await hasColumn('attempt_token')).toBe(false);
-    await dataSource.undoLastMigration();
-    expect(await hasCountEpoch()).toBe(false);
-    expect(await triggers()).toEqual(['background_tasks_count_delete', 'background_tasks_count_insert', 'background_tasks_count_update']);
-    await dataSource.undoLastMigration();
-    expect(await featureColumns()).toEqual([]);
-    expect((await indexes()).idx_idempotency_key).toBeUndefined();
-    await dataSource.undoLastMigration();
-    expect(await countsExist()).toBe(false);
+  it('goes up from empty, down and up again, and creates no trigger', async () => {
+    expect(await dataSource.runMigrations()).toHaveLength(TASKS_MIGRATIONS.length);
+    expect(await tables()).toEqual(['background_task_counts', 'background_tasks']);
     expect(await triggers()).toEqual([]);
-    await dataSource.undoLastMigration();
-    expect(await tableExists()).toBe(false);
-
-    expect(await dataSource.runMigrations()).toHaveLength(6);
-    expect(await tableExists()).toBe(true);
-    expect(await countsExist()).toBe(true);
-    expect(await featureColumns()).toEqual(FEATURE_COLUMNS);
+    expect(await columnsOf('background_task_counts')).toEqual(['task_type', 'status', 'error_type', 'slot', 'count']);
+    await undoAll();
+    expect(await tables()).toEqual([]);
+    expect(await dataSource.runMigrations()).toHaveLength(TASKS_MIGRATIONS.length);
+    expect(await triggers()).toEqual([]);
   });
 
-  it('keeps the counts exact through inserts, status and failure-class changes and deletes made with plain SQL', async () => {
-    const counts = async () =>
-      Object.fromEntries(
-        ((await dataSource.query(`SELECT task_type, status, error_type, SUM(count) AS n FROM background_task_counts GROUP BY task_type, status, error_type HAVING n <> 0 ORDER BY task_type, status, error_type`)) as {
-          task_type: string; status: string; error_type: string; n: string;
-        }[]).map((row) => [`${row.task_type}/${row.status}/${row.error_type}`, Number(row.n)]),
-      );
-    const exact = async () => expect(await countMismatches((sql) => dataSource.query(sql))).toEqual([]);
-    for (let i = 0; i < 40; i++) {
-      await dataSource.query(`INSERT INTO background_tasks (task_id, task_name, task_type) VALUES (?, 'x', ?)`, [`t${i}`, i % 2 ? 'email' : 'report']);
-    }
-    await dataSource.query(`UPDATE background_tasks SET status = 'running' WHERE id % 3 = 0`);
-    await dataSource.query(`UPDATE background_tasks SET status = 'completed' WHERE status = 'running' AND id % 2 = 0`);
-    await dataSource.query(`UPDATE background_tasks SET task_type = 'cleanup' WHERE id % 5 = 0`);
-    await dataSource.query(`UPDATE background_tasks SET status = 'failed', error_type = 'network' WHERE status = 'running'`);
-    await dataSource.query(`UPDATE background_tasks SET error_type = 'timeout' WHERE id % 4 = 0 AND status = 'failed'`);
-    await dataSource.query(`DELETE FROM background_tasks WHERE id % 7 = 0`);
-    await exact();
-    expect(Object.values(await counts()).reduce((sum, n) => sum + n, 0)).toBe(40 - Math.floor(40 / 7));
-
-    // A change that flips count_epoch is the batch writer's, which counts it itself: the trigger leaves it alone.
-    const before = await counts();
-    await dataSource.query(`UPDATE background_tasks SET status = 'failed', priority = 99, count_epoch = count_epoch ^ 1 WHERE status = 'pending'`);
-    expect(await counts()).toEqual(before);
-    await dataSource.query(`UPDATE background_tasks SET status = 'pending', priority = 5, count_epoch = count_epoch ^ 1 WHERE priority = 99`);
-    await exact();
-  });
-
-  it("creates the seed's columns and indexes plus the listing indexes", async () => {
-    const columns: { COLUMN_NAME: string }[] = await dataSource.query(
-      `SELECT COLUMN_NAME FROM information_schema.COLUMNS
-       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' ORDER BY ORDINAL_POSITION`,
-    );
-    expect(columns.map((column) => column.COLUMN_NAME)).toEqual([
+  it("creates the seed's columns and indexes plus the listing and feature indexes", async () => {
+    expect(await columnsOf('background_tasks')).toEqual([
       'id', 'task_id', 'task_name', 'task_type', 'priority', 'status', 'params', 'result', 'error_message',
       'retry_count', 'max_retries', 'created_at', 'started_at', 'completed_at',
-      'progress', 'progress_message', 'error_type', 'run_at', 'timeout_seconds', 'idempotency_key', 'count_epoch',
-      'attempt_token',
+      'progress', 'progress_message', 'error_type', 'run_at', 'timeout_seconds', 'idempotency_key', 'attempt_token',
     ]);
-    expect(await indexes()).toEqual({
+    const indexes: Record<string, string[]> = {};
+    for (const row of await rowsOf(
+      `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+    )) (indexes[row.INDEX_NAME] ??= []).push(row.COLUMN_NAME);
+    expect(indexes).toEqual({
       PRIMARY: ['id'],
       idx_task_id: ['task_id'],
       idx_status: ['status'],
@@ -146,4 +83,33 @@ describe('migrations (MariaDB)', () => {
     });
   });
 
+  it('runs again after a migration failed half-way, once the cause is fixed', async () => {
+    await seedTasks({ dataSource }, [{ taskType: 'email' }, { taskType: 'email', status: TaskStatus.Failed, errorType: TaskErrorType.Network }]);
+    // Undo the counter migrations, then leave what a run that died after its CREATE TABLE leaves.
+    await dataSource.undoLastMigration();
+    await dataSource.undoLastMigration();
+    await dataSource.query('DROP TABLE background_task_counts');
+    await dataSource.query('CREATE TABLE background_task_counts (task_type VARCHAR(100) NOT NULL, status VARCHAR(20) NOT NULL, slot TINYINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (task_type, status, slot))');
+    await dataSource.query("INSERT INTO background_task_counts VALUES ('email', 'pending', 0, 99)");
+    expect(await dataSource.runMigrations()).toHaveLength(2);
+    expect(await countMismatches((sql) => dataSource.query(sql))).toEqual([]);
+  });
+
+  it('upgrades a database migrated before 0.2: the counter triggers and count_epoch go, the counts are recounted', async () => {
+    // What the earlier migrations 2-6 left, created here as root (they needed SUPER on such a server).
+    await asRoot('ALTER TABLE background_tasks ADD COLUMN count_epoch TINYINT UNSIGNED NOT NULL DEFAULT 0');
+    await asRoot("CREATE TRIGGER background_tasks_count_insert AFTER INSERT ON background_tasks FOR EACH ROW UPDATE background_task_counts SET count = count + 1 WHERE task_type = NEW.task_type AND slot = 0");
+    await asRoot("INSERT INTO background_tasks (task_id, task_name, task_type) VALUES ('old-row', 'seeded', 'report')");
+    await dataSource.query("DELETE FROM migrations WHERE name = 'CountsWithoutTriggers1764400000000'");
+    // The one step of this upgrade that needs the privileged user: dropping its triggers.
+    const privileged = await new DataSource(tasksDataSourceOptions(`${mariadb.url}/${databaseName}`)).initialize();
+    try {
+      expect(await privileged.runMigrations()).toHaveLength(1);
+    } finally {
+      await privileged.destroy();
+    }
+    expect(await triggers()).toEqual([]);
+    expect(await columnsOf('background_tasks')).not.toContain('count_epoch');
+    expect(await countMismatches((sql) => dataSource.query(sql))).toEqual([]);
+  });
 });

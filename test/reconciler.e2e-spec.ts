@@ -36,7 +36,7 @@ describe('crash reconciler (MariaDB + Redis)', () => {
   }): Promise<string> {
     const taskId = randomUUID();
     const { label, ...columns } = row;
-    await seedTasks(t.dataSource, [{
+    await seedTasks(t, [{
       taskName: 'test.record', taskType: 'test', priority: 5, retryCount: 0, maxRetries: 3, ...columns, taskId,
       params: { label: label ?? taskId }, startedAt: row.status === TaskStatus.Running ? new Date(Date.now() - 1000) : null,
     }]);

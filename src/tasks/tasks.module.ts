@@ -7,6 +7,7 @@ import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
+import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
 import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
 import { TaskCancellationBus } from './queue/task-cancellation.bus.js';
@@ -50,7 +51,7 @@ const PROVIDERS: Provider[] = [
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
   TaskRepository, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus,
-  EnqueueTaskCommand, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand,
+  EnqueueTaskCommand, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
   TaskSchedules, ParamsSchemasDocumenter,
   TasksService,

@@ -3,6 +3,7 @@ import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
+import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
 import { orRedisUnavailable } from './commands/unavailable.js';
 import type {
@@ -33,6 +34,7 @@ export class TasksService {
     private readonly canceller: CancelTaskCommand,
     private readonly retrier: RetryTaskCommand,
     private readonly purger: PurgeFinishedCommand,
+    private readonly recounter: RecountTasksCommand,
     private readonly schedules: TaskSchedules,
     private readonly reconciler: TaskReconciler,
   ) {}
@@ -94,6 +96,14 @@ export class TasksService {
    */
   purgeFinishedTasks(maxAgeMs?: number): Promise<number> {
     return this.purger.purge(maxAgeMs);
+  }
+
+  /**
+   * Rebuilds the exact counts (`getTaskCount`, `total_count`) from the rows, after writes to
+   * `background_tasks` that the library did not make; returns how many rows were counted.
+   */
+  recountTasks(): Promise<number> {
+    return this.recounter.recount();
   }
 
   /** How many repairs the reconciler of this process has made since it started. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateService } from '../support/private-services.js';
+import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateMariaDb, type PrivateService } from '../support/private-services.js';
 import { installAudit } from './audit.js';
 import { DemoProcess } from './demo-process.js';
 import type { Accepted, FaultProfile, FaultReport } from './fault-types.js';
@@ -47,14 +47,16 @@ export async function runFaultSuite(profile: FaultProfile): Promise<FaultReport>
 async function run(
   profile: FaultProfile,
   dir: string,
-  mysqlServer: PrivateService,
+  mysqlServer: PrivateMariaDb,
   redisServer: PrivateService,
   processes: DemoProcess[],
 ): Promise<FaultReport> {
   const port = await freePort();
   const handlerLog = join(dir, 'handlers.log');
+  // The demo runs as a production application user: ALL on its database, nothing else, on a
+  // server with binary logging and MySQL 8's sql_mode.
   const env = {
-    DATABASE_URL: `${mysqlServer.url}/tasks_faults`,
+    DATABASE_URL: await mysqlServer.createAppDatabase('tasks_faults'),
     REDIS_URL: redisServer.url,
     TASKS_QUEUE_PREFIX: 'faults',
     DEMO_OUTPUT_DIR: dir,
@@ -69,7 +71,8 @@ async function run(
   const api = new DemoProcess('api', { ...env, TASKS_ROLE: 'api', PORT: String(port) });
   processes.push(api);
   await api.start(/Listening on/);
-  const db = await mysql.createConnection(env.DATABASE_URL);
+  // The audit's triggers are the test's, created as root (the application user could not).
+  const db = await mysql.createConnection(`${mysqlServer.url}/tasks_faults`);
   await installAudit(db);
   await db.end();
 

@@ -65,7 +65,7 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
       const at = new Date(Date.now() - hoursAgo * 3_600_000);
       return { taskId, status, createdAt: at, completedAt: isFinalStatus(status) ? at : null };
     };
-    await seedTasks(t.dataSource, [
+    await seedTasks(t, [
       row('old-completed', TaskStatus.Completed, 48), row('old-failed', TaskStatus.Failed, 48), row('old-cancelled', TaskStatus.Cancelled, 48),
       row('old-pending', TaskStatus.Pending, 48), row('old-running', TaskStatus.Running, 48), row('recent-completed', TaskStatus.Completed, 0),
     ]);
@@ -92,7 +92,7 @@ describe('retention turned off (MariaDB)', () => {
 
   it('purges nothing with finishedMaxAgeMs 0, even when asked without an age', async () => {
     const ancient = new Date(Date.now() - 400 * 86_400_000);
-    await seedTasks(t.dataSource, [{ taskId: 'ancient', status: TaskStatus.Completed, createdAt: ancient, completedAt: ancient }]);
+    await seedTasks(t, [{ taskId: 'ancient', status: TaskStatus.Completed, createdAt: ancient, completedAt: ancient }]);
     expect(await t.tasks.purgeFinishedTasks()).toBe(0);
     expect(await t.dataSource.getRepository(BackgroundTask).countBy({ taskId: 'ancient' })).toBe(1);
   });

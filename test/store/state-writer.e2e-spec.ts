@@ -21,7 +21,7 @@ describe('the state writer (MariaDB)', () => {
   it("drops the late writes of a worker that lost its job's lock once another attempt started", async () => {
     const writer = t.app.get(TaskStateWriter);
     // A row without a job, so that no worker of this app takes it: the test plays both workers.
-    const [taskId] = await seedTasks(t.dataSource, [{ status: TaskStatus.Pending }]);
+    const [taskId] = await seedTasks(t, [{ status: TaskStatus.Pending }]);
     const first = { attemptToken: 'aaaaaaaaaaaaaaaa' };
     const second = { attemptToken: 'bbbbbbbbbbbbbbbb' };
     expect(await writer.start(taskId, first.attemptToken)).toBe(true);
@@ -37,7 +37,7 @@ describe('the state writer (MariaDB)', () => {
   });
 
   it("reopens a failed task on a user's retry: the old round's columns cleared, the last error kept, the counts exact", async () => {
-    const [taskId] = await seedTasks(t.dataSource, [{
+    const [taskId] = await seedTasks(t, [{
       status: TaskStatus.Failed, result: { partial: true }, errorMessage: 'boom', errorType: TaskErrorType.Network, retryCount: 3,
       startedAt: new Date(Date.now() - 2000), completedAt: new Date(Date.now() - 1000), progress: 60, progressMessage: 'sixty', runAt: new Date(),
     }]);
@@ -54,7 +54,7 @@ describe('the state writer (MariaDB)', () => {
   });
 
   it('fails a pending row whose job the queue gave up on (abandon), and refuses to for a running one', async () => {
-    const [pending, running] = await seedTasks(t.dataSource, [{ status: TaskStatus.Pending }, { status: TaskStatus.Running, startedAt: new Date() }]);
+    const [pending, running] = await seedTasks(t, [{ status: TaskStatus.Pending }, { status: TaskStatus.Running, startedAt: new Date() }]);
     const failure = { message: 'failed in the queue', errorType: TaskErrorType.Unknown };
     expect(await writer.abandon(pending, failure)).toBe(true);
     expect(await t.tasks.getTaskStatus(pending)).toMatchObject({ status: TaskStatus.Failed, errorMessage: 'failed in the queue', errorType: TaskErrorType.Unknown });
@@ -62,5 +62,15 @@ describe('the state writer (MariaDB)', () => {
     expect(await writer.abandon(running, failure)).toBe(false);
     expect((await t.tasks.getTaskStatus(running)).status).toBe(TaskStatus.Running);
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
+  it("counts the library's own writes; a host's plain-SQL writes count once recountTasks() ran", async () => {
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+    await t.dataSource.query("INSERT INTO background_tasks (task_id, task_name, task_type, status) VALUES ('by-hand', 'seeded', 'test', 'completed')");
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([expect.stringMatching(/^count of test\/completed\/- is \d+, rows say \d+$/)]);
+    const rows = Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM background_tasks'))[0].n);
+    expect(await t.tasks.recountTasks()).toBe(rows);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+    expect(await t.tasks.getTaskCount()).toBe(rows);
   });
 });

@@ -65,8 +65,24 @@ export async function startPrivateRedis(): Promise<PrivateService> {
   return { url: `redis://127.0.0.1:${port}`, start, kill, destroy: kill };
 }
 
-/** A MariaDB server on a spare port with its data in a temporary directory. */
-export async function startPrivateMariaDb(): Promise<PrivateService> {
+/** MySQL 8's default `sql_mode`, which production servers run with. */
+export const MYSQL8_SQL_MODE = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+/** A private MariaDB that can also hand out least-privileged application databases. */
+export interface PrivateMariaDb extends PrivateService {
+  /**
+   * Creates database `name` and a user that holds `ALL` on it and nothing else (no SUPER, no
+   * global privilege), as production databases are set up; returns that user's URL to it.
+   */
+  createAppDatabase(name: string): Promise<string>;
+}
+
+/**
+ * A MariaDB server on a spare port with its data in a temporary directory. Configured as
+ * production servers are: binary logging on (MySQL 8's default), MySQL 8's default
+ * `sql_mode`, `log_bin_trust_function_creators` left at 0.
+ */
+export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'tasks-mariadb-'));
   await run('mariadb-install-db', ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db']);
@@ -78,6 +94,7 @@ export async function startPrivateMariaDb(): Promise<PrivateService> {
         '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
         `--socket=${dir}/mysqld.sock`, `--pid-file=${dir}/mysqld.pid`, '--user=root',
         '--innodb-buffer-pool-size=64M', '--skip-name-resolve',
+        `--log-bin=${dir}/binlog`, '--server-id=1', '--binlog-format=ROW', `--sql-mode=${MYSQL8_SQL_MODE}`,
       ],
       { stdio: 'ignore' },
     );
@@ -88,8 +105,17 @@ export async function startPrivateMariaDb(): Promise<PrivateService> {
     child?.kill('SIGKILL');
     await stopped(child);
   };
+  const admin = (sql: string) => run('mariadb', ['-uroot', '-h127.0.0.1', `-P${port}`, '-e', sql]);
   return {
     url: `mysql://root@127.0.0.1:${port}`,
+    createAppDatabase: async (name) => {
+      const user = `app_${name}`.slice(0, 32);
+      await admin(
+        `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; ` +
+          `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY 'app-password'; GRANT ALL ON \`${name}\`.* TO '${user}'@'%';`,
+      );
+      return `mysql://${user}:app-password@127.0.0.1:${port}/${name}`;
+    },
     start,
     kill,
     destroy: async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { BackgroundTask } from '../../src/tasks/index.js';
+import { BackgroundTask, type TasksService } from '../../src/tasks/index.js';
 
 /** A row to seed: any columns of the entity; `taskId`, `taskName`, `taskType` and `params` have defaults. */
 export type SeedRow = Partial<BackgroundTask>;
@@ -9,11 +9,14 @@ export type SeedRow = Partial<BackgroundTask>;
 /**
  * Writes rows as they could be in the table (any status, any times), through the entity's own
  * column metadata, so no test keeps a column list of its own. The lifecycle subscriber is
- * skipped: a seeded row is history, not a transition. Returns the task ids, in order.
+ * skipped: a seeded row is history, not a transition. Like any write a host makes itself, the
+ * rows are counted once `recountTasks()` runs: done here when the app's service is given.
+ * Returns the task ids, in order.
  */
-export async function seedTasks(dataSource: DataSource, rows: SeedRow[]): Promise<string[]> {
+export async function seedTasks({ dataSource, tasks }: { dataSource: DataSource; tasks?: TasksService }, rows: SeedRow[]): Promise<string[]> {
   const complete = rows.map((row) => ({ taskName: 'seeded', taskType: 'test', params: {}, ...row, taskId: row.taskId ?? randomUUID() }));
   await dataSource.createQueryBuilder().insert().into(BackgroundTask).values(complete as QueryDeepPartialEntity<BackgroundTask>[]).callListeners(false).updateEntity(false).execute();
+  await tasks?.recountTasks();
   return complete.map((row) => row.taskId);
 }
 

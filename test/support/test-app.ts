@@ -23,6 +23,7 @@ import {
   type TasksRole,
 } from '../../src/tasks/index.js';
 import { FIXTURE_QUEUES, OrderTasks } from './order-tasks.processor.js';
+import type { PrivateMariaDb } from './private-services.js';
 
 /** Server URLs of the machine's MariaDB and Redis (override for other hosts). */
 export const MYSQL_SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
@@ -48,6 +49,11 @@ export interface TestAppOptions {
   shareWith?: TestApp;
   /** Servers other than the machine's (private ones a suite may kill). */
   mysqlServerUrl?: string;
+  /**
+   * A private MariaDB set up as production servers are (binary logging, MySQL 8's sql_mode):
+   * the app then runs as an application user with ALL on its own database and nothing else.
+   */
+  productionMariaDb?: PrivateMariaDb;
   redisUrl?: string;
 }
 
@@ -76,11 +82,17 @@ export function uniqueSuiteId(suite: string): string {
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const id = uniqueSuiteId(options.suite);
   const owner = !options.shareWith;
-  const databaseUrl = options.shareWith?.databaseUrl ?? `${options.mysqlServerUrl ?? MYSQL_SERVER_URL}/tasks_test_${id}`;
+  const databaseName = `tasks_test_${id}`;
+  const production = options.productionMariaDb;
+  const databaseUrl =
+    options.shareWith?.databaseUrl ??
+    (production ? await production.createAppDatabase(databaseName) : `${options.mysqlServerUrl ?? MYSQL_SERVER_URL}/${databaseName}`);
+  // Dropped as the server's root: an application user may not own the right to.
+  const adminUrl = production ? `${production.url}/${databaseName}` : databaseUrl;
   const redisUrl = options.redisUrl ?? REDIS_URL;
   const queuePrefix = options.shareWith?.queuePrefix ?? `tasks-test-${id}`;
   const outputDir = await mkdtemp(join(tmpdir(), `tasks-${options.suite}-`));
-  if (owner) await ensureDatabase(databaseUrl);
+  if (owner && !production) await ensureDatabase(databaseUrl);
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ DEMO_OUTPUT_DIR: outputDir })] }),
@@ -107,7 +119,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   } catch (error) {
     await app.close();
     if (owner) {
-      await dropDatabase(databaseUrl);
+      await dropDatabase(adminUrl);
       await deleteRedisKeys(queuePrefix, redisUrl);
     }
     throw error;
@@ -130,7 +142,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
       connection.disconnect();
       await app.close();
       if (owner) {
-        await dropDatabase(databaseUrl);
+        await dropDatabase(adminUrl);
         await deleteRedisKeys(queuePrefix, redisUrl);
       }
       await rm(outputDir, { recursive: true, force: true });

@@ -2,7 +2,12 @@ import type { TaskErrorType } from '../failures/task-error-type.js';
 import type { TaskStatus } from '../lifecycle/task-status.js';
 import type { RowChange } from '../lifecycle/transition-batch.js';
 
-/** Exact counts of `background_tasks` by (task type, status, error class), kept in step with every write. */
+/**
+ * Exact counts of `background_tasks` by (task type, status, error class). The library keeps
+ * them in step itself, in the same transaction as each of its writes (inserts, status changes,
+ * deletes): no trigger, so no SUPER privilege is needed on servers with binary logging.
+ * Writes a host makes to the table itself are not counted until `recount()`.
+ */
 export const TASK_COUNTS_TABLE = 'background_task_counts';
 
 /**
@@ -39,6 +44,37 @@ export function countDeltas(rows: CountedRow[], changes: Map<string, RowChange>)
     add([row.task_type, row.status, oldErrorType], -1);
     add([row.task_type, change.status, newErrorType], +1);
   }
+  return deltaRows(net);
+}
+
+/** The counts that inserting (`sign` 1) or deleting (`sign` -1) these rows adds. */
+export function rowCountDeltas(rows: Omit<CountedRow, 'task_id'>[], sign: 1 | -1): unknown[][] {
+  const net = new Map<string, number>();
+  for (const row of rows) {
+    const key = [row.task_type, row.status, row.error_type ?? ''].join('\u0000');
+    net.set(key, (net.get(key) ?? 0) + sign);
+  }
+  return deltaRows(net);
+}
+
+/** Net deltas as counter rows `[type, status, error class, slot, delta]`, all in one random slot. */
+function deltaRows(net: Map<string, number>): unknown[][] {
   const slot = Math.floor(Math.random() * TASK_COUNT_SLOTS);
   return [...net].filter(([, delta]) => delta !== 0).map(([key, delta]) => [...key.split('\u0000'), slot, delta]);
+}
+
+/**
+ * Adds deltas to the counter rows in one statement. Each row's increment is picked by a CASE
+ * on the existing row's key rather than `VALUES(count)`, which MySQL 8 deprecates and the
+ * row-alias form that replaces it, which MariaDB lacks.
+ */
+export async function addCounts(query: (sql: string, parameters: unknown[]) => Promise<unknown>, deltas: unknown[][]): Promise<void> {
+  if (deltas.length === 0) return;
+  const values = deltas.map(() => '(?, ?, ?, ?, ?)').join(', ');
+  const cases = deltas.map(() => 'WHEN task_type = ? AND status = ? AND error_type = ? AND slot = ? THEN ?').join(' ');
+  await query(
+    `INSERT INTO ${TASK_COUNTS_TABLE} (task_type, status, error_type, slot, count) VALUES ${values}
+     ON DUPLICATE KEY UPDATE count = count + CASE ${cases} ELSE 0 END`,
+    [...deltas.flat(), ...deltas.flat()],
+  );
 }

@@ -13,7 +13,7 @@ import {
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { GroupCommitQueue } from './group-commit.queue.js';
 import { withLockRetry } from './lock-retry.js';
-import { countDeltas, TASK_COUNTS_TABLE, type CountedRow } from './task-counts.js';
+import { addCounts, countDeltas, type CountedRow } from './task-counts.js';
 import { batchUpdateStatement } from './task-update.statement.js';
 
 export type { AttemptGuard } from '../lifecycle/transition-batch.js';
@@ -45,7 +45,7 @@ const MAX_CONCURRENT_BATCHES = 4;
  * Writes are group-committed: requests that arrive while a batch is being written wait for
  * the next one, which locks its rows (`SELECT … FOR UPDATE`), applies every request in order
  * ({@link applyTransitions}), writes the net change of each row in one `UPDATE` and the net
- * change of the counts in one upsert, all in one transaction. Under load that is one commit
+ * change of the counts in one upsert (see task-counts.ts), all in one transaction. Under load that is one commit
  * for hundreds of transitions instead of one each; alone, a write goes out at once.
  * Timestamps come from the database clock.
  */
@@ -157,12 +157,7 @@ export class TaskStateWriter {
     const deltas = countDeltas(locked, changes);
     const [sql, parameters] = batchUpdateStatement(changes);
     await manager.query(sql, parameters);
-    if (deltas.length > 0) {
-      await manager.query(
-        `INSERT INTO ${TASK_COUNTS_TABLE} (task_type, status, error_type, slot, count) VALUES ? ON DUPLICATE KEY UPDATE count = count + VALUES(count)`,
-        [deltas],
-      );
-    }
+    await addCounts((sql, parameters) => manager.query(sql, parameters), deltas);
     return outcomes;
   }
 }

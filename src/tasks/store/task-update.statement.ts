@@ -10,9 +10,7 @@ const NOW = 'CURRENT_TIMESTAMP(3)';
 
 /**
  * One `UPDATE` that gives every changed row of a batch its own values
- * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement. It also
- * flips `count_epoch`: the counter trigger skips those rows, as the batch applies its own
- * net delta (see the CountEpoch migration).
+ * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement.
  */
 export function batchUpdateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
   const entries = [...changes.entries()];
@@ -31,7 +29,6 @@ export function batchUpdateStatement(changes: Map<string, RowChange>): [string, 
     column('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started || change.reopened ? { value: null } : undefined)),
     column('progress_message', (change) => ((change.started || change.reopened) && change.status !== TaskStatus.Completed ? { value: null } : undefined)),
     column('attempt_token', (change) => (change.values.attemptToken !== undefined ? { value: change.values.attemptToken } : undefined)),
-    'count_epoch = count_epoch ^ 1',
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push(entries.map(([taskId]) => taskId));
   return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];

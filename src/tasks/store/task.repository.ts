@@ -5,7 +5,7 @@ import type { TaskErrorType } from '../failures/task-error-type.js';
 import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
 import { withLockRetry } from './lock-retry.js';
-import { TASK_COUNTS_TABLE } from './task-counts.js';
+import { addCounts, rowCountDeltas, TASK_COUNTS_TABLE, type CountedRow } from './task-counts.js';
 import type { TaskCursor } from './task-cursor.js';
 import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
 
@@ -99,8 +99,9 @@ export class TaskRepository {
   }
 
   /**
-   * One multi-row INSERT of `pending` rows; `run_at` is computed by the database so that its
-   * clock alone stamps rows. Run again when a concurrent batch made it a deadlock victim.
+   * One multi-row INSERT of `pending` rows and their counts, in one transaction; `run_at` is
+   * computed by the database so that its clock alone stamps rows. Run again when a concurrent
+   * batch made it a deadlock victim.
    */
   async insertPending(tasks: NewTaskRow[]): Promise<void> {
     const parameters = tasks.flatMap((task) => [
@@ -111,12 +112,18 @@ export class TaskRepository {
     const sql = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
          (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
        VALUES ${tasks.map(() => row).join(', ')}`;
-    await withLockRetry(() => this.dataSource.query(sql, parameters));
+    const deltas = rowCountDeltas(tasks.map((task) => ({ task_type: task.taskType, status: TaskStatus.Pending, error_type: null })), 1);
+    await withLockRetry(() =>
+      this.dataSource.transaction(async (manager) => {
+        await manager.query(sql, parameters);
+        await addCounts((statement, values) => manager.query(statement, values), deltas);
+      }),
+    );
   }
 
-  /** Deletes rows that are still `pending` (tasks whose job Redis refused). */
+  /** Deletes rows that are still `pending` (tasks whose job Redis refused), and their counts. */
   async deletePending(taskIds: string[]): Promise<void> {
-    await this.dataSource.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status = 'pending'`, [taskIds]);
+    await this.deleteCounted(`task_id IN (?) AND status = 'pending'`, [taskIds]);
   }
 
   /** Unfinished rows untouched for `minAgeMs` (since created, or since started when running), oldest first. */
@@ -142,18 +149,48 @@ export class TaskRepository {
     let deleted = 0;
     for (;;) {
       // A row finishes after it is created, so `created_at` bounds the scan to old rows.
-      const result: { affectedRows: number } = await this.dataSource.query(
-        `DELETE FROM ${BACKGROUND_TASKS_TABLE}
-          WHERE created_at < NOW(3) - INTERVAL ? MICROSECOND
-            AND status IN (?)
-            AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND
-          ORDER BY created_at
-          LIMIT ?`,
+      const batch = await this.deleteCounted(
+        `created_at < NOW(3) - INTERVAL ? MICROSECOND AND status IN (?)
+           AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND ORDER BY created_at LIMIT ?`,
         [ageMicros, FINAL_STATUSES, ageMicros, batchSize],
       );
-      deleted += result.affectedRows;
-      if (result.affectedRows < batchSize) return deleted;
+      deleted += batch;
+      if (batch < batchSize) return deleted;
     }
+  }
+
+  /**
+   * Rebuilds `background_task_counts` from the rows, in one transaction: what makes the counts
+   * exact again after writes the library did not make (plain SQL, a host's own TypeORM writes).
+   * Transitions the library writes meanwhile wait for it; returns the number of rows counted.
+   */
+  async recount(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      // Locks the rows, so no library write can slip between the count and the swap.
+      const groups: (Omit<CountedRow, 'task_id'> & { n: string })[] = await manager.query(
+        `SELECT task_type, status, error_type, COUNT(*) AS n FROM ${BACKGROUND_TASKS_TABLE} GROUP BY task_type, status, error_type LOCK IN SHARE MODE`,
+      );
+      await manager.query(`DELETE FROM ${TASK_COUNTS_TABLE}`);
+      const deltas = groups.map((group) => [group.task_type, group.status, group.error_type ?? '', 0, Number(group.n)]);
+      await addCounts((sql, parameters) => manager.query(sql, parameters), deltas);
+      return deltas.reduce((sum, row) => sum + (row[4] as number), 0);
+    });
+  }
+
+  /** Deletes the rows `where` selects and takes them off the counts, in one transaction; returns how many. */
+  private deleteCounted(where: string, parameters: unknown[]): Promise<number> {
+    return withLockRetry(() =>
+      this.dataSource.transaction(async (manager) => {
+        const rows: (CountedRow & { id: number })[] = await manager.query(
+          `SELECT id, task_id, task_type, status, error_type FROM ${BACKGROUND_TASKS_TABLE} WHERE ${where} FOR UPDATE`,
+          parameters,
+        );
+        if (rows.length === 0) return 0;
+        await manager.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE id IN (?)`, [rows.map((row) => row.id)]);
+        await addCounts((sql, values) => manager.query(sql, values), rowCountDeltas(rows, -1));
+        return rows.length;
+      }),
+    );
   }
 }
 
