@@ -14,7 +14,11 @@ import { TasksModule } from './tasks/index.js';
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
         ...tasksDataSourceOptions(config.get('DATABASE_URL')),
-        migrationsRun: true,
+        // main.ts has migrated the database already, and says so clearly when it cannot.
+        migrationsRun: false,
+        // Fail the startup rather than retry for half a minute.
+        retryAttempts: 1,
+        retryDelay: 500,
       }),
     }),
     TasksModule.forRootAsync({

@@ -4,13 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { validateAppConfig } from './config/app.config.js';
-import { ensureDatabase } from './config/ensure-database.js';
+import { explainStartupError, prepareDatabase } from './config/startup.js';
 import { setupSwagger } from './swagger.js';
 
 /** Starts the demo: creates the database if needed, migrates it, serves the API and Swagger UI. */
 async function bootstrap(): Promise<void> {
   const config = validateAppConfig(process.env);
-  await ensureDatabase(config.DATABASE_URL);
+  await prepareDatabase(config.DATABASE_URL);
   if (config.TASKS_ROLE === 'worker') {
     // A worker serves no routes: no HTTP server, so many can share a host.
     const worker = await NestFactory.createApplicationContext(AppModule);
@@ -27,4 +27,8 @@ async function bootstrap(): Promise<void> {
   Logger.log(`Listening on http://localhost:${config.PORT} (Swagger UI at /docs)`, 'Bootstrap');
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // One line that says what failed and which variable sets it, then a non-zero exit.
+  console.error(`Startup failed: ${explainStartupError(error)}`);
+  process.exit(1);
+});

@@ -41,6 +41,7 @@ export const DEFAULT_TASKS_OPTIONS: Readonly<Omit<ResolvedTasksOptions, 'retrySt
   maxDelaySeconds: 30 * 24 * 3600,
   retention: { finishedMaxAgeMs: 30 * 24 * 3600 * 1000, intervalMs: 3600 * 1000, batchSize: 1000 },
   schedules: [],
+  startupTimeoutMs: 5000,
 };
 
 export const {

@@ -61,6 +61,7 @@ const OPTION_RULES: OptionRule[] = [
       'retention needs finishedMaxAgeMs >= 0, intervalMs >= 1000 and an integer batchSize >= 1',
     ),
   (o) => problemIf(!(o.maxParamsBytes > 0), 'maxParamsBytes must be > 0'),
+  (o) => problemIf(!(o.startupTimeoutMs > 0), 'startupTimeoutMs must be > 0'),
   (o) => problemIf(!(o.shutdownGraceMs >= 0) || !(o.shutdownAbortGraceMs >= 0), 'shutdownGraceMs and shutdownAbortGraceMs must be >= 0'),
 ];
 

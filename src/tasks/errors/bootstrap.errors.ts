@@ -29,6 +29,15 @@ export class TaskHandlerOutsideProcessorError extends Error {
   }
 }
 
+/** Redis did not answer while the module started (option `startupTimeoutMs`). */
+export class RedisUnreachableError extends Error {
+  override readonly name = 'RedisUnreachableError';
+
+  constructor(readonly where: string, timeoutMs: number) {
+    super(messages.REDIS_UNREACHABLE(where, timeoutMs));
+  }
+}
+
 /** The module options (or a handler's settings) contradict themselves. */
 export class InvalidTasksOptionsError extends Error {
   override readonly name = 'InvalidTasksOptionsError';

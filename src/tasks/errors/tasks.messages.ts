@@ -23,3 +23,5 @@ export const HANDLER_OUTSIDE_PROCESSOR = (className: string, method: string) =>
   `${className}.${method} is a @TaskHandler but ${className} is not a @TaskProcessor(queue); ` +
   `decorate the class so the handler has a queue.`;
 export const INVALID_OPTIONS = (reason: string) => `Invalid TasksModule options: ${reason}`;
+export const REDIS_UNREACHABLE = (where: string, ms: number) =>
+  `Redis at ${where} did not answer within ${ms} ms (TasksModule option "redis"); is it running?`;

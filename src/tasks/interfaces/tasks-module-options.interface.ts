@@ -83,6 +83,8 @@ export interface TasksModuleOptions {
   retention?: Partial<TaskRetentionOptions>;
   /** Periodic tasks (besides those declared with `@TaskHandler(name, { schedule })`). */
   schedules?: TaskScheduleOptions[];
+  /** How long the module waits for Redis at startup before failing with RedisUnreachableError. */
+  startupTimeoutMs?: number;
 }
 
 /** BullMQ worker settings that decide how fast a dead worker's job is picked up again. */
@@ -123,6 +125,7 @@ export interface ResolvedTasksOptions {
   maxDelaySeconds: number;
   retention: TaskRetentionOptions;
   schedules: TaskScheduleOptions[];
+  startupTimeoutMs: number;
   /** The default strategies with `retry.strategies` over them. */
   retryStrategies: ResolvedRetryStrategies;
 }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { readyWithin } from './redis-ready.js';
 
 /** What a cancel message carries. */
 interface CancelMessage {
@@ -36,7 +37,10 @@ export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown 
     this.connection = createRedisConnection(this.options.redis, WORKER_REDIS_OPTIONS);
     this.relay = new Relay({ connection: this.connection, prefix: this.options.queuePrefix, namespace: RELAY_NAMESPACE });
     this.relay.on('error', (error: Error) => this.logger.warn(`Relay: ${error.message}`));
-    await this.relay.waitUntilReady();
+    await readyWithin(this.relay.waitUntilReady(), this.options.redis, this.options.startupTimeoutMs).catch(async (error: unknown) => {
+      await this.onApplicationShutdown();
+      throw error;
+    });
   }
 
   /**

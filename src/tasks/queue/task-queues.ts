@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { INTERNAL_QUEUE, TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { readyWithin } from './redis-ready.js';
 
 /** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
 @Injectable()
@@ -19,7 +20,11 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
       this.queues.set(name, new Queue(name, { connection: this.connection, prefix: this.options.queuePrefix }));
     }
     // Without an offline queue, commands sent before the connection is up would be refused.
-    await Promise.all([...this.queues.values()].map((queue) => queue.waitUntilReady()));
+    const ready = Promise.all([...this.queues.values()].map((queue) => queue.waitUntilReady()));
+    await readyWithin(ready, this.options.redis, this.options.startupTimeoutMs).catch(async (error: unknown) => {
+      await this.onApplicationShutdown();
+      throw error;
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
