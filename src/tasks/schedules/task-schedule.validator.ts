@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import type { TaskScheduleOptions } from '../interfaces/tasks-module-options.interface.js';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -11,12 +12,27 @@ export function scheduleProblems(schedule: TaskScheduleOptions, where: string): 
   const hasEvery = schedule.everyMs !== undefined;
   if (hasCron === hasEvery) problems.push(`${where} needs exactly one of cron and everyMs`);
   if (hasCron && ![5, 6].includes(schedule.cron!.trim().split(/\s+/).length)) problems.push(`${where}.cron must have 5 or 6 fields`);
+  else if (hasCron) problems.push(...cronProblems(schedule.cron!, schedule.tz, where));
   if (hasEvery && !(Number.isInteger(schedule.everyMs) && schedule.everyMs! >= 1000)) problems.push(`${where}.everyMs must be an integer >= 1000`);
   if (schedule.tz !== undefined && !isTimeZone(schedule.tz)) problems.push(`${where}.tz "${schedule.tz}" is not an IANA time zone`);
   if (schedule.priority !== undefined && !(Number.isInteger(schedule.priority) && schedule.priority >= 1 && schedule.priority <= 10)) {
     problems.push(`${where}.priority must be an integer 1..10`);
   }
   return problems;
+}
+
+/**
+ * A pattern BullMQ's own parser (cron-parser, the version BullMQ depends on) refuses, or that
+ * never fires: found at bootstrap instead of inside a worker later.
+ */
+function cronProblems(cron: string, tz: string | undefined, where: string): string[] {
+  if (tz !== undefined && !isTimeZone(tz)) return [];
+  try {
+    CronExpressionParser.parse(cron, { tz: tz ?? 'UTC' }).next();
+    return [];
+  } catch (error) {
+    return [`${where}.cron "${cron}" is not a valid cron pattern: ${(error as Error).message}`];
+  }
 }
 
 function isTimeZone(tz: string): boolean {
