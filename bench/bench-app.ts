@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
 import type { DataSource } from 'typeorm';
-import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions } from '../src/tasks/index.js';
+import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions } from 'tasks-module';
 
 /** The one queue every scenario uses. */
 export const BENCH_QUEUE = 'bench';

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
-import { TasksModule } from '../src/tasks/index.js';
+import { TasksModule } from 'tasks-module';
 import { BENCH_QUEUE, NoopTasks, openBenchQueue, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 

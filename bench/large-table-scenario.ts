@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
+import { TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from 'tasks-module';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 

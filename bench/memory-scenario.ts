@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { TasksService, TaskStatus } from '../src/tasks/index.js';
+import { TasksService, TaskStatus } from 'tasks-module';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 

@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { TasksService, TaskStatus } from '../src/tasks/index.js';
+import { TasksService, TaskStatus } from 'tasks-module';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 
 /** Where a scenario runs: one fresh database and queue prefix per run. */

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { BackgroundTask } from '../src/tasks/store/background-task.entity.js';
-import { TASKS_MIGRATIONS } from './index.js';
+import { BackgroundTask } from 'tasks-module';
+import { TASKS_MIGRATIONS } from 'tasks-module/migrations';
 
 /** The default database of the demo and the CLI. */
 export const DEFAULT_DATABASE_URL = 'mysql://root@127.0.0.1:3306/tasks';

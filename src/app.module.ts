@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
 import { validateAppConfig, type AppConfig } from './config/app.config.js';
 import { DEMO_QUEUES, DemoModule } from './demo/demo.module.js';
-import { TasksModule } from './tasks/index.js';
+import { TasksModule } from 'tasks-module';
 
 /** The demo application: TasksModule on MySQL and Redis from the environment, plus demo handlers. */
 @Module({

@@ -1,5 +1,5 @@
 import { DEFAULT_DATABASE_URL } from '../../migrations/data-source.js';
-import type { TasksRole } from '../tasks/index.js';
+import type { TasksRole } from 'tasks-module';
 
 const ROLES: TasksRole[] = ['api', 'worker', 'all'];
 

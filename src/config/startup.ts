@@ -1,6 +1,6 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { tasksDataSourceOptions } from '../../migrations/data-source.js';
-import { RedisUnreachableError } from '../tasks/index.js';
+import { RedisUnreachableError } from 'tasks-module';
 import { ensureDatabase } from './ensure-database.js';
 
 /** A startup failure with the one line that explains it (what failed, which variable sets it). */

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import type { TaskQueueOptions } from '../tasks/index.js';
+import type { TaskQueueOptions } from 'tasks-module';
 import { DemoFilesService } from './demo-files.service.js';
 import { HandlerLogService } from './handler-log.service.js';
 import { DemoTasks } from './demo.tasks.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskHandler, TaskProcessor, TaskValidationError, type TaskContext } from '../tasks/index.js';
+import { TaskHandler, TaskProcessor, TaskValidationError, type TaskContext } from 'tasks-module';
 import { HandlerLogService } from './handler-log.service.js';
 
 /** Longest `demo.sleep` accepted: an hour. */

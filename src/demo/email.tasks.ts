@@ -1,4 +1,4 @@
-import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
+import { TaskHandler, TaskProcessor, type TaskContext } from 'tasks-module';
 import { DemoFilesService } from './demo-files.service.js';
 import { SendConfirmationParams } from './send-confirmation.params.js';
 

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { TaskContext } from '../tasks/index.js';
+import type { TaskContext } from 'tasks-module';
 
 /** What a demo handler did, as one line of the log. */
 export type HandlerEvent = 'start' | 'finish' | 'fail';

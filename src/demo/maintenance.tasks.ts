@@ -1,6 +1,6 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { TaskHandler, TaskProcessor, TasksService, TaskValidationError } from '../tasks/index.js';
+import { TaskHandler, TaskProcessor, TasksService, TaskValidationError } from 'tasks-module';
 
 /** The seed's analytics task: aggregates the task table by type and status. */
 @TaskProcessor('analytics')

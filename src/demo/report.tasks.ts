@@ -1,6 +1,6 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { TaskHandler, TaskProcessor, type TaskContext } from '../tasks/index.js';
+import { TaskHandler, TaskProcessor, type TaskContext } from 'tasks-module';
 import { DemoFilesService } from './demo-files.service.js';
 import { renderTextPdf } from './pdf.renderer.js';
 
