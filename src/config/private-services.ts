@@ -88,16 +88,7 @@ export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
   await run('mariadb-install-db', ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db']);
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(
-      '/usr/sbin/mariadbd',
-      [
-        '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
-        `--socket=${dir}/mysqld.sock`, `--pid-file=${dir}/mysqld.pid`, '--user=root',
-        '--innodb-buffer-pool-size=64M', '--skip-name-resolve',
-        `--log-bin=${dir}/binlog`, '--server-id=1', '--binlog-format=ROW', `--sql-mode=${MYSQL8_SQL_MODE}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    child = spawn('/usr/sbin/mariadbd', mariadbArguments(dir, port), { stdio: 'ignore' });
     await waitUntil(() => run('mariadb-admin', ['-uroot', '-h127.0.0.1', `-P${port}`, 'ping']), `mariadb on ${port}`);
   };
   await start();
@@ -105,17 +96,9 @@ export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
     child?.kill('SIGKILL');
     await stopped(child);
   };
-  const admin = (sql: string) => run('mariadb', ['-uroot', '-h127.0.0.1', `-P${port}`, '-e', sql]);
   return {
     url: `mysql://root@127.0.0.1:${port}`,
-    createAppDatabase: async (name) => {
-      const user = `app_${name}`.slice(0, 32);
-      await admin(
-        `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; ` +
-          `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY 'app-password'; GRANT ALL ON \`${name}\`.* TO '${user}'@'%';`,
-      );
-      return `mysql://${user}:app-password@127.0.0.1:${port}/${name}`;
-    },
+    createAppDatabase: (name) => createAppDatabase(port, name),
     start,
     kill,
     destroy: async () => {
@@ -123,4 +106,25 @@ export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The server's options: a private data directory and port, and production's settings. */
+function mariadbArguments(dir: string, port: number): string[] {
+  return [
+    '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
+    `--socket=${dir}/mysqld.sock`, `--pid-file=${dir}/mysqld.pid`, '--user=root',
+    '--innodb-buffer-pool-size=64M', '--skip-name-resolve',
+    `--log-bin=${dir}/binlog`, '--server-id=1', '--binlog-format=ROW', `--sql-mode=${MYSQL8_SQL_MODE}`,
+  ];
+}
+
+/** Database `name` and a user with ALL on it and nothing else; returns that user's URL. */
+async function createAppDatabase(port: number, name: string): Promise<string> {
+  const user = `app_${name}`.slice(0, 32);
+  await run('mariadb', [
+    '-uroot', '-h127.0.0.1', `-P${port}`, '-e',
+    `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; ` +
+      `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY 'app-password'; GRANT ALL ON \`${name}\`.* TO '${user}'@'%';`,
+  ]);
+  return `mysql://${user}:app-password@127.0.0.1:${port}/${name}`;
 }
