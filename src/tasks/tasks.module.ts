@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ParamsSchemasDocumenter } from './api/params-schemas.documenter.js';
+import { SwaggerDocumenter } from './api/swagger.documenter.js';
 import { createTasksController } from './api/tasks-controller.factory.js';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
@@ -53,7 +53,7 @@ const PROVIDERS: Provider[] = [
   TaskQueues, TaskJobs, TaskCancellationBus,
   EnqueueTaskCommand, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
-  TaskSchedules, ParamsSchemasDocumenter,
+  TaskSchedules, SwaggerDocumenter,
   TasksService,
 ];
 

@@ -42,7 +42,8 @@ interface StatusSettable {
   status(code: number): unknown;
 }
 
-const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by enqueue.', example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31' };
+/** No example: no fixed id names a task that exists. */
+const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by enqueue.' };
 
 /**
  * The REST API: enqueue, read, list, count, cancel, retry, schedules. Its route prefix is set by

@@ -69,7 +69,7 @@ export class EnqueueTaskDto {
 
   @ApiPropertyOptional({
     description: 'Start no sooner than this time (ISO 8601 with a time). At most 10 s in the past (it then runs at once). Not with delay_seconds.',
-    example: '2030-01-15T10:30:00Z',
+    // No example: any fixed time ends up in the past (or too far ahead), and run_at excludes delay_seconds.
     format: 'date-time',
   })
   @IsOptional()

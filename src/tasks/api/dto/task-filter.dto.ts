@@ -13,8 +13,8 @@ export class TaskFilterQueryDto {
   status?: TaskStatus;
 
   @ApiPropertyOptional({
+    // No example: which types exist is the host's configuration.
     description: 'A task type of the configured queues.',
-    example: 'email',
   })
   @IsOptional()
   @IsString()
