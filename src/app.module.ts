@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
 import { validateAppConfig, type AppConfig } from './config/app.config.js';
+import { ApiKeyGuard } from './demo/api-key.guard.js';
 import { DEMO_QUEUES, DemoModule } from './demo/demo.module.js';
 import { TasksModule } from 'tasks-module';
 
@@ -27,6 +28,8 @@ import { TasksModule } from 'tasks-module';
       role: validateAppConfig(process.env).TASKS_ROLE,
       // The demo's handlers inject TasksService (the cleanup task purges through it).
       isGlobal: true,
+      // TASKS_API_KEY locks every task route (see ApiKeyGuard).
+      guards: [ApiKeyGuard],
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
         redis: config.get('REDIS_URL'),

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { validateAppConfig } from './config/app.config.js';
+import { MAX_BULK_REQUEST_BYTES } from 'tasks-module';
 import { explainStartupError, prepareDatabase } from './config/startup.js';
 import { setupSwagger } from './swagger.js';
 
@@ -18,9 +19,10 @@ async function bootstrap(): Promise<void> {
     Logger.log('Worker started (TASKS_ROLE=worker)', 'Bootstrap');
     return;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule);
-  // Room for a bulk enqueue of 1,000 tasks (the default JSON limit is 100 KB).
-  app.useBodyParser('json', { limit: '5mb' });
+  // JSON bodies only (no form encodings: a cross-site form cannot post to the API); room for a
+  // bulk enqueue of 1,000 tasks; the module's guard keeps the other routes at 100 KB.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false });
+  app.useBodyParser('json', { limit: MAX_BULK_REQUEST_BYTES });
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.listen(config.PORT);

@@ -8,6 +8,9 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription('Durable background tasks for NestJS: BullMQ executes, MySQL remembers.')
     .setVersion('0.1.0')
     .addTag('tasks', 'Enqueue, inspect, list, count and cancel background tasks')
+    // The demo's ApiKeyGuard: wanted on every task route when TASKS_API_KEY is set.
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+    .addSecurityRequirements('api-key')
     .build();
   return SwaggerModule.createDocument(app, config);
 }

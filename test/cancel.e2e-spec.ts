@@ -132,9 +132,9 @@ describe('cancellation (MariaDB + Redis)', () => {
     expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
   });
 
-  it('answers 404 for an unknown task', async () => {
+  it('answers 404 for an unknown task, and 400 for an id that is not a UUID', async () => {
     const response = await t.http().post('/api/tasks/00000000-0000-4000-8000-000000000000/cancel').expect(404);
     expect(response.body.message).toBe('Task 00000000-0000-4000-8000-000000000000 not found');
-    await t.http().get('/api/tasks/abc-123-def-456').expect(404);
+    expect((await t.http().get('/api/tasks/abc-123-def-456').expect(400)).body.message).toEqual(['task_id must be a UUID']);
   });
 });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEMO_QUEUES, DemoModule } from '../src/demo/demo.module.js';
 import { TaskStatus } from '../src/tasks/index.js';
@@ -29,8 +30,8 @@ describe('the demo handlers (MariaDB + Redis)', () => {
     const done = await waitForFinalRow(t.tasks, taskId);
     expect(done.result).toMatchObject({ status: 'success', fir_id: 'fir_di', recipient: 'di@example.com' });
     const file = (done.result as { outbox_file: string }).outbox_file;
-    expect(file.startsWith(t.outputDir)).toBe(true);
-    const message = await readFile(file, 'utf8');
+    expect(file).toBe(`outbox/${taskId}.eml`);
+    const message = await readFile(join(t.outputDir, file), 'utf8');
     expect(message).toContain('To: di@example.com');
     expect(message).toContain('fir_di');
   });

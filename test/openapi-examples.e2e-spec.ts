@@ -56,7 +56,6 @@ describe('the OpenAPI document of the demo: every request example succeeds as sh
     expect(requests.map((request) => request.label).sort()).toEqual([
       'GET /api/tasks',
       'POST /api/tasks/enqueue (afirgen_tasks.analytics.task_stats)',
-      'POST /api/tasks/enqueue (afirgen_tasks.cleanup.purge_finished_tasks)',
       'POST /api/tasks/enqueue (afirgen_tasks.email.send_confirmation)',
       'POST /api/tasks/enqueue (afirgen_tasks.reports.generate_pdf)',
       'POST /api/tasks/enqueue (demo.flaky)',

@@ -37,7 +37,7 @@ describe('Swagger document', () => {
     const enqueue = doc.paths['/api/tasks/enqueue'].post!;
     expect((enqueue.requestBody as { content: Record<string, { schema: unknown }> }).content['application/json'].schema).toEqual(schemaRef('EnqueueTaskDto'));
     expect(jsonSchema(enqueue, '201')).toEqual(schemaRef('EnqueueTaskResponseDto'));
-    expect(Object.keys(enqueue.responses).sort()).toEqual(['200', '201', '400', '503']);
+    expect(Object.keys(enqueue.responses).sort()).toEqual(['200', '201', '400', '403', '413', '415', '503']);
     expect(jsonSchema(enqueue, '200')).toEqual(schemaRef('EnqueueTaskResponseDto'));
 
     const get = doc.paths['/api/tasks/{task_id}'].get!;
@@ -53,12 +53,12 @@ describe('Swagger document', () => {
     const cancel = doc.paths['/api/tasks/{task_id}/cancel'].post!;
     expect(jsonSchema(cancel, '200')).toEqual(schemaRef('CancelTaskResponseDto'));
     expect(jsonSchema(cancel, '409')).toEqual(schemaRef('CancelTaskResponseDto'));
-    expect(Object.keys(cancel.responses).sort()).toEqual(['200', '400', '404', '409', '503']);
+    expect(Object.keys(cancel.responses).sort()).toEqual(['200', '400', '404', '409', '413', '415', '503']);
 
     const retry = doc.paths['/api/tasks/{task_id}/retry'].post!;
     expect(jsonSchema(retry, '200')).toEqual(schemaRef('RetryTaskResponseDto'));
     expect(jsonSchema(retry, '409')).toEqual(schemaRef('RetryTaskResponseDto'));
-    expect(Object.keys(retry.responses).sort()).toEqual(['200', '400', '404', '409', '503']);
+    expect(Object.keys(retry.responses).sort()).toEqual(['200', '400', '404', '409', '413', '415', '503']);
 
     expect(jsonSchema(doc.paths['/api/tasks/schedules'].get!, '200')).toEqual(schemaRef('TaskScheduleListResponseDto'));
   });

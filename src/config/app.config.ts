@@ -19,6 +19,8 @@ export interface AppConfig {
   TASKS_RECONCILE_MIN_AGE_MS?: number;
   /** When set, the demo.* handlers append `<event> <task_id> <attempt> <epoch ms>` lines here. */
   DEMO_HANDLER_LOG?: string;
+  /** When set, every task route wants it in the `x-api-key` header. */
+  TASKS_API_KEY?: string;
 }
 
 const TUNING_KEYS = [
@@ -39,6 +41,7 @@ export function validateAppConfig(env: Record<string, unknown>): AppConfig {
     DEMO_OUTPUT_DIR: stringOr(env.DEMO_OUTPUT_DIR, 'var'),
     TASKS_ROLE: stringOr(env.TASKS_ROLE, 'all') as TasksRole,
     DEMO_HANDLER_LOG: stringOr(env.DEMO_HANDLER_LOG, '') || undefined,
+    TASKS_API_KEY: stringOr(env.TASKS_API_KEY, '') || undefined,
   };
   for (const key of TUNING_KEYS) {
     if (env[key] === undefined || env[key] === '') continue;

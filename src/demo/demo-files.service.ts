@@ -16,12 +16,15 @@ export class DemoFilesService {
     this.root = resolve(config.get<string>('DEMO_OUTPUT_DIR') ?? 'var');
   }
 
-  /** Writes `content` to `<root>/<folder>/<fileName>` and returns the absolute path. */
+  /**
+   * Writes `content` to `<root>/<folder>/<fileName>` and returns its path relative to the output
+   * directory (`outbox/<id>.eml`): a result that anyone may read tells nothing of the server's layout.
+   */
   async write(folder: 'outbox' | 'reports', fileName: string, content: string | Buffer): Promise<string> {
     const dir = join(this.root, folder);
     await mkdir(dir, { recursive: true });
     const path = join(dir, fileName);
     await writeFile(path, content);
-    return path;
+    return `${folder}/${fileName}`;
   }
 }

@@ -1,4 +1,4 @@
-import { TaskHandler, TaskProcessor, type TaskContext } from 'tasks-module';
+import { NonRetryableError, TaskErrorType, TaskHandler, TaskProcessor, type TaskContext } from 'tasks-module';
 import { DemoFilesService } from './demo-files.service.js';
 import { SendConfirmationParams } from './send-confirmation.params.js';
 
@@ -11,6 +11,8 @@ export class EmailTasks {
   @TaskHandler('afirgen_tasks.email.send_confirmation', { params: SendConfirmationParams, timeoutSeconds: 30 })
   async sendConfirmation(params: SendConfirmationParams, context: TaskContext) {
     const { fir_id: firId, recipient_email: recipient } = params;
+    // Validated on enqueue; checked again here, as header injection must never reach the file.
+    if (/[\r\n]/.test(`${firId}${recipient}`)) throw new NonRetryableError('fir_id and recipient_email must be one line each', TaskErrorType.Validation);
     const message = [
       `To: ${recipient}`,
       'From: no-reply@afirgen.example',

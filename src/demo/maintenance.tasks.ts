@@ -27,7 +27,8 @@ export class CleanupTasks {
   constructor(private readonly tasks: TasksService) {}
 
   /** The library's own purge (batched, never touching unfinished rows), with the task's age. */
-  @TaskHandler('afirgen_tasks.cleanup.purge_finished_tasks')
+  // Deletes history: the application starts it (a schedule, an admin's code), never an HTTP client.
+  @TaskHandler('afirgen_tasks.cleanup.purge_finished_tasks', { enqueue: 'internal' })
   async purgeFinishedTasks(params: { older_than_days?: unknown }) {
     const days = params.older_than_days ?? 30;
     if (typeof days !== 'number' || !(days >= 0)) throw new TaskValidationError('older_than_days must be a number >= 0');

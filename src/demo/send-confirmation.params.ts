@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
 /** Params of the seed's `afirgen_tasks.email.send_confirmation`, checked on enqueue. */
 export class SendConfirmationParams {
@@ -7,6 +7,8 @@ export class SendConfirmationParams {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  // It goes into the e-mail's Subject header: a CR or LF would let it add headers of its own.
+  @Matches(/^[^\r\n]*$/, { message: 'fir_id must be one line (no CR or LF)' })
   fir_id!: string;
 
   @ApiProperty({ example: 'user@example.com', format: 'email' })

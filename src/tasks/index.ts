@@ -1,6 +1,7 @@
 /** The public API of TasksModule. */
 export * from './api/dto/index.js';
 export { TasksController } from './api/tasks.controller.js';
+export { MAX_BULK_REQUEST_BYTES, MAX_REQUEST_BYTES, RequestHygieneGuard } from './api/request-hygiene.guard.js';
 export * from './decorators/index.js';
 export * from './errors/index.js';
 export { classifyError } from './failures/error-classifier.js';

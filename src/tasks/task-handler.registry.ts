@@ -18,6 +18,8 @@ export interface RegisteredTaskHandler {
   paramsType?: Type<object>;
   /** The handler's own periodic schedule, if it declares one. */
   schedule?: TaskScheduleOptions;
+  /** `internal`: not enqueueable over the REST routes. */
+  enqueue: 'api' | 'internal';
   invoke(params: Record<string, unknown>, context: TaskContext): Promise<unknown>;
 }
 

@@ -70,6 +70,7 @@ export class TasksExplorer implements OnModuleInit {
       retryStrategies: mergeRetryStrategies(this.options.retryStrategies, retry),
       paramsType: params,
       schedule,
+      enqueue: metadata.enqueue ?? 'api',
       invoke: async (taskParams: Record<string, unknown>, context: TaskContext) => fn.call(instance, taskParams, context),
     });
     this.logger.log(`${location} -> ${taskName} (queue ${queue.name})`);

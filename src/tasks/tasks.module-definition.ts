@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type CanActivate, type Type } from '@nestjs/common';
 import type { ResolvedTasksOptions, TaskQueueOptions, TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
 
 /**
@@ -15,10 +15,17 @@ export interface TasksModuleExtras {
   isGlobal?: boolean;
   /** Route prefix of the REST controller; default `api/tasks`. */
   routePrefix?: string;
+  /**
+   * Nest guards on every route of the module (classes are resolved from the providers visible
+   * to TasksModule, e.g. global ones; or instances). Default none: the routes are open.
+   */
+  guards?: Array<Type<CanActivate> | CanActivate>;
+  /** False: mount no REST controller (a host that exposes its own routes); default true. */
+  controller?: boolean;
 }
 
 /** The extras' defaults. */
-export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks' };
+export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true };
 
 /** The queue of a host that declares none: task type `default`. */
 export const DEFAULT_TASK_QUEUE: Readonly<TaskQueueOptions> = { name: 'default', taskType: 'default', defaultPriority: 5, concurrency: 10 };

@@ -76,12 +76,12 @@ export class TasksModule extends ConfigurableTasksModule {
   }
 }
 
-/** Mounts the controller unless the process is worker-only, and tells the workers the role. */
+/** Mounts the controller (with the host's guards) unless the process is worker-only or declines it; tells the workers the role. */
 function withRole(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
-  const { role, routePrefix } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+  const { role, routePrefix, guards, controller } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
   return {
     ...definition,
-    controllers: role === 'worker' ? [] : [createTasksController(routePrefix)],
+    controllers: role === 'worker' || !controller ? [] : [createTasksController(routePrefix, guards)],
     providers: [...(definition.providers ?? []), { provide: TASKS_ROLE, useValue: role }],
   };
 }

@@ -1,11 +1,15 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
+import type { BulkEnqueueOutcome, EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
+import type { EnqueueBulkItemDto, EnqueueBulkResponseDto } from './dto/enqueue-bulk.dto.js';
+import { jsonValueProblems } from '../store/json-value.js';
 import { EnqueueTaskDto } from './dto/enqueue-task.dto.js';
 
 /** One bulk item checked with the same DTO rules as `POST /enqueue`: the input, or what is wrong. */
 export async function validateBulkItem(item: unknown): Promise<{ input: EnqueueTaskInput } | { problems: string[] }> {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return { problems: ['each task must be a JSON object'] };
+  const unstorable = jsonValueProblems(item, 'task');
+  if (unstorable.length > 0) return { problems: unstorable };
   const dto = plainToInstance(EnqueueTaskDto, item);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) return { problems: errors.flatMap(messagesOf) };
@@ -14,4 +18,28 @@ export async function validateBulkItem(item: unknown): Promise<{ input: EnqueueT
 
 function messagesOf(error: ValidationError): string[] {
   return [...Object.values(error.constraints ?? {}), ...(error.children ?? []).flatMap(messagesOf)];
+}
+
+/** A bulk item as the controller checked it: the service's input, or why it was refused (400, or 403). */
+export type CheckedBulkItem = { input: EnqueueTaskInput } | { problems: string[]; status?: number };
+
+/** The response of a bulk call: every item's answer, in order, from its check or its enqueue. */
+export function bulkResponse(checked: CheckedBulkItem[], enqueued: { index: number; outcome: BulkEnqueueOutcome }[]): EnqueueBulkResponseDto {
+  const results: EnqueueBulkItemDto[] = checked.map((item, index) => ('problems' in item ? { index, error: refusal(item) } : { index }));
+  for (const { index, outcome } of enqueued) {
+    results[index] = outcome.task
+      ? { index, task_id: outcome.task.taskId, created: outcome.task.created, message: enqueuedMessage(outcome.task) }
+      : { index, error: { statusCode: outcome.error.statusCode, error: outcome.error.statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message: outcome.error.message } };
+  }
+  const accepted = results.filter((result) => result.task_id).length;
+  return { results, accepted, rejected: results.length - accepted };
+}
+
+/** What an enqueue answers: a new task, or the one its idempotency key named. */
+export function enqueuedMessage(task: { created: boolean; priority: number }): string {
+  return task.created ? `Task enqueued successfully with priority ${task.priority}` : 'Task already exists for this idempotency_key';
+}
+
+function refusal(item: { problems: string[]; status?: number }) {
+  return item.status === 403 ? { statusCode: 403, error: 'Forbidden', message: item.problems } : { statusCode: 400, error: 'Bad Request', message: item.problems };
 }

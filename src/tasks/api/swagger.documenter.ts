@@ -44,8 +44,9 @@ function documentParamsSchemas(handlers: RegisteredTaskHandler[]): void {
 }
 
 function documentRequestExamples(handlers: RegisteredTaskHandler[]): void {
-  if (handlers.length === 0) return;
-  const bodies = handlers.slice(0, MAX_EXAMPLES).map((handler) => ({ task_name: handler.taskName, params: exampleParams(handler.paramsType) }));
+  const open = handlers.filter((handler) => handler.enqueue === 'api');
+  if (open.length === 0) return;
+  const bodies = open.slice(0, MAX_EXAMPLES).map((handler) => ({ task_name: handler.taskName, params: exampleParams(handler.paramsType) }));
   const target = TasksController.prototype;
   const examples = Object.fromEntries(bodies.map((body) => [body.task_name, { summary: body.task_name, value: body }]));
   ApiBody({ type: EnqueueTaskDto, examples })(target, 'enqueue', Object.getOwnPropertyDescriptor(target, 'enqueue')!);

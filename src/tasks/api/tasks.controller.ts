@@ -1,8 +1,11 @@
-import { Body, ConflictException, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, ConflictException, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiPayloadTooLargeResponse,
+  ApiUnsupportedMediaTypeResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -11,12 +14,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { TaskNotCancellableError, TaskNotRetryableError } from '../errors/tasks.errors.js';
+import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
-import { validateBulkItem } from './bulk-item.validator.js';
+import { RequestHygieneGuard } from './request-hygiene.guard.js';
+import { TaskIdPipe } from './task-id.pipe.js';
+import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
 import {
   CancelTaskResponseDto,
   EnqueueBulkDto,
-  EnqueueBulkItemDto,
   EnqueueBulkResponseDto,
   EnqueueTaskDto,
   EnqueueTaskResponseDto,
@@ -51,23 +56,40 @@ const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by
  * same whatever global pipes the host app installs.
  */
 @ApiTags('tasks')
+@UseGuards(RequestHygieneGuard)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
 @ApiBadRequestResponse({ description: 'Invalid body or query; `message` lists every problem.', type: ErrorResponseDto })
 @ApiServiceUnavailableResponse({ description: 'MySQL or Redis is unavailable; nothing was changed.', type: ErrorResponseDto })
+@ApiUnsupportedMediaTypeResponse({ description: 'A POST whose body is not application/json.', type: ErrorResponseDto })
+@ApiPayloadTooLargeResponse({ description: 'A body over the route\'s limit (100 KB; 5 MB for bulk).', type: ErrorResponseDto })
 export class TasksController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly registry: TaskHandlerRegistry,
+  ) {}
+
+  /** An `@TaskHandler(name, { enqueue: 'internal' })` task is not enqueued over HTTP (403). */
+  private assertEnqueueableOverHttp(taskName: string): void {
+    if (this.isInternal(taskName)) throw new ForbiddenException(internalMessage(taskName));
+  }
+
+  private isInternal(taskName: string): boolean {
+    return this.registry.find(taskName)?.enqueue === 'internal';
+  }
 
   @Post('enqueue')
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation(ENQUEUE_OPERATION)
   @ApiCreatedResponse({ type: EnqueueTaskResponseDto, description: 'A new task.' })
   @ApiOkResponse({ type: EnqueueTaskResponseDto, description: 'The idempotency_key named an existing task; it is returned and nothing is created.' })
+  @ApiForbiddenResponse({ description: 'The task is internal: only the application enqueues it.', type: ErrorResponseDto })
   async enqueue(@Body() body: EnqueueTaskDto, @Res({ passthrough: true }) response: StatusSettable): Promise<EnqueueTaskResponseDto> {
+    this.assertEnqueueableOverHttp(body.task_name);
     const task = await this.tasks.enqueue(EnqueueTaskDto.toInput(body));
     if (!task.created) response.status(HttpStatus.OK);
     return {
       task_id: task.taskId,
-      message: task.created ? `Task enqueued successfully with priority ${task.priority}` : 'Task already exists for this idempotency_key',
+      message: enqueuedMessage(task),
       created: task.created,
       run_at: task.runAt?.toISOString() ?? null,
     };
@@ -83,27 +105,13 @@ export class TasksController {
   })
   @ApiOkResponse({ type: EnqueueBulkResponseDto })
   async enqueueBulk(@Body() body: EnqueueBulkDto): Promise<EnqueueBulkResponseDto> {
-    const checked = await Promise.all(body.tasks.map(validateBulkItem));
+    const checked = await Promise.all(body.tasks.map(async (item) => {
+      const result = await validateBulkItem(item);
+      return 'input' in result && this.isInternal(result.input.taskName) ? { problems: [internalMessage(result.input.taskName)], status: 403 } : result;
+    }));
     const valid = checked.flatMap((item, index) => ('input' in item ? [{ index, input: item.input }] : []));
     const outcomes = valid.length > 0 ? await this.tasks.enqueueMany(valid.map((item) => item.input)) : [];
-    const results: EnqueueBulkItemDto[] = checked.map((item, index) =>
-      'problems' in item ? { index, error: { statusCode: 400, error: 'Bad Request', message: item.problems } } : { index },
-    );
-    valid.forEach(({ index }, position) => {
-      const outcome = outcomes[position];
-      results[index] = outcome.task
-        ? {
-            index,
-            task_id: outcome.task.taskId,
-            created: outcome.task.created,
-            message: outcome.task.created
-              ? `Task enqueued successfully with priority ${outcome.task.priority}`
-              : 'Task already exists for this idempotency_key',
-          }
-        : { index, error: { statusCode: outcome.error.statusCode, error: outcome.error.statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message: outcome.error.message } };
-    });
-    const accepted = results.filter((result) => result.task_id).length;
-    return { results, accepted, rejected: results.length - accepted };
+    return bulkResponse(checked, valid.map(({ index }, position) => ({ index, outcome: outcomes[position] })));
   }
 
   @Get('count/all')
@@ -163,7 +171,7 @@ export class TasksController {
   @ApiParam(TASK_ID_PARAM)
   @ApiOkResponse({ type: TaskResponseDto })
   @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
-  async get(@Param('task_id') taskId: string): Promise<TaskResponseDto> {
+  async get(@Param('task_id', TaskIdPipe) taskId: string): Promise<TaskResponseDto> {
     return TaskResponseDto.from(await this.tasks.getTaskStatus(taskId));
   }
 
@@ -181,7 +189,7 @@ export class TasksController {
     description: 'The task already finished (completed, failed or cancelled); `success` is false.',
     type: CancelTaskResponseDto,
   })
-  async cancel(@Param('task_id') taskId: string): Promise<CancelTaskResponseDto> {
+  async cancel(@Param('task_id', TaskIdPipe) taskId: string): Promise<CancelTaskResponseDto> {
     await withConflictBody(taskId, () => this.tasks.cancelTask(taskId));
     return { task_id: taskId, success: true, message: 'Task cancelled successfully' };
   }
@@ -198,7 +206,7 @@ export class TasksController {
   @ApiOkResponse({ type: RetryTaskResponseDto })
   @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The task is pending, running or completed (or its last attempt still runs); `success` is false.', type: RetryTaskResponseDto })
-  async retry(@Param('task_id') taskId: string): Promise<RetryTaskResponseDto> {
+  async retry(@Param('task_id', TaskIdPipe) taskId: string): Promise<RetryTaskResponseDto> {
     await withConflictBody(taskId, () => this.tasks.retryTask(taskId));
     return { task_id: taskId, success: true, message: 'Task queued again for a new round of attempts' };
   }
@@ -214,4 +222,8 @@ async function withConflictBody<T>(taskId: string, call: () => Promise<T>): Prom
     }
     throw error;
   }
+}
+
+function internalMessage(taskName: string): string {
+  return `task_name "${taskName}" can only be enqueued by the application, not over HTTP`;
 }

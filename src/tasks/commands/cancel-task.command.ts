@@ -33,6 +33,8 @@ export class CancelTaskCommand {
     const task = await orMysqlUnavailable(() => this.repository.findById(taskId));
     if (!task) throw new TaskNotFoundError(taskId);
     if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
+    // From here on the id as stored: every comparison below is byte-exact.
+    taskId = task.taskId;
     if (!(await orMysqlUnavailable(() => this.writer.cancel(taskId)))) {
       // It finished between the read and the write.
       const now = await orMysqlUnavailable(() => this.repository.findById(taskId));

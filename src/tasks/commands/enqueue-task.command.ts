@@ -5,7 +5,7 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import type { BulkEnqueueOutcome, EnqueuedTask, EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
-import { GroupCommitQueue } from '../store/group-commit.queue.js';
+import { GroupCommitQueue, ItemFailure } from '../store/group-commit.queue.js';
 import { isDuplicateKeyError, TaskRepository, type NewTaskRow } from '../store/task.repository.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
@@ -31,7 +31,7 @@ type NewTask = NewTaskRow & { runAt: Date | null };
 @Injectable()
 export class EnqueueTaskCommand {
   private readonly logger = new Logger(EnqueueTaskCommand.name);
-  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeBatch(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES);
+  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES);
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -97,6 +97,20 @@ export class EnqueueTaskCommand {
       timeoutSeconds: input.timeoutSeconds,
       idempotencyKey: input.idempotencyKey,
     };
+  }
+
+  /**
+   * Writes a batch; when MySQL refuses it for a reason that is not an outage, writes its tasks
+   * one by one, so that only the task it will not store fails (400), the others are enqueued.
+   */
+  private async writeIsolated(tasks: NewTask[]): Promise<Array<void | ItemFailure>> {
+    try {
+      return await this.writeBatch(tasks);
+    } catch (error) {
+      if (error instanceof TasksUnavailableError) throw error;
+      if (tasks.length === 1) throw new InvalidTaskRequestError([`MySQL refused this task: ${(error as { sqlMessage?: string }).sqlMessage ?? (error as Error).message}`]);
+      return Promise.all(tasks.map((task) => this.writeIsolated([task]).then(([outcome]) => outcome, (failure: unknown) => new ItemFailure(failure))));
+    }
   }
 
   private async writeBatch(tasks: NewTask[]): Promise<void[]> {

@@ -3,6 +3,7 @@ import { TASK_ERROR_TYPES } from '../failures/task-error-type.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import type { EnqueueTaskInput, ListTasksInput, TaskFilter } from '../interfaces/tasks-service.interfaces.js';
+import { jsonValueProblems } from '../store/json-value.js';
 
 /**
  * The rules about the values of a request, written only here: the HTTP DTOs check the JSON's
@@ -39,6 +40,9 @@ export function enqueueProblems(
   }
   if (input.idempotencyKey !== undefined && !isStringOfLength(input.idempotencyKey, 1, 255)) {
     problems.push('idempotency_key must be a string of 1 to 255 characters');
+  } else if (input.idempotencyKey !== undefined && input.idempotencyKey.trim() !== input.idempotencyKey) {
+    // Keys are compared byte for byte, except that SQL ignores trailing spaces: refuse them.
+    problems.push('idempotency_key must not start or end with whitespace');
   }
   return problems;
 }
@@ -76,6 +80,9 @@ export function parseRunAt(runAt: Date | string): number | undefined {
 export function paramsProblems(params: unknown, maxBytes: number): string[] {
   if (params === undefined) return [];
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return ['params must be a JSON object'];
+  // Before anything recursive (the size below is a JSON.stringify): depth, strings, numbers, keys.
+  const problems = jsonValueProblems(params, 'params');
+  if (problems.length > 0) return problems;
   const bytes = Buffer.byteLength(JSON.stringify(params), 'utf8');
   return bytes > maxBytes ? [`params is ${bytes} bytes of JSON; the limit is ${maxBytes}`] : [];
 }

@@ -20,6 +20,12 @@ export interface TaskHandlerOptions {
   params?: Type<object>;
   /** Runs this task periodically (a schedule named after the task unless `name` is given). */
   schedule?: TaskHandlerSchedule;
+  /**
+   * Who may enqueue it: `api` (default) over the REST routes and through TasksService;
+   * `internal` only through TasksService and schedules (the routes answer 403), for
+   * maintenance tasks no HTTP client should start.
+   */
+  enqueue?: 'api' | 'internal';
 }
 
 /** What `@TaskHandler` records on a method. */

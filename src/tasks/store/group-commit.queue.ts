@@ -1,3 +1,8 @@
+/** A batch's result for one item that failed on its own: that item is rejected with `error`, the others keep theirs. */
+export class ItemFailure {
+  constructor(readonly error: unknown) {}
+}
+
 interface Waiting<T, R> {
   item: T;
   resolve(result: R): void;
@@ -7,15 +12,15 @@ interface Waiting<T, R> {
 /**
  * Group commit: items submitted while a batch is being written wait for the next one, so under
  * load one write carries many items and alone an item goes out at once. Up to `maxConcurrent`
- * batches are in flight. `write` returns one result per item, in order; if it throws, every
- * item of that batch is rejected with the error.
+ * batches are in flight. `write` returns one result per item, in order (an {@link ItemFailure}
+ * rejects that item alone); if it throws, every item of that batch is rejected with the error.
  */
 export class GroupCommitQueue<T, R> {
   private waiting: Waiting<T, R>[] = [];
   private flushers = 0;
 
   constructor(
-    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly write: (items: T[]) => Promise<Array<R | ItemFailure>>,
     private readonly maxBatch: number,
     private readonly maxConcurrent: number,
   ) {}
@@ -34,7 +39,11 @@ export class GroupCommitQueue<T, R> {
         const batch = this.waiting.splice(0, this.maxBatch);
         try {
           const results = await this.write(batch.map((waiting) => waiting.item));
-          batch.forEach((waiting, index) => waiting.resolve(results[index]));
+          batch.forEach((waiting, index) => {
+            const result = results[index];
+            if (result instanceof ItemFailure) waiting.reject(result.error);
+            else waiting.resolve(result);
+          });
         } catch (error) {
           batch.forEach((waiting) => waiting.reject(error));
         }

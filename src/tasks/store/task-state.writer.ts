@@ -11,7 +11,8 @@ import {
   type TransitionValues,
 } from '../lifecycle/transition-batch.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
-import { GroupCommitQueue } from './group-commit.queue.js';
+import { isDatabaseUnavailable } from './database-health.js';
+import { GroupCommitQueue, ItemFailure } from './group-commit.queue.js';
 import { withLockRetry } from './lock-retry.js';
 import { addCounts, countDeltas, type CountedRow } from './task-counts.js';
 import { batchUpdateStatement } from './task-update.statement.js';
@@ -52,7 +53,7 @@ const MAX_CONCURRENT_BATCHES = 4;
 @Injectable()
 export class TaskStateWriter {
   private readonly batches = new GroupCommitQueue<TransitionRequest, boolean>(
-    (requests) => this.writeBatch(requests),
+    (requests) => this.writeIsolated(requests),
     MAX_BATCH,
     MAX_CONCURRENT_BATCHES,
   );
@@ -141,6 +142,21 @@ export class TaskStateWriter {
 
   private writeBatch(batch: TransitionRequest[]): Promise<boolean[]> {
     return withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
+  }
+
+  /**
+   * Writes a batch; when MySQL refuses it for a reason that is not an outage (a value it will
+   * not store), writes its requests one by one, in order, so that only the bad one fails.
+   */
+  private async writeIsolated(batch: TransitionRequest[]): Promise<Array<boolean | ItemFailure>> {
+    try {
+      return await this.writeBatch(batch);
+    } catch (error) {
+      if (batch.length === 1 || isDatabaseUnavailable(error)) throw error;
+      const outcomes: Array<boolean | ItemFailure> = [];
+      for (const request of batch) outcomes.push(await this.writeBatch([request]).then(([outcome]) => outcome, (failure: unknown) => new ItemFailure(failure)));
+      return outcomes;
+    }
   }
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {

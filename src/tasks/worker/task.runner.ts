@@ -4,6 +4,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { classifyError } from '../failures/error-classifier.js';
 import { retryDelayMs } from '../failures/retry-policy.js';
 import { NonRetryableError, TaskFailure, TaskTimeoutError } from '../failures/task-failure.errors.js';
+import { describeError, toJsonValue } from './attempt-values.js';
 import type { TaskContext } from '../interfaces/task-context.interface.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
@@ -226,20 +227,3 @@ export class ScheduledRetry extends Error {
 /** The abort reason the workers use when the process shuts down (not a cancel). */
 export const SHUTDOWN_REASON = 'worker shutdown';
 
-/** The error's message, or a readable rendering of whatever was thrown. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
-
-/** The result as stored in the JSON column; a result JSON cannot hold fails the attempt. */
-function toJsonValue(result: unknown): unknown {
-  if (result === undefined) return null;
-  const text = JSON.stringify(result);
-  return text === undefined ? null : JSON.parse(text);
-}

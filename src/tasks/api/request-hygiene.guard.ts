@@ -1,0 +1,54 @@
+import {
+  BadRequestException,
+  Injectable,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { MAX_JSON_DEPTH, jsonValueProblems, nestsDeeperThan } from '../store/json-value.js';
+
+/** Largest request body of a route other than the bulk enqueue. */
+export const MAX_REQUEST_BYTES = 100 * 1024;
+/** Largest bulk enqueue body. */
+export const MAX_BULK_REQUEST_BYTES = 5 * 1024 * 1024;
+
+interface RequestLike {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+/**
+ * Checks every request before validation touches its body:
+ * - a POST carries JSON or no body at all (415 otherwise): a cross-site HTML form, which can
+ *   only send form encodings or text/plain, cannot enqueue, cancel or retry;
+ * - the body is no larger than the route's limit (413);
+ * - the body's JSON nests no deeper than the validators can walk, has no prototype keys, no
+ *   lone surrogates and no numbers JSON cannot hold (400, naming where). A bulk body is checked
+ *   for depth only here: each of its items gets its own answer.
+ */
+@Injectable()
+export class RequestHygieneGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<RequestLike>();
+    if (request.method !== 'POST') return true;
+    const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (contentType !== '' && contentType !== 'application/json') {
+      throw new UnsupportedMediaTypeException(`Send the body as application/json (got ${contentType})`);
+    }
+    const bulk = context.getHandler().name === 'enqueueBulk';
+    const limit = bulk ? MAX_BULK_REQUEST_BYTES : MAX_REQUEST_BYTES;
+    if (Number(request.headers['content-length'] ?? 0) > limit) {
+      throw new PayloadTooLargeException(`The body is larger than ${limit} bytes, the limit of this route`);
+    }
+    // Bulk: body -> tasks -> item -> params, then the params' own depth.
+    if (bulk) {
+      if (nestsDeeperThan(request.body, MAX_JSON_DEPTH + 3)) throw new BadRequestException([`body nests deeper than ${MAX_JSON_DEPTH + 3} levels`]);
+      return true;
+    }
+    const problems = jsonValueProblems(request.body ?? {}, 'body', MAX_JSON_DEPTH + 1);
+    if (problems.length > 0) throw new BadRequestException(problems);
+    return true;
+  }
+}
