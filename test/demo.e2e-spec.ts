@@ -36,6 +36,15 @@ describe('the demo handlers (MariaDB + Redis)', () => {
     expect(message).toContain('fir_di');
   });
 
+  it('refuses CR or LF in a value that becomes an e-mail header (no header injection), creating nothing', async () => {
+    const before = await t.tasks.getTaskCount();
+    const { body } = await t.http().post('/api/tasks/enqueue')
+      .send({ task_name: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'fir_1\r\nBcc: everyone@example.com', recipient_email: 'a@example.com' } })
+      .expect(400);
+    expect(body.message).toContain('params.fir_id must be one line (no CR or LF)');
+    expect(await t.tasks.getTaskCount()).toBe(before);
+  });
+
   it('reports progress in ten steps and stops demo.sleep through its AbortSignal', async () => {
     const short = await t.tasks.enqueue({ taskName: 'demo.sleep', params: { ms: 100 } });
     expect(await waitForFinalRow(t.tasks, short.taskId)).toMatchObject({ status: TaskStatus.Completed, progress: 100, progressMessage: 'slept 10 of 10 steps' });

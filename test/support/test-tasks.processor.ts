@@ -90,6 +90,20 @@ export class TestTasks {
     return { attempts: context.attempt };
   }
 
+  /** Returns a result MySQL's JSON would refuse (a lone surrogate): the task must fail alone. */
+  @TaskHandler('test.poisoned_result')
+  poisonedResult(params: Record<string, unknown>, context: TaskContext) {
+    this.observe('test.poisoned_result', params, context);
+    return { text: 'half a character: \ud800' };
+  }
+
+  /** A maintenance task: enqueued by the application only, never over HTTP. */
+  @TaskHandler('test.internal', { enqueue: 'internal' })
+  internal(params: Record<string, unknown>, context: TaskContext) {
+    this.observe('test.internal', params, context);
+    return { internal: true };
+  }
+
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */
   @TaskHandler('test.ignores_abort')
   async ignoresAbort(params: { ms?: number }, context: TaskContext) {

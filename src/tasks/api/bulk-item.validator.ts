@@ -2,14 +2,11 @@ import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import type { BulkEnqueueOutcome, EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
 import type { EnqueueBulkItemDto, EnqueueBulkResponseDto } from './dto/enqueue-bulk.dto.js';
-import { jsonValueProblems } from '../store/json-value.js';
 import { EnqueueTaskDto } from './dto/enqueue-task.dto.js';
 
 /** One bulk item checked with the same DTO rules as `POST /enqueue`: the input, or what is wrong. */
 export async function validateBulkItem(item: unknown): Promise<{ input: EnqueueTaskInput } | { problems: string[] }> {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return { problems: ['each task must be a JSON object'] };
-  const unstorable = jsonValueProblems(item, 'task');
-  if (unstorable.length > 0) return { problems: unstorable };
   const dto = plainToInstance(EnqueueTaskDto, item);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) return { problems: errors.flatMap(messagesOf) };

@@ -19,6 +19,14 @@ interface RequestLike {
   body?: unknown;
 }
 
+/** Where the guard leaves, for the bulk route, what keeps each item (by index) from being stored. */
+export const BULK_ITEM_PROBLEMS = Symbol('tasks:bulk-item-problems');
+
+/** A bulk request after this guard. */
+export interface BulkRequest {
+  [BULK_ITEM_PROBLEMS]?: string[][];
+}
+
 /**
  * Checks every request before validation touches its body:
  * - a POST carries JSON or no body at all (415 otherwise): a cross-site HTML form, which can
@@ -45,6 +53,9 @@ export class RequestHygieneGuard implements CanActivate {
     // Bulk: body -> tasks -> item -> params, then the params' own depth.
     if (bulk) {
       if (nestsDeeperThan(request.body, MAX_JSON_DEPTH + 3)) throw new BadRequestException([`body nests deeper than ${MAX_JSON_DEPTH + 3} levels`]);
+      // Checked here, on the body as sent: validation's copy of the items drops prototype keys.
+      const tasks = (request.body as { tasks?: unknown } | undefined)?.tasks;
+      (request as BulkRequest)[BULK_ITEM_PROBLEMS] = Array.isArray(tasks) ? tasks.map((item) => jsonValueProblems(item, 'task')) : [];
       return true;
     }
     const problems = jsonValueProblems(request.body ?? {}, 'body', MAX_JSON_DEPTH + 1);

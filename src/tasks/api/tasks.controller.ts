@@ -1,4 +1,4 @@
-import { Body, ConflictException, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, ConflictException, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -16,7 +16,7 @@ import {
 import { TaskNotCancellableError, TaskNotRetryableError } from '../errors/tasks.errors.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
-import { RequestHygieneGuard } from './request-hygiene.guard.js';
+import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
 import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
 import {
@@ -104,8 +104,11 @@ export class TasksController {
       'in order. 200 even when some items were refused; 400 only when the body itself is wrong.',
   })
   @ApiOkResponse({ type: EnqueueBulkResponseDto })
-  async enqueueBulk(@Body() body: EnqueueBulkDto): Promise<EnqueueBulkResponseDto> {
-    const checked = await Promise.all(body.tasks.map(async (item) => {
+  async enqueueBulk(@Body() body: EnqueueBulkDto, @Req() request: BulkRequest): Promise<EnqueueBulkResponseDto> {
+    // What the guard found in each item as sent (validation's copy has lost keys like __proto__).
+    const unstorable = request[BULK_ITEM_PROBLEMS] ?? [];
+    const checked = await Promise.all(body.tasks.map(async (item, index) => {
+      if (unstorable[index]?.length) return { problems: unstorable[index] };
       const result = await validateBulkItem(item);
       return 'input' in result && this.isInternal(result.input.taskName) ? { problems: [internalMessage(result.input.taskName)], status: 403 } : result;
     }));
