@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { TaskErrorType, TaskStatus } from '../src/tasks/index.js';
 import { HOSTILE_CASES, nested, type HostileCase } from './hostile/cases.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
@@ -98,5 +99,21 @@ describe('hostile input (production-configured MariaDB + Redis)', () => {
     const response = await t.http().post(`/api/tasks/${upper.taskId.toUpperCase()}/cancel`).expect(409);
     expect(response.body).toEqual({ task_id: upper.taskId, success: false, message: 'Task is already completed and cannot be cancelled' });
     await expect(t.tasks.getTaskStatus(upper.taskId.toUpperCase())).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('answers an unexpected failure with a bare 500 and logs what failed without the SQL parameters or request data', async () => {
+    const failure = Object.assign(new Error('Incorrect string value for column params'), { code: 'ER_TRUNCATED_WRONG_VALUE', sql: 'INSERT INTO background_tasks VALUES (?)', parameters: ['secret@example.com'] });
+    const count = jest.spyOn(t.tasks, 'getTaskCount').mockRejectedValueOnce(failure);
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const response = await t.http().get('/api/tasks/count/all?task_type=test').expect(500);
+      expect(response.body).toEqual({ statusCode: 500, message: 'Internal Server Error' });
+      const lines = logged.mock.calls.map((call) => call.map(String).join(' '));
+      expect(lines).toEqual(['GET /api/tasks/count/all failed: Error (ER_TRUNCATED_WRONG_VALUE): Incorrect string value for column params']);
+      expect(lines.join('\n')).not.toMatch(/secret|INSERT|task_type=test/);
+    } finally {
+      count.mockRestore();
+      logged.mockRestore();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Body, ConflictException, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, ConflictException, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -18,6 +18,7 @@ import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
 import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
+import { TasksExceptionFilter } from './tasks-exception.filter.js';
 import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
 import {
   CancelTaskResponseDto,
@@ -57,6 +58,7 @@ const TASK_ID_PARAM = { name: 'task_id', description: 'The task UUID returned by
  */
 @ApiTags('tasks')
 @UseGuards(RequestHygieneGuard)
+@UseFilters(TasksExceptionFilter)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
 @ApiBadRequestResponse({ description: 'Invalid body or query; `message` lists every problem.', type: ErrorResponseDto })
 @ApiServiceUnavailableResponse({ description: 'MySQL or Redis is unavailable; nothing was changed.', type: ErrorResponseDto })
