@@ -73,4 +73,16 @@ describe('the state writer (MariaDB)', () => {
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
     expect(await t.tasks.getTaskCount()).toBe(rows);
   });
+
+  it('splits a batch MySQL refuses: the one write it will not store fails alone, the others commit', async () => {
+    const ids = await seedTasks(t, Array.from({ length: 10 }, () => ({ status: TaskStatus.Running, startedAt: new Date() })));
+    // The first four writes take the four batches in flight; the six after them wait and go out
+    // together as one batch, in which the eighth carries a result MySQL's JSON refuses.
+    const writes = ids.map((taskId, index) => writer.complete(taskId, index === 7 ? { text: 'half a character: \ud800' } : { index }));
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(ids.map((_, index) => (index === 7 ? 'rejected' : 'fulfilled')));
+    const rows = await Promise.all(ids.map((taskId) => t.tasks.getTaskStatus(taskId)));
+    expect(rows.map((row) => row.status)).toEqual(ids.map((_, index) => (index === 7 ? TaskStatus.Running : TaskStatus.Completed)));
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
 });
