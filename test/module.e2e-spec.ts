@@ -137,6 +137,19 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     await expect(attempt).rejects.toThrow(/schedule "nightly": no @TaskHandler registers "test.nobody"/);
   });
 
+  it('refuses a handler whose enqueue permission is neither api nor internal, naming it', async () => {
+    @TaskProcessor('test')
+    class LooseTasks {
+      @TaskHandler('test.loose', { enqueue: 'public' as never })
+      loose() {
+        return null;
+      }
+    }
+    const attempt = boot([LooseTasks]);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidTasksOptionsError);
+    await expect(attempt).rejects.toThrow(/LooseTasks.loose: enqueue must be 'api' or 'internal'/);
+  });
+
   it('builds from forRootAsync and mounts the API under routePrefix', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [

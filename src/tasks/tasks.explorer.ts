@@ -78,9 +78,10 @@ export class TasksExplorer implements OnModuleInit {
 }
 
 /** What is wrong with a handler's own settings. */
-function handlerProblems({ taskName, timeoutSeconds, retry, schedule }: TaskHandlerMetadata, location: string): string[] {
+function handlerProblems({ taskName, timeoutSeconds, retry, schedule, enqueue }: TaskHandlerMetadata, location: string): string[] {
   return [
     ...(timeoutSeconds !== undefined && !(timeoutSeconds > 0) ? [`${location}: timeoutSeconds must be > 0`] : []),
+    ...(enqueue !== undefined && enqueue !== 'api' && enqueue !== 'internal' ? [`${location}: enqueue must be 'api' or 'internal'`] : []),
     ...retryStrategiesProblems(retry, `${location} retry`),
     ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`) : []),
   ];
