@@ -15,6 +15,8 @@ export async function installAudit(db: Connection): Promise<void> {
       old_retry INT NULL,
       new_retry INT NULL,
       error_message TEXT NULL,
+      old_outcome INT UNSIGNED NULL,
+      new_outcome INT UNSIGNED NULL,
       at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
       INDEX (task_id)
     )`);
@@ -24,8 +26,9 @@ export async function installAudit(db: Connection): Promise<void> {
       VALUES (NEW.task_id, NULL, NEW.status, NULL, NEW.retry_count)`);
   await db.query(`
     CREATE TRIGGER task_audit_update AFTER UPDATE ON background_tasks FOR EACH ROW
-      INSERT INTO task_audit (task_id, old_status, new_status, old_retry, new_retry, error_message)
-      VALUES (NEW.task_id, OLD.status, NEW.status, OLD.retry_count, NEW.retry_count, NEW.error_message)`);
+      INSERT INTO task_audit (task_id, old_status, new_status, old_retry, new_retry, error_message, old_outcome, new_outcome)
+      VALUES (NEW.task_id, OLD.status, NEW.status, OLD.retry_count, NEW.retry_count, NEW.error_message,
+              CRC32(CONCAT_WS('|', OLD.result, OLD.error_message, OLD.error_type)), CRC32(CONCAT_WS('|', NEW.result, NEW.error_message, NEW.error_type)))`);
   await db.query(`
     CREATE TRIGGER task_audit_delete AFTER DELETE ON background_tasks FOR EACH ROW
       INSERT INTO task_audit (task_id, old_status, new_status, old_retry, new_retry)
@@ -40,9 +43,12 @@ export interface AuditRow {
   old_retry: number | null;
   new_retry: number | null;
   error_message: string | null;
+  /** Checksums of (result, error_message, error_type) before and after an update. */
+  old_outcome: number | null;
+  new_outcome: number | null;
 }
 
 export async function readAudit(db: Connection): Promise<AuditRow[]> {
-  const [rows] = await db.query('SELECT task_id, old_status, new_status, old_retry, new_retry, error_message FROM task_audit ORDER BY id');
+  const [rows] = await db.query('SELECT task_id, old_status, new_status, old_retry, new_retry, error_message, old_outcome, new_outcome FROM task_audit ORDER BY id');
   return rows as AuditRow[];
 }

@@ -40,12 +40,17 @@ export class DemoProcess {
     }
   }
 
-  /** SIGKILL: no shutdown hook runs, as when a machine dies. */
-  async kill(): Promise<void> {
+  /**
+   * SIGKILL: no shutdown hook runs, as when a machine dies. Resolves with the signal the process
+   * died of, or null when it was not running (a kill that hit nothing).
+   */
+  async kill(): Promise<string | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return null;
+    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    const [, signal] = await exited;
+    return signal;
   }
 
   /** SIGTERM and wait for a clean exit (the shutdown hooks run). */

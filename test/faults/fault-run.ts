@@ -5,7 +5,8 @@ import mysql from 'mysql2/promise';
 import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateMariaDb, type PrivateService } from '../support/private-services.js';
 import { installAudit } from './audit.js';
 import { DemoProcess } from './demo-process.js';
-import type { Accepted, FaultProfile, FaultReport } from './fault-types.js';
+import type { Accepted, EnqueueAnswer, FaultProfile, FaultReport, Outage } from './fault-types.js';
+import { drainedQueues } from './redis-drain.js';
 import { verify } from './verify.js';
 import { readHandlerLog } from './handler-log.js';
 
@@ -89,16 +90,20 @@ async function run(
   const base = `http://127.0.0.1:${port}/api/tasks`;
   const accepted: Accepted[] = [];
   const cancels = new Map<string, number>(); // task id -> when the 200 came back
+  const cancelsSent = new Set<string>();
   const cancelRequests: Promise<void>[] = [];
   let rejected = 0;
   let requested = 0;
-  let slowestEnqueueMs = 0;
   const problems: string[] = [];
+  const answers: EnqueueAnswer[] = [];
+  const outages: Outage[] = [];
+  const killSignals: Array<string | null> = [];
 
   const cancelLater = (taskId: string) => {
     cancelRequests.push(
       (async () => {
         await sleep(Math.random() * 2000);
+        cancelsSent.add(taskId);
         const response = await fetch(`${base}/${taskId}/cancel`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
         if (response?.status === 200) cancels.set(taskId, Date.now());
         else if (response && ![409, 503].includes(response.status)) problems.push(`cancel ${taskId}: HTTP ${response.status}`);
@@ -124,11 +129,11 @@ async function run(
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       }).catch(() => undefined);
-      slowestEnqueueMs = Math.max(slowestEnqueueMs, Date.now() - sentAt);
+      answers.push({ sentAt, ms: Date.now() - sentAt, status: response?.status ?? 0 });
       inFlight--;
       if (response?.status === 201) {
         const { task_id: taskId } = (await response.json()) as { task_id: string };
-        accepted.push({ taskId, taskName: body.task_name, maxRetries: body.max_retries, acceptedAt: Date.now() });
+        accepted.push({ taskId, taskName: body.task_name, maxRetries: body.max_retries, acceptedAt: Date.now(), failTimes: Number(body.params.fail_times ?? 0) });
         if (Math.random() < profile.cancelRatio) cancelLater(taskId);
       } else if (response?.status === 503) {
         rejected++;
@@ -150,20 +155,24 @@ async function run(
       ...killShares.map((share, i): [number, () => Promise<void>] => [share, async () => {
         const index = i % profile.workers;
         log(`SIGKILL ${workers[index].name}`);
-        await workers[index].kill();
+        killSignals.push(await workers[index].kill());
         await startWorker(index);
       }]),
       [0.35, async () => {
         log('Redis: kill -9 and restart without its data');
+        const from = Date.now();
         await redisServer.kill();
         await sleep(500);
         await redisServer.start();
+        outages.push({ service: 'Redis', from, to: Date.now() + 3000 });
       }],
       [0.7, async () => {
         log('MariaDB: kill -9 and restart');
+        const from = Date.now();
         await mysqlServer.kill();
         await sleep(500);
         await mysqlServer.start();
+        outages.push({ service: 'MySQL', from, to: Date.now() + 3000 });
       }],
     ];
     events.sort((a, b) => a[0] - b[0]);
@@ -190,10 +199,12 @@ async function run(
       left = await unfinished();
     }
     log(`settled after ${Date.now() - started} ms (${left} unfinished)`);
+    const jobsLeftInRedis = await drainedQueues(redisServer.url, 'faults');
     if (process.env.FAULT_DEBUG) for (const child of processes) log(`--- ${child.name}\n${child.logTail().slice(-6000)}`);
     await Promise.all(processes.map((child) => child.stop()));
-    const report = await verify(verifier, profile, accepted, cancels, rejected, await readHandlerLog(handlerLog), problems);
-    return { ...report, slowestEnqueueMs };
+    const report = await verify(verifier, profile, accepted, cancels, cancelsSent, rejected, await readHandlerLog(handlerLog), problems);
+    const slowestEnqueueMs = Math.max(0, ...answers.map((answer) => answer.ms));
+    return { ...report, slowestEnqueueMs, answers, outages, killSignals, jobsLeftInRedis };
   } finally {
     await verifier.end();
   }

@@ -33,6 +33,35 @@ export interface FaultReport {
   lostRepairs: number;
   problems: string[];
   summary: string;
+  /** Rows in the table at the end, and rows of tasks no 201 announced (a refused or timed-out enqueue that left one). */
+  rows: number;
+  unannouncedRows: number;
+  /** Handler starts of tasks no 201 announced (a refused enqueue whose job ran anyway). */
+  unannouncedRuns: number;
+  /** Tasks whose final state is not the one their params imply (with the attempts lost to crashes). */
+  wrongOutcomes: number;
+  /** Every enqueue answer: HTTP status (0: none within 10 s) and how long it took. */
+  answers: EnqueueAnswer[];
+  /** When each outage lasted (from the kill to a few seconds after the restart). */
+  outages: Outage[];
+  /** How each killed worker process ended (its signal; null if it was not running). */
+  killSignals: Array<string | null>;
+  /** Jobs still waiting, delayed or active in Redis when the verdict was taken. */
+  jobsLeftInRedis: number;
+}
+
+/** One enqueue request's answer. */
+export interface EnqueueAnswer {
+  sentAt: number;
+  ms: number;
+  status: number;
+}
+
+/** A fault window: the service was down (or just back) between `from` and `to`. */
+export interface Outage {
+  service: 'Redis' | 'MySQL';
+  from: number;
+  to: number;
 }
 
 /** An enqueue the API accepted (201). */
@@ -41,4 +70,6 @@ export interface Accepted {
   taskName: string;
   maxRetries: number;
   acceptedAt: number;
+  /** For demo.flaky: how many attempts fail on purpose. */
+  failTimes: number;
 }

@@ -11,10 +11,11 @@ export async function verify(
   profile: FaultProfile,
   accepted: Accepted[],
   cancels: Map<string, number>,
+  cancelsSent: Set<string>,
   rejected: number,
   handlerEvents: HandlerEvent[],
   problems: string[],
-): Promise<Omit<FaultReport, 'slowestEnqueueMs'>> {
+): Promise<Omit<FaultReport, 'slowestEnqueueMs' | 'answers' | 'outages' | 'killSignals' | 'jobsLeftInRedis'>> {
   const [rowsResult] = await db.query('SELECT task_id, status, retry_count, max_retries, result FROM background_tasks');
   const rows = new Map((rowsResult as { task_id: string; status: TaskStatus; retry_count: number; max_retries: number; result: unknown }[]).map((row) => [row.task_id, row]));
   const audit = await readAudit(db);
@@ -44,7 +45,8 @@ export async function verify(
   for (const change of audit) {
     const from = change.old_status as TaskStatus | null;
     const to = change.new_status as TaskStatus | null;
-    const legal = from === null ? to === TaskStatus.Pending : to === null ? from === TaskStatus.Pending : isAllowedTransition(from, to) && !(isFinalStatus(from) && from !== to) && !(isFinalStatus(from) && change.old_retry !== change.new_retry);
+    const finalRewritten = from !== null && isFinalStatus(from) && (from !== to || change.old_retry !== change.new_retry || change.old_outcome !== change.new_outcome);
+    const legal = from === null ? to === TaskStatus.Pending : to === null ? from === TaskStatus.Pending : isAllowedTransition(from, to) && !finalRewritten;
     // A final row may only be deleted by nobody here (no cleanup runs); a pending row is deleted when Redis refused its job.
     if (!legal) { illegal++; note(`illegal ${change.task_id}: ${from} -> ${to}`); }
   }
@@ -87,15 +89,37 @@ export async function verify(
     }
   }
 
+  const announced = new Set(accepted.map((task) => task.taskId));
+  const unannouncedRows = [...rows.keys()].filter((taskId) => !announced.has(taskId)).length;
+  const unannouncedRuns = handlerEvents.filter((event) => event.event === 'start' && !announced.has(event.taskId)).length;
+  if (unannouncedRows > 0) note(`${unannouncedRows} rows of tasks no 201 announced`);
+  const wrongOutcomes = accepted.filter((task) => !outcomeAsImplied(task, rows.get(task.taskId)?.status, auditByTask.get(task.taskId) ?? [], cancelsSent)).length;
+  if (wrongOutcomes > 0) note(`${wrongOutcomes} tasks ended otherwise than their params imply`);
+
   // At-least-once bound: every attempt running in a killed worker or when Redis lost its jobs
   // may run again: kills x demo concurrency (5) per worker, plus everything running at the restart.
   const duplicateBound = (profile.workerKills + profile.workers) * 5;
   const summary = `accepted ${accepted.length} completed ${counts.completed} failed ${counts.failed} cancelled ${counts.cancelled} lost ${lost} stuck ${stuck} illegal ${illegal} duplicates ${duplicates} (bound ${duplicateBound})`;
   return {
     accepted: accepted.length, ...counts, lost, stuck, illegal, retryMismatches, duplicates, duplicateBound, rejected,
+    rows: rows.size, unannouncedRows, unannouncedRuns, wrongOutcomes,
     cancelsAccepted: cancels.size, lateFinishes, problems, summary,
     handlerStarts: handlerEvents.filter((event) => event.event === 'start').length,
     stalledRequeues: audit.filter((change) => change.error_message?.startsWith('stalled:') && change.new_status === TaskStatus.Pending).length,
     lostRepairs: audit.filter((change) => change.error_message?.startsWith('lost:')).length,
   };
+}
+
+/**
+ * Whether a task ended as its params imply: cancelled only if a cancel was sent for it; a
+ * demo.flaky task whose planned failures plus the attempts its crashed workers lost fit in its
+ * attempts completed, one whose planned failures alone exceed them failed (between the two, an
+ * attempt both planned to fail and lost may count once: either end is right).
+ */
+function outcomeAsImplied(task: Accepted, status: string | undefined, changes: AuditRow[], cancelsSent: Set<string>): boolean {
+  if (status === TaskStatus.Cancelled) return cancelsSent.has(task.taskId);
+  const lostAttempts = changes.filter((change) => change.error_message?.startsWith('lost:')).length;
+  if (task.failTimes + lostAttempts <= task.maxRetries) return status === TaskStatus.Completed;
+  if (task.failTimes > task.maxRetries) return status === TaskStatus.Failed;
+  return status === TaskStatus.Completed || status === TaskStatus.Failed;
 }
