@@ -4,11 +4,12 @@ import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /**
- * Two applications on one database and queue prefix, as two hosts would run them: an
- * API-only process and a worker-only process. Everything between them goes through MySQL
- * and Redis.
+ * Two Nest applications in this one Node process, on one database and queue prefix: an
+ * API-only app and a worker-only app, each with connections of its own, so everything
+ * between them goes through MySQL and Redis. (Separate OS processes: cross-process.e2e-spec.ts
+ * and the fault suite.)
  */
-describe('api and worker roles in separate applications (MariaDB + Redis)', () => {
+describe('api and worker roles in separate applications of one process (MariaDB + Redis)', () => {
   let api: TestApp;
   let worker: TestApp;
 
@@ -36,17 +37,16 @@ describe('api and worker roles in separate applications (MariaDB + Redis)', () =
     expect(api.app.get(TestTasks).callsOf(taskId)).toHaveLength(0);
   });
 
-  it('cancels a task running in the other process: its AbortSignal fires and the row ends cancelled', async () => {
+  it('cancels a task running in the other application (over the Relay): its AbortSignal fires and the row ends cancelled', async () => {
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 2 });
     await waitFor(() => worker.app.get(TestTasks).callsOf(taskId).length === 1, 'the handler to start in the worker');
 
     const sentAt = Date.now();
     const outcome = await api.tasks.cancelTask(taskId);
-    // cancelTask returns once the handler in the other process has stopped.
+    // cancelTask returns once the handler in the other application has stopped.
     expect(outcome).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: true });
     const abortedAt = worker.app.get(TestTasks).abortedAt.get(taskId);
     expect(abortedAt).toBeDefined();
-    console.log(`cross-process cancel: handler aborted ${abortedAt! - sentAt} ms after cancelTask was called, returned after ${Date.now() - sentAt} ms`);
 
     await waitFor(async () => (await worker.queue('test').getJobState(taskId)) === 'failed', 'the job to stop');
     expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
