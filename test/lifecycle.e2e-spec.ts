@@ -84,14 +84,15 @@ describe('task lifecycle (production-configured MariaDB + Redis)', () => {
     gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** index - 5));
   });
 
-  it('shows a task waiting for its retry as pending with the error of the failed attempt', async () => {
-    const { taskId } = await t.tasks.enqueue({ taskName: 'test.flaky', params: { fail_times: 1 } });
-    const retrying = await waitFor(async () => {
+  it('shows a task waiting for its retry as pending with the error of the failed attempt and when the next is due', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.fails_then_waits', maxRetries: 2 });
+    const waiting = await waitFor(async () => {
       const task = await t.tasks.getTaskStatus(taskId);
       return task.retryCount === 1 && task;
     }, 'the first retry to be recorded');
-    expect(retrying.errorMessage).toBe('attempt 1 of 1 planned failures');
-    expect([TaskStatus.Pending, TaskStatus.Running, TaskStatus.Completed]).toContain(retrying.status);
+    expect(waiting).toMatchObject({ status: TaskStatus.Pending, errorMessage: 'attempt 1 failed; the next waits a minute' });
+    expect(waiting.runAt!.getTime() - Date.now()).toBeGreaterThan(50_000);
+    await t.tasks.cancelTask(taskId);
   });
 
   it('completes a handler that fails once then succeeds, with retry_count 1', async () => {

@@ -122,8 +122,12 @@ describe('crash reconciler (MariaDB + Redis)', () => {
   it('repairs once when two processes reconcile at the same time', async () => {
     await t.queue('test').pause();
     const taskId = await insertRow({ status: TaskStatus.Pending });
+    const before = t.tasks.getReconcilerStats().jobsRecreated + peer.tasks.getReconcilerStats().jobsRecreated;
     await Promise.all([t.tasks.reconcileNow(), peer.tasks.reconcileNow()]);
     expect(await t.queue('test').getJobCounts('prioritized', 'wait')).toMatchObject({ prioritized: 1 });
+    // One of the two counted a repair; the other found the job there (BullMQ's id dedup alone
+    // would also leave one job, so the stats must say one repair, not two).
+    expect(t.tasks.getReconcilerStats().jobsRecreated + peer.tasks.getReconcilerStats().jobsRecreated - before).toBe(1);
     await t.queue('test').resume();
     await finalRow(taskId);
     expect(fixtures.callsOf(taskId)).toHaveLength(1);

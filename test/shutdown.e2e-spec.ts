@@ -71,7 +71,9 @@ describe('graceful shutdown (MariaDB + Redis)', () => {
     expect(fixtures.finished.has(taskId)).toBe(false);
     expect((await observer.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);
 
-    // Its late return changes nothing: the row is no longer `running`.
+    // Its late return comes after its application closed (it can write nothing any more): the row
+    // stays pending for the next worker. That a late result is dropped while its writer still
+    // lives is the cancel suite's "keeps a cancelled task cancelled when its handler ignores the signal".
     await waitFor(() => fixtures.finished.has(taskId), 'the ignoring handler to return');
     expect((await observer.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);
     await observer.tasks.cancelTask(taskId);

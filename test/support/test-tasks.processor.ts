@@ -104,6 +104,13 @@ export class TestTasks {
     return { internal: true };
   }
 
+  /** Fails; its retry waits a minute (a fixed strategy), so the row can be read while it waits. */
+  @TaskHandler('test.fails_then_waits', { retry: { unknown: { backoff: 'fixed', delayMs: 60_000 } } })
+  failsThenWaits(params: Record<string, unknown>, context: TaskContext) {
+    this.observe('test.fails_then_waits', params, context);
+    throw new Error(`attempt ${context.attempt} failed; the next waits a minute`);
+  }
+
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */
   @TaskHandler('test.ignores_abort')
   async ignoresAbort(params: { ms?: number }, context: TaskContext) {

@@ -48,4 +48,12 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   internal(): Queue {
     return this.get(INTERNAL_QUEUE);
   }
+
+  /**
+   * Claims `name` for `ttlMs` over every process of this queue prefix (Redis `SET NX PX`): true
+   * for the one caller that got it, false for the others until it expires.
+   */
+  async claim(name: string, ttlMs: number): Promise<boolean> {
+    return (await this.connection!.set(`${this.options.queuePrefix}:tasks:${name}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
 }

@@ -23,6 +23,9 @@ export interface ReconcilerStats {
   failuresRecorded: number;
 }
 
+/** How long a claim to repair a row keeps other reconcilers off it. */
+const REPAIR_CLAIM_MS = 10_000;
+
 /** Job states in which BullMQ will still run the job. */
 const QUEUED_STATES: string[] = ['waiting', 'prioritized', 'delayed', 'waiting-children'] satisfies JobState[];
 
@@ -92,7 +95,12 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const queue = this.queues.get(queueOptions.name);
     const state = await queue.getJobState(row.taskId);
     if (state === 'failed') return this.recordFailure(queue, row);
-    if (row.status === TaskStatus.Pending && state === 'unknown') return this.recreateJob(row);
+    if (row.status === TaskStatus.Pending && state === 'unknown') {
+      // One reconciler (of all processes) repairs a row at a time: BullMQ would refuse a second
+      // job with the same id anyway; the claim keeps the repair counted once.
+      if (await this.queues.claim(`reconcile:${row.taskId}`, REPAIR_CLAIM_MS)) await this.recreateJob(row);
+      return;
+    }
     if (row.status === TaskStatus.Running && state === 'unknown') return this.recoverLostAttempt(row);
     if (row.status === TaskStatus.Running && QUEUED_STATES.includes(state)) {
       if (await this.writer.requeue(row.taskId, 'stalled: the worker running it stopped', this.sameAttempt(row))) {
