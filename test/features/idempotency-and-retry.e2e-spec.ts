@@ -33,7 +33,7 @@ describe('idempotency keys, the retry route and typed params (MariaDB + Redis)',
     expect(fixtures.callsOf(first.body.task_id)).toHaveLength(1);
   });
 
-  it('makes one task of concurrent enqueues with one key from two processes', async () => {
+  it('makes one task of concurrent enqueues with one key from two applications (own connections, one Node process)', async () => {
     const enqueue = (app: TestApp) => app.tasks.enqueue({ taskName: 'test.record', idempotencyKey: 'race-1' });
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => enqueue(i % 2 ? other : t)));
     expect(new Set(outcomes.map((outcome) => outcome.taskId)).size).toBe(1);

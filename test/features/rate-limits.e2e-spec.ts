@@ -36,7 +36,7 @@ const QUEUES: TaskQueueOptions[] = [
   { name: 'capped', taskType: 'capped', defaultPriority: 5, concurrency: 5, globalConcurrency: 2 },
 ];
 
-describe('rate limits and concurrency per queue, over two worker processes (MariaDB + Redis)', () => {
+describe('rate limits and concurrency per queue, over two worker applications (own connections, one Node process; MariaDB + Redis)', () => {
   let first: TestApp;
   let second: TestApp;
 
@@ -67,7 +67,7 @@ describe('rate limits and concurrency per queue, over two worker processes (Mari
     expect(activated[6] - activated[0]).toBeGreaterThanOrEqual(1990);
   });
 
-  it('runs at most globalConcurrency tasks at once over all worker processes', async () => {
+  it('runs at most globalConcurrency tasks at once over all worker applications', async () => {
     await first.tasks.enqueueMany(Array.from({ length: 12 }, () => ({ taskName: 'capped.work' })));
     await allCompleted('capped', 12);
     expect(mostAtOnce).toBe(2);

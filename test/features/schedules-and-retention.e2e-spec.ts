@@ -46,7 +46,7 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
     for (const schedule of body.schedules) expect(Date.parse(schedule.next_run_at)).toBeGreaterThan(Date.now() - 1000);
   });
 
-  it('enqueues every run as a task row, once per run although two worker processes serve the schedule', async () => {
+  it('enqueues every run as a task row, once per run although two worker applications serve the schedule', async () => {
     await waitFor(async () => (await rowsOf('test.periodic')).filter((row) => row.status === TaskStatus.Completed).length >= 3, 'three periodic runs', 10_000);
     await waitFor(async () => (await rowsOf('test.record')).filter((row) => row.status === TaskStatus.Completed).length >= 3, 'three cron runs', 10_000);
     for (const taskName of ['test.periodic', 'test.record']) {
