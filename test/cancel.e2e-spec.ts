@@ -28,7 +28,7 @@ describe('cancellation (MariaDB + Redis)', () => {
     await t.queue('test').pause();
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'never' } });
     const response = await t.http().post(`/api/tasks/${taskId}/cancel`).expect(200);
-    expect(response.body).toEqual({ task_id: taskId, success: true, message: 'Task cancelled successfully' });
+    expect(response.body).toEqual({ task_id: taskId, success: true, message: 'Task cancelled successfully', running_handler_signalled: false, handler_stopped: true });
     expect(await t.queue('test').getJob(taskId)).toBeUndefined();
 
     // A marker task enqueued after it runs once the queue resumes: by then the cancelled one would have run.

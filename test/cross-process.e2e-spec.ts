@@ -71,4 +71,23 @@ describe('cancel across OS processes (demo API + worker processes, MariaDB + Red
     expect(await statusOf(taskId)).toBe('cancelled');
     expect((await readHandlerLog(log)).filter((event) => event.taskId === taskId).map((event) => event.event)).toEqual(['start', 'fail']);
   }, 60_000);
+
+  it('reports a handler in the worker process that ignores its signal (handler_stopped: false) and drops its late result', async () => {
+    const enqueued = await post('/enqueue', { task_name: 'demo.stubborn', params: { ms: 3500 } });
+    const { task_id: taskId } = (await enqueued.json()) as { task_id: string };
+    const log = join(dir, 'handlers.log');
+    await waitFor(async () => (await readHandlerLog(log)).some((event) => event.taskId === taskId && event.event === 'start'), 'the handler to start in the worker');
+
+    const sentAt = Date.now();
+    const cancelled = await post(`/${taskId}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ success: true, running_handler_signalled: true, handler_stopped: false });
+    // It waited cancelWaitMs (2 s) for the handler to stop before saying it did not.
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(2000);
+
+    await waitFor(async () => (await readHandlerLog(log)).some((event) => event.taskId === taskId && event.event === 'finish'), 'the handler to return late', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const row = (await (await fetch(`${base}/${taskId}`)).json()) as { status: string; result: unknown };
+    expect(row).toMatchObject({ status: 'cancelled', result: null });
+  }, 60_000);
 });

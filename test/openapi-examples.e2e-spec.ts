@@ -60,6 +60,7 @@ describe('the OpenAPI document of the demo: every request example succeeds as sh
       'POST /api/tasks/enqueue (afirgen_tasks.reports.generate_pdf)',
       'POST /api/tasks/enqueue (demo.flaky)',
       'POST /api/tasks/enqueue (demo.sleep)',
+      'POST /api/tasks/enqueue (demo.stubborn)',
       'POST /api/tasks/enqueue/bulk (tasks)',
     ]);
   });

@@ -16,6 +16,16 @@ export class DemoTasks {
     return this.logged(context, () => this.sleepSteps(params, context));
   }
 
+  /** Sleeps `ms` ignoring its signal: a cancel answers `handler_stopped: false`, and its late result is dropped. */
+  @TaskHandler('demo.stubborn')
+  stubborn(params: { ms?: unknown }, context: TaskContext) {
+    return this.logged(context, async () => {
+      const ms = typeof params.ms === 'number' && params.ms >= 0 && params.ms <= MAX_SLEEP_MS ? params.ms : 3000;
+      await sleep(ms);
+      return { slept_ms: ms, saw_abort: context.signal.aborted };
+    });
+  }
+
   /** Fails its first `fail_times` attempts, then succeeds: shows retries with backoff. */
   @TaskHandler('demo.flaky')
   flaky(params: { fail_times?: unknown }, context: TaskContext) {

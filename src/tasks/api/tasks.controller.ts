@@ -195,8 +195,14 @@ export class TasksController {
     type: CancelTaskResponseDto,
   })
   async cancel(@Param('task_id', TaskIdPipe) taskId: string): Promise<CancelTaskResponseDto> {
-    await withConflictBody(taskId, () => this.tasks.cancelTask(taskId));
-    return { task_id: taskId, success: true, message: 'Task cancelled successfully' };
+    const outcome = await withConflictBody(taskId, () => this.tasks.cancelTask(taskId));
+    return {
+      task_id: taskId,
+      success: true,
+      message: 'Task cancelled successfully',
+      running_handler_signalled: outcome.runningHandlerSignalled,
+      handler_stopped: outcome.handlerStopped,
+    };
   }
 
   @Post(':task_id/retry')

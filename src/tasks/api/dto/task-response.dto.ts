@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { BackgroundTask } from '../../store/background-task.entity.js';
 import { TaskErrorType } from '../../failures/task-error-type.js';
 import { TaskStatus } from '../../lifecycle/task-status.js';
@@ -201,4 +201,13 @@ export class CancelTaskResponseDto {
 
   @ApiProperty({ example: 'Task cancelled successfully' })
   message!: string;
+
+  @ApiPropertyOptional({ example: true, description: 'On success: a worker (in any process) was running the task and its handler was signalled.' })
+  running_handler_signalled?: boolean;
+
+  @ApiPropertyOptional({
+    example: true,
+    description: 'On success: no handler of the task runs any more (it was not running, or it stopped within cancelWaitMs). False for a handler that ignores its signal: its late result will be dropped.',
+  })
+  handler_stopped?: boolean;
 }
