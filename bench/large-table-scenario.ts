@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from 'tasks-module';
+import { BackgroundTask, encodeTaskCursor, TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from 'tasks-module';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
@@ -89,7 +89,7 @@ function classFilters(): TaskFilter[] {
   return TASK_ERROR_TYPES.flatMap((errorType) => filters().map((filter) => ({ ...filter, errorType })));
 }
 
-async function measure(service: TasksService): Promise<ReadLatencies> {
+async function measure(service: TasksService, dataSource: DataSource): Promise<ReadLatencies> {
   const first: number[] = [];
   const deep: number[] = [];
   const counts: number[] = [];
@@ -111,15 +111,15 @@ async function measure(service: TasksService): Promise<ReadLatencies> {
       countsByClass.push(await timed(() => service.getTaskCount(filter)));
     }
   }
-  // A deep page: walk 40 pages of 1,000 by cursor, timing each page read.
-  let cursor: string | undefined;
+  // Deep pages: 40 pages of 1,000 that start after rows picked at random over the whole table
+  // (as a client holding a cursor from anywhere would read them), each timed.
+  const [{ n }]: { n: string }[] = await dataSource.query('SELECT MAX(id) AS n FROM background_tasks');
+  const rows = dataSource.getRepository(BackgroundTask);
   for (let page = 0; page < 40; page++) {
-    let next: string | null = null;
-    deep.push(await timed(async () => {
-      next = (await service.listTasks({ limit: 1000, cursor })).nextCursor;
-    }));
-    if (!next) break;
-    cursor = next;
+    const row = await rows.findOneBy({ id: 1 + Math.floor(Math.random() * Number(n)) });
+    if (!row) continue;
+    const cursor = encodeTaskCursor(row);
+    deep.push(await timed(() => service.listTasks({ limit: 1000, cursor })));
   }
   return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts), firstPageByClass: p95(firstByClass), countByClass: p95(countsByClass) };
 }
@@ -141,11 +141,11 @@ export async function largeTable(env: BenchEnv, small: number, large: number): P
     // Rows written with plain SQL are counted once recounted, as a host's own writes would be.
     await service.recountTasks();
     await settle(dataSource);
-    const atSmall = await measure(service);
+    const atSmall = await measure(service, dataSource);
     await seed(dataSource, small, large, large);
     await service.recountTasks();
     await settle(dataSource);
-    const atLarge = await measure(service);
+    const atLarge = await measure(service, dataSource);
     await resetTasksTable(dataSource);
     return { small: atSmall, large: atLarge };
   } finally {

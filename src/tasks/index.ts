@@ -13,6 +13,7 @@ export * from './lifecycle/task-status.js';
 export type { TaskScheduleView } from './schedules/task-schedules.js';
 export * from './store/background-task.entity.js';
 export { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
+export { encodeTaskCursor } from './store/task-cursor.js';
 export * from './tasks.constants.js';
 export * from './tasks.module.js';
 export { DEFAULT_TASK_QUEUE, DEFAULT_TASKS_OPTIONS, TASKS_OPTIONS, TASKS_ROLE, type TasksModuleExtras, type TasksRole } from './tasks.module-definition.js';

@@ -9,7 +9,10 @@ export interface TaskCursor {
 /** Longest cursor accepted. */
 export const MAX_CURSOR_LENGTH = 200;
 
-/** An opaque, URL-safe cursor for the row after which the next page starts. */
+/**
+ * An opaque, URL-safe cursor for the row after which the next page starts (`listTasks({ cursor })`
+ * then reads the tasks created before it, newest first).
+ */
 export function encodeTaskCursor(task: Pick<BackgroundTask, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([task.createdAt.getTime(), task.id])).toString('base64url');
 }
