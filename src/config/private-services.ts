@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,7 @@ export async function startPrivateMariaDb(): Promise<PrivateMariaDb> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'tasks-mariadb-'));
   await run('mariadb-install-db', ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db']);
+  await mkdir(join(dir, 'tmp'));
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn('/usr/sbin/mariadbd', mariadbArguments(dir, port), { stdio: 'ignore' });
@@ -113,6 +114,9 @@ function mariadbArguments(dir: string, port: number): string[] {
   return [
     '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
     `--socket=${dir}/mysqld.sock`, `--pid-file=${dir}/mysqld.pid`, '--user=root',
+    // A temporary directory of its own: at startup MariaDB deletes every `#sql*` file in its
+    // tmpdir, which in a shared /tmp are the live temporary tables of the other servers.
+    `--tmpdir=${dir}/tmp`,
     '--innodb-buffer-pool-size=64M', '--skip-name-resolve',
     `--log-bin=${dir}/binlog`, '--server-id=1', '--binlog-format=ROW', `--sql-mode=${MYSQL8_SQL_MODE}`,
   ];
