@@ -93,8 +93,12 @@ export async function verify(
   const unannouncedRows = [...rows.keys()].filter((taskId) => !announced.has(taskId)).length;
   const unannouncedRuns = handlerEvents.filter((event) => event.event === 'start' && !announced.has(event.taskId)).length;
   if (unannouncedRows > 0) note(`${unannouncedRows} rows of tasks no 201 announced`);
-  const wrongOutcomes = accepted.filter((task) => !outcomeAsImplied(task, rows.get(task.taskId)?.status, auditByTask.get(task.taskId) ?? [], cancelsSent)).length;
-  if (wrongOutcomes > 0) note(`${wrongOutcomes} tasks ended otherwise than their params imply`);
+  const wrong = accepted.filter((task) => !outcomeAsImplied(task, rows.get(task.taskId)?.status, auditByTask.get(task.taskId) ?? [], cancelsSent));
+  const wrongOutcomes = wrong.length;
+  for (const task of wrong.slice(0, 5)) {
+    note(`${task.taskId} (${task.taskName}, fail_times ${task.failTimes}, max_retries ${task.maxRetries}) ended ${rows.get(task.taskId)?.status}, which its params do not imply`);
+    note(`  its changes: ${(auditByTask.get(task.taskId) ?? []).map((c) => `${c.old_status}->${c.new_status} r${c.new_retry} ${c.error_message ?? ''}`).join(' | ')}`);
+  }
 
   // At-least-once bound: every attempt running in a killed worker or when Redis lost its jobs
   // may run again: kills x demo concurrency (5) per worker, plus everything running at the restart.
@@ -111,13 +115,19 @@ export async function verify(
 }
 
 /**
- * Whether a task ended as its params imply: cancelled only if a cancel was sent for it; a
- * demo.flaky task whose planned failures plus the attempts its crashed workers lost fit in its
- * attempts completed, one whose planned failures alone exceed them failed (between the two, an
- * attempt both planned to fail and lost may count once: either end is right).
+ * Whether a task ended as its params imply: cancelled only if a cancel was sent for it; failed
+ * by BullMQ's stall limit (crashes under it); otherwise a task whose planned failures plus the
+ * attempts its crashed workers lost fit in its attempts completed, one whose planned failures
+ * alone exceed them failed (between the two, an attempt both planned to fail and lost may count
+ * once: either end is right).
  */
 function outcomeAsImplied(task: Accepted, status: string | undefined, changes: AuditRow[], cancelsSent: Set<string>): boolean {
   if (status === TaskStatus.Cancelled) return cancelsSent.has(task.taskId);
+  // BullMQ fails a job whose worker died under it more than `workers.maxStalledCount` times
+  // (documented: the row is then failed), whatever attempts it had left.
+  const finalChange = changes.at(-1);
+  if (status === TaskStatus.Failed && /stalled more than allowable limit/.test(finalChange?.error_message ?? '')) return true;
+  // Attempts that ended with their worker rather than their handler, found lost by the reconciler.
   const lostAttempts = changes.filter((change) => change.error_message?.startsWith('lost:')).length;
   if (task.failTimes + lostAttempts <= task.maxRetries) return status === TaskStatus.Completed;
   if (task.failTimes > task.maxRetries) return status === TaskStatus.Failed;
