@@ -20,3 +20,10 @@ export { DEFAULT_TASK_QUEUE, DEFAULT_TASKS_OPTIONS, TASKS_OPTIONS, TASKS_ROLE, t
 export { resolveTasksOptions } from './tasks.options.js';
 export { TasksService } from './tasks.service.js';
 export type { ReconcilerStats } from './worker/task.reconciler.js';
+export type { TaskEvent, TaskEventFilter } from './events/task-event.js';
+export type { TaskStatsInput, TaskStatsReport, OutcomeSummary, TaskNameStats, TaskTypeStats } from './stats/task-stats.query.js';
+export type { DurationSummary } from './stats/duration-percentiles.js';
+export type { QueueDepth } from './queue/task-queues.js';
+export { TasksMetrics } from './metrics/tasks-metrics.js';
+export { TasksHealth } from './health/tasks-health.js';
+export { ProbeServer } from './health/probe.server.js';

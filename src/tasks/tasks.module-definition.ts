@@ -22,10 +22,14 @@ export interface TasksModuleExtras {
   guards?: Array<Type<CanActivate> | CanActivate>;
   /** False: mount no REST controller (a host that exposes its own routes); default true. */
   controller?: boolean;
+  /** Path of the liveness and readiness routes (`<path>/live`, `<path>/ready`); default `health`, false for none. */
+  healthPath?: string | false;
+  /** Path of the Prometheus metrics route; default `metrics`, false for none. */
+  metricsPath?: string | false;
 }
 
 /** The extras' defaults. */
-export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true };
+export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true, healthPath: 'health', metricsPath: 'metrics' };
 
 /** The queue of a host that declares none: task type `default`. */
 export const DEFAULT_TASK_QUEUE: Readonly<TaskQueueOptions> = { name: 'default', taskType: 'default', defaultPriority: 5, concurrency: 10 };
@@ -49,6 +53,7 @@ export const DEFAULT_TASKS_OPTIONS: Readonly<Omit<ResolvedTasksOptions, 'retrySt
   retention: { finishedMaxAgeMs: 30 * 24 * 3600 * 1000, intervalMs: 3600 * 1000, batchSize: 1000 },
   schedules: [],
   startupTimeoutMs: 5000,
+  probeHost: '127.0.0.1',
 };
 
 export const {

@@ -1,8 +1,9 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SwaggerDocumenter } from './api/swagger.documenter.js';
-import { createTasksController } from './api/tasks-controller.factory.js';
+import { createTasksControllers } from './api/tasks-controller.factory.js';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
@@ -10,7 +11,13 @@ import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
 import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
 import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
+import { TaskEventBus } from './events/task-event.bus.js';
+import { ProbeServer } from './health/probe.server.js';
+import { TasksHealth } from './health/tasks-health.js';
+import { TasksMetrics } from './metrics/tasks-metrics.js';
 import { TaskCancellationBus } from './queue/task-cancellation.bus.js';
+import { TaskStatsQuery } from './stats/task-stats.query.js';
+import { TaskStatsRepository } from './store/task-stats.repository.js';
 import { TaskJobs } from './queue/task-jobs.js';
 import { TaskQueues } from './queue/task-queues.js';
 import { TaskSchedules } from './schedules/task-schedules.js';
@@ -45,7 +52,7 @@ const resolvedOptionsProvider: Provider = {
   inject: [TASKS_MODULE_OPTIONS],
 };
 
-/** Discovery, store, queue, commands, worker and schedules: every provider of the module, by layer. */
+/** Discovery, store, queue, commands, worker, schedules and operations: every provider of the module, by layer. */
 const PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
@@ -54,6 +61,7 @@ const PROVIDERS: Provider[] = [
   EnqueueTaskCommand, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,
+  TaskStatsRepository, TaskStatsQuery, TaskEventBus, TasksMetrics, TasksHealth, ProbeServer,
   TasksService,
 ];
 
@@ -62,7 +70,7 @@ const PROVIDERS: Provider[] = [
  * next to a TypeORM connection that includes the {@link BackgroundTask} entity.
  */
 @Module({
-  imports: [DiscoveryModule, TypeOrmModule.forFeature([BackgroundTask])],
+  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false }), TypeOrmModule.forFeature([BackgroundTask])],
   providers: PROVIDERS,
   exports: [TasksService],
 })
@@ -78,10 +86,10 @@ export class TasksModule extends ConfigurableTasksModule {
 
 /** Mounts the controller (with the host's guards) unless the process is worker-only or declines it; tells the workers the role. */
 function withRole(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
-  const { role, routePrefix, guards, controller } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+  const { role, routePrefix, guards, controller, healthPath, metricsPath } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
   return {
     ...definition,
-    controllers: role === 'worker' || !controller ? [] : [createTasksController(routePrefix, guards)],
+    controllers: role === 'worker' || !controller ? [] : createTasksControllers({ routePrefix, healthPath, metricsPath }, guards),
     providers: [...(definition.providers ?? []), { provide: TASKS_ROLE, useValue: role }],
   };
 }

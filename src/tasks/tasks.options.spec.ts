@@ -18,6 +18,13 @@ describe('resolveTasksOptions', () => {
     });
   });
 
+  it('accepts declared worker queues and a probe port, and refuses undeclared queues, an empty list and a bad port', () => {
+    expect(resolveTasksOptions({ queues: [queue], workerQueues: ['test'], probePort: 9464 })).toMatchObject({ workerQueues: ['test'], probePort: 9464, probeHost: '127.0.0.1' });
+    expect(() => resolveTasksOptions({ queues: [queue], workerQueues: ['tests'] })).toThrow('workerQueues: "tests" is not a declared queue');
+    expect(() => resolveTasksOptions({ queues: [queue], workerQueues: [] })).toThrow('workerQueues must name at least one queue');
+    expect(() => resolveTasksOptions({ probePort: 70000 })).toThrow('probePort must be an integer 0..65535');
+  });
+
   it('keeps a default when an option is given as undefined (as from an unset variable)', () => {
     const options = resolveTasksOptions({ retry: { backoffDelayMs: undefined, maxRetries: 5 }, workers: { lockDurationMs: undefined } });
     expect(options.retry).toEqual({ maxRetries: 5, backoffDelayMs: 1000 });

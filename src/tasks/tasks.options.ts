@@ -24,6 +24,7 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
     workers: withDefaults(defaults.workers, options.workers),
     retention: withDefaults(defaults.retention, options.retention),
     schedules: (options.schedules ?? []).map((schedule) => ({ ...schedule })),
+    workerQueues: options.workerQueues && [...options.workerQueues],
     retryStrategies: mergeRetryStrategies(defaultRetryStrategies(retry.backoffDelayMs), retry.strategies),
   };
   const problems = OPTION_RULES.flatMap((rule) => rule(resolved));
@@ -62,6 +63,10 @@ const OPTION_RULES: OptionRule[] = [
     ),
   (o) => problemIf(!(o.maxParamsBytes > 0), 'maxParamsBytes must be > 0'),
   (o) => problemIf(!(o.startupTimeoutMs > 0), 'startupTimeoutMs must be > 0'),
+  ({ workerQueues, queues }) =>
+    (workerQueues ?? []).filter((name) => !queues.some((queue) => queue.name === name)).map((name) => `workerQueues: "${name}" is not a declared queue`),
+  ({ workerQueues }) => problemIf(workerQueues !== undefined && workerQueues.length === 0, 'workerQueues must name at least one queue (leave it out to serve all)'),
+  ({ probePort }) => problemIf(probePort !== undefined && !isIntegerIn(probePort, 0, 65535), 'probePort must be an integer 0..65535'),
   (o) => problemIf(!(o.shutdownGraceMs >= 0) || !(o.shutdownAbortGraceMs >= 0), 'shutdownGraceMs and shutdownAbortGraceMs must be >= 0'),
 ];
 

@@ -5,7 +5,12 @@ import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
 import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
-import { orRedisUnavailable } from './commands/unavailable.js';
+import { orMysqlUnavailable, orRedisUnavailable } from './commands/unavailable.js';
+import type { Observable } from 'rxjs';
+import { TaskEventBus } from './events/task-event.bus.js';
+import type { TaskEvent, TaskEventFilter } from './events/task-event.js';
+import { TaskStatsQuery, type TaskStatsInput, type TaskStatsReport } from './stats/task-stats.query.js';
+import { TaskStatsRepository } from './store/task-stats.repository.js';
 import type {
   BulkEnqueueOutcome,
   CancelledTask,
@@ -37,6 +42,9 @@ export class TasksService {
     private readonly recounter: RecountTasksCommand,
     private readonly schedules: TaskSchedules,
     private readonly reconciler: TaskReconciler,
+    private readonly statistics: TaskStatsQuery,
+    private readonly events: TaskEventBus,
+    private readonly statisticsStore: TaskStatsRepository,
   ) {}
 
   /**
@@ -118,5 +126,35 @@ export class TasksService {
   async reconcileNow(): Promise<ReconcilerStats> {
     await this.reconciler.reconcileOnce();
     return this.reconciler.getStats();
+  }
+
+  /**
+   * Per task type and name over a window ending now (default 24 h): outcomes by status and
+   * error class, success rate, duration percentiles, throughput, plus exact current counts and
+   * queue depth. Read from a small summary, so fast at any table size.
+   */
+  getTaskStats(input?: TaskStatsInput): Promise<TaskStatsReport> {
+    return this.statistics.stats(input);
+  }
+
+  /**
+   * Refills the stats summary from the finished rows, after writes the library did not make
+   * (the history of rows already purged is lost).
+   */
+  rebuildTaskStats(): Promise<void> {
+    return orMysqlUnavailable(() => this.statisticsStore.rebuild());
+  }
+
+  /** The id of the newest task event, to subscribe from now on. */
+  latestTaskEventId(): Promise<string> {
+    return orRedisUnavailable(() => this.events.latestId());
+  }
+
+  /**
+   * Committed status and progress changes of tasks (all processes) matching the filter, after
+   * the event `afterId` (while Redis still holds it: the last 10,000 events), then live.
+   */
+  taskEvents(filter: TaskEventFilter, afterId: string): Observable<TaskEvent> {
+    return this.events.subscribe(filter, afterId);
   }
 }

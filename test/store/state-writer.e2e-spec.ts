@@ -27,7 +27,7 @@ describe('the state writer (MariaDB)', () => {
     expect(await writer.start(taskId, first.attemptToken)).toBe(true);
     // BullMQ hands the job to another worker after the first lost its lock.
     expect(await writer.start(taskId, second.attemptToken)).toBe(true);
-    await writer.progress(taskId, first.attemptToken, 77, 'late report');
+    await writer.progress(taskId, first.attemptToken, 77, 'late report', { taskType: 'test', taskName: 'test.steps' });
     expect(await writer.fail(taskId, { message: 'late failure', errorType: TaskErrorType.Unknown }, first)).toBe(false);
     expect(await writer.complete(taskId, { from: 'first' }, first)).toBe(false);
     expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Running, progress: null, errorMessage: null });

@@ -20,6 +20,7 @@ import {
   TasksService,
   type TaskQueueOptions,
   type TasksModuleOptions,
+  type TasksModuleExtras,
   type TasksRole,
 } from '../../src/tasks/index.js';
 import { FIXTURE_QUEUES, OrderTasks } from './order-tasks.processor.js';
@@ -45,6 +46,8 @@ export interface TestAppOptions {
   configure?: (app: INestApplication) => void;
   /** What the process does (TasksModule's `role`); default `all`. */
   role?: TasksRole;
+  /** TasksModule's other extras (guards, paths). */
+  extras?: Omit<TasksModuleExtras, 'role' | 'isGlobal'>;
   /** Another app whose database and queue prefix this one shares (it then drops neither). */
   shareWith?: TestApp;
   /** Servers other than the machine's (private ones a suite may kill). */
@@ -105,6 +108,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
         // Suites seed rows dated 2024; the retention suite turns the cleanup on for itself.
         retention: { finishedMaxAgeMs: 0 },
         ...options.tasks,
+        ...options.extras,
         role: options.role,
         isGlobal: true,
       }),

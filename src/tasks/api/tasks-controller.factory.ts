@@ -1,15 +1,40 @@
 import { Controller, UseGuards, type CanActivate, type Type } from '@nestjs/common';
+import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
+import { TaskInsightsController } from './task-insights.controller.js';
 import { TasksController } from './tasks.controller.js';
 
+type Guards = Array<Type<CanActivate> | CanActivate>;
+
+/** Where the module's controllers go; `false` leaves one out. */
+export interface ControllerPaths {
+  routePrefix: string;
+  healthPath: string | false;
+  metricsPath: string | false;
+}
+
 /**
- * The tasks controller mounted at `prefix`, behind the host's `guards`. Each call makes a subclass, so two applications
- * in one process (tests, say) can mount the API under different prefixes.
+ * The module's controllers at their paths, each behind the host's `guards`. The stats and
+ * events routes come before the tasks controller, whose `:task_id` would otherwise take them.
  */
-export function createTasksController(prefix: string, guards: Array<Type<CanActivate> | CanActivate> = []): Type<TasksController> {
-  class PrefixedTasksController extends TasksController {}
-  if (guards.length > 0) UseGuards(...guards)(PrefixedTasksController);
+export function createTasksControllers(paths: ControllerPaths, guards: Guards = []): Type<unknown>[] {
+  return [
+    mount(TaskInsightsController, paths.routePrefix, guards),
+    mount(TasksController, paths.routePrefix, guards),
+    ...(paths.healthPath === false ? [] : [mount(HealthController, paths.healthPath, guards)]),
+    ...(paths.metricsPath === false ? [] : [mount(MetricsController, paths.metricsPath, guards)]),
+  ];
+}
+
+/**
+ * `base` mounted at `prefix`, behind `guards`. Each call makes a subclass, so two applications
+ * in one process (tests, say) can mount the routes under different prefixes.
+ */
+function mount<T>(base: Type<T>, prefix: string, guards: Guards): Type<T> {
+  const mounted = class extends (base as Type<object>) {} as Type<T>;
+  if (guards.length > 0) UseGuards(...guards)(mounted);
   // Keep the public name in logs and Swagger operation ids (`TasksController_enqueue`).
-  Object.defineProperty(PrefixedTasksController, 'name', { value: TasksController.name });
-  Controller(prefix)(PrefixedTasksController);
-  return PrefixedTasksController;
+  Object.defineProperty(mounted, 'name', { value: base.name });
+  Controller(prefix)(mounted);
+  return mounted;
 }

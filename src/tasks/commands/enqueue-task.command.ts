@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import type { BulkEnqueueOutcome, EnqueuedTask, EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
+import { TasksMetrics } from '../metrics/tasks-metrics.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { GroupCommitQueue, ItemFailure } from '../store/group-commit.queue.js';
@@ -38,14 +39,20 @@ export class EnqueueTaskCommand {
     private readonly registry: TaskHandlerRegistry,
     private readonly repository: TaskRepository,
     private readonly jobs: TaskJobs,
+    private readonly metrics: TasksMetrics,
   ) {}
 
   /** Resolves once the task's row and job exist (or an earlier task with its idempotency key is found). */
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
-    const task = this.prepare(input);
-    if (task.idempotencyKey !== undefined) return this.enqueueOnce(task, task.idempotencyKey);
-    await this.batches.submit(task);
-    return newView(task);
+    try {
+      const task = this.prepare(input);
+      if (task.idempotencyKey !== undefined) return await this.enqueueOnce(task, task.idempotencyKey);
+      await this.batches.submit(task);
+      return newView(task);
+    } catch (error) {
+      this.metrics.enqueueRejected(error instanceof InvalidTaskRequestError ? 'invalid' : error instanceof TasksUnavailableError ? 'unavailable' : 'error');
+      throw error;
+    }
   }
 
   /** Each input enqueued on its own (together in one batch): in order, its task or the error that kept it out. */

@@ -85,6 +85,18 @@ export interface TasksModuleOptions {
   schedules?: TaskScheduleOptions[];
   /** How long the module waits for Redis at startup before failing with RedisUnreachableError. */
   startupTimeoutMs?: number;
+  /**
+   * The queues this process's workers serve (e.g. `['email']`), so each queue's workers scale
+   * apart; default: every queue with a handler. Env in the demo and CLI: `TASKS_WORKER_QUEUES`.
+   */
+  workerQueues?: string[];
+  /**
+   * A port on which the process answers `/health/live`, `/health/ready` and `/metrics` over
+   * plain HTTP, for processes with no HTTP server of their own (`role: 'worker'`); default off.
+   */
+  probePort?: number;
+  /** The address the probe port binds to; default `127.0.0.1` (`0.0.0.0` for Kubernetes probes). */
+  probeHost?: string;
 }
 
 /** BullMQ worker settings that decide how fast a dead worker's job is picked up again. */
@@ -126,6 +138,10 @@ export interface ResolvedTasksOptions {
   retention: TaskRetentionOptions;
   schedules: TaskScheduleOptions[];
   startupTimeoutMs: number;
+  /** Undefined: every queue with a handler. */
+  workerQueues?: string[];
+  probePort?: number;
+  probeHost: string;
   /** The default strategies with `retry.strategies` over them. */
   retryStrategies: ResolvedRetryStrategies;
 }

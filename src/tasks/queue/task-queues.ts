@@ -6,6 +6,16 @@ import { INTERNAL_QUEUE, TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
 
+/** Jobs of one queue by BullMQ state. */
+export interface QueueDepth {
+  queue: string;
+  taskType: string;
+  waiting: number;
+  prioritized: number;
+  delayed: number;
+  active: number;
+}
+
 /** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
 @Injectable()
 export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
@@ -43,6 +53,22 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   /** The configured queue that carries `taskType`, if any. */
   forTaskType(taskType: string): TaskQueueOptions | undefined {
     return this.options.queues.find((queue) => queue.taskType === taskType);
+  }
+
+  /** Jobs per state of each configured queue (of one task type, if given): a few Redis reads per queue. */
+  depth(taskType?: string): Promise<QueueDepth[]> {
+    const queues = this.options.queues.filter((queue) => taskType === undefined || queue.taskType === taskType);
+    return Promise.all(
+      queues.map(async (queue) => {
+        const counts = await this.get(queue.name).getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+        return { queue: queue.name, taskType: queue.taskType, waiting: counts.waiting, prioritized: counts.prioritized, delayed: counts.delayed, active: counts.active };
+      }),
+    );
+  }
+
+  /** Resolves when Redis answers a PING on the producer connection. */
+  async ping(): Promise<void> {
+    await this.connection!.ping();
   }
 
   internal(): Queue {

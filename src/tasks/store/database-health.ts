@@ -47,6 +47,11 @@ export class DatabaseHealth implements OnApplicationShutdown {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** Resolves when MySQL answers a trivial query. */
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
   /** Calls `listener(false)` when MySQL goes away and `listener(true)` when it is back. */
   onChange(listener: Listener): void {
     this.listeners.push(listener);

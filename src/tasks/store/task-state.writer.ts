@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
-import type { TaskStatus, TaskTransition } from '../lifecycle/task-status.js';
+import { FINAL_STATUSES, TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
 import {
   applyTransitions,
   type AttemptGuard,
@@ -14,10 +14,13 @@ import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { isDatabaseUnavailable } from './database-health.js';
 import { GroupCommitQueue, ItemFailure } from './group-commit.queue.js';
 import { withLockRetry } from './lock-retry.js';
-import { addCounts, countDeltas, type CountedRow } from './task-counts.js';
+import { addCounts, countDeltas } from './task-counts.js';
+import { addStats, statsDeltas } from './task-stats.js';
+import { committedChanges, finishedTasks, type CommittedChange, type CommitListener, type LockedRow } from './committed-change.js';
 import { batchUpdateStatement } from './task-update.statement.js';
 
 export type { AttemptGuard } from '../lifecycle/transition-batch.js';
+export type { CommittedChange, CommitListener } from './committed-change.js';
 
 /** A failed attempt as the row records it. */
 export interface RecordedFailure {
@@ -52,13 +55,20 @@ const MAX_CONCURRENT_BATCHES = 4;
  */
 @Injectable()
 export class TaskStateWriter {
-  private readonly batches = new GroupCommitQueue<TransitionRequest, boolean>(
+  private readonly batches = new GroupCommitQueue<TimedRequest, boolean>(
     (requests) => this.writeIsolated(requests),
     MAX_BATCH,
     MAX_CONCURRENT_BATCHES,
   );
 
+  private readonly listeners: CommitListener[] = [];
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Calls `listener` after each commit (never for a rolled-back batch); it must not throw. */
+  onCommit(listener: CommitListener): void {
+    this.listeners.push(listener);
+  }
 
   /**
    * `pending|running -> running`: an attempt starts. With `attemptToken`, the attempt's later
@@ -120,11 +130,14 @@ export class TaskStateWriter {
    * The latest progress of a running attempt (not a transition: no lock, no batch). A report
    * that arrives after the attempt ended changes nothing.
    */
-  async progress(taskId: string, attemptToken: string, percent: number, message: string | null): Promise<void> {
-    await this.dataSource.query(
+  async progress(taskId: string, attemptToken: string, percent: number, message: string | null, task: Pick<CommittedChange, 'taskType' | 'taskName'>): Promise<void> {
+    const result: { affectedRows?: number } = await this.dataSource.query(
       `UPDATE ${BACKGROUND_TASKS_TABLE} SET progress = ?, progress_message = ? WHERE task_id = ? AND status = 'running' AND attempt_token = ?`,
       [percent, message, taskId, attemptToken],
     );
+    if (!result?.affectedRows) return;
+    const change = { kind: 'progress' as const, taskId, ...task, status: TaskStatus.Running, errorType: null, progress: percent, progressMessage: message };
+    this.notify([change], []);
   }
 
   /** The row's status and retry count, to tell a lost write from a refused one. */
@@ -137,18 +150,25 @@ export class TaskStateWriter {
   }
 
   private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard): Promise<boolean> {
-    return this.batches.submit({ taskId, transition, values, guard });
+    return this.batches.submit({ taskId, transition, values, guard, submittedAt: performance.now() });
   }
 
-  private writeBatch(batch: TransitionRequest[]): Promise<boolean[]> {
-    return withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
+  private async writeBatch(batch: TimedRequest[]): Promise<boolean[]> {
+    const { outcomes, committed } = await withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
+    const now = performance.now();
+    this.notify(committed, batch.map((request) => now - request.submittedAt));
+    return outcomes;
+  }
+
+  private notify(changes: CommittedChange[], waitedMs: number[]): void {
+    for (const listener of this.listeners) listener(changes, waitedMs);
   }
 
   /**
    * Writes a batch; when MySQL refuses it for a reason that is not an outage (a value it will
    * not store), writes its requests one by one, in order, so that only the bad one fails.
    */
-  private async writeIsolated(batch: TransitionRequest[]): Promise<Array<boolean | ItemFailure>> {
+  private async writeIsolated(batch: TimedRequest[]): Promise<Array<boolean | ItemFailure>> {
     try {
       return await this.writeBatch(batch);
     } catch (error) {
@@ -159,30 +179,30 @@ export class TaskStateWriter {
     }
   }
 
-  private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<boolean[]> {
+  private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<{ outcomes: boolean[]; committed: CommittedChange[] }> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
     const locked: LockedRow[] = await manager.query(
-      `SELECT task_id, task_type, status, error_type, started_at, attempt_token FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+      `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, NOW(3) AS now
+         FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
     const rows = new Map<string, RowState>(
       locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]),
     );
     const { outcomes, changes } = applyTransitions(batch, rows);
-    if (changes.size === 0) return outcomes;
-    const deltas = countDeltas(locked, changes);
+    if (changes.size === 0) return { outcomes, committed: [] };
+    const query = (sql: string, parameters: unknown[]) => manager.query(sql, parameters);
     const [sql, parameters] = batchUpdateStatement(changes);
     await manager.query(sql, parameters);
-    await addCounts((sql, parameters) => manager.query(sql, parameters), deltas);
-    return outcomes;
+    await addCounts(query, countDeltas(locked, changes));
+    const committed = committedChanges(locked, changes);
+    await addStats(query, statsDeltas(finishedTasks(locked, committed, changes), locked[0].now));
+    return { outcomes, committed };
   }
 }
 
-/** A row as a batch reads it under its lock. */
-interface LockedRow extends CountedRow {
-  started_at: Date | null;
-  attempt_token: string | null;
-}
+/** A request with the moment it was made (for the commit-wait metric). */
+type TimedRequest = TransitionRequest & { submittedAt: number };
 
 function truncate(message: string): string {
   return message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message;

@@ -51,7 +51,19 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.role === 'api') return;
-    for (const name of this.registry.queuesWithHandlers()) await this.startWorker(name);
+    for (const name of this.servedQueues()) await this.startWorker(name);
+  }
+
+  /** The queues this process runs jobs of: those with handlers, narrowed by `workerQueues`. */
+  servedQueues(): string[] {
+    if (this.role === 'api') return [];
+    const served = this.options.workerQueues;
+    return this.registry.queuesWithHandlers().filter((name) => !served || served.includes(name));
+  }
+
+  /** Whether every served queue has a worker that is running (readiness). */
+  workersRunning(): { queue: string; running: boolean }[] {
+    return this.servedQueues().map((queue) => ({ queue, running: this.workers.get(queue)?.worker.isRunning() ?? false }));
   }
 
   private async startWorker(name: string): Promise<void> {

@@ -9,6 +9,7 @@ import { TaskStatus } from '../lifecycle/task-status.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
+import { TasksMetrics } from '../metrics/tasks-metrics.js';
 
 /** How many repairs of each kind the reconciler of this process has made. */
 export interface ReconcilerStats {
@@ -56,6 +57,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     private readonly queues: TaskQueues,
     private readonly writer: TaskStateWriter,
     private readonly jobs: TaskJobs,
+    private readonly metrics: TasksMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,6 +70,11 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.pass?.catch(() => undefined);
+  }
+
+  private repaired(kind: Exclude<keyof ReconcilerStats, 'passes'>): void {
+    this.stats[kind]++;
+    this.metrics.repaired(kind.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`));
   }
 
   /** A copy of the repair counters. */
@@ -104,7 +111,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     if (row.status === TaskStatus.Running && state === 'unknown') return this.recoverLostAttempt(row);
     if (row.status === TaskStatus.Running && QUEUED_STATES.includes(state)) {
       if (await this.writer.requeue(row.taskId, 'stalled: the worker running it stopped', this.sameAttempt(row))) {
-        this.stats.stalledRequeued++;
+        this.repaired('stalledRequeued');
         this.logger.warn(`Task ${row.taskId}: stalled job is queued again; row back to pending`);
       }
     }
@@ -115,7 +122,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     // A delayed task (or a retry's backoff) keeps its due time.
     const delayMs = row.runAt ? Math.max(0, row.runAt.getTime() - Date.now()) : 0;
     await this.jobs.add(row, Math.max(1, attemptsLeft), row.retryCount, delayMs);
-    this.stats.jobsRecreated++;
+    this.repaired('jobsRecreated');
     this.logger.warn(`Task ${row.taskId}: job was missing in Redis; created again`);
   }
 
@@ -127,7 +134,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     } else if (!(await this.writer.fail(row.taskId, failure, this.sameAttempt(row)))) {
       return;
     }
-    this.stats.lostAttemptsRecovered++;
+    this.repaired('lostAttemptsRecovered');
     this.logger.warn(`Task ${row.taskId}: attempt lost with its worker; recorded`);
   }
 
@@ -145,7 +152,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const failure = { message, errorType: TaskErrorType.Unknown };
     const recorded = row.status === TaskStatus.Pending ? this.writer.abandon(row.taskId, failure) : this.writer.fail(row.taskId, failure);
     if (await recorded) {
-      this.stats.failuresRecorded++;
+      this.repaired('failuresRecorded');
       this.logger.warn(`Task ${row.taskId}: job failed in Redis (${message}); row marked failed`);
     }
   }

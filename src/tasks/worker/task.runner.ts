@@ -14,6 +14,7 @@ import type { TaskJobData } from '../queue/task-job.js';
 import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler.registry.js';
 import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
+import { TasksMetrics } from '../metrics/tasks-metrics.js';
 
 /**
  * Runs one BullMQ job: marks the row running, calls the handler with `(params, context)`,
@@ -31,6 +32,7 @@ export class TaskRunner {
     private readonly registry: TaskHandlerRegistry,
     private readonly writer: TaskStateWriter,
     private readonly health: DatabaseHealth,
+    private readonly metrics: TasksMetrics,
   ) {}
 
   async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
@@ -71,7 +73,12 @@ export class TaskRunner {
     );
     try {
       if (!handler) throw new NonRetryableError(`No handler for task "${job.name}" in this worker`);
-      const result = await this.invokeWithinLimit(handler, job, signal, progress);
+      const startedAt = performance.now();
+      const result = await this.invokeWithinLimit(handler, job, signal, progress).catch((error: unknown) => {
+        this.metrics.handlerFinished(job.name, 'failed', (performance.now() - startedAt) / 1000);
+        throw error;
+      });
+      this.metrics.handlerFinished(job.name, 'completed', (performance.now() - startedAt) / 1000);
       await progress.close();
       const json = toJsonValue(result);
       await this.health.durably(() => this.writer.complete(taskId, json, guard));
@@ -124,7 +131,7 @@ export class TaskRunner {
 
   private async writeProgress(job: Job<TaskJobData>, attemptToken: string, percent: number, message: string | null): Promise<void> {
     await Promise.all([
-      this.writer.progress(job.id!, attemptToken, percent, message),
+      this.writer.progress(job.id!, attemptToken, percent, message, { taskType: this.registry.find(job.name)?.queue.taskType ?? '', taskName: job.name }),
       // For BullMQ's own tooling (QueueEvents, dashboards); MySQL is the record.
       job.updateProgress(message === null ? { percent } : { percent, message }),
     ]);

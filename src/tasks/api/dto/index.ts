@@ -3,3 +3,4 @@ export * from './error-response.dto.js';
 export * from './task-filter.dto.js';
 export * from './task-response.dto.js';
 export * from './enqueue-bulk.dto.js';
+export * from './task-stats.dto.js';

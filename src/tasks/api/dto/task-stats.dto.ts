@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
+import { TaskStatus } from '../../lifecycle/task-status.js';
+
+/** Query of `GET /events`. */
+export class TaskEventsQueryDto {
+  @ApiPropertyOptional({ description: 'Only this task type.' })
+  @IsOptional()
+  @IsString()
+  task_type?: string;
+
+  @ApiPropertyOptional({ description: 'Only this task name.', example: 'orders.send_confirmation' })
+  @IsOptional()
+  @IsString()
+  task_name?: string;
+}
+
+/** Query of `GET /stats`. */
+export class TaskStatsQueryDto extends TaskEventsQueryDto {
+  @ApiPropertyOptional({ description: 'The window, ending now: minutes, hours or days (`15m`, `6h`, `7d`), up to 400 days.', default: '24h', example: '1h' })
+  @IsOptional()
+  @IsString()
+  window?: string;
+}
+
+export class DurationStatsDto {
+  @ApiProperty({ description: 'Estimated from duration buckets (at most one bucket width off).' }) p50!: number;
+  @ApiProperty() p95!: number;
+  @ApiProperty() p99!: number;
+  @ApiProperty({ description: 'Exact.' }) mean!: number;
+}
+
+export class OutcomeStatsDto {
+  @ApiProperty({ description: 'Tasks that reached a final state in the window.' }) finished!: number;
+  @ApiProperty() completed!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() cancelled!: number;
+  @ApiProperty({ description: 'Failed and cancelled tasks by error class (`none`: cancelled without a failure).', example: { timeout: 3 } })
+  by_error_type!: Record<string, number>;
+  @ApiProperty({ nullable: true, type: Number, description: 'completed / (completed + failed).' }) success_rate!: number | null;
+  @ApiProperty({ nullable: true, type: DurationStatsDto, description: 'Duration of the final attempt, in ms.' }) duration_ms!: DurationStatsDto | null;
+  @ApiProperty({ description: 'Finished tasks per minute over the window.' }) per_minute!: number;
+}
+
+export class TaskNameStatsDto extends OutcomeStatsDto {
+  @ApiProperty() task_type!: string;
+  @ApiProperty() task_name!: string;
+}
+
+export class TaskTypeStatsDto extends OutcomeStatsDto {
+  @ApiProperty() task_type!: string;
+  @ApiProperty({ description: 'Exact counts of the rows now, by status (not limited to the window).', example: { pending: 3, running: 1, completed: 90, failed: 2, cancelled: 0 } })
+  current!: Record<TaskStatus, number>;
+}
+
+export class ThroughputPointDto {
+  @ApiProperty() at!: string;
+  @ApiProperty() completed!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() cancelled!: number;
+}
+
+export class QueueDepthDto {
+  @ApiProperty() queue!: string;
+  @ApiProperty() task_type!: string;
+  @ApiProperty() waiting!: number;
+  @ApiProperty() prioritized!: number;
+  @ApiProperty() delayed!: number;
+  @ApiProperty() active!: number;
+}
+
+export class TaskStatsResponseDto {
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ enum: ['minute', 'hour'], description: 'Minutes for windows up to 6 h, hours beyond.' }) resolution!: 'minute' | 'hour';
+  @ApiProperty({ type: OutcomeStatsDto }) totals!: OutcomeStatsDto;
+  @ApiProperty({ type: [TaskTypeStatsDto] }) types!: TaskTypeStatsDto[];
+  @ApiProperty({ type: [TaskNameStatsDto] }) tasks!: TaskNameStatsDto[];
+  @ApiProperty({ type: [ThroughputPointDto] }) throughput!: ThroughputPointDto[];
+  @ApiProperty({ type: [QueueDepthDto] }) queues!: QueueDepthDto[];
+}

@@ -1,0 +1,100 @@
+import { Get, Headers, HttpCode, HttpStatus, Param, Query, Sse, UseFilters, UsePipes, ValidationPipe, type MessageEvent } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Observable, concat, map, of, takeWhile } from 'rxjs';
+import { parseEventId, type TaskEvent } from '../events/task-event.js';
+import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
+import { TasksService } from '../tasks.service.js';
+import { ErrorResponseDto, TaskEventsQueryDto, TaskStatsQueryDto, TaskStatsResponseDto } from './dto/index.js';
+import { parseWindow, statsResponse } from './task-stats.response.js';
+import { TaskIdPipe } from './task-id.pipe.js';
+import { TasksExceptionFilter } from './tasks-exception.filter.js';
+
+/** A comment line every 15 s keeps proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
+const LAST_EVENT_ID = {
+  name: 'last-event-id',
+  required: false,
+  description: 'The id of the last event received: the stream resumes after it (browsers send it when they reconnect).',
+};
+
+/**
+ * Stats and live events, beside the tasks controller under the same prefix (mounted before it,
+ * so `stats` and `events` are not taken for task ids).
+ */
+@ApiTags('tasks')
+@UseFilters(TasksExceptionFilter)
+@UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
+export class TaskInsightsController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Get('stats')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Outcomes, success rates, durations, throughput and queue depth over a time window',
+    description: 'Read from a per-minute/per-hour summary and the exact counts, never from the task table: fast at any table size.',
+  })
+  @ApiOkResponse({ type: TaskStatsResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  async stats(@Query() query: TaskStatsQueryDto): Promise<TaskStatsResponseDto> {
+    const report = await this.tasks.getTaskStats({ taskType: query.task_type, taskName: query.task_name, windowMs: parseWindow(query.window) });
+    return statsResponse(report);
+  }
+
+  @Sse('events')
+  @ApiOperation({
+    summary: 'Live events of all tasks (Server-Sent Events)',
+    description: 'One `status` or `progress` event per committed change in any process, as JSON in `data`; filter by type or name.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader(LAST_EVENT_ID)
+  async allEvents(@Query() query: TaskEventsQueryDto, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
+    const after = parseEventId(lastEventId) ?? (await this.tasks.latestTaskEventId());
+    return withHeartbeat(this.tasks.taskEvents({ taskType: query.task_type, taskName: query.task_name }, after).pipe(map(toMessage)));
+  }
+
+  @Sse(':task_id/events')
+  @ApiOperation({
+    summary: "Live events of one task (Server-Sent Events), until it reaches a final state",
+    description: "A `snapshot` event with the task's state now, then one event per committed change; the stream ends after the final status.",
+  })
+  @ApiProduces('text/event-stream')
+  @ApiParam({ name: 'task_id', description: 'The task UUID returned by enqueue.' })
+  @ApiHeader(LAST_EVENT_ID)
+  @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
+  async taskEvents(@Param('task_id', TaskIdPipe) taskId: string, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
+    // The position first, then the row: a change committed in between is in the stream too.
+    const after = parseEventId(lastEventId) ?? (await this.tasks.latestTaskEventId());
+    const task = await this.tasks.getTaskStatus(taskId);
+    const snapshot: TaskEvent = {
+      id: after,
+      kind: 'snapshot',
+      task_id: task.taskId,
+      task_type: task.taskType,
+      task_name: task.taskName,
+      status: task.status,
+      error_type: task.errorType,
+      progress: task.progress,
+      progress_message: task.progressMessage,
+      at: new Date().toISOString(),
+    };
+    if (isFinalStatus(task.status)) return of(toMessage(snapshot));
+    const changes = this.tasks.taskEvents({ taskId }, after).pipe(takeWhile((event) => !isFinalStatus(event.status as TaskStatus), true));
+    return withHeartbeat(concat(of(snapshot), changes).pipe(map(toMessage)));
+  }
+}
+
+function toMessage(event: TaskEvent): MessageEvent {
+  return { id: event.id, type: event.kind, data: event };
+}
+
+/** The source's messages, with a heartbeat event while it stays quiet; completes with it. */
+function withHeartbeat(source: Observable<MessageEvent>): Observable<MessageEvent> {
+  return new Observable<MessageEvent>((observer) => {
+    const timer = setInterval(() => observer.next({ type: 'heartbeat', data: {} }), HEARTBEAT_MS);
+    const subscription = source.subscribe(observer);
+    return () => {
+      clearInterval(timer);
+      subscription.unsubscribe();
+    };
+  });
+}

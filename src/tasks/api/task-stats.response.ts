@@ -1,0 +1,40 @@
+import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
+import type { OutcomeSummary, TaskStatsReport } from '../stats/task-stats.query.js';
+import type { OutcomeStatsDto, TaskStatsResponseDto } from './dto/index.js';
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `15m`, `6h`, `7d` in ms; undefined for the default. */
+export function parseWindow(window: string | undefined): number | undefined {
+  if (window === undefined) return undefined;
+  const match = /^([1-9]\d{0,5})([mhd])$/.exec(window);
+  if (!match) throw new InvalidTaskRequestError(['window must be a number of minutes, hours or days such as 15m, 6h or 7d']);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** The report in the API's snake_case. */
+export function statsResponse(report: TaskStatsReport): TaskStatsResponseDto {
+  return {
+    from: report.from.toISOString(),
+    to: report.to.toISOString(),
+    resolution: report.resolution,
+    totals: outcomes(report.totals),
+    types: report.types.map((type) => ({ task_type: type.taskType, ...outcomes(type), current: type.current })),
+    tasks: report.tasks.map((task) => ({ task_type: task.taskType, task_name: task.taskName, ...outcomes(task) })),
+    throughput: report.throughput.map((point) => ({ ...point, at: point.at.toISOString() })),
+    queues: report.queues.map(({ taskType, ...depth }) => ({ ...depth, task_type: taskType })),
+  };
+}
+
+function outcomes(summary: OutcomeSummary): OutcomeStatsDto {
+  return {
+    finished: summary.finished,
+    completed: summary.completed,
+    failed: summary.failed,
+    cancelled: summary.cancelled,
+    by_error_type: summary.byErrorType,
+    success_rate: summary.successRate,
+    duration_ms: summary.durationMs,
+    per_minute: summary.perMinute,
+  };
+}

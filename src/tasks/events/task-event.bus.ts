@@ -1,0 +1,125 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Observable } from 'rxjs';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { createRedisConnection, PRODUCER_REDIS_OPTIONS, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
+import { TaskStateWriter, type CommittedChange } from '../store/task-state.writer.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { changeFields, eventOf, isAfter, matches, type TaskEvent, type TaskEventFilter } from './task-event.js';
+
+/** Entries the stream keeps (Redis trims to about this many): how far back a reconnect can resume. */
+const STREAM_LENGTH = 10_000;
+const READ_BLOCK_MS = 5_000;
+
+interface Subscriber {
+  filter: TaskEventFilter;
+  lastId: string;
+  emit(event: TaskEvent): void;
+}
+
+/**
+ * Live task events over every process: each process appends its committed changes (after the
+ * commit, never for a rolled-back batch) to one capped Redis stream, and one reader per
+ * process fans the stream out to its subscribers. A subscriber that names the last event it
+ * saw gets what followed it (while the stream still holds it), then the live ones.
+ */
+@Injectable()
+export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskEventBus.name);
+  private readonly key: string;
+  private readonly subscribers = new Set<Subscriber>();
+  private publisher?: Redis;
+  private reader?: Redis;
+  private reading = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly writer: TaskStateWriter,
+  ) {
+    this.key = `${options.queuePrefix}:tasks:events`;
+  }
+
+  onModuleInit(): void {
+    this.publisher = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS);
+    this.publisher.on('error', () => undefined); // reported by the writes that fail
+    this.writer.onCommit((changes) => this.publish(changes));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.reader?.disconnect();
+    this.publisher?.disconnect();
+  }
+
+  /** The id of the newest event now, or `0-0`: where a subscriber that wants only what follows starts. */
+  async latestId(): Promise<string> {
+    const [newest] = (await this.publisher!.xrevrange(this.key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return newest?.[0] ?? '0-0';
+  }
+
+  /** Events matching `filter` after `afterId`: the stream's backlog first, then live ones. */
+  subscribe(filter: TaskEventFilter, afterId: string): Observable<TaskEvent> {
+    return new Observable<TaskEvent>((observer) => {
+      const buffered: TaskEvent[] = [];
+      let replaying = true;
+      const subscriber: Subscriber = {
+        filter,
+        lastId: afterId,
+        emit: (event) => (replaying ? buffered.push(event) : this.deliver(subscriber, event, (e) => observer.next(e))),
+      };
+      // Registered before the backlog is read: whatever the read misses, the reader brings.
+      this.subscribers.add(subscriber);
+      this.ensureReading();
+      void this.publisher!.xrange(this.key, `(${afterId}`, '+', 'COUNT', STREAM_LENGTH).then(
+        (entries) => {
+          replaying = false;
+          for (const [id, fields] of entries as [string, string[]][]) this.deliver(subscriber, eventOf(id, fields), (e) => observer.next(e));
+          for (const event of buffered.splice(0)) this.deliver(subscriber, event, (e) => observer.next(e));
+        },
+        (error: Error) => observer.error(error),
+      );
+      return () => this.subscribers.delete(subscriber);
+    });
+  }
+
+  private deliver(subscriber: Subscriber, event: TaskEvent, next: (event: TaskEvent) => void): void {
+    if (!isAfter(event.id, subscriber.lastId)) return;
+    subscriber.lastId = event.id;
+    if (matches(event, subscriber.filter)) next(event);
+  }
+
+  private publish(changes: CommittedChange[]): void {
+    if (changes.length === 0 || !this.publisher) return;
+    const now = Date.now();
+    const pipeline = this.publisher.pipeline();
+    for (const change of changes) pipeline.xadd(this.key, 'MAXLEN', '~', STREAM_LENGTH, '*', ...changeFields(change, now));
+    pipeline.exec().catch((error: Error) => this.logger.warn(`Task events not published: ${error.message}`));
+  }
+
+  /** One blocking reader per process while anyone listens. */
+  private ensureReading(): void {
+    if (this.reading || this.stopped) return;
+    this.reading = true;
+    this.reader ??= createRedisConnection(this.options.redis, WORKER_REDIS_OPTIONS);
+    void this.readLoop().finally(() => (this.reading = false));
+  }
+
+  private async readLoop(): Promise<void> {
+    let lastId = await this.latestId().catch(() => '$');
+    while (!this.stopped && this.subscribers.size > 0) {
+      try {
+        const answer = (await this.reader!.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.key, lastId)) as [string, [string, string[]][]][] | null;
+        for (const [id, fields] of answer?.[0]?.[1] ?? []) {
+          lastId = id;
+          const event = eventOf(id, fields);
+          for (const subscriber of this.subscribers) subscriber.emit(event);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn(`Task events not read: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+}

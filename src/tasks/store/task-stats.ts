@@ -1,0 +1,109 @@
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+
+/**
+ * A small summary of outcomes, so the stats route never scans `background_tasks`: finished
+ * tasks per (time bucket, type, name, final status, error class, duration bucket), with their
+ * summed duration. Kept by the state writer in the transaction that finishes each task, at two
+ * resolutions: minutes (for short windows) and hours (for long ones). It outlives the purge
+ * of old rows, so the history stays when the rows are gone.
+ */
+export const TASK_STATS_TABLE = 'background_task_stats';
+
+/** Upper bounds (ms) of the duration buckets; one more bucket holds everything longer. */
+export const DURATION_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+/** The bucket of tasks that finished without an attempt (cancelled while pending). */
+export const NO_DURATION = 255;
+
+export type StatsGrain = 'm' | 'h';
+const GRAIN_MS: Record<StatsGrain, number> = { m: 60_000, h: 3_600_000 };
+
+/** A task that reached a final state in a batch: what its row held and what it became. */
+export interface FinishedTask {
+  taskType: string;
+  taskName: string;
+  status: TaskStatus;
+  errorType: TaskErrorType | null;
+  startedAt: Date | null;
+}
+
+/** The duration bucket of `ms`. */
+export function durationBucket(ms: number | null): number {
+  if (ms === null) return NO_DURATION;
+  const index = DURATION_BUCKETS_MS.findIndex((bound) => ms <= bound);
+  return index === -1 ? DURATION_BUCKETS_MS.length : index;
+}
+
+/** The start of the bucket of `grain` that holds `at`. */
+export function bucketStart(at: Date, grain: StatsGrain): Date {
+  return new Date(Math.floor(at.getTime() / GRAIN_MS[grain]) * GRAIN_MS[grain]);
+}
+
+/** Summary rows `[grain, bucket, type, name, status, error class, duration bucket, count, ms]` for tasks finished at `now`. */
+export function statsDeltas(finished: FinishedTask[], now: Date): unknown[][] {
+  const net = new Map<string, unknown[]>();
+  for (const task of finished) {
+    const ms = task.startedAt ? Math.max(0, now.getTime() - task.startedAt.getTime()) : null;
+    for (const grain of ['m', 'h'] as const) {
+      const key = [grain, bucketStart(now, grain), task.taskType, task.taskName, task.status, task.errorType ?? '', durationBucket(ms)];
+      const joined = key.map(String).join('\u0000');
+      const row = net.get(joined) ?? [...key, 0, 0];
+      row[7] = (row[7] as number) + 1;
+      row[8] = (row[8] as number) + (ms ?? 0);
+      net.set(joined, row);
+    }
+  }
+  return [...net.values()];
+}
+
+const KEY_COLUMNS = 'grain, bucket_start, task_type, task_name, status, error_type, duration_bucket';
+const KEY_MATCH = 'grain = ? AND bucket_start = ? AND task_type = ? AND task_name = ? AND status = ? AND error_type = ? AND duration_bucket = ?';
+
+/** Adds summary rows in one statement (a CASE picks each row's increment: no `VALUES()`, see task-counts.ts). */
+export async function addStats(query: (sql: string, parameters: unknown[]) => Promise<unknown>, deltas: unknown[][]): Promise<void> {
+  if (deltas.length === 0) return;
+  const values = deltas.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+  const keys = deltas.map((row) => row.slice(0, 7));
+  const whens = (column: number) => deltas.flatMap((row, index) => [...keys[index], row[column]]);
+  const cases = deltas.map(() => `WHEN ${KEY_MATCH} THEN ?`).join(' ');
+  await query(
+    `INSERT INTO ${TASK_STATS_TABLE} (${KEY_COLUMNS}, finished, duration_ms) VALUES ${values}
+     ON DUPLICATE KEY UPDATE finished = finished + CASE ${cases} ELSE 0 END, duration_ms = duration_ms + CASE ${cases} ELSE 0 END`,
+    [...deltas.flat(), ...whens(7), ...whens(8)],
+  );
+}
+
+/** The table's DDL (migration 9 creates it). */
+export const CREATE_TASK_STATS_TABLE = `
+  CREATE TABLE ${TASK_STATS_TABLE} (
+    grain CHAR(1) NOT NULL,
+    bucket_start DATETIME NOT NULL,
+    task_type VARCHAR(100) NOT NULL,
+    task_name VARCHAR(255) NOT NULL,
+    status ENUM('completed', 'failed', 'cancelled') NOT NULL,
+    error_type VARCHAR(20) NOT NULL DEFAULT '',
+    duration_bucket TINYINT UNSIGNED NOT NULL,
+    finished BIGINT NOT NULL DEFAULT 0,
+    duration_ms BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+
+/**
+ * Rebuilds the summary from the finished rows in the table, in SQL (a migration's backfill, or
+ * after a host wrote rows itself). The history of rows already purged is lost.
+ */
+export function rebuildStatsStatements(): string[] {
+  const ms = 'TIMESTAMPDIFF(MICROSECOND, started_at, completed_at) / 1000';
+  const bucket = `CASE WHEN started_at IS NULL THEN ${NO_DURATION} ${DURATION_BUCKETS_MS.map((bound, index) => `WHEN ${ms} <= ${bound} THEN ${index}`).join(' ')} ELSE ${DURATION_BUCKETS_MS.length} END`;
+  const insert = (grain: StatsGrain, start: string) => `
+    INSERT INTO ${TASK_STATS_TABLE} (${KEY_COLUMNS}, finished, duration_ms)
+    SELECT '${grain}', ${start}, task_type, task_name, status, COALESCE(error_type, ''), ${bucket}, COUNT(*), COALESCE(SUM(ROUND(${ms})), 0)
+      FROM ${BACKGROUND_TASKS_TABLE} WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+      GROUP BY 2, task_type, task_name, status, COALESCE(error_type, ''), 7`;
+  return [
+    `DELETE FROM ${TASK_STATS_TABLE}`,
+    insert('m', "DATE_FORMAT(completed_at, '%Y-%m-%d %H:%i:00')"),
+    insert('h', "DATE_FORMAT(completed_at, '%Y-%m-%d %H:00:00')"),
+  ];
+}
