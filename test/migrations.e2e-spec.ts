@@ -47,7 +47,7 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
 
   it('goes up from empty, down and up again, and creates no trigger', async () => {
     expect(await dataSource.runMigrations()).toHaveLength(TASKS_MIGRATIONS.length);
-    expect(await tables()).toEqual(['background_task_counts', 'background_tasks']);
+    expect(await tables()).toEqual(['background_task_counts', 'background_task_stats', 'background_tasks']);
     expect(await triggers()).toEqual([]);
     expect(await columnsOf('background_task_counts')).toEqual(['task_type', 'status', 'error_type', 'slot', 'count']);
     await undoAll();
@@ -86,12 +86,32 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
   it('runs again after a migration failed half-way, once the cause is fixed', async () => {
     await seedTasks({ dataSource }, [{ taskType: 'email' }, { taskType: 'email', status: TaskStatus.Failed, errorType: TaskErrorType.Network }]);
     // Undo back to before the counter migration 6, then leave what a run that died after its CREATE TABLE leaves.
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration();
+    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
     await dataSource.query('DROP TABLE background_task_counts');
     await dataSource.query('CREATE TABLE background_task_counts (task_type VARCHAR(100) NOT NULL, status VARCHAR(20) NOT NULL, slot TINYINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (task_type, status, slot))');
     await dataSource.query("INSERT INTO background_task_counts VALUES ('email', 'pending', 0, 99)");
-    expect(await dataSource.runMigrations()).toHaveLength(3);
+    expect(await dataSource.runMigrations()).toHaveLength(4);
     expect(await countMismatches((sql) => dataSource.query(sql))).toEqual([]);
+  });
+
+  it('fills the stats summary from the rows that finished before it existed, at both resolutions', async () => {
+    await seedTasks({ dataSource }, [
+      { taskType: 'email', status: TaskStatus.Completed, startedAt: new Date(Date.now() - 1500), completedAt: new Date() },
+      { taskType: 'email', status: TaskStatus.Completed, startedAt: new Date(Date.now() - 20), completedAt: new Date() },
+      { taskType: 'email', status: TaskStatus.Failed, errorType: TaskErrorType.Timeout, startedAt: new Date(Date.now() - 30_000), completedAt: new Date() },
+    ]);
+    await dataSource.undoLastMigration();
+    expect(await tables()).not.toContain('background_task_stats');
+    expect(await dataSource.runMigrations()).toHaveLength(1);
+    const rows = await rowsOf("SELECT grain, status, error_type, SUM(finished) AS n FROM background_task_stats GROUP BY grain, status, error_type ORDER BY grain, status");
+    const finished = await rowsOf("SELECT COUNT(*) AS n FROM background_tasks WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL");
+    expect(rows.filter((row) => row.grain === 'm').reduce((sum, row) => sum + Number(row.n), 0)).toBe(Number(finished[0].n));
+    expect(rows.filter((row) => row.grain === 'h').reduce((sum, row) => sum + Number(row.n), 0)).toBe(Number(finished[0].n));
+    expect(Number(finished[0].n)).toBeGreaterThanOrEqual(3);
+    expect(rows).toContainEqual(expect.objectContaining({ grain: 'm', status: 'failed', error_type: 'timeout' }));
+    // 1.5 s and 20 ms fall in the 1-2.5 s and 10-25 ms buckets.
+    const buckets = await rowsOf("SELECT duration_bucket FROM background_task_stats WHERE grain = 'm' AND status = 'completed' ORDER BY duration_bucket");
+    expect(buckets.map((row) => Number(row.duration_bucket))).toEqual(expect.arrayContaining([1, 7]));
   });
 
   it('upgrades a database migrated before 0.2: the counter triggers and count_epoch go, the counts are recounted', async () => {

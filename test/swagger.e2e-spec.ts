@@ -17,15 +17,21 @@ describe('Swagger document', () => {
   const jsonSchema = (operation: { responses: Record<string, unknown> }, status: string) =>
     (operation.responses[status] as { content: { 'application/json': { schema: unknown } } }).content['application/json'].schema;
 
-  it('lists the five routes of the seed, bulk enqueue, retry and schedules, each with a summary', () => {
+  it('lists the five routes of the seed, bulk enqueue, retry, schedules, stats, events, health and metrics, each with a summary', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as { summary?: string }).summary ? 'with summary' : 'NO SUMMARY'}`),
     );
     expect(routes.sort()).toEqual([
       'GET /api/tasks with summary',
       'GET /api/tasks/count/all with summary',
+      'GET /api/tasks/events with summary',
       'GET /api/tasks/schedules with summary',
+      'GET /api/tasks/stats with summary',
       'GET /api/tasks/{task_id} with summary',
+      'GET /api/tasks/{task_id}/events with summary',
+      'GET /health/live with summary',
+      'GET /health/ready with summary',
+      'GET /metrics with summary',
       'POST /api/tasks/enqueue with summary',
       'POST /api/tasks/enqueue/bulk with summary',
       'POST /api/tasks/{task_id}/cancel with summary',

@@ -26,10 +26,12 @@ export interface TasksModuleExtras {
   healthPath?: string | false;
   /** Path of the Prometheus metrics route; default `metrics`, false for none. */
   metricsPath?: string | false;
+  /** Path of the web dashboard (behind the same guards); default `tasks-dashboard`, false for none. */
+  dashboardPath?: string | false;
 }
 
 /** The extras' defaults. */
-export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true, healthPath: 'health', metricsPath: 'metrics' };
+export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true, healthPath: 'health', metricsPath: 'metrics', dashboardPath: 'tasks-dashboard' };
 
 /** The queue of a host that declares none: task type `default`. */
 export const DEFAULT_TASK_QUEUE: Readonly<TaskQueueOptions> = { name: 'default', taskType: 'default', defaultPriority: 5, concurrency: 10 };

@@ -86,10 +86,10 @@ export class TasksModule extends ConfigurableTasksModule {
 
 /** Mounts the controller (with the host's guards) unless the process is worker-only or declines it; tells the workers the role. */
 function withRole(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
-  const { role, routePrefix, guards, controller, healthPath, metricsPath } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+  const { role, routePrefix, guards, controller, healthPath, metricsPath, dashboardPath } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
   return {
     ...definition,
-    controllers: role === 'worker' || !controller ? [] : createTasksControllers({ routePrefix, healthPath, metricsPath }, guards),
+    controllers: role === 'worker' || !controller ? [] : createTasksControllers({ routePrefix, healthPath, metricsPath, dashboardPath }, guards),
     providers: [...(definition.providers ?? []), { provide: TASKS_ROLE, useValue: role }],
   };
 }

@@ -1,4 +1,5 @@
 import { Controller, UseGuards, type CanActivate, type Type } from '@nestjs/common';
+import { DashboardController } from '../dashboard/dashboard.controller.js';
 import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { TaskInsightsController } from './task-insights.controller.js';
@@ -11,6 +12,7 @@ export interface ControllerPaths {
   routePrefix: string;
   healthPath: string | false;
   metricsPath: string | false;
+  dashboardPath: string | false;
 }
 
 /**
@@ -23,7 +25,14 @@ export function createTasksControllers(paths: ControllerPaths, guards: Guards = 
     mount(TasksController, paths.routePrefix, guards),
     ...(paths.healthPath === false ? [] : [mount(HealthController, paths.healthPath, guards)]),
     ...(paths.metricsPath === false ? [] : [mount(MetricsController, paths.metricsPath, guards)]),
+    ...(paths.dashboardPath === false ? [] : [dashboard(paths.dashboardPath, paths.routePrefix, guards)]),
   ];
+}
+
+function dashboard(path: string, routePrefix: string, guards: Guards): Type<DashboardController> {
+  const mounted = mount(DashboardController, path, guards) as Type<DashboardController> & typeof DashboardController;
+  mounted.paths = { dashboard: path.replace(/^\/+|\/+$/g, ''), api: routePrefix.replace(/^\/+|\/+$/g, '') };
+  return mounted;
 }
 
 /**

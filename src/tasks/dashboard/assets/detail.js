@@ -1,0 +1,79 @@
+// One task: everything its row holds, live over its event stream, with cancel and retry.
+import { api } from './api.js';
+import { formatMs } from './charts.js';
+import { h } from './views.js';
+
+const FINAL = ['completed', 'failed', 'cancelled'];
+const json = (value) => (value === null || value === undefined ? '–' : JSON.stringify(value, null, 2));
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
+
+/** Renders the task and keeps it current until `signal` aborts (the view is left). */
+export async function taskDetail(taskId, signal) {
+  const view = h('section', { id: 'task-detail', 'data-task-id': taskId });
+  let task = await api.task(taskId);
+  let notice = null;
+  const render = () => view.replaceChildren(...(notice ? [h('p', { class: `flash ${notice.kind}`, role: 'status' }, notice.message)] : []), ...content(task, act));
+  const act = async (action, question) => {
+    if (!confirm(question)) return;
+    try {
+      const answer = await api[action](taskId);
+      notice = { kind: 'ok', message: answer.message ?? `${action} done` };
+    } catch (error) {
+      notice = { kind: 'error', message: error.message };
+    }
+    task = await api.task(taskId);
+    render();
+    if (!FINAL.includes(task.status)) follow();
+  };
+  // The stream ends at the final state; a retry reopens the task, so it is followed again.
+  const follow = () => {
+    const events = api.taskEvents(taskId);
+    signal.addEventListener('abort', () => events.close(), { once: true });
+    const refresh = async (event) => {
+      const change = JSON.parse(event.data);
+      if (event.type === 'progress') Object.assign(task, { progress: change.progress, progress_message: change.progress_message });
+      else task = await api.task(taskId);
+      render();
+      if (FINAL.includes(change.status) && event.type !== 'progress') events.close();
+    };
+    for (const type of ['snapshot', 'status', 'progress']) events.addEventListener(type, (event) => void refresh(event));
+    // Closed by the server after the final state: no reconnect wanted then.
+    events.onerror = () => FINAL.includes(task.status) && events.close();
+  };
+  render();
+  if (!FINAL.includes(task.status)) follow();
+  return view;
+}
+
+function content(task, act) {
+  const duration = task.started_at && task.completed_at ? formatMs(new Date(task.completed_at) - new Date(task.started_at)) : null;
+  return [
+    h('p', {}, h('a', { href: '#/tasks' }, '← all tasks')),
+    h('h2', {}, task.task_name, ' ', h('span', { class: `badge ${task.status}`, id: 'status', 'data-status': task.status }, task.status)),
+    h('p', { class: 'muted mono' }, task.task_id),
+    h('div', { class: 'actions' },
+      h('button', { id: 'cancel', disabled: FINAL.includes(task.status), onclick: () => act('cancel', `Cancel task ${task.task_id}?`) }, 'Cancel'),
+      h('button', { id: 'retry', disabled: !['failed', 'cancelled'].includes(task.status), onclick: () => act('retry', `Retry task ${task.task_id}?`) }, 'Retry')),
+    h('div', { class: 'progress' },
+      h('progress', { id: 'progress', max: 100, value: task.progress ?? 0 }),
+      h('span', { id: 'progress-text' }, task.progress === null ? 'no progress reported' : `${task.progress} % ${task.progress_message ?? ''}`)),
+    h('dl', {},
+      field('Type', task.task_type), field('Priority', task.priority),
+      field('Attempts', `${task.retry_count} retries of ${task.max_retries} allowed`),
+      field('Time limit', task.timeout_seconds ? `${task.timeout_seconds} s` : '–'),
+      field('Idempotency key', task.idempotency_key ?? '–'),
+      field('Error class', task.error_type ?? '–'), field('Error', task.error_message ?? '–')),
+    h('h3', {}, 'Timeline'),
+    h('ol', { class: 'timeline' },
+      h('li', {}, 'created ', when(task.created_at)),
+      task.run_at ? h('li', {}, 'runs at ', when(task.run_at)) : null,
+      task.started_at ? h('li', {}, 'started ', when(task.started_at)) : null,
+      task.completed_at ? h('li', {}, `${task.status} `, when(task.completed_at), duration ? ` (${duration})` : '') : null),
+    h('h3', {}, 'Params'), h('pre', { id: 'params' }, json(task.params)),
+    h('h3', {}, 'Result'), h('pre', { id: 'result' }, json(task.result)),
+  ];
+}
+
+function field(label, value) {
+  return [h('dt', {}, label), h('dd', {}, value)];
+}

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TaskStatus } from '../../src/tasks/index.js';
+import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { TestTasks } from '../support/test-tasks.processor.js';
+import { BasicAuthGuard, OPERATOR, VIEWER } from './browser-guard.js';
+
+/** Debian's Chromium (`.ci/run` installs it); never a downloaded browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Set to write the README's screenshots: `DASHBOARD_SCREENSHOTS=test/dashboard/screenshots`. */
+const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS;
+
+describe('the dashboard in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let url: string;
+  const contexts: BrowserContext[] = [];
+
+  /** A page signed in as `user`, recording every console error and uncaught exception. */
+  async function open(user?: { username: string; password: string }): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ httpCredentials: user, viewport: { width: 1200, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    return { page, errors };
+  }
+
+  const shoot = async (page: Page, name: string) => {
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  };
+
+  beforeAll(async () => {
+    if (SCREENSHOTS) await mkdir(SCREENSHOTS, { recursive: true });
+    t = await createTestApp({ suite: 'dashboard', providers: [TestTasks, BasicAuthGuard], extras: { guards: [BasicAuthGuard] }, tasks: { progressIntervalMs: 0 } });
+    await t.app.listen(0);
+    url = `${(await t.app.getUrl()).replace('[::1]', 'localhost')}/tasks-dashboard`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // Some history, so the overview has something to draw.
+    const finished = await Promise.all([
+      ...[20, 40, 60, 400].map((ms) => t.tasks.enqueue({ taskName: 'test.sleep', params: { ms } })),
+      t.tasks.enqueue({ taskName: 'test.always_fail', params: {}, maxRetries: 0 }),
+      t.tasks.enqueue({ taskName: 'test.record', params: { label: '<img src=x onerror=alert(1)>' } }),
+    ]);
+    for (const task of finished) await waitForFinalRow(t.tasks, task.taskId);
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('asks for credentials: the page, its scripts and its API calls are behind the module guards', async () => {
+    // As a browser that has no credentials yet sees it (headless Chromium cannot show the prompt).
+    for (const path of [url, `${url}/assets/app.js`, url.replace('/tasks-dashboard', '/api/tasks/stats')]) {
+      const response = await fetch(path);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Basic realm="tasks"');
+    }
+  });
+
+  it('shows the overview with counts, success rate, charts, queues and schedules, and no console error', async () => {
+    const { page, errors } = await open(OPERATOR);
+    const response = await page.goto(url);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.locator('#overview').waitFor();
+    expect(await page.locator('[data-count="completed"] strong').textContent()).toBe('5');
+    expect(await page.locator('[data-count="failed"] strong').textContent()).toBe('1');
+    expect(await page.locator('#success-rate').textContent()).toBe('83.3 %');
+    expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(0);
+    await expect(page.getByText('test.sleep').first().isVisible()).resolves.toBe(true);
+    await shoot(page, 'overview');
+    expect(errors).toEqual([]);
+  });
+
+  it('lists a task enqueued through the API, follows its progress live, and cancels it from the page', async () => {
+    const { page, errors } = await open(OPERATOR);
+    await page.goto(url);
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.steps', params: { ms: 8000 } });
+    await page.goto(`${url}#/tasks`);
+    const row = page.locator(`tr[data-task-id="${taskId}"]`);
+    await row.waitFor();
+    await page.locator('select[name="status"]').selectOption('completed');
+    await page.locator('#total').filter({ hasText: '5 task(s)' }).waitFor();
+    await shoot(page, 'tasks');
+    await page.goto(`${url}#/tasks`);
+    await row.locator('a').click();
+    await page.locator(`#task-detail[data-task-id="${taskId}"]`).waitFor();
+    const progress = page.locator('#progress');
+    const first = await waitFor(async () => Number(await progress.getAttribute('value')) || undefined, 'progress on the page');
+    // No reload in between: the page moves with the task's events.
+    await waitFor(async () => Number(await progress.getAttribute('value')) > first, 'progress to move on the page');
+    await shoot(page, 'task');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('#cancel').click();
+    await page.locator('#status[data-status="cancelled"]').waitFor();
+    expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+    expect(errors).toEqual([]);
+  });
+
+  it("retries a failed task from the page; a viewer's cancel is refused by the same guard as over HTTP", async () => {
+    const failed = (await t.tasks.listTasks({ status: TaskStatus.Failed })).tasks[0];
+    const { taskId: running } = await t.tasks.enqueue({ taskName: 'test.steps', params: { ms: 8000 } });
+    const viewer = await open(VIEWER);
+    await viewer.page.goto(`${url}#/tasks/${running}`);
+    await viewer.page.locator('#task-detail').waitFor();
+    viewer.page.once('dialog', (dialog) => void dialog.accept());
+    await viewer.page.locator('#cancel').click();
+    await viewer.page.locator('.flash.error').filter({ hasText: 'Viewers may not change tasks' }).waitFor();
+    expect((await t.tasks.getTaskStatus(running)).status).not.toBe(TaskStatus.Cancelled);
+
+    const operator = await open(OPERATOR);
+    await operator.page.goto(`${url}#/tasks/${failed.taskId}`);
+    await operator.page.locator('#task-detail').waitFor();
+    operator.page.once('dialog', (dialog) => void dialog.accept());
+    await operator.page.locator('#retry').click();
+    await operator.page.locator('.flash.ok').waitFor();
+    expect((await waitForFinalRow(t.tasks, failed.taskId)).retryCount).toBe(0);
+    expect(operator.errors).toEqual([]);
+  });
+
+  it('renders hostile task data as text', async () => {
+    const { page, errors } = await open(OPERATOR);
+    const [recorded] = (await t.tasks.listTasks({ taskType: 'test' })).tasks.filter((task) => task.taskName === 'test.record');
+    let alerted = false;
+    page.on('dialog', (dialog) => ((alerted = true), void dialog.dismiss()));
+    await page.goto(`${url}#/tasks/${recorded.taskId}`);
+    await page.locator('#params').filter({ hasText: '<img src=x onerror=alert(1)>' }).waitFor();
+    expect(await page.locator('#task-detail img').count()).toBe(0);
+    expect(alerted).toBe(false);
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TaskStatus } from '../../src/tasks/index.js';
+import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { TestTasks } from '../support/test-tasks.processor.js';
+
+describe('GET /api/tasks/stats', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'ops_stats', providers: [TestTasks] });
+    const finished = await Promise.all([
+      t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 30 } }),
+      t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 30 } }),
+      t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 300 } }),
+      t.tasks.enqueue({ taskName: 'test.always_fail', params: {}, maxRetries: 0 }),
+    ]);
+    const cancelled = await t.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
+    await t.tasks.cancelTask(cancelled.taskId);
+    await t.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
+    for (const task of finished) await waitForFinalRow(t.tasks, task.taskId);
+  });
+  afterAll(() => t?.close());
+
+  it('reports outcomes, error classes, success rate, durations and throughput per task name and type', async () => {
+    const { body } = await t.http().get('/api/tasks/stats?window=1h').expect(200);
+    expect(body.resolution).toBe('minute');
+    expect(body.totals).toMatchObject({ finished: 5, completed: 3, failed: 1, cancelled: 1, success_rate: 0.75, by_error_type: { unknown: 1, none: 1 } });
+    const sleep = body.tasks.find((task: { task_name: string }) => task.task_name === 'test.sleep');
+    expect(sleep).toMatchObject({ task_type: 'test', completed: 3, failed: 0, success_rate: 1 });
+    // Two 30 ms tasks and one of 300 ms: the median is in the 25-50 ms bucket, p99 in 250-500 ms.
+    expect(sleep.duration_ms.p50).toBeGreaterThanOrEqual(25);
+    expect(sleep.duration_ms.p50).toBeLessThanOrEqual(50);
+    expect(sleep.duration_ms.p99).toBeGreaterThanOrEqual(250);
+    expect(sleep.duration_ms.p99).toBeLessThanOrEqual(500);
+    expect(sleep.duration_ms.mean).toBeGreaterThanOrEqual(110);
+    expect(body.tasks.find((task: { task_name: string }) => task.task_name === 'test.record')).toMatchObject({ cancelled: 1, duration_ms: null });
+    const testType = body.types.find((type: { task_type: string }) => type.task_type === 'test');
+    expect(testType.current).toEqual({ pending: 1, running: 0, completed: 3, failed: 1, cancelled: 1 });
+    expect(body.throughput.reduce((sum: number, point: { completed: number; failed: number; cancelled: number }) => sum + point.completed + point.failed + point.cancelled, 0)).toBe(5);
+    expect(body.totals.per_minute).toBeCloseTo(5 / 60, 2);
+    expect(body.queues.find((queue: { queue: string }) => queue.queue === 'test')).toMatchObject({ delayed: 1, active: 0 });
+  });
+
+  it('filters by task name and type, and reads long windows by the hour', async () => {
+    const byName = (await t.http().get('/api/tasks/stats?task_name=test.sleep&window=7d').expect(200)).body;
+    expect(byName.resolution).toBe('hour');
+    expect(byName.totals).toMatchObject({ finished: 3, completed: 3 });
+    expect(byName.tasks.map((task: { task_name: string }) => task.task_name)).toEqual(['test.sleep']);
+    const byType = (await t.http().get('/api/tasks/stats?task_type=email').expect(200)).body;
+    expect(byType.totals.finished).toBe(0);
+    expect(byType.queues.map((queue: { queue: string }) => queue.queue)).toEqual(['email']);
+  });
+
+  it('refuses a malformed or out-of-range window', async () => {
+    for (const window of ['1w', '0m', '-5m', '999999d', 'abc']) {
+      const { body } = await t.http().get(`/api/tasks/stats?window=${encodeURIComponent(window)}`).expect(400);
+      expect(JSON.stringify(body.message)).toMatch(/window must be/);
+    }
+    await t.http().get('/api/tasks/stats?limit=5').expect(400);
+  });
+
+  it('rebuilds the same summary from the rows', async () => {
+    const before = (await t.http().get('/api/tasks/stats?window=1h').expect(200)).body;
+    await t.tasks.rebuildTaskStats();
+    const after = (await t.http().get('/api/tasks/stats?window=1h').expect(200)).body;
+    expect(after.totals).toMatchObject({ finished: before.totals.finished, completed: 3, failed: 1, cancelled: 1 });
+    expect(after.tasks.find((task: { task_name: string }) => task.task_name === 'test.sleep').duration_ms.p99).toBeGreaterThanOrEqual(250);
+  });
+
+  it('counts a user retry that completes as a second outcome', async () => {
+    const failed = (await t.tasks.listTasks({ status: TaskStatus.Failed })).tasks[0];
+    await t.tasks.retryTask(failed.taskId);
+    await waitForFinalRow(t.tasks, failed.taskId);
+    const { body } = await t.http().get('/api/tasks/stats?task_name=test.always_fail&window=15m').expect(200);
+    expect(body.totals).toMatchObject({ finished: 2, failed: 2 });
+  });
+});
