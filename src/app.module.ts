@@ -44,9 +44,7 @@ import { TasksModule } from 'tasks-module';
           intervalMs: config.get('TASKS_RECONCILE_INTERVAL_MS'),
           minAgeMs: config.get('TASKS_RECONCILE_MIN_AGE_MS'),
         },
-        workerQueues: config.get('TASKS_WORKER_QUEUES'),
-        probePort: config.get('TASKS_PROBE_PORT'),
-        probeHost: config.get('TASKS_PROBE_HOST'),
+        // TASKS_WORKER_QUEUES and TASKS_PROBE_PORT/HOST are read by the module itself.
         // A periodic task: the seed's statistics every six hours (GET /api/tasks/schedules).
         schedules: [{ name: 'task-stats', taskName: 'afirgen_tasks.analytics.task_stats', cron: '0 */6 * * *', tz: 'UTC' }],
       }),

@@ -21,11 +21,6 @@ export interface AppConfig {
   DEMO_HANDLER_LOG?: string;
   /** When set, every task route wants it in the `x-api-key` header. */
   TASKS_API_KEY?: string;
-  /** Comma-separated queues this process's workers serve (default: all). */
-  TASKS_WORKER_QUEUES?: string[];
-  /** When set, /health/live, /health/ready and /metrics on this port too (for worker processes). */
-  TASKS_PROBE_PORT?: number;
-  TASKS_PROBE_HOST?: string;
 }
 
 const TUNING_KEYS = [
@@ -47,9 +42,6 @@ export function validateAppConfig(env: Record<string, unknown>): AppConfig {
     TASKS_ROLE: stringOr(env.TASKS_ROLE, 'all') as TasksRole,
     DEMO_HANDLER_LOG: stringOr(env.DEMO_HANDLER_LOG, '') || undefined,
     TASKS_API_KEY: stringOr(env.TASKS_API_KEY, '') || undefined,
-    TASKS_WORKER_QUEUES: stringOr(env.TASKS_WORKER_QUEUES, '') ? stringOr(env.TASKS_WORKER_QUEUES, '').split(',').map((name) => name.trim()) : undefined,
-    TASKS_PROBE_PORT: stringOr(env.TASKS_PROBE_PORT, '') ? Number(env.TASKS_PROBE_PORT) : undefined,
-    TASKS_PROBE_HOST: stringOr(env.TASKS_PROBE_HOST, '') || undefined,
   };
   for (const key of TUNING_KEYS) {
     if (env[key] === undefined || env[key] === '') continue;

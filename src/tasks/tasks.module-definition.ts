@@ -9,7 +9,7 @@ export type TasksRole = 'api' | 'worker' | 'all';
 
 /** Options known while the module graph is built, so they cannot come from an async factory. */
 export interface TasksModuleExtras {
-  /** What this process does; default `all`. */
+  /** What this process does; default: the `TASKS_ROLE` environment variable, else `all`. */
   role?: TasksRole;
   /** Register the module globally, so every module can inject TasksService. */
   isGlobal?: boolean;

@@ -39,6 +39,7 @@ import {
   TASKS_ROLE,
   type TasksModuleExtras,
 } from './tasks.module-definition.js';
+import { roleFromEnvironment } from './tasks.environment.js';
 import { resolveTasksOptions } from './tasks.options.js';
 import { TasksService } from './tasks.service.js';
 import { TaskReconciler } from './worker/task.reconciler.js';
@@ -84,9 +85,13 @@ export class TasksModule extends ConfigurableTasksModule {
   }
 }
 
-/** Mounts the controller (with the host's guards) unless the process is worker-only or declines it; tells the workers the role. */
+/**
+ * Mounts the controllers (with the host's guards) unless the process is worker-only or declines
+ * them; tells the workers the role (the `role` extra, else `TASKS_ROLE`, else `all`).
+ */
 function withRole(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
-  const { role, routePrefix, guards, controller, healthPath, metricsPath, dashboardPath } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+  const { routePrefix, guards, controller, healthPath, metricsPath, dashboardPath } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+  const role = extras.role ?? roleFromEnvironment() ?? DEFAULT_TASKS_EXTRAS.role;
   return {
     ...definition,
     controllers: role === 'worker' || !controller ? [] : createTasksControllers({ routePrefix, healthPath, metricsPath, dashboardPath }, guards),

@@ -3,6 +3,7 @@ import { defaultRetryStrategies, mergeRetryStrategies, retryStrategiesProblems }
 import type { ResolvedTasksOptions, TaskQueueOptions, TasksModuleOptions } from './interfaces/tasks-module-options.interface.js';
 import { scheduleProblems } from './schedules/task-schedule.validator.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
+import { optionsFromEnvironment } from './tasks.environment.js';
 import { DEFAULT_TASKS_OPTIONS, INTERNAL_QUEUE } from './tasks.module-definition.js';
 
 /**
@@ -10,8 +11,10 @@ import { DEFAULT_TASKS_OPTIONS, INTERNAL_QUEUE } from './tasks.module-definition
  * plain values, and fails the bootstrap with {@link InvalidTasksOptionsError} listing every
  * option that would only show up as odd behaviour later.
  */
-export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedTasksOptions {
+export function resolveTasksOptions(given: TasksModuleOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedTasksOptions {
   const defaults = DEFAULT_TASKS_OPTIONS;
+  // TASKS_WORKER_QUEUES, TASKS_PROBE_PORT, TASKS_PROBE_HOST where the options leave them unset.
+  const options = { ...given, ...withDefaults(optionsFromEnvironment(env), pickSet(given, ['workerQueues', 'probePort', 'probeHost'])) };
   const retry = withDefaults(defaults.retry, options.retry);
   const resolved: ResolvedTasksOptions = {
     ...defaults,
@@ -30,6 +33,10 @@ export function resolveTasksOptions(options: TasksModuleOptions = {}): ResolvedT
   const problems = OPTION_RULES.flatMap((rule) => rule(resolved));
   if (problems.length > 0) throw new InvalidTasksOptionsError(problems.join('; '));
   return resolved;
+}
+
+function pickSet<T extends object, K extends keyof T>(object: T, keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((key) => object[key] !== undefined).map((key) => [key, object[key]])) as Partial<Pick<T, K>>;
 }
 
 /** `defaults` overridden by the fields of `given` that are set (an `undefined` keeps the default). */
