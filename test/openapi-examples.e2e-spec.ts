@@ -52,9 +52,10 @@ describe('the OpenAPI document of the demo: every request example succeeds as sh
   });
   afterAll(() => t.close());
 
-  it('shows an example for every registered task on enqueue, one bulk call, and the list query', () => {
+  it('shows an example for every registered task on enqueue, one bulk call, the list query and the stats window', () => {
     expect(requests.map((request) => request.label).sort()).toEqual([
       'GET /api/tasks',
+      'GET /api/tasks/stats',
       'POST /api/tasks/enqueue (afirgen_tasks.analytics.task_stats)',
       'POST /api/tasks/enqueue (afirgen_tasks.email.send_confirmation)',
       'POST /api/tasks/enqueue (afirgen_tasks.reports.generate_pdf)',

@@ -60,11 +60,17 @@ describe('the npm package, installed into an application of its own', () => {
     await sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
     const output = await sh(process.execPath, ['dist/main.js'], app, { DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: queuePrefix });
     expect(output).toContain('RESULT completed {"text":"Hello, package","attempt":1} count=1');
+    // The CLI comes as the package's bin, and finds the migrations the app already ran.
+    const bin = join(app, 'node_modules/.bin/tasks-module');
+    expect(await sh(bin, ['--help'], app)).toContain('Usage: tasks-module <command>');
+    expect(JSON.parse(await sh(bin, ['migrate', '--json'], app, { DATABASE_URL: databaseUrl }))).toEqual({ migrations: [] });
     // The package holds the library and its migrations, not the demo, the tests or the sources.
     const { stdout } = await run('tar', ['-tzf', join(dir, packed)]);
     const files = stdout.split('\n').filter(Boolean);
     expect(files.some((file) => file.startsWith('package/dist/src/tasks/index.js'))).toBe(true);
     expect(files.some((file) => file.startsWith('package/dist/migrations/index.js'))).toBe(true);
-    expect(files.filter((file) => /\/(demo|test|bench)\/|\.ts$(?<!\.d\.ts)|data-source|main\.js/.test(file))).toEqual([]);
+    // The dashboard's page and scripts ship in the package (no CDN).
+    expect(files).toEqual(expect.arrayContaining(['package/dist/src/tasks/dashboard/assets/index.html', 'package/dist/src/tasks/dashboard/assets/app.js']));
+    expect(files.filter((file) => /\/(demo|test|bench)\/|\.ts$(?<!\.d\.ts)|data-source|src\/main\.js/.test(file))).toEqual([]);
   }, 240_000);
 });

@@ -9,7 +9,8 @@ export class TaskEventsQueryDto {
   @IsString()
   task_type?: string;
 
-  @ApiPropertyOptional({ description: 'Only this task name.', example: 'orders.send_confirmation' })
+  // No example: an example here would make Swagger UI's "Try it out" open an endless stream.
+  @ApiPropertyOptional({ description: 'Only this task name.' })
   @IsOptional()
   @IsString()
   task_name?: string;
