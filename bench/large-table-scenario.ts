@@ -12,6 +12,8 @@ export interface ReadLatencies {
   /** The same with an `error_type` filter (alone and with every status and type). */
   firstPageByClass: number;
   countByClass: number;
+  /** `getTaskStats` (what GET /stats serves) over windows from 15 minutes to 30 days, alone and filtered. */
+  stats: number;
 }
 
 const TYPES = ['email', 'report', 'analytics', 'cleanup'];
@@ -37,7 +39,7 @@ async function seed(dataSource: DataSource, from: number, to: number, total: num
       // Failed rows carry their failure class, and so do a third of the pending ones (retries due).
       const failed = status === TaskStatus.Failed || (status === TaskStatus.Pending && Math.random() < 0.3);
       const errorType = failed ? TASK_ERROR_TYPES[Math.floor(Math.random() * TASK_ERROR_TYPES.length)] : null;
-      rows.push([randomUUID(), 'bench.seeded', TYPES[j % 4], 1 + (j % 10), status, '{}', created,
+      rows.push([randomUUID(), `bench.${TYPES[j % 4]}.${j % 3}`, TYPES[j % 4], 1 + (j % 10), status, '{}', created,
         status === TaskStatus.Pending ? null : created, [TaskStatus.Pending, TaskStatus.Running].includes(status) ? null : created, errorType]);
     }
     await dataSource.query(
@@ -121,7 +123,17 @@ async function measure(service: TasksService, dataSource: DataSource): Promise<R
     const cursor = encodeTaskCursor(row);
     deep.push(await timed(() => service.listTasks({ limit: 1000, cursor })));
   }
-  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts), firstPageByClass: p95(firstByClass), countByClass: p95(countsByClass) };
+  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts), firstPageByClass: p95(firstByClass), countByClass: p95(countsByClass), stats: await measureStats(service) };
+}
+
+/** Windows of the stats route, alone and with a type or a name filter (a warm pass first). */
+async function measureStats(service: TasksService): Promise<number> {
+  const windows = ['15m', '1h', '6h', '24h', '7d', '30d'].map((window) => Number(window.slice(0, -1)) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[window.slice(-1) as 'm' | 'h' | 'd']);
+  const inputs = windows.flatMap((windowMs) => [{ windowMs }, { windowMs, taskType: 'email' }, { windowMs, taskName: 'bench.report.1' }]);
+  for (const input of inputs) await service.getTaskStats(input);
+  const samples: number[] = [];
+  for (let round = 0; round < 5; round++) for (const input of inputs) samples.push(await timed(() => service.getTaskStats(input)));
+  return p95(samples);
 }
 
 /** Read latencies at `small` rows, then at `large` rows (the same table grown). */
@@ -140,10 +152,12 @@ export async function largeTable(env: BenchEnv, small: number, large: number): P
     await seed(dataSource, 0, small, large);
     // Rows written with plain SQL are counted once recounted, as a host's own writes would be.
     await service.recountTasks();
+    await service.rebuildTaskStats();
     await settle(dataSource);
     const atSmall = await measure(service, dataSource);
     await seed(dataSource, small, large, large);
     await service.recountTasks();
+    await service.rebuildTaskStats();
     await settle(dataSource);
     const atLarge = await measure(service, dataSource);
     await resetTasksTable(dataSource);

@@ -75,3 +75,27 @@ describe('GET /api/tasks/stats', () => {
     expect(body.totals).toMatchObject({ finished: 2, failed: 2 });
   });
 });
+
+describe('the stats summary over time', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'ops_stats_keep', providers: [TestTasks] });
+  });
+  afterAll(() => t?.close());
+
+  it('keeps minute rows 2 days and hour rows 400 days: the scheduled cleanup drops older ones', async () => {
+    const insert = (grain: string, ageHours: number) =>
+      t.dataSource.query(
+        "INSERT INTO background_task_stats (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, finished, duration_ms) VALUES (?, NOW() - INTERVAL ? HOUR, 'test', 'test.record', 'completed', '', 0, 1, 1)",
+        [grain, ageHours],
+      );
+    await insert('m', 1);
+    await insert('m', 49);
+    await insert('h', 24 * 399);
+    await insert('h', 24 * 401);
+    await t.tasks.purgeFinishedTasks();
+    const left: { grain: string; hours: string }[] = await t.dataSource.query('SELECT grain, TIMESTAMPDIFF(HOUR, bucket_start, NOW()) AS hours FROM background_task_stats ORDER BY grain, hours');
+    expect(left.map((row) => [row.grain, Number(row.hours)])).toEqual([['h', 24 * 399], ['m', 1]]);
+  });
+});

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskRepository } from '../store/task.repository.js';
+import { STATS_KEPT_MS } from '../store/task-stats.js';
+import { TaskStatsRepository } from '../store/task-stats.repository.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { orMysqlUnavailable } from './unavailable.js';
 
@@ -11,15 +13,18 @@ export class PurgeFinishedCommand {
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     private readonly repository: TaskRepository,
+    private readonly stats: TaskStatsRepository,
   ) {}
 
   /**
    * Purges rows finished more than `maxAgeMs` ago; returns how many were deleted. Without an
    * age, the `retention.finishedMaxAgeMs` option applies, and its 0 ("keep every row") purges
-   * nothing, even if a cleanup job queued by an earlier configuration still runs.
+   * nothing, even if a cleanup job queued by an earlier configuration still runs. The scheduled
+   * cleanup (no age) also drops stats summary rows past their resolution's keep time.
    */
   async purge(maxAgeMs?: number): Promise<number> {
     if (maxAgeMs !== undefined && !(maxAgeMs >= 0)) throw new InvalidTaskRequestError(['maxAgeMs must be >= 0']);
+    if (maxAgeMs === undefined) await orMysqlUnavailable(() => Promise.all([this.stats.purge('m', STATS_KEPT_MS.m), this.stats.purge('h', STATS_KEPT_MS.h)]));
     const age = maxAgeMs ?? this.options.retention.finishedMaxAgeMs;
     if (maxAgeMs === undefined && age <= 0) return 0;
     return orMysqlUnavailable(() => this.repository.purgeFinished(age, this.options.retention.batchSize));

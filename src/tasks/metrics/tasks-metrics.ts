@@ -10,7 +10,7 @@ const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 const WRITE_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Why an enqueue was refused (a label of `background_tasks_enqueue_rejected_total`). */
-export type EnqueueRejection = 'invalid' | 'forbidden' | 'unavailable' | 'error';
+export type EnqueueRejection = 'invalid' | 'unavailable' | 'error';
 
 /**
  * The module's Prometheus metrics, in a registry of its own (two applications in one process
@@ -49,7 +49,7 @@ export class TasksMetrics {
   });
   private readonly rejected = new Counter({
     name: 'background_tasks_enqueue_rejected_total',
-    help: 'Enqueues refused by this process, by reason (invalid, forbidden, unavailable, error).',
+    help: 'Enqueues refused by this process, by reason (invalid, unavailable, error).',
     labelNames: ['reason'],
     registers: [this.registry],
   });

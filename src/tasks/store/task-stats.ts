@@ -17,6 +17,12 @@ export const DURATION_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
 export const NO_DURATION = 255;
 
 export type StatsGrain = 'm' | 'h';
+
+/**
+ * How long summary rows are kept (the scheduled cleanup deletes older ones): minutes serve
+ * windows up to 6 h, hours the longest window of 400 days.
+ */
+export const STATS_KEPT_MS: Record<StatsGrain, number> = { m: 2 * 86_400_000, h: 400 * 86_400_000 };
 const GRAIN_MS: Record<StatsGrain, number> = { m: 60_000, h: 3_600_000 };
 
 /** A task that reached a final state in a batch: what its row held and what it became. */
@@ -91,7 +97,8 @@ export const CREATE_TASK_STATS_TABLE = `
 
 /**
  * Rebuilds the summary from the finished rows in the table, in SQL (a migration's backfill, or
- * after a host wrote rows itself). The history of rows already purged is lost.
+ * after a host wrote rows itself), as far back as each resolution is kept. The history of
+ * rows already purged is lost.
  */
 export function rebuildStatsStatements(): string[] {
   const ms = 'TIMESTAMPDIFF(MICROSECOND, started_at, completed_at) / 1000';
@@ -99,7 +106,8 @@ export function rebuildStatsStatements(): string[] {
   const insert = (grain: StatsGrain, start: string) => `
     INSERT INTO ${TASK_STATS_TABLE} (${KEY_COLUMNS}, finished, duration_ms)
     SELECT '${grain}', ${start}, task_type, task_name, status, COALESCE(error_type, ''), ${bucket}, COUNT(*), COALESCE(SUM(ROUND(${ms})), 0)
-      FROM ${BACKGROUND_TASKS_TABLE} WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL
+      FROM ${BACKGROUND_TASKS_TABLE} WHERE status IN ('completed', 'failed', 'cancelled')
+        AND completed_at >= NOW() - INTERVAL ${Math.round(STATS_KEPT_MS[grain] / 1000)} SECOND
       GROUP BY 2, task_type, task_name, status, COALESCE(error_type, ''), 7`;
   return [
     `DELETE FROM ${TASK_STATS_TABLE}`,
