@@ -14,6 +14,8 @@ export interface ReadLatencies {
   countByClass: number;
   /** `getTaskStats` (what GET /stats serves) over windows from 15 minutes to 30 days, alone and filtered. */
   stats: number;
+  /** The same outcomes by a plain GROUP BY over `background_tasks` (what a mirror without the summary does). */
+  naiveStats: number;
 }
 
 const TYPES = ['email', 'report', 'analytics', 'cleanup'];
@@ -123,7 +125,23 @@ async function measure(service: TasksService, dataSource: DataSource): Promise<R
     const cursor = encodeTaskCursor(row);
     deep.push(await timed(() => service.listTasks({ limit: 1000, cursor })));
   }
-  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts), firstPageByClass: p95(firstByClass), countByClass: p95(countsByClass), stats: await measureStats(service) };
+  return { firstPage: p95(first), deepPage: p95(deep), count: p95(counts), firstPageByClass: p95(firstByClass), countByClass: p95(countsByClass), stats: await measureStats(service), naiveStats: await measureNaiveStats(dataSource) };
+}
+
+/** The baseline: outcomes per type, name, status and class with durations, straight from the rows. */
+async function measureNaiveStats(dataSource: DataSource): Promise<number> {
+  const samples: number[] = [];
+  for (const hours of [1, 24, 720]) {
+    for (let round = 0; round < 2; round++) {
+      samples.push(await timed(() => dataSource.query(
+        `SELECT task_type, task_name, status, error_type, COUNT(*) AS n, AVG(TIMESTAMPDIFF(MICROSECOND, started_at, completed_at)) AS mean
+           FROM background_tasks WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at >= NOW() - INTERVAL ? HOUR
+          GROUP BY task_type, task_name, status, error_type`,
+        [hours],
+      )));
+    }
+  }
+  return p95(samples);
 }
 
 /** Windows of the stats route, alone and with a type or a name filter (a warm pass first). */

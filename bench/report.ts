@@ -29,6 +29,11 @@ export class BenchReport {
     this.add({ scenario, ours: round(oursMs, 2), baseline: round(baselineMs, 2), ratio: round(ratio, 2), target: maxGrowth, pass: ratio <= maxGrowth && oursMs <= maxMs, unit: 'ms' }, true);
   }
 
+  /** A latency that must stay under `maxMs`, reported against a slower way of answering the same question. */
+  recordCeiling(scenario: string, oursMs: number, baselineMs: number, maxMs: number): void {
+    this.add({ scenario, ours: round(oursMs, 2), baseline: round(baselineMs, 2), ratio: round(oursMs / baselineMs, 3), target: maxMs, pass: oursMs <= maxMs, unit: 'ms' }, true);
+  }
+
   print(): void {
     console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
     console.log('| scenario | ours | baseline | ratio | target | pass |');

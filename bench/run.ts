@@ -66,7 +66,8 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     for (const [name, key] of LARGE_TABLE_READS) {
       report.recordLatency(`${name}: p95 at ${large} rows vs ${small} (≤ 10 ms, growth ≤ 1.5x)`, after[key], before[key], 1.5, 10);
     }
-    report.recordLatency(`stats, windows 15m-30d, every filter: p95 at ${large} rows vs ${small} (≤ 50 ms, growth ≤ 1.5x)`, after.stats, before.stats, 1.5, 50);
+    // The summary's size follows time and names, not rows: the baseline is a GROUP BY over the rows.
+    report.recordCeiling(`stats route, windows 15m-30d, every filter: p95 at ${large} rows vs a GROUP BY over the rows (≤ 50 ms)`, after.stats, after.naiveStats, 50);
   }],
 ];
 

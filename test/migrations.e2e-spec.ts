@@ -94,7 +94,7 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
     expect(await countMismatches((sql) => dataSource.query(sql))).toEqual([]);
   });
 
-  it('fills the stats summary from the rows that finished before it existed, at both resolutions', async () => {
+  it('fills the stats summary from the rows that finished before it existed, at every resolution', async () => {
     await seedTasks({ dataSource }, [
       { taskType: 'email', status: TaskStatus.Completed, startedAt: new Date(Date.now() - 1500), completedAt: new Date() },
       { taskType: 'email', status: TaskStatus.Completed, startedAt: new Date(Date.now() - 20), completedAt: new Date() },
@@ -107,6 +107,7 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
     const finished = await rowsOf("SELECT COUNT(*) AS n FROM background_tasks WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL");
     expect(rows.filter((row) => row.grain === 'm').reduce((sum, row) => sum + Number(row.n), 0)).toBe(Number(finished[0].n));
     expect(rows.filter((row) => row.grain === 'h').reduce((sum, row) => sum + Number(row.n), 0)).toBe(Number(finished[0].n));
+    expect(rows.filter((row) => row.grain === 'd').reduce((sum, row) => sum + Number(row.n), 0)).toBe(Number(finished[0].n));
     expect(Number(finished[0].n)).toBeGreaterThanOrEqual(3);
     expect(rows).toContainEqual(expect.objectContaining({ grain: 'm', status: 'failed', error_type: 'timeout' }));
     // 1.5 s and 20 ms fall in the 1-2.5 s and 10-25 ms buckets.

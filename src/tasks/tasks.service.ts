@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
+import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
@@ -12,6 +13,7 @@ import type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 import { TaskStatsQuery, type TaskStatsInput, type TaskStatsReport } from './stats/task-stats.query.js';
 import { TaskStatsRepository } from './store/task-stats.repository.js';
 import type {
+  EnqueueOptions,
   BulkEnqueueOutcome,
   CancelledTask,
   EnqueuedTask,
@@ -45,24 +47,31 @@ export class TasksService {
     private readonly statistics: TaskStatsQuery,
     private readonly events: TaskEventBus,
     private readonly statisticsStore: TaskStatsRepository,
+    private readonly transactional: EnqueueInTransactionCommand,
   ) {}
 
   /**
    * Records the task (row `pending`) and then queues its job, whose id is the task id. When
    * MySQL or Redis refuses, nothing is left half-created (a refused job's row is deleted
    * again). With an idempotency key already used, that task comes back (`created: false`).
+   *
+   * With `{ manager }` (the EntityManager of your open TypeORM transaction) the row is written
+   * in your transaction and the job added after it commits: a rollback leaves nothing, and a
+   * process that dies after the commit leaves a row the reconciler queues (see README).
    */
-  enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
-    return this.enqueuer.enqueue(input);
+  enqueue(input: EnqueueTaskInput, options: EnqueueOptions = {}): Promise<EnqueuedTask> {
+    return options.manager ? this.transactional.enqueue(input, options.manager) : this.enqueuer.enqueue(input);
   }
 
   /**
    * Enqueues up to 1000 tasks at once, each validated on its own: the result lists, in order,
    * each task or the error that kept it out (400 for a bad request, 503 when MySQL or Redis
    * refused). The valid ones are written together (one INSERT, one `addBulk` per queue).
+   * With `{ manager }`: all in your transaction, all or nothing (one invalid input refuses the
+   * call with every problem listed), jobs after the commit.
    */
-  enqueueMany(inputs: EnqueueTaskInput[]): Promise<BulkEnqueueOutcome[]> {
-    return this.enqueuer.enqueueMany(inputs);
+  enqueueMany(inputs: EnqueueTaskInput[], options: EnqueueOptions = {}): Promise<BulkEnqueueOutcome[]> {
+    return options.manager ? this.transactional.enqueueMany(inputs, options.manager) : this.enqueuer.enqueueMany(inputs);
   }
 
   /** The task's row; throws TaskNotFoundError for an unknown id. */

@@ -41,11 +41,14 @@ describe('GET /api/tasks/stats', () => {
     expect(body.queues.find((queue: { queue: string }) => queue.queue === 'test')).toMatchObject({ delayed: 1, active: 0 });
   });
 
-  it('filters by task name and type, and reads long windows by the hour', async () => {
+  it('filters by task name and type, and reads long windows by the hour or the day', async () => {
     const byName = (await t.http().get('/api/tasks/stats?task_name=test.sleep&window=7d').expect(200)).body;
     expect(byName.resolution).toBe('hour');
     expect(byName.totals).toMatchObject({ finished: 3, completed: 3 });
     expect(byName.tasks.map((task: { task_name: string }) => task.task_name)).toEqual(['test.sleep']);
+    const byDay = (await t.http().get('/api/tasks/stats?window=30d').expect(200)).body;
+    expect(byDay.resolution).toBe('day');
+    expect(byDay.totals).toMatchObject({ finished: 5, completed: 3 });
     const byType = (await t.http().get('/api/tasks/stats?task_type=email').expect(200)).body;
     expect(byType.totals.finished).toBe(0);
     expect(byType.queues.map((queue: { queue: string }) => queue.queue)).toEqual(['email']);
@@ -84,7 +87,7 @@ describe('the stats summary over time', () => {
   });
   afterAll(() => t?.close());
 
-  it('keeps minute rows 2 days and hour rows 400 days: the scheduled cleanup drops older ones', async () => {
+  it('keeps minute rows 2 days, hour rows 10 days and day rows 400 days: the scheduled cleanup drops older ones', async () => {
     const insert = (grain: string, ageHours: number) =>
       t.dataSource.query(
         "INSERT INTO background_task_stats (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, finished, duration_ms) VALUES (?, NOW() - INTERVAL ? HOUR, 'test', 'test.record', 'completed', '', 0, 1, 1)",
@@ -92,10 +95,12 @@ describe('the stats summary over time', () => {
       );
     await insert('m', 1);
     await insert('m', 49);
-    await insert('h', 24 * 399);
-    await insert('h', 24 * 401);
+    await insert('h', 24 * 9);
+    await insert('h', 24 * 11);
+    await insert('d', 24 * 399);
+    await insert('d', 24 * 401);
     await t.tasks.purgeFinishedTasks();
     const left: { grain: string; hours: string }[] = await t.dataSource.query('SELECT grain, TIMESTAMPDIFF(HOUR, bucket_start, NOW()) AS hours FROM background_task_stats ORDER BY grain, hours');
-    expect(left.map((row) => [row.grain, Number(row.hours)])).toEqual([['h', 24 * 399], ['m', 1]]);
+    expect(left.map((row) => [row.grain, Number(row.hours)])).toEqual([['d', 24 * 399], ['h', 24 * 9], ['m', 1]]);
   });
 });

@@ -20,7 +20,7 @@ const MAX_BATCH = 1000;
 const MAX_CONCURRENT_BATCHES = 4;
 
 /** A validated task ready to be recorded and queued. */
-type NewTask = NewTaskRow & { runAt: Date | null };
+export type NewTask = NewTaskRow & { runAt: Date | null };
 
 /**
  * Enqueue: validates the request, records the row (`pending`), then queues its job, whose id
@@ -83,8 +83,8 @@ export class EnqueueTaskCommand {
     }
   }
 
-  /** Validates a request and gives the task its id and defaults. */
-  private prepare(input: EnqueueTaskInput): NewTask {
+  /** Validates a request and gives the task its id and defaults (throws InvalidTaskRequestError). */
+  prepare(input: EnqueueTaskInput): NewTask {
     const handler = this.registry.find(input.taskName);
     const problems = enqueueProblems(input, handler?.queue, this.options);
     if (problems.length === 0 && handler?.paramsType) problems.push(...paramsDtoProblems(handler.paramsType, input.params ?? {}));
@@ -144,7 +144,7 @@ function outcomeOfError(error: unknown): BulkEnqueueOutcome {
 }
 
 /** A new task as callers see it (without its params). */
-function newView({ taskId, taskName, taskType, priority, maxRetries, runAt }: NewTask): EnqueuedTask {
+export function newView({ taskId, taskName, taskType, priority, maxRetries, runAt }: NewTask): EnqueuedTask {
   return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt };
 }
 

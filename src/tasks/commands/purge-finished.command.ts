@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskRepository } from '../store/task.repository.js';
-import { STATS_KEPT_MS } from '../store/task-stats.js';
+import { STATS_GRAINS, STATS_KEPT_MS } from '../store/task-stats.js';
 import { TaskStatsRepository } from '../store/task-stats.repository.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { orMysqlUnavailable } from './unavailable.js';
@@ -24,7 +24,7 @@ export class PurgeFinishedCommand {
    */
   async purge(maxAgeMs?: number): Promise<number> {
     if (maxAgeMs !== undefined && !(maxAgeMs >= 0)) throw new InvalidTaskRequestError(['maxAgeMs must be >= 0']);
-    if (maxAgeMs === undefined) await orMysqlUnavailable(() => Promise.all([this.stats.purge('m', STATS_KEPT_MS.m), this.stats.purge('h', STATS_KEPT_MS.h)]));
+    if (maxAgeMs === undefined) await orMysqlUnavailable(() => Promise.all(STATS_GRAINS.map((grain) => this.stats.purge(grain, STATS_KEPT_MS[grain]))));
     const age = maxAgeMs ?? this.options.retention.finishedMaxAgeMs;
     if (maxAgeMs === undefined && age <= 0) return 0;
     return orMysqlUnavailable(() => this.repository.purgeFinished(age, this.options.retention.batchSize));

@@ -32,6 +32,8 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
   private reader?: Redis;
   private reading = false;
   private stopped = false;
+  /** Batches whose events Redis refused since it last took one. */
+  private unpublished = 0;
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -94,7 +96,13 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
     const now = Date.now();
     const pipeline = this.publisher.pipeline();
     for (const change of changes) pipeline.xadd(this.key, 'MAXLEN', '~', STREAM_LENGTH, '*', ...changeFields(change, now));
-    pipeline.exec().catch((error: Error) => this.logger.warn(`Task events not published: ${error.message}`));
+    pipeline.exec().then(
+      () => (this.unpublished = 0),
+      (error: Error) => {
+        // Once per outage, not once per batch: the table stays right, only live views miss events.
+        if (this.unpublished++ === 0) this.logger.warn(`Task events not published while Redis refuses them: ${error.message}`);
+      },
+    );
   }
 
   /** One blocking reader per process while anyone listens. */

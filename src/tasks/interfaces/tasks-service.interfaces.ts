@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import type { TaskFilter } from '../store/task.repository.js';
 
@@ -29,6 +30,15 @@ export interface EnqueueTaskInput {
 }
 
 /** What `TasksService.enqueue` returns once the row and the job exist. */
+/** How an enqueue is written. */
+export interface EnqueueOptions {
+  /**
+   * The EntityManager of an open transaction on the data source TasksModule uses: the row is
+   * written in that transaction, the job added after it commits.
+   */
+  manager?: EntityManager;
+}
+
 export interface EnqueuedTask {
   taskId: string;
   taskName: string;

@@ -43,8 +43,8 @@ export interface TaskTypeStats extends OutcomeSummary {
 export interface TaskStatsReport {
   from: Date;
   to: Date;
-  /** The summary's resolution used: minutes for windows up to 6 h, hours beyond. */
-  resolution: 'minute' | 'hour';
+  /** The summary's resolution used: minutes for windows up to 6 h, hours up to 8 days, days beyond. */
+  resolution: 'minute' | 'hour' | 'day';
   totals: OutcomeSummary;
   types: TaskTypeStats[];
   tasks: TaskNameStats[];
@@ -54,7 +54,9 @@ export interface TaskStatsReport {
 }
 
 const DAY_MS = 24 * 3600_000;
-const MINUTE_RESOLUTION_UP_TO_MS = 6 * 3600_000;
+const MINUTES_UP_TO_MS = 6 * 3600_000;
+const HOURS_UP_TO_MS = 8 * DAY_MS;
+const RESOLUTIONS = { m: 'minute', h: 'hour', d: 'day' } as const;
 
 /** Stats over a time window from the outcome summary and the exact counts: no scan of the task table. */
 @Injectable()
@@ -70,7 +72,7 @@ export class TaskStatsQuery {
       throw new InvalidTaskRequestError(['window must be a whole number of minutes from 1 minute to 400 days']);
     }
     const to = new Date();
-    const grain = windowMs <= MINUTE_RESOLUTION_UP_TO_MS ? 'm' : 'h';
+    const grain = windowMs <= MINUTES_UP_TO_MS ? 'm' : windowMs <= HOURS_UP_TO_MS ? 'h' : 'd';
     const window: StatsWindow = { from: new Date(to.getTime() - windowMs), to, grain, taskType: input.taskType, taskName: input.taskName };
     const [outcomes, series, counts] = await orMysqlUnavailable(() =>
       Promise.all([this.repository.outcomes(window), this.repository.series(window), this.repository.counts(input.taskType)]),
@@ -82,7 +84,7 @@ export class TaskStatsQuery {
     return {
       from: window.from,
       to,
-      resolution: grain === 'm' ? 'minute' : 'hour',
+      resolution: RESOLUTIONS[grain],
       totals: summarize(outcomes, minutes),
       types: [...types].map(([taskType, groups]) => ({ taskType, ...summarize(groups, minutes), current: currentCounts(counts, taskType) })),
       tasks: [...groupBy(outcomes, (group) => `${group.taskType}\u0000${group.taskName}`).values()].map((groups) => ({

@@ -6,7 +6,7 @@ import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
  * A small summary of outcomes, so the stats route never scans `background_tasks`: finished
  * tasks per (time bucket, type, name, final status, error class, duration bucket), with their
  * summed duration. Kept by the state writer in the transaction that finishes each task, at two
- * resolutions: minutes (for short windows) and hours (for long ones). It outlives the purge
+ * resolutions: minutes, hours and days (short windows read minutes, long ones days). It outlives the purge
  * of old rows, so the history stays when the rows are gone.
  */
 export const TASK_STATS_TABLE = 'background_task_stats';
@@ -16,14 +16,15 @@ export const DURATION_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
 /** The bucket of tasks that finished without an attempt (cancelled while pending). */
 export const NO_DURATION = 255;
 
-export type StatsGrain = 'm' | 'h';
+/** Minutes, hours, days: the stats route reads the coarsest one that still draws its window well. */
+export type StatsGrain = 'm' | 'h' | 'd';
+export const STATS_GRAINS: readonly StatsGrain[] = ['m', 'h', 'd'];
 
 /**
  * How long summary rows are kept (the scheduled cleanup deletes older ones): minutes serve
- * windows up to 6 h, hours the longest window of 400 days.
+ * windows up to 6 h, hours up to 8 days, days the longest window of 400 days.
  */
-export const STATS_KEPT_MS: Record<StatsGrain, number> = { m: 2 * 86_400_000, h: 400 * 86_400_000 };
-const GRAIN_MS: Record<StatsGrain, number> = { m: 60_000, h: 3_600_000 };
+export const STATS_KEPT_MS: Record<StatsGrain, number> = { m: 2 * 86_400_000, h: 10 * 86_400_000, d: 400 * 86_400_000 };
 
 /** A task that reached a final state in a batch: what its row held and what it became. */
 export interface FinishedTask {
@@ -41,9 +42,13 @@ export function durationBucket(ms: number | null): number {
   return index === -1 ? DURATION_BUCKETS_MS.length : index;
 }
 
-/** The start of the bucket of `grain` that holds `at`. */
+/**
+ * The start of the bucket of `grain` that holds `at`, in local time as the driver writes dates
+ * (so it matches what DATE_FORMAT gives in the rebuild, whatever the zone).
+ */
 export function bucketStart(at: Date, grain: StatsGrain): Date {
-  return new Date(Math.floor(at.getTime() / GRAIN_MS[grain]) * GRAIN_MS[grain]);
+  const [hours, minutes] = grain === 'm' ? [at.getHours(), at.getMinutes()] : grain === 'h' ? [at.getHours(), 0] : [0, 0];
+  return new Date(at.getFullYear(), at.getMonth(), at.getDate(), hours, minutes);
 }
 
 /** Summary rows `[grain, bucket, type, name, status, error class, duration bucket, count, ms]` for tasks finished at `now`. */
@@ -51,7 +56,7 @@ export function statsDeltas(finished: FinishedTask[], now: Date): unknown[][] {
   const net = new Map<string, unknown[]>();
   for (const task of finished) {
     const ms = task.startedAt ? Math.max(0, now.getTime() - task.startedAt.getTime()) : null;
-    for (const grain of ['m', 'h'] as const) {
+    for (const grain of STATS_GRAINS) {
       const key = [grain, bucketStart(now, grain), task.taskType, task.taskName, task.status, task.errorType ?? '', durationBucket(ms)];
       const joined = key.map(String).join('\u0000');
       const row = net.get(joined) ?? [...key, 0, 0];
@@ -113,5 +118,6 @@ export function rebuildStatsStatements(): string[] {
     `DELETE FROM ${TASK_STATS_TABLE}`,
     insert('m', "DATE_FORMAT(completed_at, '%Y-%m-%d %H:%i:00')"),
     insert('h', "DATE_FORMAT(completed_at, '%Y-%m-%d %H:00:00')"),
+    insert('d', "DATE_FORMAT(completed_at, '%Y-%m-%d 00:00:00')"),
   ];
 }

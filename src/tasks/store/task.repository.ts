@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
@@ -101,9 +101,10 @@ export class TaskRepository {
   /**
    * One multi-row INSERT of `pending` rows and their counts, in one transaction; `run_at` is
    * computed by the database so that its clock alone stamps rows. Run again when a concurrent
-   * batch made it a deadlock victim.
+   * batch made it a deadlock victim. With `manager`, both go into the caller's open transaction
+   * instead (and a deadlock is the caller's to retry, as for its own statements).
    */
-  async insertPending(tasks: NewTaskRow[]): Promise<void> {
+  async insertPending(tasks: NewTaskRow[], manager?: EntityManager): Promise<void> {
     const parameters = tasks.flatMap((task) => [
       task.taskId, task.taskName, task.taskType, task.priority, JSON.stringify(task.params), task.maxRetries,
       task.delayMs ? Math.round(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
@@ -113,12 +114,17 @@ export class TaskRepository {
          (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
        VALUES ${tasks.map(() => row).join(', ')}`;
     const deltas = rowCountDeltas(tasks.map((task) => ({ task_type: task.taskType, status: TaskStatus.Pending, error_type: null })), 1);
-    await withLockRetry(() =>
-      this.dataSource.transaction(async (manager) => {
-        await manager.query(sql, parameters);
-        await addCounts((statement, values) => manager.query(statement, values), deltas);
-      }),
-    );
+    const write = async (into: EntityManager) => {
+      await into.query(sql, parameters);
+      await addCounts((statement, values) => into.query(statement, values), deltas);
+    };
+    if (manager) return write(manager);
+    await withLockRetry(() => this.dataSource.transaction(write));
+  }
+
+  /** The task with this idempotency key as `manager`'s transaction sees it. */
+  findByIdempotencyKeyIn(manager: EntityManager, key: string): Promise<BackgroundTask | null> {
+    return manager.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key });
   }
 
   /** Deletes rows that are still `pending` (tasks whose job Redis refused), and their counts. */

@@ -73,7 +73,7 @@ export class QueueDepthDto {
 export class TaskStatsResponseDto {
   @ApiProperty() from!: string;
   @ApiProperty() to!: string;
-  @ApiProperty({ enum: ['minute', 'hour'], description: 'Minutes for windows up to 6 h, hours beyond.' }) resolution!: 'minute' | 'hour';
+  @ApiProperty({ enum: ['minute', 'hour', 'day'], description: 'Minutes for windows up to 6 h, hours up to 8 days, days beyond.' }) resolution!: 'minute' | 'hour' | 'day';
   @ApiProperty({ type: OutcomeStatsDto }) totals!: OutcomeStatsDto;
   @ApiProperty({ type: [TaskTypeStatsDto] }) types!: TaskTypeStatsDto[];
   @ApiProperty({ type: [TaskNameStatsDto] }) tasks!: TaskNameStatsDto[];

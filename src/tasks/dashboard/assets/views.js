@@ -67,15 +67,20 @@ export async function overview(params) {
           h('td', {}, schedule.cron ? `${schedule.cron} (${schedule.tz})` : `every ${formatMs(schedule.every_ms)}`), h('td', {}, when(schedule.next_run_at))))));
 }
 
-/** The throughput with a zero point for every empty bucket of the window, so the time axis is true. */
+/**
+ * The throughput with a slot for every bucket of the window, empty ones at zero, so the time
+ * axis is true (each point goes to the slot its time falls in, whatever zone the server uses).
+ */
 function everyBucket(stats) {
-  const step = stats.resolution === 'minute' ? 60_000 : 3_600_000;
-  const byTime = new Map(stats.throughput.map((point) => [new Date(point.at).getTime(), point]));
-  const points = [];
-  for (let at = Math.ceil(new Date(stats.from).getTime() / step) * step; at < new Date(stats.to).getTime(); at += step) {
-    points.push(byTime.get(at) ?? { at: new Date(at).toISOString(), completed: 0, failed: 0, cancelled: 0 });
+  const step = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[stats.resolution];
+  const from = new Date(stats.from).getTime();
+  const slots = Array.from({ length: Math.ceil((new Date(stats.to).getTime() - from) / step) }, (_, index) =>
+    ({ at: new Date(from + index * step).toISOString(), completed: 0, failed: 0, cancelled: 0 }));
+  for (const point of stats.throughput) {
+    const slot = slots[Math.min(slots.length - 1, Math.max(0, Math.floor((new Date(point.at).getTime() - from) / step)))];
+    for (const key of ['completed', 'failed', 'cancelled']) slot[key] += point[key];
   }
-  return points;
+  return slots;
 }
 
 /** The list, with every filter of the API and cursor paging. */
