@@ -6,6 +6,8 @@ import { SwaggerDocumenter } from './api/swagger.documenter.js';
 import { createTasksControllers } from './api/tasks-controller.factory.js';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { AfterCommitOutbox } from './commands/after-commit.outbox.js';
+import { CreateWorkflowCommand } from './commands/create-workflow.command.js';
+import { WorkflowRepository } from './store/workflow.repository.js';
 import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
@@ -61,7 +63,7 @@ const PROVIDERS: Provider[] = [
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
   TaskRepository, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus,
-  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
+  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,
   TaskStatsRepository, TaskStatsQuery, TaskEventBus, TasksMetrics, TasksHealth, ProbeServer,

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
+import { CreateWorkflowCommand } from './commands/create-workflow.command.js';
 import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
+import { WorkflowRepository } from './store/workflow.repository.js';
+import type { ChainStep, ChordStep, CreatedWorkflow, GroupStep, MemberFailurePolicy, WorkflowStep } from './interfaces/workflow.interfaces.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
@@ -48,6 +51,8 @@ export class TasksService {
     private readonly events: TaskEventBus,
     private readonly statisticsStore: TaskStatsRepository,
     private readonly transactional: EnqueueInTransactionCommand,
+    private readonly workflows: CreateWorkflowCommand,
+    private readonly workflowRows: WorkflowRepository,
   ) {}
 
   /**
@@ -165,5 +170,46 @@ export class TasksService {
    */
   taskEvents(filter: TaskEventFilter, afterId: string): Observable<TaskEvent> {
     return this.events.subscribe(filter, afterId);
+  }
+
+  /**
+   * A chain: `steps` run one after another, each receiving the previous one's result
+   * (`context.previousResult`); a step that fails (after its retries) fails the chain and the
+   * steps after it end `cancelled`. Steps may be tasks or nested `{ chain }`, `{ group }`,
+   * `{ chord }`. Validated whole first: a bad workflow creates nothing (InvalidTaskRequestError
+   * naming each problem by its path). With `{ manager }`, written in your transaction.
+   */
+  chain(steps: WorkflowStep[], options: EnqueueOptions = {}): Promise<CreatedWorkflow> {
+    return this.workflows.create({ chain: steps }, 'chain', options.manager);
+  }
+
+  /** A group: `members` run at once; it finishes when all have, its result their results in order. */
+  group(members: WorkflowStep[], options: EnqueueOptions & { onMemberFailure?: MemberFailurePolicy } = {}): Promise<CreatedWorkflow> {
+    return this.workflows.create({ group: members, onMemberFailure: options.onMemberFailure }, 'group', options.manager);
+  }
+
+  /**
+   * A chord: a group, then `callback`, which receives the members' results in order. With
+   * `onMemberFailure: 'fail'` (default) the callback runs only when every member completed
+   * (else the chord fails and the callback is cancelled); with `continue` it always runs and
+   * receives each member's `{ status, result, error }`.
+   */
+  chord(members: WorkflowStep[], callback: WorkflowStep, options: EnqueueOptions & { onMemberFailure?: MemberFailurePolicy } = {}): Promise<CreatedWorkflow> {
+    return this.workflows.create({ chord: members, callback, onMemberFailure: options.onMemberFailure }, 'chord', options.manager);
+  }
+
+  /** A workflow described as one tree (`{ chain }`, `{ group }` or `{ chord, callback }`), as `POST /workflows` takes it. */
+  workflow(root: ChainStep | GroupStep | ChordStep, options: EnqueueOptions = {}): Promise<CreatedWorkflow> {
+    const kind = 'chain' in root ? 'chain' : 'group' in root ? 'group' : 'chord';
+    return this.workflows.create(root, kind, options.manager);
+  }
+
+  /** The steps or members of a workflow row, in order, and the workflow's tasks by status. */
+  async getWorkflowSteps(taskId: string): Promise<{ steps: BackgroundTask[]; summary: Record<string, number> }> {
+    const task = await this.finder.get(taskId);
+    const [steps, summary] = await orMysqlUnavailable(() =>
+      Promise.all([this.workflowRows.findChildren(task.taskId), this.workflowRows.summary(task.workflowId ?? task.taskId)]),
+    );
+    return { steps, summary };
   }
 }

@@ -124,7 +124,7 @@ export class TasksController {
   @ApiOperation({ summary: 'Count tasks matching the filters' })
   @ApiOkResponse({ type: TaskCountResponseDto })
   async count(@Query() query: TaskFilterQueryDto): Promise<TaskCountResponseDto> {
-    const count = await this.tasks.getTaskCount({ status: query.status, taskType: query.task_type, errorType: query.error_type });
+    const count = await this.tasks.getTaskCount({ status: query.status, taskType: query.task_type, errorType: query.error_type, workflowId: query.workflow_id });
     return { count, status: query.status ?? null, task_type: query.task_type ?? null, error_type: query.error_type ?? null };
   }
 
@@ -137,6 +137,7 @@ export class TasksController {
       status: query.status,
       taskType: query.task_type,
       errorType: query.error_type,
+      workflowId: query.workflow_id,
       limit: query.limit,
       offset: query.offset,
       cursor: query.cursor,

@@ -7,7 +7,10 @@ import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { TaskQueues } from '../queue/task-queues.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TaskRepository } from '../store/task.repository.js';
+import { WorkflowRepository } from '../store/workflow.repository.js';
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { TaskStateWriter } from '../store/task-state.writer.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { orMysqlUnavailable } from './unavailable.js';
@@ -26,6 +29,7 @@ export class CancelTaskCommand {
     private readonly writer: TaskStateWriter,
     private readonly queues: TaskQueues,
     private readonly cancellations: TaskCancellationBus,
+    private readonly workflows: WorkflowRepository,
   ) {}
 
   /** Throws {@link TaskNotFoundError}, or {@link TaskNotCancellableError} for a finished task. */
@@ -35,12 +39,29 @@ export class CancelTaskCommand {
     if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
     // From here on the id as stored: every comparison below is byte-exact.
     taskId = task.taskId;
+    if (task.taskType === WORKFLOW_TASK_TYPE) return this.cancelWorkflow(task);
     if (!(await orMysqlUnavailable(() => this.writer.cancel(taskId)))) {
       // It finished between the read and the write.
       const now = await orMysqlUnavailable(() => this.repository.findById(taskId));
       throw new TaskNotCancellableError(taskId, now?.status ?? task.status);
     }
     return { taskId, ...(await this.stopJob(task.taskType, taskId, task.status === TaskStatus.Running)) };
+  }
+
+  /**
+   * A workflow (or an inner chain or group): its row is cancelled and, in the same transaction,
+   * everything under it that has not finished (the writer's workflow cascade); then the jobs of
+   * the tasks that were queued or running are stopped as for a single cancel. A step released
+   * meanwhile finds its row cancelled when its job starts and never runs its handler.
+   */
+  private async cancelWorkflow(task: BackgroundTask): Promise<CancelledTask> {
+    const live = await orMysqlUnavailable(() => this.workflows.unfinishedTasksUnder(task.taskId, task.workflowId ?? task.taskId));
+    if (!(await orMysqlUnavailable(() => this.writer.cancel(task.taskId)))) {
+      const now = await orMysqlUnavailable(() => this.repository.findById(task.taskId));
+      throw new TaskNotCancellableError(task.taskId, now?.status ?? task.status);
+    }
+    const stops = await Promise.all(live.map((leaf) => this.stopJob(leaf.taskType, leaf.taskId, leaf.status === TaskStatus.Running)));
+    return { taskId: task.taskId, runningHandlerSignalled: stops.some((stop) => stop.runningHandlerSignalled), handlerStopped: stops.every((stop) => stop.handlerStopped) };
   }
 
   /**

@@ -52,8 +52,8 @@ export class FindTasksQuery {
 }
 
 /** Only the filter's fields, whatever else the caller's object carries. */
-function filterOf({ status, taskType, errorType }: TaskFilter): TaskFilter {
-  return { status, taskType, errorType };
+function filterOf({ status, taskType, errorType, workflowId }: TaskFilter): TaskFilter {
+  return { status, taskType, errorType, workflowId };
 }
 
 function assertValid(problems: string[]): void {

@@ -3,6 +3,7 @@ import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors
 import * as messages from '../errors/tasks.messages.js';
 import type { EnqueuedTask } from '../interfaces/tasks-service.interfaces.js';
 import { TASK_TRANSITIONS } from '../lifecycle/task-status.js';
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -33,6 +34,9 @@ export class RetryTaskCommand {
     const task = await orMysqlUnavailable(() => this.repository.findById(taskId));
     if (!task) throw new TaskNotFoundError(taskId);
     if (!TASK_TRANSITIONS.resubmit.from.includes(task.status)) throw new TaskNotRetryableError(taskId, task.status);
+    // A workflow resumes from the step that failed; a step after it waits for that one.
+    if (task.taskType === WORKFLOW_TASK_TYPE) throw new TaskNotRetryableError(taskId, task.status, messages.RETRY_A_STEP());
+    if (task.blocked) throw new TaskNotRetryableError(taskId, task.status, messages.STEP_WAITS_FOR_PREDECESSOR());
     const queueOptions = this.queues.forTaskType(task.taskType);
     if (!queueOptions) throw new TaskNotRetryableError(taskId, task.status, messages.NO_QUEUE_FOR_TYPE(task.taskType));
     const queue = this.queues.get(queueOptions.name);

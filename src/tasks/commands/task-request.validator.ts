@@ -1,3 +1,4 @@
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { MAX_LIST_LIMIT, MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY, RUN_AT_PAST_TOLERANCE_MS } from '../tasks.constants.js';
 import { TASK_ERROR_TYPES } from '../failures/task-error-type.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
@@ -87,15 +88,19 @@ export function paramsProblems(params: unknown, maxBytes: number): string[] {
   return bytes > maxBytes ? [`params is ${bytes} bytes of JSON; the limit is ${maxBytes}`] : [];
 }
 
+/** A lower-case UUID, as task ids are. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function filterProblems(filter: TaskFilter, options: ResolvedTasksOptions): string[] {
   const problems: string[] = [];
   if (filter.status !== undefined && !Object.values(TaskStatus).includes(filter.status)) {
     problems.push(`status must be one of: ${Object.values(TaskStatus).join(', ')}`);
   }
-  const types = options.queues.map((queue) => queue.taskType);
+  const types = [...options.queues.map((queue) => queue.taskType), WORKFLOW_TASK_TYPE];
   if (filter.taskType !== undefined && !types.includes(filter.taskType)) {
     problems.push(`task_type must be one of: ${types.join(', ')}`);
   }
+  if (filter.workflowId !== undefined && !UUID.test(filter.workflowId)) problems.push('workflow_id must be a task id (a UUID)');
   if (filter.errorType !== undefined && !TASK_ERROR_TYPES.includes(filter.errorType)) {
     problems.push(`error_type must be one of: ${TASK_ERROR_TYPES.join(', ')}`);
   }

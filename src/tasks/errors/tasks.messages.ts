@@ -10,6 +10,8 @@ export const TASK_NOT_CANCELLABLE = (status: TaskStatus) => `Task is already ${s
 export const TASK_NOT_RETRYABLE = (status: TaskStatus) => `Task is ${status}; only failed or cancelled tasks can be retried`;
 export const TASK_STILL_RUNNING = () => 'The last attempt of this task is still running; retry once it has stopped';
 export const TASK_CHANGED_MEANWHILE = () => 'The task changed meanwhile; read it again';
+export const RETRY_A_STEP = () => 'A workflow is retried through its failed or cancelled step: retry that step and the workflow resumes from there';
+export const STEP_WAITS_FOR_PREDECESSOR = () => 'This step never ran: it waits for an earlier step; retry that one and the workflow resumes from there';
 export const NO_QUEUE_FOR_TYPE = (taskType: string) => `No queue carries task type "${taskType}"`;
 export const SERVICE_UNAVAILABLE = (what: 'MySQL' | 'Redis') => `${what} is unavailable, try again later`;
 export const ILLEGAL_TRANSITION = (taskId: string, from: TaskStatus, to: TaskStatus) => `Task ${taskId} cannot move from ${from} to ${to}`;

@@ -20,6 +20,12 @@ export interface TaskContext {
    * keeps the latest report, written at most once per `progressIntervalMs`.
    */
   progress(percent: number, message?: string): Promise<void>;
+  /**
+   * In a workflow: the previous step's result (a chain), or the members' results in order (a
+   * chord's callback, or a step after a group). Undefined for a task outside a workflow and
+   * for a workflow's first step.
+   */
+  readonly previousResult?: unknown;
 }
 
 /** The shape of a task handler method. */

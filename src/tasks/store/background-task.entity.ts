@@ -26,6 +26,7 @@ export const BACKGROUND_TASKS_TABLE = 'background_tasks';
 @Index('idx_idempotency_key', ['idempotencyKey'], { unique: true })
 @Index('idx_error_type_created', ['errorType', 'createdAt'])
 @Index('idx_error_type_status_created', ['errorType', 'status', 'createdAt'])
+@Index('idx_workflow_created', ['workflowId', 'createdAt'])
 export class BackgroundTask {
   @PrimaryGeneratedColumn({ type: 'int' })
   id!: number;
@@ -94,4 +95,24 @@ export class BackgroundTask {
   /** Unique when set: a second enqueue with the same key returns this task. */
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
   idempotencyKey!: string | null;
+
+  /** The workflow this task is a step or member of (its root's id); null for a plain task and for a root. */
+  @Column({ name: 'workflow_id', type: 'varchar', length: 255, nullable: true })
+  workflowId!: string | null;
+
+  /** The chain or group that holds this node; null for a plain task and for a root. */
+  @Column({ name: 'parent_id', type: 'varchar', length: 255, nullable: true })
+  parentId!: string | null;
+
+  /** The node's place in its parent (0 first). */
+  @Column({ type: 'smallint', unsigned: true, nullable: true })
+  position!: number | null;
+
+  /** A workflow step still waiting for its predecessors (it has no job yet). */
+  @Column({ type: 'boolean', default: false })
+  blocked!: boolean;
+
+  /** What the step received from its predecessors: the previous step's result, or a group's results in order. */
+  @Column({ type: 'json', nullable: true })
+  input!: unknown;
 }

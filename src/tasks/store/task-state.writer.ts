@@ -16,11 +16,13 @@ import { GroupCommitQueue, ItemFailure } from './group-commit.queue.js';
 import { withLockRetry } from './lock-retry.js';
 import { addCounts, countDeltas } from './task-counts.js';
 import { addStats, statsDeltas } from './task-stats.js';
+import { cascadeWorkflows, type DispatchedStep } from './workflow-cascade.js';
 import { committedChanges, finishedTasks, type CommittedChange, type CommitListener, type LockedRow } from './committed-change.js';
 import { batchUpdateStatement } from './task-update.statement.js';
 
 export type { AttemptGuard } from '../lifecycle/transition-batch.js';
 export type { CommittedChange, CommitListener } from './committed-change.js';
+export type { DispatchedStep } from './workflow-cascade.js';
 
 /** A failed attempt as the row records it. */
 export interface RecordedFailure {
@@ -62,8 +64,17 @@ export class TaskStateWriter {
   );
 
   private readonly listeners: CommitListener[] = [];
+  private readonly dispatchListeners: Array<(steps: DispatchedStep[]) => void> = [];
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Calls `listener` with the workflow steps a committed batch released, to add their jobs (a
+   * step whose job is not added, the process having died, is queued by the reconciler).
+   */
+  onDispatch(listener: (steps: DispatchedStep[]) => void): void {
+    this.dispatchListeners.push(listener);
+  }
 
   /** Calls `listener` after each commit (never for a rolled-back batch); it must not throw. */
   onCommit(listener: CommitListener): void {
@@ -154,9 +165,10 @@ export class TaskStateWriter {
   }
 
   private async writeBatch(batch: TimedRequest[]): Promise<boolean[]> {
-    const { outcomes, committed } = await withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
+    const { outcomes, committed, dispatched } = await withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
     const now = performance.now();
     this.notify(committed, batch.map((request) => now - request.submittedAt));
+    if (dispatched.length > 0) for (const listener of this.dispatchListeners) listener(dispatched);
     return outcomes;
   }
 
@@ -179,10 +191,10 @@ export class TaskStateWriter {
     }
   }
 
-  private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<{ outcomes: boolean[]; committed: CommittedChange[] }> {
+  private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<BatchOutcome> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: LockedRow[] = await manager.query(
-      `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, NOW(3) AS now
+    const locked: Array<LockedRow & { workflow_id: string | null }> = await manager.query(
+      `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, workflow_id, NOW(3) AS now
          FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
@@ -190,15 +202,25 @@ export class TaskStateWriter {
       locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]),
     );
     const { outcomes, changes } = applyTransitions(batch, rows);
-    if (changes.size === 0) return { outcomes, committed: [] };
+    if (changes.size === 0) return { outcomes, committed: [], dispatched: [] };
+    // What the changes mean for their workflows: more rows change, steps are released.
+    const cascade = await cascadeWorkflows(manager, locked, changes);
+    const all: LockedRow[] = [...locked, ...cascade.rows];
     const query = (sql: string, parameters: unknown[]) => manager.query(sql, parameters);
     const [sql, parameters] = batchUpdateStatement(changes);
     await manager.query(sql, parameters);
-    await addCounts(query, countDeltas(locked, changes));
-    const committed = committedChanges(locked, changes);
-    await addStats(query, statsDeltas(finishedTasks(locked, committed, changes), locked[0].now));
-    return { outcomes, committed };
+    await addCounts(query, countDeltas(all, changes));
+    const committed = committedChanges(all, changes);
+    await addStats(query, statsDeltas(finishedTasks(all, committed, changes), locked[0].now));
+    return { outcomes, committed, dispatched: cascade.dispatched };
   }
+}
+
+/** What a batch's transaction did: each request's outcome, the rows it changed, the workflow steps it released. */
+interface BatchOutcome {
+  outcomes: boolean[];
+  committed: CommittedChange[];
+  dispatched: DispatchedStep[];
 }
 
 /** A request with the moment it was made (for the commit-wait metric). */

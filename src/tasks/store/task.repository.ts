@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
 import { withLockRetry } from './lock-retry.js';
 import { addCounts, rowCountDeltas, TASK_COUNTS_TABLE, type CountedRow } from './task-counts.js';
@@ -15,6 +16,8 @@ export interface TaskFilter {
   taskType?: string;
   /** The class of the last failure. */
   errorType?: TaskErrorType;
+  /** The steps and members of one workflow (its root's id). */
+  workflowId?: string;
 }
 
 /** A page of the newest-first list: `limit` rows after `offset` rows, or after a cursor. */
@@ -36,12 +39,17 @@ export interface NewTaskRow {
   delayMs?: number;
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  /** Workflow rows: the root's id (null for the root), the parent, the place in it, and whether it waits. */
+  workflowId?: string | null;
+  parentId?: string | null;
+  position?: number;
+  blocked?: boolean;
 }
 
 /** What the reconciler reads of an unfinished row. */
 export type UnfinishedRow = Pick<
   BackgroundTask,
-  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds'
+  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds' | 'input'
 >;
 
 /** MySQL's "duplicate entry for a unique key" error. */
@@ -78,7 +86,8 @@ export class TaskRepository {
     }
     // A failure class is rare among all rows, so its index is the one to walk in created order;
     // left to itself the optimizer may walk a status index and filter out nearly every row.
-    const index = filter.errorType ? ` USE INDEX (${filter.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
+    const index = filter.workflowId !== undefined ? ' USE INDEX (idx_workflow_created)'
+      : filter.errorType ? ` USE INDEX (${filter.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
     this.rows ??= taskRowReader(this.dataSource);
     const sql = `${this.rows.selectFrom}${index}${whereClause(where)} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
     const rows: Record<string, unknown>[] = await this.dataSource.query(sql, [...parameters, page.limit, page.after ? 0 : page.offset]);
@@ -91,6 +100,11 @@ export class TaskRepository {
    */
   async count(filter: TaskFilter): Promise<number> {
     const { where, parameters } = whereOf(filter);
+    // A workflow's rows are counted where they are, on idx_workflow_created (a workflow holds at most a few thousand).
+    if (filter.workflowId !== undefined) {
+      const [row]: { total: string | number }[] = await this.dataSource.query(`SELECT COUNT(*) AS total FROM ${BACKGROUND_TASKS_TABLE}${whereClause(where)}`, parameters);
+      return Number(row.total);
+    }
     const [row]: { total: string | number | null }[] = await this.dataSource.query(
       `SELECT SUM(count) AS total FROM ${TASK_COUNTS_TABLE}${whereClause(where)}`,
       parameters,
@@ -108,10 +122,11 @@ export class TaskRepository {
     const parameters = tasks.flatMap((task) => [
       task.taskId, task.taskName, task.taskType, task.priority, JSON.stringify(task.params), task.maxRetries,
       task.delayMs ? Math.round(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
+      task.workflowId ?? null, task.parentId ?? null, task.position ?? null, task.blocked ? 1 : 0,
     ]);
-    const row = "(?, ?, ?, ?, 'pending', ?, ?, TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3)), ?, ?)";
+    const row = "(?, ?, ?, ?, 'pending', ?, ?, TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3)), ?, ?, ?, ?, ?, ?)";
     const sql = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
-         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key)
+         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked)
        VALUES ${tasks.map(() => row).join(', ')}`;
     const deltas = rowCountDeltas(tasks.map((task) => ({ task_type: task.taskType, status: TaskStatus.Pending, error_type: null })), 1);
     const write = async (into: EntityManager) => {
@@ -127,18 +142,28 @@ export class TaskRepository {
     return manager.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key });
   }
 
+  /** Deletes a workflow that could not start (Redis refused its first jobs): every row, while still pending. */
+  async deleteWorkflow(workflowId: string): Promise<void> {
+    await this.deleteCounted(`(task_id = ? OR workflow_id = ?) AND status = 'pending'`, [workflowId, workflowId]);
+  }
+
   /** Deletes rows that are still `pending` (tasks whose job Redis refused), and their counts. */
   async deletePending(taskIds: string[]): Promise<void> {
     await this.deleteCounted(`task_id IN (?) AND status = 'pending'`, [taskIds]);
   }
 
-  /** Unfinished rows untouched for `minAgeMs` (since created, or since started when running), oldest first. */
+  /**
+   * Unfinished rows untouched for `minAgeMs` (since created, or since started when running),
+   * oldest first: tasks that should have a job. Not the workflow rows (no job of their own) nor
+   * steps still waiting for their predecessors.
+   */
   findUnfinishedOlderThan(minAgeMs: number, limit: number): Promise<UnfinishedRow[]> {
     return this.dataSource
       .getRepository(BackgroundTask)
       .createQueryBuilder('task')
-      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds'])
+      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds', 'task.input'])
       .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
+      .andWhere('task.blocked = 0 AND task.task_type <> :workflow', { workflow: WORKFLOW_TASK_TYPE })
       .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', { grace: minAgeMs * 1000 })
       .orderBy('task.id')
       .limit(limit)
@@ -200,12 +225,13 @@ export class TaskRepository {
   }
 }
 
-/** The filter as SQL conditions; the same columns exist in the task and counter tables. */
+/** The filter as SQL conditions; the same columns exist in the task and counter tables (but `workflow_id`, which only the task table has). */
 function whereOf(filter: TaskFilter): { where: string[]; parameters: unknown[] } {
   const conditions = [
     ['status', filter.status],
     ['task_type', filter.taskType],
     ['error_type', filter.errorType],
+    ['workflow_id', filter.workflowId],
   ].filter(([, value]) => value !== undefined);
   return { where: conditions.map(([column]) => `${column} = ?`), parameters: conditions.map(([, value]) => value) };
 }

@@ -208,6 +208,7 @@ export class TaskRunner {
       maxAttempts: (job.data.priorAttempts ?? 0) + (job.opts.attempts ?? 1),
       signal,
       progress: (percent: number, message?: string) => progress.report(percent, message),
+      previousResult: job.data.input,
     };
   }
 }

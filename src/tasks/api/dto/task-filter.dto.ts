@@ -24,6 +24,11 @@ export class TaskFilterQueryDto {
   @IsOptional()
   @IsString()
   error_type?: TaskErrorType;
+
+  @ApiPropertyOptional({ description: "A workflow's id: its steps and members." })
+  @IsOptional()
+  @IsString()
+  workflow_id?: string;
 }
 
 /** Query of `GET /`: filters and a page. */

@@ -83,6 +83,27 @@ export class TaskResponseDto {
   @ApiProperty({ type: String, nullable: true, example: null })
   idempotency_key!: string | null;
 
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The workflow this task is a step or member of (its id); null outside workflows and for a workflow itself.' })
+  workflow_id!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The chain or group that holds this step.' })
+  parent_id!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null, description: 'Place in its chain or group (0 first).' })
+  position!: number | null;
+
+  @ApiProperty({ example: false, description: 'A workflow step still waiting for its predecessors.' })
+  blocked!: boolean;
+
+  @ApiProperty({ nullable: true, example: null, description: "What a workflow step received: the previous step's result, or a group's results in order." })
+  input!: unknown;
+
+  @ApiPropertyOptional({ type: () => [WorkflowStepDto], description: 'Workflows (and their inner chains and groups): the steps or members, in order.' })
+  steps?: WorkflowStepDto[];
+
+  @ApiPropertyOptional({ description: "Workflows: the workflow's tasks (not its inner chains and groups) by status.", example: { pending: 1, running: 1, completed: 2, failed: 0, cancelled: 0 } })
+  summary?: Record<string, number>;
+
   static from(task: BackgroundTask): TaskResponseDto {
     return {
       task_id: task.taskId,
@@ -104,8 +125,23 @@ export class TaskResponseDto {
       run_at: task.runAt?.toISOString() ?? null,
       timeout_seconds: task.timeoutSeconds,
       idempotency_key: task.idempotencyKey,
+      workflow_id: task.workflowId ?? null,
+      parent_id: task.parentId ?? null,
+      position: task.position ?? null,
+      blocked: Boolean(task.blocked),
+      input: task.input ?? null,
     };
   }
+}
+
+/** One step or member of a workflow, as its parent's `steps` list it. */
+export class WorkflowStepDto {
+  @ApiProperty() task_id!: string;
+  @ApiProperty({ example: 'orders.send_confirmation' }) task_name!: string;
+  @ApiProperty({ example: 0 }) position!: number;
+  @ApiProperty({ enum: TaskStatus, enumName: 'TaskStatus' }) status!: TaskStatus;
+  @ApiProperty() blocked!: boolean;
+  @ApiProperty({ type: String, nullable: true }) error_message!: string | null;
 }
 
 /** Response of `GET /`. */

@@ -1,0 +1,83 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
+import type { CreatedWorkflow, WorkflowStep } from '../interfaces/workflow.interfaces.js';
+import { TaskJobs } from '../queue/task-jobs.js';
+import { TaskRepository } from '../store/task.repository.js';
+import { TaskStateWriter, type DispatchedStep } from '../store/task-state.writer.js';
+import { AfterCommitOutbox } from './after-commit.outbox.js';
+import { EnqueueTaskCommand } from './enqueue-task.command.js';
+import { orMysqlUnavailable } from './unavailable.js';
+import { workflowRows, type WorkflowRow } from './workflow-spec.js';
+
+/**
+ * Workflows: creates every row of the tree in one transaction (validated first: a bad workflow
+ * creates nothing), adds the jobs of the steps that may run at once, and, for every batch the
+ * state writer commits, the jobs of the steps it released. Should a process die before those
+ * jobs exist, the steps are `pending` rows without jobs: the reconciler queues them.
+ */
+@Injectable()
+export class CreateWorkflowCommand implements OnModuleInit {
+  private readonly logger = new Logger(CreateWorkflowCommand.name);
+
+  constructor(
+    private readonly enqueuer: EnqueueTaskCommand,
+    private readonly repository: TaskRepository,
+    private readonly writer: TaskStateWriter,
+    private readonly jobs: TaskJobs,
+    private readonly outbox: AfterCommitOutbox,
+  ) {}
+
+  onModuleInit(): void {
+    this.writer.onDispatch((steps) => {
+      this.addJobs(steps).catch((error: Error) => this.logger.warn(`Jobs of ${steps.length} released workflow step(s) not added (the reconciler will): ${error.message}`));
+    });
+  }
+
+  async create(root: WorkflowStep, kind: CreatedWorkflow['kind'], manager?: EntityManager): Promise<CreatedWorkflow> {
+    if (manager && !this.outbox.accepts(manager.queryRunner)) {
+      throw new InvalidTaskRequestError(['manager must be the EntityManager of an open transaction on the data source TasksModule uses']);
+    }
+    const rows = workflowRows(root, (input) => this.enqueuer.prepare(input));
+    const released = rows.filter((row) => row.kind === null && !row.blocked).map((row) => stepOf(row));
+    if (manager) {
+      await this.repository.insertPending(rows, manager);
+      this.outbox.defer(manager.queryRunner!, () => this.addJobs(released));
+    } else {
+      await orMysqlUnavailable(() => this.repository.insertPending(rows));
+      try {
+        await this.addJobs(released);
+      } catch (error) {
+        this.logger.warn(`Workflow refused by Redis: ${(error as Error).message}`);
+        await this.repository.deleteWorkflow(rows[0].taskId).catch(() => undefined);
+        throw new TasksUnavailableError('Redis');
+      }
+    }
+    return {
+      workflowId: rows[0].taskId,
+      kind,
+      nodes: rows.map((row) => ({ taskId: row.taskId, taskName: row.taskName, path: row.path, parentId: row.parentId, released: row.kind === null && !row.blocked })),
+    };
+  }
+
+  private async addJobs(steps: DispatchedStep[]): Promise<void> {
+    if (steps.length === 0) return;
+    await this.jobs.addMany(
+      steps.map((step) => ({ task: step, attempts: Math.max(1, step.maxRetries + 1 - step.retryCount), priorAttempts: step.retryCount })),
+    );
+  }
+}
+
+function stepOf(row: WorkflowRow): DispatchedStep {
+  return {
+    taskId: row.taskId,
+    taskName: row.taskName,
+    taskType: row.taskType,
+    priority: row.priority,
+    params: row.params,
+    maxRetries: row.maxRetries,
+    retryCount: 0,
+    timeoutSeconds: row.timeoutSeconds ?? null,
+    input: null,
+  };
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
+import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
+import type { WorkflowStep } from '../interfaces/workflow.interfaces.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
+import { WORKFLOW_TASK_NAMES, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import { runnableAtStart, type WorkflowKind } from '../lifecycle/workflow-plan.js';
+import type { NewTask } from './enqueue-task.command.js';
+
+/** How deep chains and groups may nest, and how many tasks one workflow may hold. */
+export const MAX_WORKFLOW_DEPTH = 5;
+export const MAX_WORKFLOW_TASKS = 1000;
+
+/** A row of a new workflow: a task, or a chain or group of its own. */
+export type WorkflowRow = NewTask & { parentId: string | null; position: number; workflowId: string | null; blocked: boolean; kind: WorkflowKind | null; path: string };
+
+/**
+ * A workflow's tree as rows, every task validated as an enqueue is (each problem named by its
+ * path, e.g. `chain[2].group[0]: params.x must be a string`), so a bad workflow creates
+ * nothing. Tasks that may run at once are released; the others wait for their predecessors.
+ */
+export function workflowRows(root: WorkflowStep, prepare: (input: EnqueueTaskInput) => NewTask): WorkflowRow[] {
+  const rows: WorkflowRow[] = [];
+  const problems: string[] = [];
+  const rootId = randomUUID();
+  const add = (step: WorkflowStep, parentId: string | null, position: number, path: string, depth: number, id = randomUUID()): void => {
+    const where = path || 'workflow';
+    if (step === null || typeof step !== 'object' || Array.isArray(step)) return void problems.push(`${where}: must be a task or a chain, group or chord`);
+    if ('taskName' in step) return addTask(step, parentId, position, where);
+    const kind = 'chain' in step ? 'chain' : 'group' in step ? 'group' : 'chord' in step ? 'chord' : undefined;
+    if (!kind) return void problems.push(`${where}: must be a task (task_name) or a chain, group or chord`);
+    if (depth > MAX_WORKFLOW_DEPTH) return void problems.push(`${where}: chains and groups nest at most ${MAX_WORKFLOW_DEPTH} deep`);
+    const steps = (step as unknown as Record<string, unknown>)[kind];
+    if (!Array.isArray(steps) || steps.length === 0) return void problems.push(`${where}: ${kind} must be a non-empty list`);
+    const policy = 'onMemberFailure' in step ? step.onMemberFailure : undefined;
+    if (policy !== undefined && policy !== 'fail' && policy !== 'continue') problems.push(`${where}: on_member_failure must be fail or continue`);
+    rows.push(composite(id, kind, parentId, position, id === rootId ? null : rootId, path, policy));
+    if (kind !== 'chord') return steps.forEach((child: WorkflowStep, index) => add(child, id, index, `${path}${path ? '.' : ''}${kind}[${index}]`, depth + 1));
+    // A chord is a chain of a group and its callback.
+    const groupId = randomUUID();
+    rows.push(composite(groupId, 'group', id, 0, rootId, `${path}${path ? '.' : ''}chord`, policy));
+    steps.forEach((child: WorkflowStep, index) => add(child, groupId, index, `${path}${path ? '.' : ''}chord[${index}]`, depth + 1));
+    add((step as { callback: WorkflowStep }).callback, id, 1, `${path}${path ? '.' : ''}callback`, depth + 1);
+  };
+  const addTask = (input: EnqueueTaskInput, parentId: string | null, position: number, where: string) => {
+    if (parentId === null) return void problems.push('a workflow is a chain, group or chord, not a single task');
+    if (input.delaySeconds !== undefined || input.runAt !== undefined || input.idempotencyKey !== undefined) {
+      problems.push(`${where}: delay_seconds, run_at and idempotency_key do not apply to workflow steps`);
+    }
+    try {
+      rows.push({ ...prepare(input), parentId, position, workflowId: rootId, blocked: true, kind: null, path: where });
+    } catch (error) {
+      if (!(error instanceof InvalidTaskRequestError)) throw error;
+      problems.push(...error.reasons.map((reason) => `${where}: ${reason}`));
+    }
+  };
+  add(root, null, 0, '', 1, rootId);
+  const tasks = rows.filter((row) => row.kind === null).length;
+  if (tasks > MAX_WORKFLOW_TASKS) problems.push(`a workflow holds at most ${MAX_WORKFLOW_TASKS} tasks, this one ${tasks}`);
+  if (problems.length > 0) throw new InvalidTaskRequestError(problems);
+  return release(rows);
+}
+
+function composite(id: string, kind: 'chain' | 'group' | 'chord', parentId: string | null, position: number, workflowId: string | null, path: string, policy?: string): WorkflowRow {
+  return {
+    taskId: id,
+    taskName: WORKFLOW_TASK_NAMES[kind],
+    taskType: WORKFLOW_TASK_TYPE,
+    priority: 5,
+    maxRetries: 0,
+    params: kind === 'chain' ? {} : { on_member_failure: policy ?? 'fail' },
+    runAt: null,
+    parentId,
+    position,
+    workflowId,
+    blocked: true,
+    kind: kind === 'group' ? 'group' : 'chain',
+    path: path || 'workflow',
+  };
+}
+
+/** Marks what may run at once (the planner's rule, as when a predecessor completes). */
+function release(rows: WorkflowRow[]): WorkflowRow[] {
+  const nodes = rows.map((row) => ({
+    id: row.taskId, parentId: row.parentId, position: row.position, kind: row.kind, taskName: row.taskName, status: TaskStatus.Pending,
+    blocked: true, result: null, errorMessage: null, errorType: null, input: null, reopened: false,
+    onMemberFailure: row.params.on_member_failure === 'continue' ? ('continue' as const) : ('fail' as const),
+  }));
+  const runnable = runnableAtStart(nodes);
+  return rows.map((row) => ({ ...row, blocked: !runnable.has(row.taskId) }));
+}

@@ -1,0 +1,187 @@
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import { isFinalStatus, TaskStatus, type TaskTransition } from './task-status.js';
+import type { TransitionRequest, TransitionValues } from './transition-batch.js';
+
+/** A chain runs its steps one after another; a group runs its members at once. */
+export type WorkflowKind = 'chain' | 'group';
+/** What a group does when a member fails: fail itself once all members finished, or complete with every outcome. */
+export type MemberFailurePolicy = 'fail' | 'continue';
+
+/** One row of a workflow tree as a batch sees it: its state after the batch's own requests. */
+export interface WorkflowNode {
+  id: string;
+  parentId: string | null;
+  position: number;
+  /** Null for a task (a leaf with a handler). */
+  kind: WorkflowKind | null;
+  onMemberFailure: MemberFailurePolicy;
+  taskName: string;
+  status: TaskStatus;
+  blocked: boolean;
+  result: unknown;
+  errorMessage: string | null;
+  errorType: TaskErrorType | null;
+  input: unknown;
+  /** A user's retry reopened it in this batch. */
+  reopened: boolean;
+}
+
+/** What follows from a batch for the rest of the tree: more transitions, steps to release or hold back. */
+export interface WorkflowPlan {
+  requests: TransitionRequest[];
+  /** Steps whose predecessors completed: no longer blocked, with what they receive. */
+  unblock: Map<string, unknown>;
+  /** Steps held back again (a retried step's successors). */
+  block: Set<string>;
+}
+
+/**
+ * The workflow rules, as the lifecycle table is for one task: given every node of a tree after a
+ * batch, which composites start, complete, fail or are cancelled, which steps are released with
+ * their predecessor's result, which are cancelled because an earlier step failed, and what a
+ * retried step reopens. Pure: the state writer applies the plan in the batch's transaction.
+ */
+export function planWorkflow(nodes: WorkflowNode[]): WorkflowPlan {
+  const tree = new WorkflowTree(nodes);
+  for (const node of nodes) if (node.reopened && node.kind === null) tree.reopenAncestors(node);
+  const root = nodes.find((node) => node.parentId === null);
+  if (root) tree.settle(root);
+  return tree.plan;
+}
+
+/** The nodes that may run when a workflow is created: the first step of each chain, every member of each group. */
+export function runnableAtStart(nodes: WorkflowNode[]): Map<string, unknown> {
+  const tree = new WorkflowTree(nodes.map((node) => ({ ...node, blocked: true })));
+  const root = nodes.find((node) => node.parentId === null);
+  if (root) tree.release(root, null);
+  return tree.plan.unblock;
+}
+
+class WorkflowTree {
+  readonly plan: WorkflowPlan = { requests: [], unblock: new Map(), block: new Set() };
+  private readonly byId = new Map<string, WorkflowNode>();
+  private readonly children = new Map<string, WorkflowNode[]>();
+
+  constructor(nodes: WorkflowNode[]) {
+    for (const node of nodes) {
+      this.byId.set(node.id, { ...node });
+      if (node.parentId !== null) this.children.set(node.parentId, [...(this.children.get(node.parentId) ?? []), this.byId.get(node.id)!]);
+    }
+    for (const list of this.children.values()) list.sort((a, b) => a.position - b.position);
+  }
+
+  private kids(node: WorkflowNode): WorkflowNode[] {
+    return this.children.get(node.id) ?? [];
+  }
+
+  /** Derives every composite's state from its children's, deepest first. */
+  settle(node: WorkflowNode): void {
+    const current = this.byId.get(node.id)!;
+    if (current.kind === null) return;
+    const kids = this.kids(current);
+    for (const kid of kids) this.settle(kid);
+    // A cancelled workflow (or inner chain or group) ends everything under it.
+    if (current.status === TaskStatus.Cancelled) return kids.forEach((kid) => this.cancelSubtree(kid, 'cancelled: its workflow was cancelled'));
+    if (kids.some((kid) => kid.status !== TaskStatus.Pending)) this.transition(current, 'start', {});
+    if (current.kind === 'chain') this.settleChain(current, kids);
+    else this.settleGroup(current, kids);
+  }
+
+  private settleChain(chain: WorkflowNode, kids: WorkflowNode[]): void {
+    const broken = kids.find((kid) => kid.status === TaskStatus.Failed || kid.status === TaskStatus.Cancelled);
+    if (broken) {
+      const reason = `step ${broken.position + 1} (${broken.taskName}) ${broken.status}`;
+      for (const later of kids.filter((kid) => kid.position > broken.position)) this.cancelSubtree(later, `cancelled: ${reason}`);
+      const message = broken.errorMessage ? `${reason}: ${broken.errorMessage}` : reason;
+      return this.finish(chain, broken.status, { errorMessage: message, errorType: broken.errorType });
+    }
+    if (kids.every((kid) => kid.status === TaskStatus.Completed)) return this.finish(chain, TaskStatus.Completed, { result: kids.at(-1)?.result ?? null });
+    const next = kids.findIndex((kid) => kid.status !== TaskStatus.Completed);
+    if (kids[next].blocked) this.release(kids[next], next === 0 ? chain.input : kids[next - 1].result);
+  }
+
+  private settleGroup(group: WorkflowNode, kids: WorkflowNode[]): void {
+    if (!kids.every((kid) => isFinalStatus(kid.status))) return;
+    if (group.onMemberFailure === 'continue') {
+      const outcomes = kids.map((kid) => ({ status: kid.status, result: kid.result ?? null, error: kid.errorMessage }));
+      return this.finish(group, TaskStatus.Completed, { result: outcomes });
+    }
+    if (kids.every((kid) => kid.status === TaskStatus.Completed)) return this.finish(group, TaskStatus.Completed, { result: kids.map((kid) => kid.result ?? null) });
+    const failed = kids.filter((kid) => kid.status === TaskStatus.Failed);
+    if (failed.length === 0) return this.finish(group, TaskStatus.Cancelled, { errorMessage: `${kids.filter((kid) => kid.status === TaskStatus.Cancelled).length} of ${kids.length} members cancelled` });
+    const first = failed[0];
+    this.finish(group, TaskStatus.Failed, { errorMessage: `${failed.length} of ${kids.length} members failed; member ${first.position + 1} (${first.taskName}): ${first.errorMessage ?? 'failed'}`, errorType: first.errorType });
+  }
+
+  /** Releases a blocked node with what it receives; a composite releases its first step (chain) or every member (group). */
+  release(node: WorkflowNode, input: unknown): void {
+    const current = this.byId.get(node.id)!;
+    if (!current.blocked) return;
+    current.blocked = false;
+    current.input = input;
+    this.plan.unblock.set(current.id, input);
+    this.plan.block.delete(current.id);
+    const kids = this.kids(current);
+    if (current.kind === 'chain' && kids.length > 0) this.release(kids[0], input);
+    if (current.kind === 'group') for (const kid of kids) this.release(kid, input);
+  }
+
+  /** A retried step reopens the composites its failure ended and holds back the steps after it again. */
+  reopenAncestors(step: WorkflowNode): void {
+    let child = this.byId.get(step.id)!;
+    for (let parent = this.parentOf(child); parent; child = parent, parent = this.parentOf(parent)) {
+      if (parent.kind === 'chain') for (const later of this.kids(parent).filter((kid) => kid.position > child.position)) this.reopenSubtree(later);
+      if (!isFinalStatus(parent.status) || parent.status === TaskStatus.Completed) return;
+      this.transition(parent, 'resubmit', { result: null, retryCount: 0, runAfterMs: null });
+    }
+  }
+
+  private reopenSubtree(node: WorkflowNode): void {
+    const current = this.byId.get(node.id)!;
+    if (current.status === TaskStatus.Cancelled || current.status === TaskStatus.Failed) this.transition(current, 'resubmit', { result: null, retryCount: 0, runAfterMs: null });
+    current.blocked = true;
+    this.plan.block.add(current.id);
+    this.plan.unblock.delete(current.id);
+    for (const kid of this.kids(current)) this.reopenSubtree(kid);
+  }
+
+  private cancelSubtree(node: WorkflowNode, reason: string): void {
+    const current = this.byId.get(node.id)!;
+    if (!isFinalStatus(current.status)) this.transition(current, 'cancel', { errorMessage: reason });
+    for (const kid of this.kids(current)) this.cancelSubtree(kid, reason);
+  }
+
+  /** Moves a composite to a final state by the transitions its current state allows. */
+  private finish(node: WorkflowNode, target: TaskStatus, values: TransitionValues): void {
+    if (isFinalStatus(node.status)) return;
+    if (target === TaskStatus.Cancelled) return this.transition(node, 'cancel', values);
+    if (target === TaskStatus.Failed && node.status === TaskStatus.Pending) return this.transition(node, 'abandon', values);
+    this.transition(node, 'start', {});
+    this.transition(node, target === TaskStatus.Completed ? 'complete' : 'fail', { errorMessage: null, errorType: null, ...values });
+  }
+
+  private transition(node: WorkflowNode, transition: TaskTransition, values: TransitionValues): void {
+    const next = NEXT_STATUS[transition](node.status);
+    if (next === undefined) return;
+    node.status = next;
+    if ('result' in values) node.result = values.result;
+    if ('errorMessage' in values) node.errorMessage = values.errorMessage ?? null;
+    if ('errorType' in values) node.errorType = values.errorType ?? null;
+    this.plan.requests.push({ taskId: node.id, transition, values });
+  }
+
+  private parentOf(node: WorkflowNode): WorkflowNode | undefined {
+    return node.parentId === null ? undefined : this.byId.get(node.parentId);
+  }
+}
+
+/** Where a transition takes a node from its status, or undefined when it does not apply (the plan skips it). */
+const NEXT_STATUS: Record<TaskTransition, (from: TaskStatus) => TaskStatus | undefined> = {
+  start: (from) => (from === TaskStatus.Pending ? TaskStatus.Running : undefined),
+  complete: (from) => (from === TaskStatus.Running ? TaskStatus.Completed : undefined),
+  fail: (from) => (from === TaskStatus.Running ? TaskStatus.Failed : undefined),
+  abandon: (from) => (from === TaskStatus.Pending ? TaskStatus.Failed : undefined),
+  cancel: (from) => (isFinalStatus(from) ? undefined : TaskStatus.Cancelled),
+  resubmit: (from) => (from === TaskStatus.Failed || from === TaskStatus.Cancelled ? TaskStatus.Pending : undefined),
+  requeue: (from) => (from === TaskStatus.Running ? TaskStatus.Pending : undefined),
+};

@@ -1,0 +1,130 @@
+import type { EntityManager } from 'typeorm';
+import type { TaskStatus } from '../lifecycle/task-status.js';
+import { applyTransitions, type RowChange, type RowState } from '../lifecycle/transition-batch.js';
+import { planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+import type { LockedRow } from './committed-change.js';
+import { workflowKindOf, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+
+/** A workflow step released by a batch: what its job needs once the batch has committed. */
+export interface DispatchedStep {
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  priority: number;
+  params: Record<string, unknown>;
+  maxRetries: number;
+  retryCount: number;
+  timeoutSeconds: number | null;
+  input: unknown;
+}
+
+/** A workflow row as the cascade reads it under its lock. */
+interface TreeRow extends LockedRow {
+  workflow_id: string | null;
+  parent_id: string | null;
+  position: number | null;
+  blocked: number;
+  input: unknown;
+  result: unknown;
+  error_message: string | null;
+  params: Record<string, unknown>;
+  priority: number;
+  max_retries: number;
+  retry_count: number;
+  timeout_seconds: number | null;
+}
+
+const TREE_COLUMNS = `task_id, task_type, task_name, status, error_type, started_at, attempt_token, NOW(3) AS now,
+  workflow_id, parent_id, position, blocked, input, result, error_message, params, priority, max_retries, retry_count, timeout_seconds`;
+
+/**
+ * The rest of a batch's workflows, in its transaction: locks every row of each workflow a
+ * change touched, plans what follows (workflow-plan.ts), adds those transitions to `changes`,
+ * writes which steps are released or held back, and returns the rows it read (for the counts)
+ * and the released steps (their jobs are added after the commit). A step is released in the
+ * same transaction that completes its predecessor, so exactly once.
+ */
+export async function cascadeWorkflows(manager: EntityManager, locked: Array<LockedRow & { workflow_id?: string | null }>, changes: Map<string, RowChange>): Promise<{ rows: LockedRow[]; dispatched: DispatchedStep[] }> {
+  const roots = new Set<string>();
+  for (const row of locked) {
+    if (!changes.has(row.task_id)) continue;
+    if (row.workflow_id) roots.add(row.workflow_id);
+    else if (row.task_type === WORKFLOW_TASK_TYPE) roots.add(row.task_id);
+  }
+  if (roots.size === 0) return { rows: [], dispatched: [] };
+  const ids = [...roots];
+  const tree: TreeRow[] = await manager.query(
+    `SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?) ORDER BY task_id FOR UPDATE`,
+    [ids, ids],
+  );
+  const plan = planWorkflow(tree.map((row) => nodeOf(row, changes.get(row.task_id))));
+  const states = new Map<string, RowState>(tree.map((row) => [row.task_id, { status: changes.get(row.task_id)?.status ?? row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]));
+  mergeChanges(changes, applyTransitions(plan.requests, states).changes);
+  await writeBlocking(manager, plan.unblock, plan.block);
+  const dispatched = tree
+    .filter((row) => plan.unblock.has(row.task_id) && workflowKindOf(row.task_name, row.task_type) === null)
+    .map((row) => stepOf(row, plan.unblock.get(row.task_id)));
+  const already = new Set(locked.map((row) => row.task_id));
+  return { rows: tree.filter((row) => !already.has(row.task_id)), dispatched };
+}
+
+function nodeOf(row: TreeRow, change: RowChange | undefined): WorkflowNode {
+  const values = change?.values ?? {};
+  return {
+    id: row.task_id,
+    parentId: row.parent_id,
+    position: row.position ?? 0,
+    kind: workflowKindOf(row.task_name, row.task_type),
+    onMemberFailure: row.params?.on_member_failure === 'continue' ? 'continue' : 'fail',
+    taskName: row.task_name,
+    status: (change?.status ?? row.status) as TaskStatus,
+    blocked: Boolean(row.blocked),
+    result: 'result' in values ? values.result : row.result,
+    errorMessage: 'errorMessage' in values ? (values.errorMessage ?? null) : row.error_message,
+    errorType: 'errorType' in values ? (values.errorType ?? null) : row.error_type,
+    input: row.input,
+    reopened: change?.reopened ?? false,
+  };
+}
+
+/** The plan's changes over the batch's: a row in both keeps the later status and every stamp. */
+function mergeChanges(changes: Map<string, RowChange>, more: Map<string, RowChange>): void {
+  for (const [taskId, next] of more) {
+    const earlier = changes.get(taskId);
+    changes.set(taskId, earlier ? {
+      status: next.status,
+      started: earlier.started || next.started,
+      finished: next.finished,
+      reopened: earlier.reopened || next.reopened,
+      values: { ...earlier.values, ...next.values },
+    } : next);
+  }
+}
+
+async function writeBlocking(manager: EntityManager, unblock: Map<string, unknown>, block: Set<string>): Promise<void> {
+  const entries: Array<[string, number, string | null]> = [
+    ...[...unblock].map(([taskId, input]): [string, number, string | null] => [taskId, 0, input === undefined || input === null ? null : JSON.stringify(input)]),
+    ...[...block].map((taskId): [string, number, string | null] => [taskId, 1, null]),
+  ];
+  if (entries.length === 0) return;
+  const cases = entries.map(() => 'WHEN ? THEN ?').join(' ');
+  await manager.query(
+    `UPDATE ${BACKGROUND_TASKS_TABLE} SET blocked = CASE task_id ${cases} END, input = CASE task_id ${cases} END WHERE task_id IN (?)`,
+    [...entries.flatMap(([taskId, blocked]) => [taskId, blocked]), ...entries.flatMap(([taskId, , input]) => [taskId, input]), entries.map(([taskId]) => taskId)],
+  );
+}
+
+function stepOf(row: TreeRow, input: unknown): DispatchedStep {
+  return {
+    taskId: row.task_id,
+    taskName: row.task_name,
+    taskType: row.task_type,
+    priority: row.priority,
+    params: row.params ?? {},
+    maxRetries: row.max_retries,
+    retryCount: row.retry_count,
+    timeoutSeconds: row.timeout_seconds,
+    input: input ?? null,
+  };
+}
