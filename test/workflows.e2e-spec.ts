@@ -3,6 +3,7 @@ import { TaskStatus, type CreatedWorkflow } from '../src/tasks/index.js';
 import { countMismatches } from './support/task-rows.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { WorkflowTasks } from './support/workflow-tasks.processor.js';
+import { TestTasks } from './support/test-tasks.processor.js';
 
 describe('workflows: chains, groups, chords (MariaDB + Redis)', () => {
   let t: TestApp;
@@ -120,6 +121,54 @@ describe('workflows: chains, groups, chords (MariaDB + Redis)', () => {
         'chain[2]: chain must be a non-empty list',
       ]),
     });
+    expect(await t.tasks.getTaskCount()).toBe(before);
+  });
+});
+
+describe('POST /api/tasks/workflows', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'workflows_http', providers: [WorkflowTasks, TestTasks] });
+  });
+  afterAll(() => t?.close());
+
+  it('creates a workflow from a tree; GET shows its steps and summary; list and count filter by it', async () => {
+    const { body } = await t.http().post('/api/tasks/workflows')
+      .send({ chain: [{ task_name: 'wf.add', params: { n: 2 } }, { chord: [{ task_name: 'wf.add', params: { n: 3 } }], callback: { task_name: 'wf.collect', params: {} } }] })
+      .expect(201);
+    expect(body).toMatchObject({ kind: 'chain', message: 'Workflow created with 3 task(s)' });
+    expect(body.nodes.map((node: { path: string }) => node.path)).toEqual(['workflow', 'chain[0]', 'chain[1]', 'chain[1].chord', 'chain[1].chord[0]', 'chain[1].callback']);
+    expect(body.nodes.filter((node: { released: boolean }) => node.released).map((node: { path: string }) => node.path)).toEqual(['chain[0]']);
+    await waitForFinalRow(t.tasks, body.workflow_id);
+    const workflow = (await t.http().get(`/api/tasks/${body.workflow_id}`).expect(200)).body;
+    expect(workflow).toMatchObject({ status: 'completed', task_type: 'workflow', task_name: 'workflow.chain', result: { received: [5] }, summary: { completed: 3 } });
+    expect(workflow.steps.map((step: { task_name: string; status: string }) => [step.task_name, step.status])).toEqual([['wf.add', 'completed'], ['workflow.chord', 'completed']]);
+    const listed = (await t.http().get(`/api/tasks?workflow_id=${body.workflow_id}`).expect(200)).body;
+    expect(listed.total_count).toBe(5);
+    expect((await t.http().get(`/api/tasks/count/all?workflow_id=${body.workflow_id}&task_type=workflow`).expect(200)).body.count).toBe(2);
+    await t.http().get('/api/tasks?workflow_id=not-an-id').expect(400);
+    await t.http().get('/api/tasks/count/all?task_type=workflow').expect(200);
+  });
+
+  it('refuses a bad tree with every problem by its path, creating nothing', async () => {
+    const before = await t.tasks.getTaskCount();
+    const cases: Array<[unknown, string]> = [
+      [{ chain: [{ task_name: 'wf.add', params: { n: 1 } }, { group: [{ task_name: 'wf.add', params: {} }, { priority: 5 }] }] }, 'chain[1].group[1]: task_name must be a string'],
+      [{ chain: [{ task_name: 'wf.add', params: { n: 1 } }, { group: [{ task_name: 'nope.task', params: {} }] }] }, 'chain[1].group[0]: task_name'],
+      [{ chain: [{ task_name: 'wf.add', params: {}, delay_seconds: 5 }] }, 'chain[0]: delay_seconds, run_at and idempotency_key do not apply to workflow steps'],
+      [{ chain: [] }, 'chain must be a non-empty list'],
+      [{ chord: [{ task_name: 'wf.add', params: {} }] }, 'callback must be a JSON object'],
+      [{ task_name: 'wf.add', params: {} }, 'property task_name should not exist'],
+      [{ chain: [{ chain: [{ chain: [{ chain: [{ chain: [{ chain: [{ task_name: 'wf.add', params: {} }] }] }] }] }] }] }, 'nest at most 5 deep'],
+      [{ group: [{ task_name: 'wf.add', params: {} }], on_member_failure: 'sometimes' }, 'on_member_failure must be one of the following values: fail, continue'],
+    ];
+    for (const [request, expected] of cases) {
+      const { body } = await t.http().post('/api/tasks/workflows').send(request as object).expect(400);
+      expect([request, JSON.stringify(body.message)]).toEqual([request, expect.stringContaining(expected)]);
+    }
+    const internal = await t.http().post('/api/tasks/workflows').send({ group: [{ task_name: 'test.internal', params: {} }] }).expect(403);
+    expect(internal.body.message).toEqual(['group[0]: task_name "test.internal" can only be enqueued by the application, not over HTTP']);
     expect(await t.tasks.getTaskCount()).toBe(before);
   });
 });

@@ -10,7 +10,9 @@ import { MAX_JSON_DEPTH, jsonValueProblems, nestsDeeperThan } from '../store/jso
 
 /** Largest request body of a route other than the bulk enqueue. */
 export const MAX_REQUEST_BYTES = 100 * 1024;
-/** Largest bulk enqueue body. */
+/** Levels a workflow body adds over a task's params: two per nesting (object, list), five nestings, the callback. */
+const WORKFLOW_BODY_DEPTH = 12;
+/** Largest bulk enqueue (and workflow) body. */
 export const MAX_BULK_REQUEST_BYTES = 5 * 1024 * 1024;
 
 interface RequestLike {
@@ -46,7 +48,9 @@ export class RequestHygieneGuard implements CanActivate {
       throw new UnsupportedMediaTypeException(`Send the body as application/json (got ${contentType})`);
     }
     const bulk = context.getHandler().name === 'enqueueBulk';
-    const limit = bulk ? MAX_BULK_REQUEST_BYTES : MAX_REQUEST_BYTES;
+    // A workflow carries up to 1,000 tasks, nested: room as a bulk call has, and depth for its tree.
+    const workflow = context.getHandler().name === 'createWorkflow';
+    const limit = bulk || workflow ? MAX_BULK_REQUEST_BYTES : MAX_REQUEST_BYTES;
     if (Number(request.headers['content-length'] ?? 0) > limit) {
       throw new PayloadTooLargeException(`The body is larger than ${limit} bytes, the limit of this route`);
     }
@@ -58,7 +62,7 @@ export class RequestHygieneGuard implements CanActivate {
       (request as BulkRequest)[BULK_ITEM_PROBLEMS] = Array.isArray(tasks) ? tasks.map((item) => jsonValueProblems(item, 'task')) : [];
       return true;
     }
-    const problems = jsonValueProblems(request.body ?? {}, 'body', MAX_JSON_DEPTH + 1);
+    const problems = jsonValueProblems(request.body ?? {}, 'body', MAX_JSON_DEPTH + 1 + (workflow ? WORKFLOW_BODY_DEPTH : 0));
     if (problems.length > 0) throw new BadRequestException(problems);
     return true;
   }

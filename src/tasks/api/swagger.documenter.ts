@@ -4,6 +4,8 @@ import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler
 import { EnqueueBulkDto } from './dto/enqueue-bulk.dto.js';
 import { EnqueueTaskDto } from './dto/enqueue-task.dto.js';
 import { ENQUEUE_OPERATION, TasksController } from './tasks.controller.js';
+import { WorkflowRequestDto } from './dto/workflow.dto.js';
+import { WorkflowsController } from './workflows.controller.js';
 
 /** DTOs already added to the document (bootstraps in one process share the controller class). */
 const documented = new Set<Type<object>>();
@@ -55,6 +57,9 @@ function documentRequestExamples(handlers: RegisteredTaskHandler[]): void {
     'enqueueBulk',
     Object.getOwnPropertyDescriptor(target, 'enqueueBulk')!,
   );
+  const workflows = WorkflowsController.prototype;
+  const workflowExamples = { chain: { summary: 'A chain of registered tasks', value: { chain: bodies.slice(0, 2) } } };
+  ApiBody({ type: WorkflowRequestDto, examples: workflowExamples })(workflows, 'createWorkflow', Object.getOwnPropertyDescriptor(workflows, 'createWorkflow')!);
 }
 
 /** Params built from the `example` of each `@ApiProperty` of the DTO; `{}` for a task without one. */

@@ -4,6 +4,7 @@ import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { TaskInsightsController } from './task-insights.controller.js';
 import { TasksController } from './tasks.controller.js';
+import { WorkflowsController } from './workflows.controller.js';
 
 type Guards = Array<Type<CanActivate> | CanActivate>;
 
@@ -22,6 +23,7 @@ export interface ControllerPaths {
 export function createTasksControllers(paths: ControllerPaths, guards: Guards = []): Type<unknown>[] {
   return [
     mount(TaskInsightsController, paths.routePrefix, guards),
+    mount(WorkflowsController, paths.routePrefix, guards),
     mount(TasksController, paths.routePrefix, guards),
     ...(paths.healthPath === false ? [] : [mount(HealthController, paths.healthPath, guards)]),
     ...(paths.metricsPath === false ? [] : [mount(MetricsController, paths.metricsPath, guards)]),

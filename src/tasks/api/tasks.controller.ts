@@ -15,6 +15,8 @@ import {
 } from '@nestjs/swagger';
 import { TaskNotCancellableError, TaskNotRetryableError } from '../errors/tasks.errors.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TasksService } from '../tasks.service.js';
 import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
@@ -178,7 +180,12 @@ export class TasksController {
   @ApiOkResponse({ type: TaskResponseDto })
   @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
   async get(@Param('task_id', TaskIdPipe) taskId: string): Promise<TaskResponseDto> {
-    return TaskResponseDto.from(await this.tasks.getTaskStatus(taskId));
+    const task = TaskResponseDto.from(await this.tasks.getTaskStatus(taskId));
+    if (task.task_type !== WORKFLOW_TASK_TYPE) return task;
+    // A workflow (or its inner chain or group): its steps in order, and its tasks by status.
+    const { steps, summary } = await this.tasks.getWorkflowSteps(taskId);
+    const view = (step: BackgroundTask) => ({ task_id: step.taskId, task_name: step.taskName, position: step.position ?? 0, status: step.status, blocked: Boolean(step.blocked), error_message: step.errorMessage });
+    return { ...task, steps: steps.map(view), summary };
   }
 
   @Post(':task_id/cancel')

@@ -96,6 +96,8 @@ class WorkflowTree {
       return this.finish(chain, broken.status, { errorMessage: message, errorType: broken.errorType });
     }
     if (kids.every((kid) => kid.status === TaskStatus.Completed)) return this.finish(chain, TaskStatus.Completed, { result: kids.at(-1)?.result ?? null });
+    // A chain that waits for its own predecessors releases nothing yet.
+    if (chain.blocked) return;
     const next = kids.findIndex((kid) => kid.status !== TaskStatus.Completed);
     if (kids[next].blocked) this.release(kids[next], next === 0 ? chain.input : kids[next - 1].result);
   }

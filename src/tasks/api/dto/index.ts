@@ -4,3 +4,4 @@ export * from './task-filter.dto.js';
 export * from './task-response.dto.js';
 export * from './enqueue-bulk.dto.js';
 export * from './task-stats.dto.js';
+export * from './workflow.dto.js';

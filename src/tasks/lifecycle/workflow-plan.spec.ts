@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals';
+import { TaskStatus } from './task-status.js';
+import { planWorkflow, runnableAtStart, type WorkflowNode } from './workflow-plan.js';
+
+/** A node with defaults: a pending, blocked task. */
+function node(id: string, parentId: string | null, position: number, extra: Partial<WorkflowNode> = {}): WorkflowNode {
+  return {
+    id, parentId, position, kind: null, onMemberFailure: 'fail', taskName: id, status: TaskStatus.Pending, blocked: true,
+    result: null, errorMessage: null, errorType: null, input: null, reopened: false, ...extra,
+  };
+}
+
+/** chain(a, chord(group(m1, m2), cb)) */
+function chainWithChord(): WorkflowNode[] {
+  return [
+    node('root', null, 0, { kind: 'chain', blocked: false }),
+    node('a', 'root', 0),
+    node('chord', 'root', 1, { kind: 'chain' }),
+    node('group', 'chord', 0, { kind: 'group' }),
+    node('m1', 'group', 0),
+    node('m2', 'group', 1),
+    node('cb', 'chord', 1),
+  ];
+}
+
+describe('planWorkflow', () => {
+  it('releases only the first step of a chain at the start, and nothing inside later steps', () => {
+    expect([...runnableAtStart(chainWithChord()).keys()].sort()).toEqual(['a', 'root']);
+  });
+
+  it('does not release what a blocked chain holds while its predecessor runs', () => {
+    const nodes = chainWithChord().map((n) => (n.id === 'a' ? { ...n, blocked: false, status: TaskStatus.Running } : n));
+    const plan = planWorkflow(nodes);
+    expect([...plan.unblock.keys()]).toEqual([]);
+    expect(plan.requests).toEqual([{ taskId: 'root', transition: 'start', values: {} }]);
+  });
+
+  it("passes a completed step's result to every member of the group after it", () => {
+    const nodes = chainWithChord().map((n) => (n.id === 'a' ? { ...n, blocked: false, status: TaskStatus.Completed, result: 7 } : n.id === 'root' ? { ...n, status: TaskStatus.Running } : n));
+    const plan = planWorkflow(nodes);
+    expect(Object.fromEntries(plan.unblock)).toEqual({ chord: 7, group: 7, m1: 7, m2: 7 });
+  });
+
+  it('completes a group with its results in order and releases the callback with them', () => {
+    const nodes = chainWithChord().map((n) => {
+      if (['root', 'chord', 'group'].includes(n.id)) return { ...n, status: TaskStatus.Running, blocked: false };
+      if (n.id === 'a') return { ...n, status: TaskStatus.Completed, blocked: false, result: 1 };
+      if (n.id === 'm1') return { ...n, status: TaskStatus.Completed, blocked: false, result: 'one' };
+      if (n.id === 'm2') return { ...n, status: TaskStatus.Completed, blocked: false, result: 'two' };
+      return n;
+    });
+    const plan = planWorkflow(nodes);
+    expect(plan.requests).toContainEqual({ taskId: 'group', transition: 'complete', values: { errorMessage: null, errorType: null, result: ['one', 'two'] } });
+    expect(Object.fromEntries(plan.unblock)).toEqual({ cb: ['one', 'two'] });
+  });
+
+  it('fails a chain at a failed step and cancels the steps after it; a retry of that step reopens them', () => {
+    const failed = [
+      node('root', null, 0, { kind: 'chain', blocked: false, status: TaskStatus.Running }),
+      node('s1', 'root', 0, { blocked: false, status: TaskStatus.Failed, errorMessage: 'boom' }),
+      node('s2', 'root', 1),
+    ];
+    const plan = planWorkflow(failed);
+    expect(plan.requests).toEqual([
+      { taskId: 's2', transition: 'cancel', values: { errorMessage: 'cancelled: step 1 (s1) failed' } },
+      { taskId: 'root', transition: 'fail', values: { errorMessage: 'step 1 (s1) failed: boom', errorType: null } },
+    ]);
+    const retried = [
+      node('root', null, 0, { kind: 'chain', blocked: false, status: TaskStatus.Failed }),
+      node('s1', 'root', 0, { blocked: false, status: TaskStatus.Pending, reopened: true }),
+      node('s2', 'root', 1, { status: TaskStatus.Cancelled }),
+    ];
+    const reopened = planWorkflow(retried);
+    expect(reopened.requests.map((request) => [request.taskId, request.transition])).toEqual([['s2', 'resubmit'], ['root', 'resubmit']]);
+    expect([...reopened.block]).toEqual(['s2']);
+  });
+
+  it('cancels everything under a cancelled workflow', () => {
+    const nodes = chainWithChord().map((n) => (n.id === 'root' ? { ...n, status: TaskStatus.Cancelled } : n.id === 'a' ? { ...n, status: TaskStatus.Running, blocked: false } : n));
+    const cancelled = planWorkflow(nodes).requests.filter((request) => request.transition === 'cancel').map((request) => request.taskId);
+    expect(cancelled.sort()).toEqual(['a', 'cb', 'chord', 'group', 'm1', 'm2']);
+  });
+});
