@@ -110,6 +110,19 @@ describe('workflows: chains, groups, chords (MariaDB + Redis)', () => {
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
   });
 
+  it('purges a workflow whole once it finished, never the finished steps of one still running', async () => {
+    const finished = await t.tasks.chain([add('p1', 1), add('p2', 1)]);
+    await waitForFinalRow(t.tasks, finished.workflowId);
+    const running = await t.tasks.chain([add('p3', 1), { taskName: 'wf.wait', params: { label: 'p4' } }]);
+    await waitFor(() => steps.callOf('p4'), 'the waiting step to run');
+    await t.tasks.purgeFinishedTasks(0);
+    expect(await t.tasks.getTaskCount({ workflowId: finished.workflowId })).toBe(0);
+    await expect(t.tasks.getTaskStatus(finished.workflowId)).rejects.toThrow('not found');
+    expect((await t.tasks.getTaskStatus(nodeAt(running, 'chain[0]').taskId)).status).toBe(TaskStatus.Completed);
+    await t.tasks.cancelTask(running.workflowId);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
   it('validates the whole tree first: a bad workflow creates nothing and names each problem by its path', async () => {
     const before = await t.tasks.getTaskCount();
     await expect(

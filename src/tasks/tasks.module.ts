@@ -28,6 +28,7 @@ import { TaskSchedules } from './schedules/task-schedules.js';
 import { BackgroundTask } from './store/background-task.entity.js';
 import { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
 import { DatabaseHealth } from './store/database-health.js';
+import { TaskDeletes } from './store/task-deletes.js';
 import { TaskRepository } from './store/task.repository.js';
 import { TaskStateWriter } from './store/task-state.writer.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
@@ -61,7 +62,7 @@ const resolvedOptionsProvider: Provider = {
 const PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
-  TaskRepository, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
+  TaskRepository, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus,
   EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,

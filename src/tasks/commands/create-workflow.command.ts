@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { CreatedWorkflow, WorkflowStep } from '../interfaces/workflow.interfaces.js';
 import { TaskJobs } from '../queue/task-jobs.js';
+import { TaskDeletes } from '../store/task-deletes.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { TaskStateWriter, type DispatchedStep } from '../store/task-state.writer.js';
 import { AfterCommitOutbox } from './after-commit.outbox.js';
@@ -23,6 +24,7 @@ export class CreateWorkflowCommand implements OnModuleInit {
   constructor(
     private readonly enqueuer: EnqueueTaskCommand,
     private readonly repository: TaskRepository,
+    private readonly deletes: TaskDeletes,
     private readonly writer: TaskStateWriter,
     private readonly jobs: TaskJobs,
     private readonly outbox: AfterCommitOutbox,
@@ -49,7 +51,7 @@ export class CreateWorkflowCommand implements OnModuleInit {
         await this.addJobs(released);
       } catch (error) {
         this.logger.warn(`Workflow refused by Redis: ${(error as Error).message}`);
-        await this.repository.deleteWorkflow(rows[0].taskId).catch(() => undefined);
+        await this.deletes.deleteWorkflow(rows[0].taskId).catch(() => undefined);
         throw new TasksUnavailableError('Redis');
       }
     }

@@ -7,6 +7,7 @@ import { TasksMetrics } from '../metrics/tasks-metrics.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { GroupCommitQueue, ItemFailure } from '../store/group-commit.queue.js';
+import { TaskDeletes } from '../store/task-deletes.js';
 import { isDuplicateKeyError, TaskRepository, type NewTaskRow } from '../store/task.repository.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
@@ -38,6 +39,7 @@ export class EnqueueTaskCommand {
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     private readonly registry: TaskHandlerRegistry,
     private readonly repository: TaskRepository,
+    private readonly deletes: TaskDeletes,
     private readonly jobs: TaskJobs,
     private readonly metrics: TasksMetrics,
   ) {}
@@ -126,7 +128,7 @@ export class EnqueueTaskCommand {
       await this.jobs.addMany(tasks.map((task) => ({ task, attempts: task.maxRetries + 1, delayMs: task.delayMs })));
     } catch (error) {
       this.logger.warn(`Enqueue of ${tasks.length} task(s) refused by Redis: ${(error as Error).message}`);
-      await this.repository.deletePending(tasks.map((task) => task.taskId)).catch((cleanup: Error) => {
+      await this.deletes.deletePending(tasks.map((task) => task.taskId)).catch((cleanup: Error) => {
         // The rows stay pending without jobs: the reconciler will queue them.
         this.logger.warn(`Rows of refused tasks kept for the reconciler: ${cleanup.message}`);
       });

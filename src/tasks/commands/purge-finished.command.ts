@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
-import { TaskRepository } from '../store/task.repository.js';
+import { TaskDeletes } from '../store/task-deletes.js';
 import { STATS_GRAINS, STATS_KEPT_MS } from '../store/task-stats.js';
 import { TaskStatsRepository } from '../store/task-stats.repository.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
@@ -12,7 +12,7 @@ import { orMysqlUnavailable } from './unavailable.js';
 export class PurgeFinishedCommand {
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
-    private readonly repository: TaskRepository,
+    private readonly deletes: TaskDeletes,
     private readonly stats: TaskStatsRepository,
   ) {}
 
@@ -27,6 +27,6 @@ export class PurgeFinishedCommand {
     if (maxAgeMs === undefined) await orMysqlUnavailable(() => Promise.all(STATS_GRAINS.map((grain) => this.stats.purge(grain, STATS_KEPT_MS[grain]))));
     const age = maxAgeMs ?? this.options.retention.finishedMaxAgeMs;
     if (maxAgeMs === undefined && age <= 0) return 0;
-    return orMysqlUnavailable(() => this.repository.purgeFinished(age, this.options.retention.batchSize));
+    return orMysqlUnavailable(() => this.deletes.purgeFinished(age, this.options.retention.batchSize));
   }
 }

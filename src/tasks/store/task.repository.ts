@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
-import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
 import { withLockRetry } from './lock-retry.js';
@@ -142,16 +142,6 @@ export class TaskRepository {
     return manager.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key });
   }
 
-  /** Deletes a workflow that could not start (Redis refused its first jobs): every row, while still pending. */
-  async deleteWorkflow(workflowId: string): Promise<void> {
-    await this.deleteCounted(`(task_id = ? OR workflow_id = ?) AND status = 'pending'`, [workflowId, workflowId]);
-  }
-
-  /** Deletes rows that are still `pending` (tasks whose job Redis refused), and their counts. */
-  async deletePending(taskIds: string[]): Promise<void> {
-    await this.deleteCounted(`task_id IN (?) AND status = 'pending'`, [taskIds]);
-  }
-
   /**
    * Unfinished rows untouched for `minAgeMs` (since created, or since started when running),
    * oldest first: tasks that should have a job. Not the workflow rows (no job of their own) nor
@@ -168,26 +158,6 @@ export class TaskRepository {
       .orderBy('task.id')
       .limit(limit)
       .getMany();
-  }
-
-  /**
-   * Deletes finished rows (completed, failed, cancelled) that finished more than `maxAgeMs`
-   * ago, `batchSize` rows per statement (oldest first, along `idx_created`), so a purge never
-   * holds many locks at once; returns how many went. Unfinished rows are never touched.
-   */
-  async purgeFinished(maxAgeMs: number, batchSize: number): Promise<number> {
-    const ageMicros = Math.round(maxAgeMs * 1000);
-    let deleted = 0;
-    for (;;) {
-      // A row finishes after it is created, so `created_at` bounds the scan to old rows.
-      const batch = await this.deleteCounted(
-        `created_at < NOW(3) - INTERVAL ? MICROSECOND AND status IN (?)
-           AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND ORDER BY created_at LIMIT ?`,
-        [ageMicros, FINAL_STATUSES, ageMicros, batchSize],
-      );
-      deleted += batch;
-      if (batch < batchSize) return deleted;
-    }
   }
 
   /**
@@ -208,21 +178,6 @@ export class TaskRepository {
     });
   }
 
-  /** Deletes the rows `where` selects and takes them off the counts, in one transaction; returns how many. */
-  private deleteCounted(where: string, parameters: unknown[]): Promise<number> {
-    return withLockRetry(() =>
-      this.dataSource.transaction(async (manager) => {
-        const rows: (CountedRow & { id: number })[] = await manager.query(
-          `SELECT id, task_id, task_type, status, error_type FROM ${BACKGROUND_TASKS_TABLE} WHERE ${where} FOR UPDATE`,
-          parameters,
-        );
-        if (rows.length === 0) return 0;
-        await manager.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE id IN (?)`, [rows.map((row) => row.id)]);
-        await addCounts((sql, values) => manager.query(sql, values), rowCountDeltas(rows, -1));
-        return rows.length;
-      }),
-    );
-  }
 }
 
 /** The filter as SQL conditions; the same columns exist in the task and counter tables (but `workflow_id`, which only the task table has). */

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { FINAL_STATUSES } from '../lifecycle/task-status.js';
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+import { withLockRetry } from './lock-retry.js';
+import { addCounts, rowCountDeltas, type CountedRow } from './task-counts.js';
+
+/** Every delete of `background_tasks`, each with its counts in the same transaction: refused enqueues, refused workflows, retention. */
+@Injectable()
+export class TaskDeletes {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Deletes rows that are still `pending` (tasks whose job Redis refused), and their counts. */
+  async deletePending(taskIds: string[]): Promise<void> {
+    await this.deleteCounted(`task_id IN (?) AND status = 'pending'`, [taskIds]);
+  }
+
+  /** Deletes a workflow that could not start (Redis refused its first jobs): every row, while still pending. */
+  async deleteWorkflow(workflowId: string): Promise<void> {
+    await this.deleteCounted(`(task_id = ? OR workflow_id = ?) AND status = 'pending'`, [workflowId, workflowId]);
+  }
+
+  /**
+   * Deletes finished rows (completed, failed, cancelled) that finished more than `maxAgeMs`
+   * ago, `batchSize` rows per statement (oldest first, along `idx_created`), so a purge never
+   * holds many locks at once; returns how many went. Unfinished rows are never touched.
+   */
+  async purgeFinished(maxAgeMs: number, batchSize: number): Promise<number> {
+    const ageMicros = Math.round(maxAgeMs * 1000);
+    let deleted = 0;
+    for (;;) {
+      // A row finishes after it is created, so `created_at` bounds the scan to old rows.
+      const batch = await this.deleteCounted(
+        `created_at < NOW(3) - INTERVAL ? MICROSECOND AND status IN (?) AND workflow_id IS NULL AND task_type <> ?
+           AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND ORDER BY created_at LIMIT ?`,
+        [ageMicros, FINAL_STATUSES, WORKFLOW_TASK_TYPE, ageMicros, batchSize],
+      );
+      deleted += batch;
+      if (batch < batchSize) return deleted + (await this.purgeWorkflows(ageMicros, batchSize));
+    }
+  }
+
+  /** Workflows go whole, once the workflow itself finished long enough ago: never a step of one still running. */
+  private async purgeWorkflows(ageMicros: number, batchSize: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const roots: { task_id: string }[] = await this.dataSource.query(
+        `SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_type = ? AND parent_id IS NULL AND status IN (?)
+           AND created_at < NOW(3) - INTERVAL ? MICROSECOND AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND LIMIT ?`,
+        [WORKFLOW_TASK_TYPE, FINAL_STATUSES, ageMicros, ageMicros, Math.max(1, Math.floor(batchSize / 100))],
+      );
+      if (roots.length === 0) return deleted;
+      const ids = roots.map((root) => root.task_id);
+      deleted += await this.deleteCounted('task_id IN (?) OR workflow_id IN (?)', [ids, ids]);
+    }
+  }
+
+  /** Deletes the rows `where` selects and takes them off the counts, in one transaction; returns how many. */
+  private deleteCounted(where: string, parameters: unknown[]): Promise<number> {
+    return withLockRetry(() =>
+      this.dataSource.transaction(async (manager) => {
+        const rows: (CountedRow & { id: number })[] = await manager.query(
+          `SELECT id, task_id, task_type, status, error_type FROM ${BACKGROUND_TASKS_TABLE} WHERE ${where} FOR UPDATE`,
+          parameters,
+        );
+        if (rows.length === 0) return 0;
+        await manager.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE id IN (?)`, [rows.map((row) => row.id)]);
+        await addCounts((sql, values) => manager.query(sql, values), rowCountDeltas(rows, -1));
+        return rows.length;
+      }),
+    );
+  }
+}
