@@ -63,9 +63,9 @@ describe('listing and counting (MariaDB)', () => {
     expect(body.offset).toBe(0);
     expect(body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual(newestFirst(rows));
     expect(Object.keys(body.tasks[0]).sort()).toEqual([
-      'completed_at', 'created_at', 'error_message', 'error_type', 'idempotency_key', 'max_retries', 'params', 'priority',
-      'progress', 'progress_message', 'result', 'retry_count', 'run_at', 'started_at', 'status', 'task_id', 'task_name',
-      'task_type', 'timeout_seconds',
+      'blocked', 'completed_at', 'created_at', 'error_message', 'error_type', 'idempotency_key', 'input', 'max_retries', 'params',
+      'parent_id', 'position', 'priority', 'progress', 'progress_message', 'result', 'retry_count', 'run_at', 'started_at', 'status',
+      'task_id', 'task_name', 'task_type', 'timeout_seconds', 'workflow_id',
     ]);
   });
 
@@ -222,6 +222,12 @@ describe('listing and counting (MariaDB)', () => {
       run_at: null,
       timeout_seconds: null,
       idempotency_key: null,
+      // Workflow fields: a plain task is in none.
+      workflow_id: null,
+      parent_id: null,
+      position: null,
+      blocked: false,
+      input: null,
     });
   });
 });

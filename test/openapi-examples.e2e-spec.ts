@@ -52,7 +52,7 @@ describe('the OpenAPI document of the demo: every request example succeeds as sh
   });
   afterAll(() => t.close());
 
-  it('shows an example for every registered task on enqueue, one bulk call, the list query and the stats window', () => {
+  it('shows an example for every registered task on enqueue, one bulk call, one workflow, the list query and the stats window', () => {
     expect(requests.map((request) => request.label).sort()).toEqual([
       'GET /api/tasks',
       'GET /api/tasks/stats',
@@ -63,6 +63,7 @@ describe('the OpenAPI document of the demo: every request example succeeds as sh
       'POST /api/tasks/enqueue (demo.sleep)',
       'POST /api/tasks/enqueue (demo.stubborn)',
       'POST /api/tasks/enqueue/bulk (tasks)',
+      'POST /api/tasks/workflows (chain)',
     ]);
   });
 

@@ -17,7 +17,7 @@ describe('Swagger document', () => {
   const jsonSchema = (operation: { responses: Record<string, unknown> }, status: string) =>
     (operation.responses[status] as { content: { 'application/json': { schema: unknown } } }).content['application/json'].schema;
 
-  it('lists the five routes of the seed, bulk enqueue, retry, schedules, stats, events, health and metrics, each with a summary', () => {
+  it('lists the five routes of the seed, bulk enqueue, retry, schedules, stats, events, workflows, health and metrics, each with a summary', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as { summary?: string }).summary ? 'with summary' : 'NO SUMMARY'}`),
     );
@@ -34,6 +34,7 @@ describe('Swagger document', () => {
       'GET /metrics with summary',
       'POST /api/tasks/enqueue with summary',
       'POST /api/tasks/enqueue/bulk with summary',
+      'POST /api/tasks/workflows with summary',
       'POST /api/tasks/{task_id}/cancel with summary',
       'POST /api/tasks/{task_id}/retry with summary',
     ]);
@@ -52,7 +53,7 @@ describe('Swagger document', () => {
 
     const list = doc.paths['/api/tasks'].get!;
     expect(jsonSchema(list, '200')).toEqual(schemaRef('TaskListResponseDto'));
-    expect(list.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['cursor', 'error_type', 'limit', 'offset', 'status', 'task_type']);
+    expect(list.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['cursor', 'error_type', 'limit', 'offset', 'status', 'task_type', 'workflow_id']);
 
     expect(jsonSchema(doc.paths['/api/tasks/count/all'].get!, '200')).toEqual(schemaRef('TaskCountResponseDto'));
 

@@ -20,45 +20,56 @@ export type WorkflowRow = NewTask & { parentId: string | null; position: number;
  * nothing. Tasks that may run at once are released; the others wait for their predecessors.
  */
 export function workflowRows(root: WorkflowStep, prepare: (input: EnqueueTaskInput) => NewTask): WorkflowRow[] {
-  const rows: WorkflowRow[] = [];
-  const problems: string[] = [];
-  const rootId = randomUUID();
-  const add = (step: WorkflowStep, parentId: string | null, position: number, path: string, depth: number, id = randomUUID()): void => {
+  const builder = new WorkflowBuilder(prepare);
+  builder.add(root, null, 0, '', 1);
+  const tasks = builder.rows.filter((row) => row.kind === null).length;
+  if (tasks > MAX_WORKFLOW_TASKS) builder.problems.push(`a workflow holds at most ${MAX_WORKFLOW_TASKS} tasks, this one ${tasks}`);
+  if (builder.problems.length > 0) throw new InvalidTaskRequestError(builder.problems);
+  return release(builder.rows);
+}
+
+/** Walks a workflow's tree depth first into rows, collecting every problem on the way. */
+class WorkflowBuilder {
+  readonly rows: WorkflowRow[] = [];
+  readonly problems: string[] = [];
+  private readonly rootId = randomUUID();
+
+  constructor(private readonly prepare: (input: EnqueueTaskInput) => NewTask) {}
+
+  add(step: WorkflowStep, parentId: string | null, position: number, path: string, depth: number): void {
     const where = path || 'workflow';
-    if (step === null || typeof step !== 'object' || Array.isArray(step)) return void problems.push(`${where}: must be a task or a chain, group or chord`);
-    if ('taskName' in step) return addTask(step, parentId, position, where);
+    if (step === null || typeof step !== 'object' || Array.isArray(step)) return void this.problems.push(`${where}: must be a task or a chain, group or chord`);
+    if ('taskName' in step) return this.addTask(step, parentId, position, where);
     const kind = 'chain' in step ? 'chain' : 'group' in step ? 'group' : 'chord' in step ? 'chord' : undefined;
-    if (!kind) return void problems.push(`${where}: must be a task (task_name) or a chain, group or chord`);
-    if (depth > MAX_WORKFLOW_DEPTH) return void problems.push(`${where}: chains and groups nest at most ${MAX_WORKFLOW_DEPTH} deep`);
+    if (!kind) return void this.problems.push(`${where}: must be a task (task_name) or a chain, group or chord`);
+    if (depth > MAX_WORKFLOW_DEPTH) return void this.problems.push(`${where}: chains and groups nest at most ${MAX_WORKFLOW_DEPTH} deep`);
     const steps = (step as unknown as Record<string, unknown>)[kind];
-    if (!Array.isArray(steps) || steps.length === 0) return void problems.push(`${where}: ${kind} must be a non-empty list`);
+    if (!Array.isArray(steps) || steps.length === 0) return void this.problems.push(`${where}: ${kind} must be a non-empty list`);
     const policy = 'onMemberFailure' in step ? step.onMemberFailure : undefined;
-    if (policy !== undefined && policy !== 'fail' && policy !== 'continue') problems.push(`${where}: on_member_failure must be fail or continue`);
-    rows.push(composite(id, kind, parentId, position, id === rootId ? null : rootId, path, policy));
-    if (kind !== 'chord') return steps.forEach((child: WorkflowStep, index) => add(child, id, index, `${path}${path ? '.' : ''}${kind}[${index}]`, depth + 1));
+    if (policy !== undefined && policy !== 'fail' && policy !== 'continue') this.problems.push(`${where}: on_member_failure must be fail or continue`);
+    const id = parentId === null ? this.rootId : randomUUID();
+    this.rows.push(composite(id, kind, parentId, position, parentId === null ? null : this.rootId, path, policy));
+    const at = (name: string) => `${path}${path ? '.' : ''}${name}`;
+    if (kind !== 'chord') return steps.forEach((child: WorkflowStep, index) => this.add(child, id, index, at(`${kind}[${index}]`), depth + 1));
     // A chord is a chain of a group and its callback.
     const groupId = randomUUID();
-    rows.push(composite(groupId, 'group', id, 0, rootId, `${path}${path ? '.' : ''}chord`, policy));
-    steps.forEach((child: WorkflowStep, index) => add(child, groupId, index, `${path}${path ? '.' : ''}chord[${index}]`, depth + 1));
-    add((step as { callback: WorkflowStep }).callback, id, 1, `${path}${path ? '.' : ''}callback`, depth + 1);
-  };
-  const addTask = (input: EnqueueTaskInput, parentId: string | null, position: number, where: string) => {
-    if (parentId === null) return void problems.push('a workflow is a chain, group or chord, not a single task');
+    this.rows.push(composite(groupId, 'group', id, 0, this.rootId, at('chord'), policy));
+    steps.forEach((child: WorkflowStep, index) => this.add(child, groupId, index, at(`chord[${index}]`), depth + 1));
+    this.add((step as { callback: WorkflowStep }).callback, id, 1, at('callback'), depth + 1);
+  }
+
+  private addTask(input: EnqueueTaskInput, parentId: string | null, position: number, where: string): void {
+    if (parentId === null) return void this.problems.push('a workflow is a chain, group or chord, not a single task');
     if (input.delaySeconds !== undefined || input.runAt !== undefined || input.idempotencyKey !== undefined) {
-      problems.push(`${where}: delay_seconds, run_at and idempotency_key do not apply to workflow steps`);
+      this.problems.push(`${where}: delay_seconds, run_at and idempotency_key do not apply to workflow steps`);
     }
     try {
-      rows.push({ ...prepare(input), parentId, position, workflowId: rootId, blocked: true, kind: null, path: where });
+      this.rows.push({ ...this.prepare(input), parentId, position, workflowId: this.rootId, blocked: true, kind: null, path: where });
     } catch (error) {
       if (!(error instanceof InvalidTaskRequestError)) throw error;
-      problems.push(...error.reasons.map((reason) => `${where}: ${reason}`));
+      this.problems.push(...error.reasons.map((reason) => `${where}: ${reason}`));
     }
-  };
-  add(root, null, 0, '', 1, rootId);
-  const tasks = rows.filter((row) => row.kind === null).length;
-  if (tasks > MAX_WORKFLOW_TASKS) problems.push(`a workflow holds at most ${MAX_WORKFLOW_TASKS} tasks, this one ${tasks}`);
-  if (problems.length > 0) throw new InvalidTaskRequestError(problems);
-  return release(rows);
+  }
 }
 
 function composite(id: string, kind: 'chain' | 'group' | 'chord', parentId: string | null, position: number, workflowId: string | null, path: string, policy?: string): WorkflowRow {
