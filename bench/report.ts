@@ -20,7 +20,7 @@ export class BenchReport {
   /** A ratio that must reach `target` (or stay under it with `atMost`). */
   record(scenario: string, ours: number, baseline: number, target: number, unit: string, atMost = false): void {
     const ratio = ours / baseline;
-    this.add({ scenario, ours: round(ours), baseline: round(baseline), ratio: round(ratio, 2), target, pass: atMost ? ratio <= target : ratio >= target, unit }, atMost);
+    this.add({ scenario, ours: round(ours, ours < 10 ? 2 : 0), baseline: round(baseline, baseline < 10 ? 2 : 0), ratio: round(ratio, 2), target, pass: atMost ? ratio <= target : ratio >= target, unit }, atMost);
   }
 
   /** A latency that must stay under `maxMs` and grow at most `maxGrowth` times over its baseline. */

@@ -16,9 +16,10 @@ import {
 import { bareNestEnqueueHttp, tasksModuleEnqueueHttp } from './http-scenario.js';
 import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
+import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue,http,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
+ * `npm run bench [-- --only=e2e,enqueue,http,workflows,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
  * [-- --memory-tasks=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
  * (enqueue covers single and bulk): each scenario measures ours and its
  * baseline in the same run, prints a table and writes bench/results.json.
@@ -57,6 +58,13 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     const ours = await tasksModuleEnqueueHttp(env, seconds);
     console.log(`http: ours p50 ${ours.p50} ms p99 ${ours.p99} ms (non-2xx ${ours.non2xx}); bare p50 ${baseline.p50} ms p99 ${baseline.p99} ms`);
     report.record(`HTTP POST /enqueue, 50 connections, ${seconds} s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)`, ours.perSecond, baseline.perSecond, 0.5, 'req/s');
+  }],
+  ['workflows', async (env, report) => {
+    for (const shape of [{ kind: 'chain', length: 10, repeat: 20 }, { kind: 'group', length: 1000, repeat: 3 }] as const) {
+      const baseline = await rawBullmqFlows(env, shape);
+      const ours = await tasksModuleWorkflows(env, shape);
+      report.record(`workflow: a ${shape.kind} of ${shape.length} no-op ${shape.kind === 'chain' ? 'steps' : 'members'}, vs a BullMQ flow (${shape.repeat} in a row)`, ours, baseline, 0.5, 'workflows/s');
+    }
   }],
   ['large', async (env, report) => {
     const large = Number(args.get('large-rows') ?? 1_000_000);

@@ -63,9 +63,12 @@ class WorkflowTree {
   private readonly children = new Map<string, WorkflowNode[]>();
 
   constructor(nodes: WorkflowNode[]) {
-    for (const node of nodes) {
-      this.byId.set(node.id, { ...node });
-      if (node.parentId !== null) this.children.set(node.parentId, [...(this.children.get(node.parentId) ?? []), this.byId.get(node.id)!]);
+    for (const node of nodes) this.byId.set(node.id, { ...node });
+    for (const node of this.byId.values()) {
+      if (node.parentId === null) continue;
+      const siblings = this.children.get(node.parentId);
+      if (siblings) siblings.push(node);
+      else this.children.set(node.parentId, [node]);
     }
     for (const list of this.children.values()) list.sort((a, b) => a.position - b.position);
   }

@@ -193,8 +193,8 @@ export class TaskStateWriter {
 
   private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<BatchOutcome> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: Array<LockedRow & { workflow_id: string | null }> = await manager.query(
-      `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, workflow_id, NOW(3) AS now
+    const locked: Array<LockedRow & { workflow_id: string | null; parent_id: string | null }> = await manager.query(
+      `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, workflow_id, parent_id, NOW(3) AS now
          FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
@@ -204,7 +204,7 @@ export class TaskStateWriter {
     const { outcomes, changes } = applyTransitions(batch, rows);
     if (changes.size === 0) return { outcomes, committed: [], dispatched: [] };
     // What the changes mean for their workflows: more rows change, steps are released.
-    const cascade = await cascadeWorkflows(manager, locked, changes);
+    const cascade = await cascadeWorkflows(manager, locked, changes, (sql, parameters) => this.dataSource.query(sql, parameters));
     const all: LockedRow[] = [...locked, ...cascade.rows];
     const query = (sql: string, parameters: unknown[]) => manager.query(sql, parameters);
     const [sql, parameters] = batchUpdateStatement(changes);

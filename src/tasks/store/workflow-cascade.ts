@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { TaskStatus } from '../lifecycle/task-status.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
 import { applyTransitions, type RowChange, type RowState } from '../lifecycle/transition-batch.js';
 import { planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
@@ -39,25 +39,41 @@ const TREE_COLUMNS = `task_id, task_type, task_name, status, error_type, started
   workflow_id, parent_id, position, blocked, input, result, error_message, params, priority, max_retries, retry_count, timeout_seconds`;
 
 /**
- * The rest of a batch's workflows, in its transaction: locks every row of each workflow a
- * change touched, plans what follows (workflow-plan.ts), adds those transitions to `changes`,
+ * The rest of a batch's workflows, in its transaction: locks the root of each workflow a change
+ * touched, reads its tree, plans what follows (workflow-plan.ts), adds those transitions to `changes`,
  * writes which steps are released or held back, and returns the rows it read (for the counts)
  * and the released steps (their jobs are added after the commit). A step is released in the
  * same transaction that completes its predecessor, so exactly once.
  */
-export async function cascadeWorkflows(manager: EntityManager, locked: Array<LockedRow & { workflow_id?: string | null }>, changes: Map<string, RowChange>): Promise<{ rows: LockedRow[]; dispatched: DispatchedStep[] }> {
+export async function cascadeWorkflows(
+  manager: EntityManager,
+  locked: Array<LockedRow & { workflow_id?: string | null; parent_id?: string | null }>,
+  changes: Map<string, RowChange>,
+  peek: (sql: string, parameters: unknown[]) => Promise<Array<{ task_id: string }>>,
+): Promise<{ rows: LockedRow[]; dispatched: DispatchedStep[] }> {
   const roots = new Set<string>();
+  const startedUnder = new Map<string, string>();
   for (const row of locked) {
-    if (!changes.has(row.task_id)) continue;
-    if (row.workflow_id) roots.add(row.workflow_id);
-    else if (row.task_type === WORKFLOW_TASK_TYPE) roots.add(row.task_id);
+    const change = changes.get(row.task_id);
+    if (!change) continue;
+    const root = row.workflow_id ?? (row.task_type === WORKFLOW_TASK_TYPE ? row.task_id : undefined);
+    if (!root) continue;
+    // A step that starts matters to its workflow only when its parent has not started yet.
+    if (change.status === TaskStatus.Running && row.status !== TaskStatus.Running && row.parent_id) startedUnder.set(row.parent_id, root);
+    else roots.add(root);
+  }
+  if (startedUnder.size > 0) {
+    // Read outside the transaction: its first plain read must come after the root lock (below).
+    const waiting: { task_id: string }[] = await peek(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status = 'pending'`, [[...startedUnder.keys()]]);
+    for (const parent of waiting) roots.add(startedUnder.get(parent.task_id)!);
   }
   if (roots.size === 0) return { rows: [], dispatched: [] };
-  const ids = [...roots];
-  const tree: TreeRow[] = await manager.query(
-    `SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?) ORDER BY task_id FOR UPDATE`,
-    [ids, ids],
-  );
+  const ids = [...roots].sort();
+  // The workflow's root row is its lock: every batch that changes one of its rows takes it, so
+  // they run one at a time (without deadlocks between members' rows), and the tree is then
+  // read as committed by the batch before (the transaction's first plain read takes its view now).
+  await manager.query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`, [ids]);
+  const tree: TreeRow[] = await manager.query(`SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?)`, [ids, ids]);
   const plan = planWorkflow(tree.map((row) => nodeOf(row, changes.get(row.task_id))));
   const states = new Map<string, RowState>(tree.map((row) => [row.task_id, { status: changes.get(row.task_id)?.status ?? row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]));
   mergeChanges(changes, applyTransitions(plan.requests, states).changes);

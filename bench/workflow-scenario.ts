@@ -1,0 +1,72 @@
+import { FlowProducer, Worker, type FlowJob } from 'bullmq';
+import { Redis } from 'ioredis';
+import { TasksService, TaskStatus } from 'tasks-module';
+import { BENCH_QUEUE, createBenchApp } from './bench-app.js';
+import type { BenchEnv } from './scenarios.js';
+
+/** A workflow shape: a chain of `length` steps, or a group of `length` members. */
+export interface WorkflowShape {
+  kind: 'chain' | 'group';
+  length: number;
+  /** Workflows run one after another; the figure is workflows per second. */
+  repeat: number;
+}
+
+const NOOP_JOB = { name: 'bench.noop', queueName: BENCH_QUEUE, data: { params: {} } };
+
+/**
+ * Baseline: the same shape in raw BullMQ flows. A chain is a nest of parents (the last step at
+ * the top: BullMQ runs children first); a group is one parent with every member as a child, the
+ * parent being the group's completion. Time until the top job completes.
+ */
+export async function rawBullmqFlows(env: BenchEnv, shape: WorkflowShape): Promise<number> {
+  const prefix = env.nextPrefix();
+  const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  const flows = new FlowProducer({ connection, prefix });
+  const completed = new Set<string>();
+  const worker = new Worker(BENCH_QUEUE, async () => null, { connection: new Redis(env.redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency: 50 });
+  worker.on('completed', (job) => completed.add(job.id!));
+  await worker.waitUntilReady();
+  const started = process.hrtime.bigint();
+  for (let round = 0; round < shape.repeat; round++) {
+    const { job } = await flows.add(flowOf(shape));
+    await until(() => completed.has(job.id!));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await worker.close();
+  await flows.close();
+  connection.disconnect();
+  return shape.repeat / seconds;
+}
+
+function flowOf(shape: WorkflowShape): FlowJob {
+  if (shape.kind === 'group') return { ...NOOP_JOB, children: Array.from({ length: shape.length }, () => ({ ...NOOP_JOB })) };
+  let flow: FlowJob = { ...NOOP_JOB };
+  for (let step = 1; step < shape.length; step++) flow = { ...NOOP_JOB, children: [flow] };
+  return flow;
+}
+
+/** Ours: the same shape through `TasksService.chain` / `group`, until the workflow row completes. */
+export async function tasksModuleWorkflows(env: BenchEnv, shape: WorkflowShape): Promise<number> {
+  const { app, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
+  try {
+    const tasks = app.get(TasksService);
+    const steps = Array.from({ length: shape.length }, () => ({ taskName: 'bench.noop', params: {} }));
+    const started = process.hrtime.bigint();
+    for (let round = 0; round < shape.repeat; round++) {
+      const { workflowId } = shape.kind === 'chain' ? await tasks.chain(steps) : await tasks.group(steps);
+      await until(async () => (await tasks.getTaskStatus(workflowId)).status === TaskStatus.Completed, 5);
+    }
+    return shape.repeat / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    await close();
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, pollMs = 2): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('bench: a workflow did not complete in 5 minutes');
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
