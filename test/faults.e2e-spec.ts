@@ -12,7 +12,7 @@ const MAX_ENQUEUE_ANSWER_MS = 2000;
 describe('truth under failure (private MariaDB + Redis, demo processes)', () => {
   const profile = process.env.FAULT_PROFILE === 'full' ? FULL_PROFILE : CI_PROFILE;
 
-  it(`loses no task, leaves none stuck and never rewrites a final state (${profile.tasks} tasks)`, async () => {
+  it(`loses no task, leaves none stuck, never rewrites a final state, runs workflow steps in order (${profile.tasks} tasks)`, async () => {
     const report = await runFaultSuite(profile);
     console.log(
       `${report.summary}\n` +
@@ -26,7 +26,10 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
     expect({ lost: report.lost, stuck: report.stuck, illegal: report.illegal, retryMismatches: report.retryMismatches }).toEqual({
       lost: 0, stuck: 0, illegal: 0, retryMismatches: 0,
     });
-    expect(report.duplicates).toBeLessThanOrEqual(report.duplicateBound);
+    expect(report.duplicates + report.workflows.duplicates).toBeLessThanOrEqual(report.duplicateBound);
+    // Workflows under the same faults: none stuck, no step before its predecessors finished.
+    expect(report.workflows.accepted).toBeGreaterThan(0);
+    expect({ stuck: report.workflows.stuck, outOfOrder: report.workflows.orderViolations, problems: report.workflows.problems }).toEqual({ stuck: 0, outOfOrder: 0, problems: [] });
     // The demo handlers honour their signal, and a cancel returns once the handler stopped.
     expect(report.lateFinishes).toBe(0);
     expect(report.completed + report.failed + report.cancelled).toBe(report.accepted);
@@ -38,7 +41,7 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
     // Nothing left behind: exactly one row per 201, no row or handler run for a refused request,
     // each task ended as its params imply, Redis drained before the verdict.
     expect({ rows: report.rows, unannouncedRows: report.unannouncedRows, unannouncedRuns: report.unannouncedRuns, wrongOutcomes: report.wrongOutcomes, jobsLeftInRedis: report.jobsLeftInRedis })
-      .toEqual({ rows: report.accepted, unannouncedRows: 0, unannouncedRuns: 0, wrongOutcomes: 0, jobsLeftInRedis: 0 });
+      .toEqual({ rows: report.accepted + report.workflows.rows, unannouncedRows: 0, unannouncedRuns: 0, wrongOutcomes: 0, jobsLeftInRedis: 0 });
     // The faults had effect: each outage refused requests, each kill killed a running worker,
     // and attempts interrupted by the kills ran again (execution is at least once).
     for (const outage of report.outages) {

@@ -9,6 +9,8 @@ import type { Accepted, EnqueueAnswer, FaultProfile, FaultReport, Outage } from 
 import { drainedQueues } from './redis-drain.js';
 import { verify } from './verify.js';
 import { readHandlerLog } from './handler-log.js';
+import { acceptedWorkflow, verifyWorkflows, workflowBody, WORKFLOW_SHARE, type AcceptedWorkflow } from './workflow-load.js';
+import type { TaskStatus } from '../../src/tasks/index.js';
 
 export type { FaultProfile, FaultReport } from './fault-types.js';
 
@@ -89,6 +91,7 @@ async function run(
 
   const base = `http://127.0.0.1:${port}/api/tasks`;
   const accepted: Accepted[] = [];
+  const workflows: AcceptedWorkflow[] = [];
   const cancels = new Map<string, number>(); // task id -> when the 200 came back
   const cancelsSent = new Set<string>();
   const cancelRequests: Promise<void>[] = [];
@@ -121,6 +124,16 @@ async function run(
       requested++;
       inFlight++;
       if (due > Date.now()) await sleep(due - Date.now());
+      if (Math.random() < WORKFLOW_SHARE) {
+        const { kind, body } = workflowBody(Math.random());
+        const sentAt = Date.now();
+        const response = await fetch(`${base}/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+        answers.push({ sentAt, ms: Date.now() - sentAt, status: response?.status ?? 0 });
+        inFlight--;
+        if (response?.status === 201) workflows.push(acceptedWorkflow(kind, (await response.json()) as Parameters<typeof acceptedWorkflow>[1]));
+        else if (response?.status !== 503) problems.push(`workflow: ${response ? `HTTP ${response.status} ${await response.text()}` : 'no response'}`);
+        continue;
+      }
       const body = taskFor(Math.random());
       const sentAt = Date.now();
       const response = await fetch(`${base}/enqueue`, {
@@ -202,9 +215,15 @@ async function run(
     const jobsLeftInRedis = await drainedQueues(redisServer.url, 'faults');
     if (process.env.FAULT_DEBUG) for (const child of processes) log(`--- ${child.name}\n${child.logTail().slice(-6000)}`);
     await Promise.all(processes.map((child) => child.stop()));
-    const report = await verify(verifier, profile, accepted, cancels, cancelsSent, rejected, await readHandlerLog(handlerLog), problems);
+    const events = await readHandlerLog(handlerLog);
+    const workflowRows = new Set(workflows.flatMap((workflow) => workflow.rowIds));
+    const report = await verify(verifier, profile, accepted, cancels, cancelsSent, rejected, events, problems, workflowRows);
+    const [statusRows] = await verifier.query('SELECT task_id, status FROM background_tasks');
+    const statuses = new Map((statusRows as { task_id: string; status: TaskStatus }[]).map((row) => [row.task_id, row.status]));
+    const workflowVerdict = verifyWorkflows(workflows, (taskId) => statuses.get(taskId), events);
     const slowestEnqueueMs = Math.max(0, ...answers.map((answer) => answer.ms));
-    return { ...report, slowestEnqueueMs, answers, outages, killSignals, jobsLeftInRedis };
+    const summary = `${report.summary}; workflows ${workflowVerdict.accepted} completed ${workflowVerdict.completed} failed ${workflowVerdict.failed} stuck ${workflowVerdict.stuck} out of order ${workflowVerdict.orderViolations} duplicates ${workflowVerdict.duplicates}`;
+    return { ...report, summary, workflows: workflowVerdict, slowestEnqueueMs, answers, outages, killSignals, jobsLeftInRedis };
   } finally {
     await verifier.end();
   }

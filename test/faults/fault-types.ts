@@ -1,3 +1,5 @@
+import type { WorkflowVerdict } from './workflow-load.js';
+
 /** How hard the run is. */
 export interface FaultProfile {
   tasks: number;
@@ -48,6 +50,8 @@ export interface FaultReport {
   killSignals: Array<string | null>;
   /** Jobs still waiting, delayed or active in Redis when the verdict was taken. */
   jobsLeftInRedis: number;
+  /** The workflows in the load and what they came to. */
+  workflows: WorkflowVerdict;
 }
 
 /** One enqueue request's answer. */

@@ -15,7 +15,9 @@ export async function verify(
   rejected: number,
   handlerEvents: HandlerEvent[],
   problems: string[],
-): Promise<Omit<FaultReport, 'slowestEnqueueMs' | 'answers' | 'outages' | 'killSignals' | 'jobsLeftInRedis'>> {
+  /** Rows a 201 announced besides the tasks (the workflows' rows, checked on their own). */
+  workflowRows: Set<string>,
+): Promise<Omit<FaultReport, 'slowestEnqueueMs' | 'answers' | 'outages' | 'killSignals' | 'jobsLeftInRedis' | 'workflows'>> {
   const [rowsResult] = await db.query('SELECT task_id, status, retry_count, max_retries, result FROM background_tasks');
   const rows = new Map((rowsResult as { task_id: string; status: TaskStatus; retry_count: number; max_retries: number; result: unknown }[]).map((row) => [row.task_id, row]));
   const audit = await readAudit(db);
@@ -89,7 +91,7 @@ export async function verify(
     }
   }
 
-  const announced = new Set(accepted.map((task) => task.taskId));
+  const announced = new Set([...accepted.map((task) => task.taskId), ...workflowRows]);
   const unannouncedRows = [...rows.keys()].filter((taskId) => !announced.has(taskId)).length;
   const unannouncedRuns = handlerEvents.filter((event) => event.event === 'start' && !announced.has(event.taskId)).length;
   if (unannouncedRows > 0) note(`${unannouncedRows} rows of tasks no 201 announced`);
