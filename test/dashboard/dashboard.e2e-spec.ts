@@ -132,4 +132,17 @@ describe('the dashboard in a real browser', () => {
     expect(alerted).toBe(false);
     expect(errors).toEqual([]);
   });
+
+  it("shows a workflow's steps, each linked to its task", async () => {
+    const { page, errors } = await open(OPERATOR);
+    const workflow = await t.tasks.chain([{ taskName: 'test.record', params: { label: 'one' } }, { taskName: 'test.record', params: { label: 'two' } }]);
+    await waitForFinalRow(t.tasks, workflow.workflowId);
+    await page.goto(`${url}#/tasks/${workflow.workflowId}`);
+    await page.locator('#steps li').nth(1).waitFor();
+    expect(await page.locator('#steps li').count()).toBe(2);
+    expect(await page.locator('#summary').textContent()).toContain('2 completed');
+    await page.locator('#steps li a').first().click();
+    await page.locator(`#task-detail[data-task-id="${workflow.nodes[1].taskId}"]`).waitFor();
+    expect(errors).toEqual([]);
+  });
 });

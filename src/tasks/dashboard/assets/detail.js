@@ -69,6 +69,14 @@ function content(task, act) {
       task.run_at ? h('li', {}, 'runs at ', when(task.run_at)) : null,
       task.started_at ? h('li', {}, 'started ', when(task.started_at)) : null,
       task.completed_at ? h('li', {}, `${task.status} `, when(task.completed_at), duration ? ` (${duration})` : '') : null),
+    ...(task.steps ? [
+      h('h3', {}, 'Steps'),
+      h('p', { class: 'muted', id: 'summary' }, Object.entries(task.summary ?? {}).map(([status, n]) => `${n} ${status}`).join(', ')),
+      h('ol', { id: 'steps' }, task.steps.map((step) => h('li', {},
+        h('a', { href: `#/tasks/${step.task_id}` }, step.task_name), ' ', h('span', { class: `badge ${step.status}` }, step.status),
+        step.blocked ? h('span', { class: 'muted' }, ' waiting') : null, step.error_message ? h('span', { class: 'muted' }, ` ${step.error_message}`) : null))),
+    ] : []),
+    task.workflow_id ? h('p', {}, 'Part of workflow ', h('a', { href: `#/tasks/${task.workflow_id}` }, task.workflow_id)) : null,
     h('h3', {}, 'Params'), h('pre', { id: 'params' }, json(task.params)),
     h('h3', {}, 'Result'), h('pre', { id: 'result' }, json(task.result)),
   ];

@@ -85,7 +85,7 @@ function everyBucket(stats) {
 
 /** The list, with every filter of the API and cursor paging. */
 export async function taskList(params) {
-  const filters = { status: params.get('status') ?? '', task_type: params.get('task_type') ?? '', error_type: params.get('error_type') ?? '' };
+  const filters = { status: params.get('status') ?? '', task_type: params.get('task_type') ?? '', error_type: params.get('error_type') ?? '', workflow_id: params.get('workflow_id') ?? '' };
   const page = await api.list({ ...filters, cursor: params.get('cursor') ?? undefined, limit: 50 });
   const go = (changes) => {
     const next = new URLSearchParams({ ...filters, ...changes });
@@ -95,9 +95,10 @@ export async function taskList(params) {
   const select = (name, values) => h('select', { name, onchange: (event) => go({ [name]: event.target.value, cursor: '' }) },
     h('option', { value: '' }, `any ${name.replace('_', ' ')}`), values.map((value) => h('option', { value, selected: value === filters[name] }, value)));
   return h('section', { id: 'task-list' },
-    h('form', { class: 'filters', onsubmit: (event) => (event.preventDefault(), go({ task_type: event.target.task_type.value, cursor: '' })) },
+    h('form', { class: 'filters', onsubmit: (event) => (event.preventDefault(), go({ task_type: event.target.task_type.value, workflow_id: event.target.workflow_id.value.trim(), cursor: '' })) },
       select('status', STATUSES), select('error_type', ERROR_TYPES),
-      h('input', { name: 'task_type', placeholder: 'task type', value: filters.task_type }), h('button', { type: 'submit' }, 'Filter')),
+      h('input', { name: 'task_type', placeholder: 'task type', value: filters.task_type }),
+      h('input', { name: 'workflow_id', placeholder: 'workflow id', value: filters.workflow_id, size: 36 }), h('button', { type: 'submit' }, 'Filter')),
     h('p', { class: 'muted', id: 'total' }, `${page.total_count} task(s)`),
     table(['Task', 'Status', 'Type', 'Priority', 'Attempts', 'Progress', 'Created'], page.tasks.map((task) =>
       h('tr', { 'data-task-id': task.task_id },
