@@ -4,8 +4,8 @@ import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 
 /**
  * A small summary of outcomes, so the stats route never scans `background_tasks`: finished
- * tasks per (time bucket, type, name, final status, error class, duration bucket), with their
- * summed duration. Kept by the state writer in the transaction that finishes each task, at two
+ * tasks per (time bucket, type, name, final status, error class, duration bucket, slot), with
+ * their summed duration. Kept by the state writer in the transaction that finishes each task, at three
  * resolutions: minutes, hours and days (short windows read minutes, long ones days). It outlives the purge
  * of old rows, so the history stays when the rows are gone.
  */
@@ -51,37 +51,45 @@ export function bucketStart(at: Date, grain: StatsGrain): Date {
   return new Date(at.getFullYear(), at.getMonth(), at.getDate(), hours, minutes);
 }
 
-/** Summary rows `[grain, bucket, type, name, status, error class, duration bucket, count, ms]` for tasks finished at `now`. */
+/**
+ * Summary rows per key, as the counter table has them: a batch adds its figures to one random
+ * slot of its keys, so concurrent batches finishing tasks of the same minute do not queue on
+ * one row; reads sum the slots.
+ */
+export const STATS_SLOTS = 16;
+
+/** Summary rows `[grain, bucket, type, name, status, error class, duration bucket, slot, count, ms]` for tasks finished at `now`. */
 export function statsDeltas(finished: FinishedTask[], now: Date): unknown[][] {
   const net = new Map<string, unknown[]>();
+  const slot = Math.floor(Math.random() * STATS_SLOTS);
   for (const task of finished) {
     const ms = task.startedAt ? Math.max(0, now.getTime() - task.startedAt.getTime()) : null;
     for (const grain of STATS_GRAINS) {
-      const key = [grain, bucketStart(now, grain), task.taskType, task.taskName, task.status, task.errorType ?? '', durationBucket(ms)];
+      const key = [grain, bucketStart(now, grain), task.taskType, task.taskName, task.status, task.errorType ?? '', durationBucket(ms), slot];
       const joined = key.map(String).join('\u0000');
       const row = net.get(joined) ?? [...key, 0, 0];
-      row[7] = (row[7] as number) + 1;
-      row[8] = (row[8] as number) + (ms ?? 0);
+      row[8] = (row[8] as number) + 1;
+      row[9] = (row[9] as number) + (ms ?? 0);
       net.set(joined, row);
     }
   }
   return [...net.values()];
 }
 
-const KEY_COLUMNS = 'grain, bucket_start, task_type, task_name, status, error_type, duration_bucket';
-const KEY_MATCH = 'grain = ? AND bucket_start = ? AND task_type = ? AND task_name = ? AND status = ? AND error_type = ? AND duration_bucket = ?';
+const KEY_COLUMNS = 'grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, slot';
+const KEY_MATCH = 'grain = ? AND bucket_start = ? AND task_type = ? AND task_name = ? AND status = ? AND error_type = ? AND duration_bucket = ? AND slot = ?';
 
 /** Adds summary rows in one statement (a CASE picks each row's increment: no `VALUES()`, see task-counts.ts). */
 export async function addStats(query: (sql: string, parameters: unknown[]) => Promise<unknown>, deltas: unknown[][]): Promise<void> {
   if (deltas.length === 0) return;
-  const values = deltas.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-  const keys = deltas.map((row) => row.slice(0, 7));
+  const values = deltas.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+  const keys = deltas.map((row) => row.slice(0, 8));
   const whens = (column: number) => deltas.flatMap((row, index) => [...keys[index], row[column]]);
   const cases = deltas.map(() => `WHEN ${KEY_MATCH} THEN ?`).join(' ');
   await query(
     `INSERT INTO ${TASK_STATS_TABLE} (${KEY_COLUMNS}, finished, duration_ms) VALUES ${values}
      ON DUPLICATE KEY UPDATE finished = finished + CASE ${cases} ELSE 0 END, duration_ms = duration_ms + CASE ${cases} ELSE 0 END`,
-    [...deltas.flat(), ...whens(7), ...whens(8)],
+    [...deltas.flat(), ...whens(8), ...whens(9)],
   );
 }
 
@@ -95,9 +103,10 @@ export const CREATE_TASK_STATS_TABLE = `
     status ENUM('completed', 'failed', 'cancelled') NOT NULL,
     error_type VARCHAR(20) NOT NULL DEFAULT '',
     duration_bucket TINYINT UNSIGNED NOT NULL,
+    slot TINYINT UNSIGNED NOT NULL DEFAULT 0,
     finished BIGINT NOT NULL DEFAULT 0,
     duration_ms BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket)
+    PRIMARY KEY (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, slot)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
 /**
@@ -110,7 +119,7 @@ export function rebuildStatsStatements(): string[] {
   const bucket = `CASE WHEN started_at IS NULL THEN ${NO_DURATION} ${DURATION_BUCKETS_MS.map((bound, index) => `WHEN ${ms} <= ${bound} THEN ${index}`).join(' ')} ELSE ${DURATION_BUCKETS_MS.length} END`;
   const insert = (grain: StatsGrain, start: string) => `
     INSERT INTO ${TASK_STATS_TABLE} (${KEY_COLUMNS}, finished, duration_ms)
-    SELECT '${grain}', ${start}, task_type, task_name, status, COALESCE(error_type, ''), ${bucket}, COUNT(*), COALESCE(SUM(ROUND(${ms})), 0)
+    SELECT '${grain}', ${start}, task_type, task_name, status, COALESCE(error_type, ''), ${bucket}, 0, COUNT(*), COALESCE(SUM(ROUND(${ms})), 0)
       FROM ${BACKGROUND_TASKS_TABLE} WHERE status IN ('completed', 'failed', 'cancelled')
         AND completed_at >= NOW() - INTERVAL ${Math.round(STATS_KEPT_MS[grain] / 1000)} SECOND
       GROUP BY 2, task_type, task_name, status, COALESCE(error_type, ''), 7`;
