@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { DEMO_QUEUES, DemoModule } from '../src/demo/demo.module.js';
 import { InvalidTaskRequestError, TaskNotFoundError, TaskStatus } from '../src/tasks/index.js';
 import { countMismatches } from './support/task-rows.js';
+import { runScript } from './support/child-process.js';
 import { createTestApp, REDIS_URL, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
@@ -105,14 +105,7 @@ describe('a process killed between the commit and the job', () => {
   afterAll(() => api?.close());
 
   it('leaves a committed row that the reconciler turns into a job within minAgeMs + intervalMs', async () => {
-    const output = await new Promise<{ stdout: string; signal: string | null }>((resolve) => {
-      const child = spawn(process.execPath, ['test/support/commit-then-die.mjs'], {
-        env: { ...process.env, DATABASE_URL: api.databaseUrl, REDIS_URL, TASKS_QUEUE_PREFIX: api.queuePrefix, NODE_OPTIONS: '' },
-      });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('exit', (_, signal) => resolve({ stdout, signal }));
-    });
+    const output = await runScript('test/support/commit-then-die.mjs', { DATABASE_URL: api.databaseUrl, REDIS_URL, TASKS_QUEUE_PREFIX: api.queuePrefix });
     expect(output.signal).toBe('SIGKILL');
     const taskId = /TASK (\S+)/.exec(output.stdout)![1];
     expect((await api.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { DEMO_QUEUES, DemoModule } from '../src/demo/demo.module.js';
 import { TaskStatus } from '../src/tasks/index.js';
+import { runScript } from './support/child-process.js';
 import { createTestApp, REDIS_URL, waitForFinalRow, type TestApp } from './support/test-app.js';
 
 describe('a worker killed between a step completing and the next step being queued', () => {
@@ -18,14 +18,7 @@ describe('a worker killed between a step completing and the next step being queu
       { taskName: 'demo.sleep', params: { ms: 20 } },
     ]);
     const [first, second] = workflow.nodes.filter((node) => node.taskName === 'demo.sleep');
-    const output = await new Promise<{ stdout: string; signal: string | null }>((resolve) => {
-      const child = spawn(process.execPath, ['test/support/release-then-die.mjs'], {
-        env: { ...process.env, DATABASE_URL: api.databaseUrl, REDIS_URL, TASKS_QUEUE_PREFIX: api.queuePrefix, NODE_OPTIONS: '' },
-      });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('exit', (_, signal) => resolve({ stdout, signal }));
-    });
+    const output = await runScript('test/support/release-then-die.mjs', { DATABASE_URL: api.databaseUrl, REDIS_URL, TASKS_QUEUE_PREFIX: api.queuePrefix });
     expect(output.signal).toBe('SIGKILL');
     expect(output.stdout).toContain(`RELEASED ${second.taskId}`);
     // The completion and the release were one commit; the job was never added.
