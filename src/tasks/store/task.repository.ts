@@ -79,6 +79,13 @@ export class TaskRepository {
 
   /** A page of rows matching the filter, newest first (`created_at DESC, id DESC`). */
   async listPage(filter: TaskFilter, page: TaskPageQuery): Promise<BackgroundTask[]> {
+    const [sql, parameters] = this.listPageStatement(filter, page);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(sql, parameters);
+    return rows.map((row) => this.rows!.toTask(row));
+  }
+
+  /** The statement `listPage` runs (the index tests EXPLAIN it). */
+  listPageStatement(filter: TaskFilter, page: TaskPageQuery): [string, unknown[]] {
     const { where, parameters } = whereOf(filter);
     if (page.after) {
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
@@ -90,8 +97,7 @@ export class TaskRepository {
       : filter.errorType ? ` USE INDEX (${filter.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
     this.rows ??= taskRowReader(this.dataSource);
     const sql = `${this.rows.selectFrom}${index}${whereClause(where)} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
-    const rows: Record<string, unknown>[] = await this.dataSource.query(sql, [...parameters, page.limit, page.after ? 0 : page.offset]);
-    return rows.map((row) => this.rows!.toTask(row));
+    return [sql, [...parameters, page.limit, page.after ? 0 : page.offset]];
   }
 
   /**
