@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
+import { mysqlCpuMs } from './mysql-cpu.js';
 
 /** Where a scenario runs: one fresh database and queue prefix per run. */
 export interface BenchEnv {
@@ -80,7 +81,7 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
 }
 
 /** Ours: tasks enqueued through TasksService while paused, then run by the no-op handler with the MySQL mirror. */
-export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<Rate> {
+export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<Rate & { mysqlCpuUsPerTask?: number }> {
   const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
   try {
     const service = app.get(TasksService);
@@ -88,9 +89,11 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
     await concurrently(tasks, 50, () => service.enqueue({ taskName: 'bench.noop' }));
     const dataSource = app.get(DataSource);
     const startedAt = process.hrtime.bigint();
+    const cpuBefore = mysqlCpuMs();
     await queue.resume();
     await until(async () => (await service.getTaskCount({ status: TaskStatus.Completed })) >= tasks, 'every task to complete');
-    const result = rate(tasks, startedAt);
+    const cpuAfter = mysqlCpuMs();
+    const result = { ...rate(tasks, startedAt), mysqlCpuUsPerTask: cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / tasks) };
     await queue.obliterate({ force: true });
     await resetTasksTable(dataSource);
     return result;
