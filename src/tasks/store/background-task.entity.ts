@@ -16,7 +16,6 @@ export const BACKGROUND_TASKS_TABLE = 'background_tasks';
  */
 @Entity({ name: BACKGROUND_TASKS_TABLE })
 @Index('idx_task_id', ['taskId'], { unique: true })
-@Index('idx_status', ['status'])
 @Index('idx_priority', ['priority'])
 @Index('idx_status_priority', ['status', 'priority'])
 @Index('idx_created', ['createdAt'])
