@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
 import type { DataSource } from 'typeorm';
-import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions } from 'tasks-module';
+import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions, type TasksRole } from 'tasks-module';
 
 /** The one queue every scenario uses. */
 export const BENCH_QUEUE = 'bench';
@@ -25,6 +25,8 @@ export interface BenchAppOptions {
   concurrency: number;
   /** More queues next to the bench queue (the large-table scenario filters by their types). */
   otherQueues?: TaskQueueOptions[];
+  /** `api`: no workers in this process (the scale-out scenario's producer); default `all`. */
+  role?: TasksRole;
 }
 
 /** A running bench app and the bench's own BullMQ handle on its queue (to pause, resume, empty it). */
@@ -53,6 +55,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
         queues: [benchQueue, ...(options.otherQueues ?? [])],
         // No repairs during a measurement (it would also queue the large table's seeded rows).
         reconciler: { intervalMs: 0 },
+        role: options.role ?? 'all',
       }),
     ],
     providers: [NoopTasks],

@@ -17,9 +17,10 @@ import { bareNestEnqueueHttp, tasksModuleEnqueueHttp } from './http-scenario.js'
 import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
+import { scaleOut } from './scale-out-scenario.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue,http,workflows,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
+ * `npm run bench [-- --only=e2e,enqueue,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
  * [-- --memory-tasks=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
  * (enqueue covers single and bulk): each scenario measures ours and its
  * baseline in the same run, prints a table and writes bench/results.json.
@@ -67,6 +68,15 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
       const ours = await tasksModuleWorkflows(env, shape);
       report.record(`workflow: a ${shape.kind} of ${shape.length} no-op ${shape.kind === 'chain' ? 'steps' : 'members'}, vs a BullMQ flow (${shape.repeat} in a row)`, ours, baseline, 0.5, 'workflows/s');
     }
+  }],
+  ['scaleout', async (env, report) => {
+    const one = await scaleOut(env, tasks, 1);
+    const two = await scaleOut(env, tasks, 2);
+    const cpu = (rate: { mysqlCpuUsPerTask?: number }) => (rate.mysqlCpuUsPerTask === undefined ? '?' : String(rate.mysqlCpuUsPerTask));
+    report.record(
+      `scale-out: API process + 2 worker processes vs + 1 (${tasks} tasks; MySQL CPU ${cpu(two)} vs ${cpu(one)} µs/task)`,
+      two.perSecond, one.perSecond, 1, 'tasks/s',
+    );
   }],
   ['large', async (env, report) => {
     const large = Number(args.get('large-rows') ?? 1_000_000);
