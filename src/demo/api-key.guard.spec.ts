@@ -29,7 +29,8 @@ describe('the demo ApiKeyGuard', () => {
     const guard = guardWith('s3cret');
     expect(call(guard, { 'x-api-key': 's3cret' }).allowed).toBe(true);
     expect(call(guard, { authorization: basic('anyone', 's3cret') }).allowed).toBe(true);
-    for (const headers of [{}, { 'x-api-key': 's3cret!' }, { authorization: basic('s3cret', 'wrong') }, { authorization: 'Bearer s3cret' }]) {
+    const refusedHeaders: Array<Record<string, string>> = [{}, { 'x-api-key': 's3cret!' }, { authorization: basic('s3cret', 'wrong') }, { authorization: 'Bearer s3cret' }];
+    for (const headers of refusedHeaders) {
       const refused = call(guard, headers);
       expect(refused).toEqual({ allowed: 'refused', responseHeaders: { 'WWW-Authenticate': 'Basic realm="tasks", charset="UTF-8"' } });
     }

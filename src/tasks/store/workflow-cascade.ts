@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { TaskStatus } from '../lifecycle/task-status.js';
+import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { applyTransitions, type RowChange, type RowState } from '../lifecycle/transition-batch.js';
 import { planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
@@ -73,6 +73,7 @@ export async function cascadeWorkflows(
   // they run one at a time (without deadlocks between members' rows), and the tree is then
   // read as committed by the batch before (the transaction's first plain read takes its view now).
   await manager.query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`, [ids]);
+  if (await onlyMembersOfOpenGroups(manager, locked, changes, ids)) return { rows: [], dispatched: [] };
   const tree: TreeRow[] = await manager.query(`SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?)`, [ids, ids]);
   const plan = planWorkflow(tree.map((row) => nodeOf(row, changes.get(row.task_id))));
   const states = new Map<string, RowState>(tree.map((row) => [row.task_id, { status: changes.get(row.task_id)?.status ?? row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]));
@@ -83,6 +84,32 @@ export async function cascadeWorkflows(
     .map((row) => stepOf(row, plan.unblock.get(row.task_id)));
   const already = new Set(locked.map((row) => row.task_id));
   return { rows: tree.filter((row) => !already.has(row.task_id)), dispatched };
+}
+
+/**
+ * True when every change of the batch is a member of a group finishing while other members of
+ * that group are still unfinished: nothing else in the tree can follow from it (a group waits
+ * for all its members), so the tree is not read. Read under the root lock, as the tree would be.
+ */
+async function onlyMembersOfOpenGroups(
+  manager: EntityManager,
+  locked: Array<LockedRow & { parent_id?: string | null }>,
+  changes: Map<string, RowChange>,
+  roots: string[],
+): Promise<boolean> {
+  const changed = locked.filter((row) => changes.has(row.task_id));
+  if (changed.some((row) => !row.parent_id || changes.get(row.task_id)!.reopened || !isFinalStatus(changes.get(row.task_id)!.status))) return false;
+  const parents = [...new Set(changed.map((row) => row.parent_id!))];
+  const kinds: { task_id: string; task_name: string; task_type: string }[] = await manager.query(
+    `SELECT task_id, task_name, task_type FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [parents],
+  );
+  if (kinds.length !== parents.length || kinds.some((parent) => workflowKindOf(parent.task_name, parent.task_type) !== 'group')) return false;
+  const open: { parent_id: string; n: string | number }[] = await manager.query(
+    `SELECT parent_id, COUNT(*) AS n FROM ${BACKGROUND_TASKS_TABLE}
+      WHERE workflow_id IN (?) AND parent_id IN (?) AND status IN ('pending', 'running') AND task_id NOT IN (?) GROUP BY parent_id`,
+    [roots, parents, changed.map((row) => row.task_id)],
+  );
+  return parents.every((parent) => Number(open.find((row) => row.parent_id === parent)?.n ?? 0) > 0);
 }
 
 function nodeOf(row: TreeRow, change: RowChange | undefined): WorkflowNode {
