@@ -100,10 +100,12 @@ async function onlyMembersOfOpenGroups(
   const changed = locked.filter((row) => changes.has(row.task_id));
   if (changed.some((row) => !row.parent_id || changes.get(row.task_id)!.reopened || !isFinalStatus(changes.get(row.task_id)!.status))) return false;
   const parents = [...new Set(changed.map((row) => row.parent_id!))];
-  const kinds: { task_id: string; task_name: string; task_type: string }[] = await manager.query(
-    `SELECT task_id, task_name, task_type FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [parents],
+  const kinds: { task_id: string; task_name: string; task_type: string; status: TaskStatus }[] = await manager.query(
+    `SELECT task_id, task_name, task_type, status FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [parents],
   );
-  if (kinds.length !== parents.length || kinds.some((parent) => workflowKindOf(parent.task_name, parent.task_type) !== 'group')) return false;
+  // A group not started yet must start now (a member started and finished in this very batch).
+  const running = (parent: (typeof kinds)[number]) => workflowKindOf(parent.task_name, parent.task_type) === 'group' && parent.status === TaskStatus.Running;
+  if (kinds.length !== parents.length || !kinds.every(running)) return false;
   const open: { parent_id: string; n: string | number }[] = await manager.query(
     `SELECT parent_id, COUNT(*) AS n FROM ${BACKGROUND_TASKS_TABLE}
       WHERE workflow_id IN (?) AND parent_id IN (?) AND status IN ('pending', 'running') AND task_id NOT IN (?) GROUP BY parent_id`,
