@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
 import { deleteRedisKeys } from '../src/config/redis-keys.js';
 import { BenchReport } from './report.js';
+import { readMachine } from './machine.js';
 import {
   rawBullmqAdd,
   rawBullmqAddBulk,
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   let counter = 0;
   const env: BenchEnv = { databaseUrl, redisUrl, nextPrefix: () => `tasks-bench-${runId}-${counter++}` };
   await ensureDatabase(databaseUrl);
+  const machine = await readMachine(databaseUrl, redisUrl);
   const report = new BenchReport();
   try {
     for (const [name, run] of SCENARIOS) if (!only || only.includes(name)) await run(env, report);
@@ -115,7 +117,11 @@ async function main(): Promise<void> {
     await deleteRedisKeys(redisUrl, `tasks-bench-${runId}-*`);
   }
   report.print();
-  await writeFile(new URL('./results.json', import.meta.url.replace('/dist/bench/', '/bench/')), `${JSON.stringify(report.results, null, 2)}\n`);
+  console.log(`MySQL ${machine.mysql} (buffer pool ${machine.bufferPoolMiB} MiB), Redis ${machine.redis}`);
+  const beside = (file: string) => new URL(`./${file}`, import.meta.url.replace('/dist/bench/', '/bench/'));
+  await writeFile(beside('results.json'), `${JSON.stringify(report.results, null, 2)}\n`);
+  // The machine of that run, beside its results (results.json keeps its format).
+  await writeFile(beside('machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
 }
 
 main().then(
