@@ -1,5 +1,5 @@
 import type { TaskErrorType } from '../failures/task-error-type.js';
-import { isFinalStatus, TaskStatus, type TaskTransition } from './task-status.js';
+import { isFinalStatus, TASK_TRANSITIONS, TaskStatus, type TaskTransition } from './task-status.js';
 import type { TransitionRequest, TransitionValues } from './transition-batch.js';
 
 /** A chain runs its steps one after another; a group runs its members at once. */
@@ -166,9 +166,11 @@ class WorkflowTree {
   }
 
   private transition(node: WorkflowNode, transition: TaskTransition, values: TransitionValues): void {
-    const next = NEXT_STATUS[transition](node.status);
-    if (next === undefined) return;
-    node.status = next;
+    // The lifecycle table decides; a transition that would leave the status as it is (a
+    // composite already running) is no change for the plan.
+    const rule = TASK_TRANSITIONS[transition];
+    if (!rule.from.includes(node.status) || rule.to === node.status) return;
+    node.status = rule.to;
     if ('result' in values) node.result = values.result;
     if ('errorMessage' in values) node.errorMessage = values.errorMessage ?? null;
     if ('errorType' in values) node.errorType = values.errorType ?? null;
@@ -179,14 +181,3 @@ class WorkflowTree {
     return node.parentId === null ? undefined : this.byId.get(node.parentId);
   }
 }
-
-/** Where a transition takes a node from its status, or undefined when it does not apply (the plan skips it). */
-const NEXT_STATUS: Record<TaskTransition, (from: TaskStatus) => TaskStatus | undefined> = {
-  start: (from) => (from === TaskStatus.Pending ? TaskStatus.Running : undefined),
-  complete: (from) => (from === TaskStatus.Running ? TaskStatus.Completed : undefined),
-  fail: (from) => (from === TaskStatus.Running ? TaskStatus.Failed : undefined),
-  abandon: (from) => (from === TaskStatus.Pending ? TaskStatus.Failed : undefined),
-  cancel: (from) => (isFinalStatus(from) ? undefined : TaskStatus.Cancelled),
-  resubmit: (from) => (from === TaskStatus.Failed || from === TaskStatus.Cancelled ? TaskStatus.Pending : undefined),
-  requeue: (from) => (from === TaskStatus.Running ? TaskStatus.Pending : undefined),
-};
