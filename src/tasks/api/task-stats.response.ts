@@ -1,15 +1,14 @@
+import { parseDuration } from '../durations.js';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { OutcomeSummary, TaskStatsReport } from '../stats/task-stats.query.js';
 import type { OutcomeStatsDto, TaskStatsResponseDto } from './dto/index.js';
 
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `15m`, `6h`, `7d` in ms; undefined for the default. */
+/** `15m`, `6h`, `7d` in ms; undefined for the default (the service checks the range). */
 export function parseWindow(window: string | undefined): number | undefined {
   if (window === undefined) return undefined;
-  const match = /^([1-9]\d{0,5})([mhd])$/.exec(window);
-  if (!match) throw new InvalidTaskRequestError(['window must be a number of minutes, hours or days such as 15m, 6h or 7d']);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  const ms = parseDuration(window, ['m', 'h', 'd']);
+  if (ms === undefined) throw new InvalidTaskRequestError(['window must be a number of minutes, hours or days such as 15m, 6h or 7d']);
+  return ms;
 }
 
 /** The report in the API's snake_case. */

@@ -1,3 +1,4 @@
+import { parseDuration } from '../durations.js';
 import type { TasksService } from '../tasks.service.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { printJson, printRecord, printTable, type Row } from './cli-format.js';
@@ -9,13 +10,11 @@ export interface CommandInput {
   tasks: TasksService;
 }
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `30d`, `12h`, `15m`, `90s` in ms. */
-export function parseDuration(value: string, flag: string): number {
-  const match = /^([1-9]\d{0,6})([smhd])$/.exec(value);
-  if (!match) throw new UsageError(`${flag} must be a duration such as 90s, 15m, 12h or 30d, got "${value}"`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+/** `30d`, `12h`, `15m`, `90s` in ms, or a usage error naming the flag. */
+function durationFlag(value: string, flag: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new UsageError(`${flag} must be a duration such as 90s, 15m, 12h or 30d, got "${value}"`);
+  return ms;
 }
 
 /** A mistake in the command line (exit code 2). */
@@ -53,7 +52,7 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
 
   async stats(input) {
     const window = text(input, 'window');
-    const report = await input.tasks.getTaskStats({ taskType: text(input, 'type'), taskName: text(input, 'name'), windowMs: window === undefined ? undefined : parseDuration(window, '--window') });
+    const report = await input.tasks.getTaskStats({ taskType: text(input, 'type'), taskName: text(input, 'name'), windowMs: window === undefined ? undefined : durationFlag(window, '--window') });
     if (json(input)) return printJson(report);
     const rows = report.tasks.map((task) => ({
       ...task,
@@ -85,7 +84,7 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
   async purge(input) {
     const olderThan = text(input, 'older-than');
     if (!olderThan) throw new UsageError('purge needs --older-than, e.g. --older-than 30d');
-    const deleted = await input.tasks.purgeFinishedTasks(parseDuration(olderThan, '--older-than'));
+    const deleted = await input.tasks.purgeFinishedTasks(durationFlag(olderThan, '--older-than'));
     if (json(input)) return printJson({ deleted });
     console.log(`Deleted ${deleted} finished task(s) older than ${olderThan}`);
   },
