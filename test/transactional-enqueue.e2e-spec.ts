@@ -89,6 +89,23 @@ describe("enqueue in the caller's transaction", () => {
     expect(await t.tasks.getTaskCount()).toBe(before);
   });
 
+  it('creates a workflow in the transaction too: committed it runs, rolled back nothing of it exists', async () => {
+    const steps = [{ taskName: 'test.record', params: { label: 'w1' } }, { taskName: 'test.record', params: { label: 'w2' } }];
+    const committed = await t.dataSource.transaction((manager) => t.tasks.chain(steps, { manager }));
+    expect((await waitForFinalRow(t.tasks, committed.workflowId)).status).toBe(TaskStatus.Completed);
+    const before = await t.tasks.getTaskCount();
+    let rolledBack = '';
+    await t.dataSource
+      .transaction(async (manager) => {
+        rolledBack = (await t.tasks.chain(steps, { manager })).workflowId;
+        throw new Error('rolled back');
+      })
+      .catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(t.tasks.getTaskStatus(rolledBack)).rejects.toBeInstanceOf(TaskNotFoundError);
+    expect(await t.tasks.getTaskCount()).toBe(before);
+  });
+
   it('refuses a manager that has no open transaction', async () => {
     await expect(t.tasks.enqueue({ taskName: 'test.record', params: {} }, { manager: t.dataSource.manager })).rejects.toMatchObject({
       reasons: ['manager must be the EntityManager of an open transaction on the data source TasksModule uses'],

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 
 /** Work to do once the transaction that wrote it has committed, and the savepoint depth it was written at. */
 interface Deferred {
@@ -24,9 +25,16 @@ export class AfterCommitOutbox implements EntitySubscriberInterface {
     dataSource.subscribers.push(this);
   }
 
-  /** Whether `queryRunner` is an open transaction of the module's data source. */
-  accepts(queryRunner: QueryRunner | undefined): queryRunner is QueryRunner {
-    return !!queryRunner && queryRunner.connection === this.dataSource && queryRunner.isTransactionActive;
+  /**
+   * The open transaction of `manager` on the module's data source, where an enqueue may write
+   * and defer its jobs; InvalidTaskRequestError for any other manager.
+   */
+  transactionOf(manager: EntityManager | undefined): QueryRunner {
+    const queryRunner = manager?.queryRunner;
+    if (!queryRunner || queryRunner.connection !== this.dataSource || !queryRunner.isTransactionActive) {
+      throw new InvalidTaskRequestError(['manager must be the EntityManager of an open transaction on the data source TasksModule uses']);
+    }
+    return queryRunner;
   }
 
   defer(queryRunner: QueryRunner, run: () => Promise<void>): void {

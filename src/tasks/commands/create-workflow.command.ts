@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
+import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { CreatedWorkflow, WorkflowStep } from '../interfaces/workflow.interfaces.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskDeletes } from '../store/task-deletes.js';
@@ -37,14 +37,12 @@ export class CreateWorkflowCommand implements OnModuleInit {
   }
 
   async create(root: WorkflowStep, kind: CreatedWorkflow['kind'], manager?: EntityManager): Promise<CreatedWorkflow> {
-    if (manager && !this.outbox.accepts(manager.queryRunner)) {
-      throw new InvalidTaskRequestError(['manager must be the EntityManager of an open transaction on the data source TasksModule uses']);
-    }
+    const transaction = manager && this.outbox.transactionOf(manager);
     const rows = workflowRows(root, (input) => this.enqueuer.prepare(input));
     const released = rows.filter((row) => row.kind === null && !row.blocked).map((row) => stepOf(row));
-    if (manager) {
+    if (manager && transaction) {
       await this.repository.insertPending(rows, manager);
-      this.outbox.defer(manager.queryRunner!, () => this.addJobs(released));
+      this.outbox.defer(transaction, () => this.addJobs(released));
     } else {
       await orMysqlUnavailable(() => this.repository.insertPending(rows));
       try {

@@ -25,7 +25,7 @@ export class EnqueueInTransactionCommand {
   ) {}
 
   async enqueue(input: EnqueueTaskInput, manager: EntityManager): Promise<EnqueuedTask> {
-    const queryRunner = this.transactionOf(manager);
+    const queryRunner = this.outbox.transactionOf(manager);
     const task = this.enqueuer.prepare(input);
     if (task.idempotencyKey !== undefined) {
       const existing = await this.repository.findByIdempotencyKeyIn(manager, task.idempotencyKey);
@@ -44,7 +44,7 @@ export class EnqueueInTransactionCommand {
 
   /** All-or-nothing, as the transaction is: any invalid input refuses the call before a row is written. */
   async enqueueMany(inputs: EnqueueTaskInput[], manager: EntityManager): Promise<BulkEnqueueOutcome[]> {
-    const queryRunner = this.transactionOf(manager);
+    const queryRunner = this.outbox.transactionOf(manager);
     if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > MAX_BULK_ENQUEUE) {
       throw new InvalidTaskRequestError([`tasks must hold 1 to ${MAX_BULK_ENQUEUE} tasks`]);
     }
@@ -66,14 +66,6 @@ export class EnqueueInTransactionCommand {
     await this.repository.insertPending(ready, manager);
     this.outbox.defer(queryRunner, () => this.addJobs(ready));
     return ready.map((task) => ({ task: newView(task) }));
-  }
-
-  private transactionOf(manager: EntityManager) {
-    const queryRunner = manager?.queryRunner;
-    if (!this.outbox.accepts(queryRunner)) {
-      throw new InvalidTaskRequestError(['manager must be the EntityManager of an open transaction on the data source TasksModule uses']);
-    }
-    return queryRunner;
   }
 
   private async addJobs(tasks: NewTask[]): Promise<void> {
