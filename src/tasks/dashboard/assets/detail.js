@@ -1,11 +1,10 @@
 // One task: everything its row holds, live over its event stream, with cancel and retry.
 import { api } from './api.js';
 import { formatMs } from './charts.js';
-import { h } from './views.js';
+import { h, when } from './views.js';
 
 const FINAL = ['completed', 'failed', 'cancelled'];
 const json = (value) => (value === null || value === undefined ? '–' : JSON.stringify(value, null, 2));
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 
 /** Renders the task and keeps it current until `signal` aborts (the view is left). */
 export async function taskDetail(taskId, signal) {

@@ -20,7 +20,7 @@ export function h(tag, attributes = {}, ...children) {
 }
 
 const percent = (rate) => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
+export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 const badge = (status) => h('span', { class: `badge ${status}`, 'data-status': status }, status);
 
 function table(headers, rows) {
