@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
-import { FINAL_STATUSES, TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
+import { TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
 import {
   applyTransitions,
   type AttemptGuard,
