@@ -17,7 +17,7 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
     console.log(
       `${report.summary}\n` +
         `refused with 503 during outages: ${report.rejected}; cancels accepted: ${report.cancelsAccepted}; ` +
-        `handler returns after their cancel (results dropped): ${report.lateFinishes}; retry_count mismatches: ${report.retryMismatches}\n` +
+        `handler returns after their cancel (results dropped): ${report.lateFinishes}; handler starts after their cancel: ${report.lateStarts}; retry_count mismatches: ${report.retryMismatches}\n` +
         `handler starts: ${report.handlerStarts}; stalled attempts requeued: ${report.stalledRequeues}; lost attempts counted: ${report.lostRepairs}; ` +
         `slowest enqueue answer: ${report.slowestEnqueueMs} ms; rows ${report.rows}; jobs left in Redis: ${report.jobsLeftInRedis}` +
         (report.problems.length ? `\nproblems:\n  ${report.problems.join('\n  ')}` : ''),
@@ -32,6 +32,8 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
     expect({ stuck: report.workflows.stuck, outOfOrder: report.workflows.orderViolations, problems: report.workflows.problems }).toEqual({ stuck: 0, outOfOrder: 0, problems: [] });
     // The demo handlers honour their signal, and a cancel returns once the handler stopped.
     expect(report.lateFinishes).toBe(0);
+    // Invariant 4, with handlers that start before their row says running: none starts after its cancel returned.
+    expect(report.lateStarts).toBe(0);
     expect(report.completed + report.failed + report.cancelled).toBe(report.accepted);
     // Every claim of the README's guarantees, asserted rather than printed:
     expect(report.problems).toEqual([]);

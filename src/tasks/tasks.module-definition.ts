@@ -51,6 +51,7 @@ export const DEFAULT_TASKS_OPTIONS: Readonly<Omit<ResolvedTasksOptions, 'retrySt
   workers: { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 },
   timeoutGraceMs: 1000,
   progressIntervalMs: 1000,
+  runningWriteDelayMs: 100,
   maxDelaySeconds: 30 * 24 * 3600,
   retention: { finishedMaxAgeMs: 30 * 24 * 3600 * 1000, intervalMs: 3600 * 1000, batchSize: 1000 },
   schedules: [],

@@ -20,6 +20,7 @@ import { ProbeServer } from './health/probe.server.js';
 import { TasksHealth } from './health/tasks-health.js';
 import { TasksMetrics } from './metrics/tasks-metrics.js';
 import { TaskCancellationBus } from './queue/task-cancellation.bus.js';
+import { CancelMarks } from './queue/cancel-marks.js';
 import { TaskStatsQuery } from './stats/task-stats.query.js';
 import { TaskStatsRepository } from './store/task-stats.repository.js';
 import { TaskJobs } from './queue/task-jobs.js';
@@ -63,7 +64,7 @@ const PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
   TaskRepository, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
-  TaskQueues, TaskJobs, TaskCancellationBus,
+  TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
   EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,

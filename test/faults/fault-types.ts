@@ -27,6 +27,8 @@ export interface FaultReport {
   cancelsAccepted: number;
   /** Handler returns observed after their cancel had returned (results dropped). */
   lateFinishes: number;
+  /** Handler starts observed after their task's cancel had returned 200 (invariant 4: must be none). */
+  lateStarts: number;
   /** Slowest enqueue answer (ms), whatever its status: outages must not make calls hang. */
   slowestEnqueueMs: number;
   handlerStarts: number;

@@ -1,5 +1,5 @@
 import type mysql from 'mysql2/promise';
-import { isAllowedTransition, isFinalStatus, TaskStatus } from '../../src/tasks/index.js';
+import { isAllowedWrite, isFinalStatus, TaskStatus } from '../../src/tasks/index.js';
 import { countMismatches } from '../support/task-rows.js';
 import { readAudit, type AuditRow } from './audit.js';
 import type { Accepted, FaultProfile, FaultReport } from './fault-types.js';
@@ -34,7 +34,7 @@ export async function verify(
     eventsByTask.set(event.taskId, list);
   }
 
-  let lost = 0, stuck = 0, illegal = 0, retryMismatches = 0, duplicates = 0, lateFinishes = 0;
+  let lost = 0, stuck = 0, illegal = 0, retryMismatches = 0, duplicates = 0, lateFinishes = 0, lateStarts = 0;
   const counts = { completed: 0, failed: 0, cancelled: 0 };
   const note = (message: string) => problems.length < 50 && problems.push(message);
 
@@ -48,7 +48,7 @@ export async function verify(
     const from = change.old_status as TaskStatus | null;
     const to = change.new_status as TaskStatus | null;
     const finalRewritten = from !== null && isFinalStatus(from) && (from !== to || change.old_retry !== change.new_retry || change.old_outcome !== change.new_outcome);
-    const legal = from === null ? to === TaskStatus.Pending : to === null ? from === TaskStatus.Pending : isAllowedTransition(from, to) && !finalRewritten;
+    const legal = from === null ? to === TaskStatus.Pending : to === null ? from === TaskStatus.Pending : isAllowedWrite(from, to) && !finalRewritten;
     // A final row may only be deleted by nobody here (no cleanup runs); a pending row is deleted when Redis refused its job.
     if (!legal) { illegal++; note(`illegal ${change.task_id}: ${from} -> ${to}`); }
   }
@@ -66,6 +66,7 @@ export async function verify(
 
     const events = eventsByTask.get(task.taskId) ?? [];
     if (cancelledAt !== undefined) lateFinishes += events.filter((event) => event.event === 'finish' && event.at > cancelledAt).length;
+    if (cancelledAt !== undefined) lateStarts += events.filter((event) => event.event === 'start' && event.at > cancelledAt).length;
     const starts = new Map<number, number>();
     for (const event of events) if (event.event === 'start') starts.set(event.attempt, (starts.get(event.attempt) ?? 0) + 1);
     for (const count of starts.values()) duplicates += count - 1;
@@ -109,7 +110,7 @@ export async function verify(
   return {
     accepted: accepted.length, ...counts, lost, stuck, illegal, retryMismatches, duplicates, duplicateBound, rejected,
     rows: rows.size, unannouncedRows, unannouncedRuns, wrongOutcomes,
-    cancelsAccepted: cancels.size, lateFinishes, problems, summary,
+    cancelsAccepted: cancels.size, lateFinishes, lateStarts, problems, summary,
     handlerStarts: handlerEvents.filter((event) => event.event === 'start').length,
     stalledRequeues: audit.filter((change) => change.error_message?.startsWith('stalled:') && change.new_status === TaskStatus.Pending).length,
     lostRepairs: audit.filter((change) => change.error_message?.startsWith('lost:')).length,

@@ -18,6 +18,8 @@ export interface ObservedCall {
   attempt: number;
   params: Record<string, unknown>;
   at: number;
+  /** `performance.now()` when the handler started (this process's monotonic clock). */
+  tick: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export class TestTasks {
   readonly abortedAt = new Map<string, number>();
 
   private observe(taskName: string, params: Record<string, unknown>, context: TaskContext): void {
-    this.calls.push({ taskId: context.taskId, taskName, attempt: context.attempt, params, at: Date.now() });
+    this.calls.push({ taskId: context.taskId, taskName, attempt: context.attempt, params, at: Date.now(), tick: performance.now() });
   }
 
   callsOf(taskId: string): ObservedCall[] {

@@ -6,6 +6,7 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
+import { CancelMarks } from '../queue/cancel-marks.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -13,11 +14,12 @@ import { WorkflowRepository } from '../store/workflow.repository.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { TaskStateWriter } from '../store/task-state.writer.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { orMysqlUnavailable } from './unavailable.js';
+import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
 
 /**
- * Cancel: the row becomes `cancelled` first (so no attempt can start or finish over it), then
- * a waiting job is removed and a running handler's AbortSignal fires, wherever it runs.
+ * Cancel: the task is marked in Redis, the row becomes `cancelled` (so no attempt can start or
+ * finish over it), then a waiting job is removed and a running handler's AbortSignal fires,
+ * wherever it runs. Without Redis a cancel answers 503: unmarked, a handler could still start.
  */
 @Injectable()
 export class CancelTaskCommand {
@@ -30,6 +32,7 @@ export class CancelTaskCommand {
     private readonly queues: TaskQueues,
     private readonly cancellations: TaskCancellationBus,
     private readonly workflows: WorkflowRepository,
+    private readonly marks: CancelMarks,
   ) {}
 
   /** Throws {@link TaskNotFoundError}, or {@link TaskNotCancellableError} for a finished task. */
@@ -39,6 +42,9 @@ export class CancelTaskCommand {
     if (isFinalStatus(task.status)) throw new TaskNotCancellableError(taskId, task.status);
     // From here on the id as stored: every comparison below is byte-exact.
     taskId = task.taskId;
+    // Before the row says `cancelled`: a worker that has not yet started this task's handler
+    // (or any step of its workflow) sees the mark and asks MySQL first (see CancelMarks).
+    await orRedisUnavailable(() => this.marks.mark(task.workflowId ? [taskId, task.workflowId] : [taskId]));
     if (task.taskType === WORKFLOW_TASK_TYPE) return this.cancelWorkflow(task);
     if (!(await orMysqlUnavailable(() => this.writer.cancel(taskId)))) {
       // It finished between the read and the write.

@@ -73,6 +73,7 @@ function stepOf(row: WorkflowRow): DispatchedStep {
     taskId: row.taskId,
     taskName: row.taskName,
     taskType: row.taskType,
+    workflowId: row.workflowId!,
     priority: row.priority,
     params: row.params,
     maxRetries: row.maxRetries,

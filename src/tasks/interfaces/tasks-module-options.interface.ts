@@ -78,6 +78,12 @@ export interface TasksModuleOptions {
   timeoutGraceMs?: number;
   /** Progress reports of one attempt are written to MySQL at most once per this interval (the latest wins). */
   progressIntervalMs?: number;
+  /**
+   * How long a handler runs before its row says `running` (ms). A handler that ends sooner costs
+   * one row write (start and outcome together, `started_at` still its real start); progress
+   * reports are written from then on. 0: `running` is written before every handler starts.
+   */
+  runningWriteDelayMs?: number;
   /** Longest accepted `delay_seconds` (and farthest `run_at`). */
   maxDelaySeconds?: number;
   retention?: Partial<TaskRetentionOptions>;
@@ -134,6 +140,7 @@ export interface ResolvedTasksOptions {
   workers: TaskWorkerTuning;
   timeoutGraceMs: number;
   progressIntervalMs: number;
+  runningWriteDelayMs: number;
   maxDelaySeconds: number;
   retention: TaskRetentionOptions;
   schedules: TaskScheduleOptions[];

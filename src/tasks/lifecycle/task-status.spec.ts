@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isAllowedTransition, isFinalStatus, TASK_TRANSITIONS, TaskStatus } from './task-status.js';
+import { isAllowedTransition, isAllowedWrite, isFinalStatus, TASK_TRANSITIONS, TaskStatus } from './task-status.js';
 
 const { Pending, Running, Completed, Failed, Cancelled } = TaskStatus;
 
@@ -31,6 +31,17 @@ describe('the lifecycle table', () => {
     [Completed, Failed],
   ])('refuses %s -> %s', (from, to) => {
     expect(isAllowedTransition(from, to)).toBe(false);
+  });
+
+  it("lets one row write carry an attempt's start with its outcome (pending -> completed | failed), and nothing more", () => {
+    expect(isAllowedWrite(Pending, Completed)).toBe(true);
+    expect(isAllowedWrite(Pending, Failed)).toBe(true);
+    expect(isAllowedWrite(Running, Completed)).toBe(true);
+    for (const from of [Completed, Failed, Cancelled]) {
+      for (const to of [Pending, Running, Completed, Failed, Cancelled].filter((status) => status !== from)) {
+        expect(isAllowedWrite(from, to)).toBe(isAllowedTransition(from, to));
+      }
+    }
   });
 
   it('never leaves a final state through a worker transition; only a user retry reopens failed or cancelled', () => {

@@ -55,6 +55,16 @@ export function isAllowedTransition(from: TaskStatus, to: TaskStatus): boolean {
   );
 }
 
+/**
+ * True when one row write may move a task from `from` to `to`: one transition, or an attempt's
+ * start written together with its outcome (a handler that ended before its `running` was
+ * written: `pending -> completed|failed`, or `pending` again for a retry).
+ */
+export function isAllowedWrite(from: TaskStatus, to: TaskStatus): boolean {
+  if (isAllowedTransition(from, to)) return true;
+  return TASK_TRANSITIONS.start.from.includes(from) && [TASK_TRANSITIONS.complete, TASK_TRANSITIONS.fail].some((rule) => rule.to === to);
+}
+
 /** True for the states a task never leaves on its own. */
 export function isFinalStatus(status: TaskStatus): boolean {
   return FINAL_STATUSES.includes(status);

@@ -87,4 +87,29 @@ describe('applyTransitions', () => {
       expect(applyTransitions([request], rows({ a: { status } })).outcomes).toEqual([false]);
     }
   });
+
+  it("writes an attempt whose running was never written as start and outcome in one change (the one-write path)", () => {
+    const guard = { attemptToken: 'aaaa', startsAt: 1234.5 };
+    const outcome = { taskId: 'a', transition: 'complete' as const, values: { result: 7 }, guard };
+    const { outcomes, changes } = applyTransitions([outcome], rows({ a: {} }));
+    expect(outcomes).toEqual([true]);
+    expect(changes.get('a')).toEqual({
+      status: TaskStatus.Completed, started: true, finished: true, reopened: false, values: { attemptToken: 'aaaa', startedAt: 1234.5, result: 7 },
+    });
+    const failed = applyTransitions([{ ...outcome, transition: 'fail' as const, values: { errorMessage: 'x' } }], rows({ a: {} }));
+    expect(failed.changes.get('a')).toMatchObject({ status: TaskStatus.Failed, started: true, finished: true });
+  });
+
+  it('refuses the one-write outcome as a whole when the start no longer holds: a cancelled row stays cancelled', () => {
+    const outcome = { taskId: 'a', transition: 'complete' as const, values: { result: 7 }, guard: { attemptToken: 'aaaa', startsAt: 1 } };
+    for (const status of [TaskStatus.Cancelled, TaskStatus.Completed, TaskStatus.Failed]) {
+      const { outcomes, changes } = applyTransitions([outcome], rows({ a: { status } }));
+      expect(outcomes).toEqual([false]);
+      expect(changes.size).toBe(0);
+    }
+    // A cancel that lands first in the same batch wins too.
+    const raced = applyTransitions([{ taskId: 'a', transition: 'cancel', values: {} }, outcome], rows({ a: {} }));
+    expect(raced.outcomes).toEqual([true, false]);
+    expect(raced.changes.get('a')).toMatchObject({ status: TaskStatus.Cancelled, started: false });
+  });
 });

@@ -5,8 +5,19 @@ import { TASK_TRANSITIONS, isFinalStatus, TaskStatus, type TaskTransition } from
  * Applies a write only to one attempt: the one that started at `startedAt` (what the
  * reconciler read), or the one that wrote `attemptToken` when it started (a worker's own
  * attempt). If another attempt started meanwhile, the write changes nothing.
+ *
+ * A worker's attempt whose `running` was never written (its handler finished first) names
+ * `startsAt`: the write starts the attempt too, as a `start` with that token applied just
+ * before it, so start and outcome cost one row write.
  */
-export type AttemptGuard = { startedAt: Date | null } | { attemptToken: string };
+export type AttemptGuard = { startedAt: Date | null } | WorkerAttempt;
+
+/** A worker's own attempt: its token and, while its start is unwritten, when it started. */
+export interface WorkerAttempt {
+  attemptToken: string;
+  /** The handler's start (`performance.now()` of the worker) when `running` was not written. */
+  startsAt?: number;
+}
 
 /** Columns a transition may set besides the status and the timestamps. */
 export interface TransitionValues {
@@ -18,6 +29,11 @@ export interface TransitionValues {
   runAfterMs?: number | null;
   /** Written by `start`: the token of the attempt that starts. */
   attemptToken?: string;
+  /**
+   * Written by `start`: when the handler really started (`performance.now()` of the process
+   * that asks); `started_at` is then the database's now minus the time since. Absent: now.
+   */
+  startedAt?: number;
 }
 
 /** One asked-for transition of one task. */
@@ -60,7 +76,7 @@ export function applyTransitions(
   const current = new Map<string, RowState & { startedNow: boolean }>();
   for (const [taskId, row] of rows) current.set(taskId, { ...row, startedNow: false });
   const changes = new Map<string, RowChange>();
-  const outcomes = requests.map((request) => {
+  const apply = (request: TransitionRequest): boolean => {
     const row = current.get(request.taskId);
     if (!row) return false;
     const rule = TASK_TRANSITIONS[request.transition];
@@ -78,8 +94,21 @@ export function applyTransitions(
     row.status = rule.to;
     changes.set(request.taskId, change);
     return true;
+  };
+  const outcomes = requests.map((request) => {
+    const unwritten = unwrittenStartOf(request);
+    // Refused as a whole: a start that applies but whose outcome would not is never the case
+    // (every outcome of a worker's attempt leaves `running`, which the start has just entered).
+    return unwritten ? apply(unwritten) && apply({ ...request, guard: { attemptToken: unwritten.values.attemptToken! } }) : apply(request);
   });
   return { outcomes, changes };
+}
+
+/** The `start` a write of an attempt whose `running` was never written carries with it. */
+function unwrittenStartOf(request: TransitionRequest): TransitionRequest | undefined {
+  const guard = request.guard;
+  if (!guard || !('attemptToken' in guard) || guard.startsAt === undefined) return undefined;
+  return { taskId: request.taskId, transition: 'start', values: { attemptToken: guard.attemptToken, startedAt: guard.startsAt } };
 }
 
 /** A guard names its attempt; an attempt started in this batch (or with another token) is another one. */

@@ -11,7 +11,7 @@ export const toBullPriority = (priority: number): number => 11 - priority;
 
 /** A task's job to add: `attempts` attempts, after `priorAttempts` the task already made. */
 export interface NewJob {
-  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'> & { timeoutSeconds?: number | null; input?: unknown };
+  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'> & { timeoutSeconds?: number | null; input?: unknown; workflowId?: string | null };
   attempts: number;
   priorAttempts?: number;
   /** Wait this long before the first attempt (a delayed task). */
@@ -40,6 +40,7 @@ export class TaskJobs {
       if (priorAttempts > 0) data.priorAttempts = priorAttempts;
       if (task.timeoutSeconds) data.timeoutSeconds = task.timeoutSeconds;
       if (task.input !== undefined && task.input !== null) data.input = task.input;
+      if (task.workflowId) data.workflowId = task.workflowId;
       const list = byQueue.get(queue.name) ?? [];
       list.push({
         name: task.taskName,

@@ -3,6 +3,7 @@ import { FINAL_STATUSES, TaskStatus } from '../lifecycle/task-status.js';
 import type { RowChange } from '../lifecycle/transition-batch.js';
 import type { CountedRow } from './task-counts.js';
 import type { FinishedTask } from './task-stats.js';
+import { msSince } from './task-update.statement.js';
 
 /** A row's status or progress as a committed write left it (what live events and metrics see). */
 export interface CommittedChange {
@@ -44,13 +45,15 @@ export function committedChanges(locked: LockedRow[], changes: Map<string, RowCh
 }
 
 /** The committed changes that finished a task (the stats summary counts those). */
-export function finishedTasks(locked: LockedRow[], committed: CommittedChange[], changes: Map<string, RowChange>): FinishedTask[] {
+export function finishedTasks(locked: LockedRow[], committed: CommittedChange[], changes: Map<string, RowChange>, monotonicNow: number): FinishedTask[] {
   const byId = new Map(locked.map((row) => [row.task_id, row]));
   return committed
     .filter((change) => FINAL_STATUSES.includes(change.status) && byId.get(change.taskId)!.status !== change.status)
     .map((change) => {
       const row = byId.get(change.taskId)!;
-      // An attempt that started in this very batch started now.
-      return { ...change, startedAt: changes.get(change.taskId)!.started ? row.now : row.started_at };
+      const { started, values } = changes.get(change.taskId)!;
+      // An attempt that started in this very batch started now, or when its handler started.
+      const msAgo = values.startedAt === undefined ? 0 : msSince(values.startedAt, monotonicNow);
+      return { ...change, startedAt: started ? new Date(row.now.getTime() - msAgo) : row.started_at };
     });
 }

@@ -83,10 +83,11 @@ export class TaskStateWriter {
 
   /**
    * `pending|running -> running`: an attempt starts. With `attemptToken`, the attempt's later
-   * writes can be guarded by it (`{ attemptToken }`), so they apply to this attempt only.
+   * writes can be guarded by it (`{ attemptToken }`), so they apply to this attempt only. With
+   * `startedAt` (`performance.now()` when the handler started), `started_at` is back-dated to it.
    */
-  start(taskId: string, attemptToken?: string): Promise<boolean> {
-    return this.write(taskId, 'start', attemptToken === undefined ? {} : { attemptToken });
+  start(taskId: string, attemptToken?: string, startedAt?: number): Promise<boolean> {
+    return this.write(taskId, 'start', { ...(attemptToken === undefined ? {} : { attemptToken }), ...(startedAt === undefined ? {} : { startedAt }) });
   }
 
   /** `running -> completed` with the handler's result. */
@@ -207,11 +208,12 @@ export class TaskStateWriter {
     const cascade = await cascadeWorkflows(manager, locked, changes, (sql, parameters) => this.dataSource.query(sql, parameters));
     const all: LockedRow[] = [...locked, ...cascade.rows];
     const query = (sql: string, parameters: unknown[]) => manager.query(sql, parameters);
-    const [sql, parameters] = batchUpdateStatement(changes);
+    const monotonicNow = performance.now();
+    const [sql, parameters] = batchUpdateStatement(changes, monotonicNow);
     await manager.query(sql, parameters);
     await addCounts(query, countDeltas(all, changes));
     const committed = committedChanges(all, changes);
-    await addStats(query, statsDeltas(finishedTasks(all, committed, changes), locked[0].now));
+    await addStats(query, statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now));
     return { outcomes, committed, dispatched: cascade.dispatched };
   }
 }

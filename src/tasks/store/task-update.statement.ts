@@ -12,13 +12,17 @@ const NOW = 'CURRENT_TIMESTAMP(3)';
  * One `UPDATE` that gives every changed row of a batch its own values
  * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement.
  */
-export function batchUpdateStatement(changes: Map<string, RowChange>): [string, unknown[]] {
+export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicNow = performance.now()): [string, unknown[]] {
   const entries = [...changes.entries()];
   const parameters: unknown[] = [];
   const column = (name: string, pick: Pick, valueSql = '?') => caseOf(entries, parameters, name, pick, valueSql);
   const assignments = [
     column('status', (change) => ({ value: change.status })),
-    stampOf(entries, parameters, 'started_at', (change) => change.started, (change) => change.reopened),
+    // An attempt's start is back-dated to the handler's start when the worker says when that was
+    // (its `running` was written late, or together with its outcome).
+    stampOf(entries, parameters, 'started_at', (change) => change.started, (change) => change.reopened, (change) =>
+      change.values.startedAt === undefined ? undefined : msSince(change.values.startedAt, monotonicNow),
+    ),
     stampOf(entries, parameters, 'completed_at', (change) => change.finished, (change) => change.reopened),
     column('result', (change) => ('result' in change.values ? { value: toJsonText(change.values.result) } : undefined)),
     column('error_message', (change) => ('errorMessage' in change.values ? { value: change.values.errorMessage ?? null } : undefined)),
@@ -45,16 +49,35 @@ function caseOf(entries: Entry[], parameters: unknown[], column: string, pick: P
   return whens.length > 0 ? `${column} = CASE task_id ${whens.join(' ')} ELSE ${column} END` : undefined;
 }
 
-/** A timestamp column: the database's now for the rows `stamp` names, NULL for those `clear` names. */
-function stampOf(entries: Entry[], parameters: unknown[], column: string, stamp: (change: RowChange) => boolean, clear: (change: RowChange) => boolean): string | undefined {
-  const idsWhere = (test: (change: RowChange) => boolean) => entries.filter(([, change]) => test(change)).map(([taskId]) => taskId);
+/** A timestamp column: the database's now for the rows `stamp` names (less `msAgo` where it gives one), NULL for those `clear` names. */
+function stampOf(
+  entries: Entry[],
+  parameters: unknown[],
+  column: string,
+  stamp: (change: RowChange) => boolean,
+  clear: (change: RowChange) => boolean,
+  msAgo: (change: RowChange) => number | undefined = () => undefined,
+): string | undefined {
   const branches: string[] = [];
-  for (const [ids, valueSql] of [[idsWhere(stamp), NOW], [idsWhere(clear), 'NULL']] as const) {
+  for (const [taskId, change] of entries) {
+    const ago = stamp(change) ? msAgo(change) : undefined;
+    if (ago === undefined) continue;
+    parameters.push(taskId, -ago * 1000);
+    branches.push(`WHEN task_id = ? THEN TIMESTAMPADD(MICROSECOND, ?, ${NOW})`);
+  }
+  const idsWhere = (test: (change: RowChange) => boolean) => entries.filter(([, change]) => test(change)).map(([taskId]) => taskId);
+  const atNow = (change: RowChange) => stamp(change) && msAgo(change) === undefined;
+  for (const [ids, valueSql] of [[idsWhere(atNow), NOW], [idsWhere(clear), 'NULL']] as const) {
     if (ids.length === 0) continue;
     parameters.push(ids);
     branches.push(`WHEN task_id IN (?) THEN ${valueSql}`);
   }
   return branches.length > 0 ? `${column} = CASE ${branches.join(' ')} ELSE ${column} END` : undefined;
+}
+
+/** Whole milliseconds from `startedAt` to `now` (both `performance.now()`), never negative. */
+export function msSince(startedAt: number, now: number): number {
+  return Math.max(0, Math.floor(now - startedAt));
 }
 
 /** A JSON column value as text; SQL NULL for no result. */

@@ -49,7 +49,7 @@ export interface NewTaskRow {
 /** What the reconciler reads of an unfinished row. */
 export type UnfinishedRow = Pick<
   BackgroundTask,
-  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds' | 'input'
+  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds' | 'input' | 'workflowId'
 >;
 
 /** MySQL's "duplicate entry for a unique key" error. */
@@ -157,7 +157,7 @@ export class TaskRepository {
     return this.dataSource
       .getRepository(BackgroundTask)
       .createQueryBuilder('task')
-      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds', 'task.input'])
+      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds', 'task.input', 'task.workflowId'])
       .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
       .andWhere('task.blocked = 0 AND task.task_type <> :workflow', { workflow: WORKFLOW_TASK_TYPE })
       .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', { grace: minAgeMs * 1000 })

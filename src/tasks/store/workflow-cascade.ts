@@ -11,6 +11,7 @@ export interface DispatchedStep {
   taskId: string;
   taskName: string;
   taskType: string;
+  workflowId: string;
   priority: number;
   params: Record<string, unknown>;
   maxRetries: number;
@@ -165,6 +166,7 @@ function stepOf(row: TreeRow, input: unknown): DispatchedStep {
     taskId: row.task_id,
     taskName: row.task_name,
     taskType: row.task_type,
+    workflowId: row.workflow_id!,
     priority: row.priority,
     params: row.params ?? {},
     maxRetries: row.max_retries,

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { classifyError } from '../failures/error-classifier.js';
 import { retryDelayMs } from '../failures/retry-policy.js';
-import { NonRetryableError, TaskFailure, TaskTimeoutError } from '../failures/task-failure.errors.js';
+import { NonRetryableError, TaskFailure } from '../failures/task-failure.errors.js';
 import { describeError, toJsonValue } from './attempt-values.js';
 import type { TaskContext } from '../interfaces/task-context.interface.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
@@ -12,14 +11,20 @@ import { ProgressReporter } from './progress-reporter.js';
 import { DatabaseHealth, isDatabaseUnavailable } from '../store/database-health.js';
 import type { TaskJobData } from '../queue/task-job.js';
 import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler.registry.js';
-import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
+import { TaskStateWriter } from '../store/task-state.writer.js';
+import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
+import { CancelMarks } from '../queue/cancel-marks.js';
+import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
+import { AttemptStart } from './attempt-start.js';
+import { withTimeLimit } from './time-limit.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
 
 /**
- * Runs one BullMQ job: marks the row running, calls the handler with `(params, context)`,
- * and writes the outcome. Every write is a compare-and-set, so an attempt whose task was
- * cancelled meanwhile neither runs nor overwrites `cancelled` with its result.
+ * Runs one BullMQ job: calls the handler with `(params, context)` and writes `running` and the
+ * outcome (one write when the handler is quicker than `runningWriteDelayMs`, see AttemptStart).
+ * Every write is a compare-and-set, so an attempt whose task was cancelled meanwhile neither
+ * runs nor overwrites `cancelled` with its result.
  */
 @Injectable()
 export class TaskRunner {
@@ -33,6 +38,8 @@ export class TaskRunner {
     private readonly writer: TaskStateWriter,
     private readonly health: DatabaseHealth,
     private readonly metrics: TasksMetrics,
+    private readonly marks: CancelMarks,
+    private readonly cancellations: TaskCancellationBus,
   ) {}
 
   async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
@@ -57,32 +64,34 @@ export class TaskRunner {
 
   private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
     const taskId = job.id!;
-    // This attempt's writes apply only while the row holds its token: should the worker lose
-    // the job's lock and BullMQ start it elsewhere, this attempt's late writes change nothing.
-    const guard = { attemptToken: randomBytes(8).toString('hex') };
-    if (!(await this.markRunning(job, token, guard.attemptToken))) {
+    const start = await this.begin(job, token);
+    if (!start) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
       this.logger.debug(`Task ${taskId} is no longer runnable; job ${job.name} skipped`);
       return null;
     }
     const handler = this.registry.find(job.name);
     const progress = new ProgressReporter(
-      (percent, message) => this.writeProgress(job, guard.attemptToken, percent, message),
+      (percent, message) => this.writeProgress(job, start, percent, message),
       this.options.progressIntervalMs,
       (error) => this.logger.warn(`Progress of task ${taskId} not written: ${error.message}`),
     );
     try {
       if (!handler) throw new NonRetryableError(`No handler for task "${job.name}" in this worker`);
+      // A cancel that aborted the job before this point: the handler does not start.
+      if (signal?.aborted) throw signal.reason;
       const startedAt = performance.now();
       const result = await this.invokeWithinLimit(handler, job, signal, progress).catch((error: unknown) => {
         this.metrics.handlerFinished(job.name, 'failed', (performance.now() - startedAt) / 1000);
         throw error;
       });
       this.metrics.handlerFinished(job.name, 'completed', (performance.now() - startedAt) / 1000);
-      await progress.close();
       const json = toJsonValue(result);
-      await this.health.durably(() => this.writer.complete(taskId, json, guard));
+      const guard = await start.end();
+      await progress.close();
+      if (guard) await this.health.durably(() => this.writer.complete(taskId, json, guard));
     } catch (error) {
+      const guard = await start.end();
       await progress.close();
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token, guard);
       await this.recordFailure(job, handler, error, guard);
@@ -92,46 +101,40 @@ export class TaskRunner {
   }
 
   /**
-   * Calls the handler under its time limit (the enqueue's, else the handler's). At the limit
-   * the handler's signal fires with a {@link TaskTimeoutError}; a handler that has not settled
-   * `timeoutGraceMs` later is left behind (JavaScript cannot stop it) and the attempt fails as
-   * timed out. A handler that throws after the limit fired has timed out too.
+   * Begins an attempt: at once, with `running` written later (a short handler then costs one
+   * write), when no cancel has marked the task and this is the job's first delivery; else
+   * after writing `running`, which the row refuses if the task was cancelled or finished.
+   * Null when the handler must not start.
    */
-  private async invokeWithinLimit(
+  private async begin(job: Job<TaskJobData>, token: string | undefined): Promise<AttemptStart | null> {
+    const delayMs = this.options.runningWriteDelayMs;
+    // A job handed out again (its worker stalled or died) may have finished already: MySQL says.
+    const firstDelivery = job.stalledCounter === 0 && job.attemptsStarted === job.attemptsMade + 1;
+    const marks = job.data.workflowId ? [job.id!, job.data.workflowId] : [job.id!];
+    if (delayMs > 0 && firstDelivery && (await this.marks.mayStartUnwritten(marks, job.timestamp))) {
+      const write = (attemptToken: string, startedAt: number) => this.health.durably(() => this.writer.start(job.id!, attemptToken, startedAt));
+      return AttemptStart.deferred(write, delayMs, () => this.cancellations.abortHere(job.queueName, job.id!));
+    }
+    const start = AttemptStart.written();
+    return (await this.markRunning(job, token, start.token)) ? start : null;
+  }
+
+  /** Calls the handler under its time limit: the enqueue's, else the handler's (see withTimeLimit). */
+  private invokeWithinLimit(
     handler: RegisteredTaskHandler,
     job: Job<TaskJobData>,
     signal: AbortSignal | undefined,
     progress: ProgressReporter,
   ): Promise<unknown> {
-    const timeoutSeconds = job.data.timeoutSeconds ?? handler.timeoutSeconds;
-    if (!timeoutSeconds) return handler.invoke(job.data.params ?? {}, this.contextFor(job, signal ?? new AbortController().signal, progress));
-    const limit = new AbortController();
-    const combined = signal ? AbortSignal.any([signal, limit.signal]) : limit.signal;
-    const running = handler.invoke(job.data.params ?? {}, this.contextFor(job, combined, progress));
-    running.catch(() => undefined); // a handler left behind may still reject
-    let limitTimer: NodeJS.Timeout | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      limitTimer = setTimeout(() => {
-        const error = new TaskTimeoutError(`Timed out after ${timeoutSeconds} s`);
-        limit.abort(error);
-        graceTimer = setTimeout(() => reject(error), this.options.timeoutGraceMs);
-      }, timeoutSeconds * 1000);
-    });
-    try {
-      return await Promise.race([running, timedOut]);
-    } catch (error) {
-      if (limit.signal.aborted && !signal?.aborted) throw limit.signal.reason;
-      throw error;
-    } finally {
-      clearTimeout(limitTimer);
-      clearTimeout(graceTimer);
-    }
+    const invoke = (combined: AbortSignal) => handler.invoke(job.data.params ?? {}, this.contextFor(job, combined, progress));
+    return withTimeLimit(invoke, signal, job.data.timeoutSeconds ?? handler.timeoutSeconds, this.options.timeoutGraceMs);
   }
 
-  private async writeProgress(job: Job<TaskJobData>, attemptToken: string, percent: number, message: string | null): Promise<void> {
+  /** Writes a progress report once the attempt's `running` is written; drops it if the attempt ended first. */
+  private async writeProgress(job: Job<TaskJobData>, start: AttemptStart, percent: number, message: string | null): Promise<void> {
+    if (!(await start.whenRunning())) return;
     await Promise.all([
-      this.writer.progress(job.id!, attemptToken, percent, message, { taskType: this.registry.find(job.name)?.queue.taskType ?? '', taskName: job.name }),
+      this.writer.progress(job.id!, start.token, percent, message, { taskType: this.registry.find(job.name)?.queue.taskType ?? '', taskName: job.name }),
       // For BullMQ's own tooling (QueueEvents, dashboards); MySQL is the record.
       job.updateProgress(message === null ? { percent } : { percent, message }),
     ]);
@@ -154,10 +157,11 @@ export class TaskRunner {
 
   /**
    * The worker is shutting down and aborted this attempt: the row goes back to `pending`
-   * and the job to the queue, neither counting a failed attempt.
+   * (it still is when its `running` was never written) and the job to the queue, neither
+   * counting a failed attempt.
    */
-  private async handBack(job: Job<TaskJobData>, token: string | undefined, guard: AttemptGuard): Promise<never> {
-    await this.health.durably(() => this.writer.requeue(job.id!, undefined, guard));
+  private async handBack(job: Job<TaskJobData>, token: string | undefined, guard: WorkerAttempt | null): Promise<never> {
+    if (guard && guard.startsAt === undefined) await this.health.durably(() => this.writer.requeue(job.id!, undefined, guard));
     await job.moveToDelayed(Date.now(), token);
     throw new DelayedError();
   }
@@ -165,16 +169,18 @@ export class TaskRunner {
   /**
    * Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. The failure's
    * class picks the strategy (the handler's, over the module's): whether to retry at all and
-   * how long to wait, which BullMQ applies through the workers' backoff strategy.
+   * how long to wait, which BullMQ applies through the workers' backoff strategy. Without a
+   * guard the row refused this attempt (cancelled): nothing is written, no attempt follows.
    */
   private async recordFailure(
     job: Job<TaskJobData>,
     handler: RegisteredTaskHandler | undefined,
     error: unknown,
-    guard: AttemptGuard,
+    guard: WorkerAttempt | null,
   ): Promise<never> {
     const taskId = job.id!;
     const message = describeError(error);
+    if (!guard) throw new UnrecoverableError(message);
     const errorType = classifyError(error);
     const strategy = (handler?.retryStrategies ?? this.options.retryStrategies)[errorType];
     const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);

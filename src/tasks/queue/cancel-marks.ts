@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { TaskQueues } from './task-queues.js';
+
+/**
+ * How long a cancel's mark lives. A job created longer ago than this, less an hour for clocks
+ * that disagree, never starts its handler before its row says `running` (see
+ * {@link CancelMarks.mayStartUnwritten}).
+ */
+export const CANCEL_MARK_TTL_MS = 24 * 60 * 60 * 1000;
+const CLOCK_MARGIN_MS = 60 * 60 * 1000;
+
+/**
+ * Redis marks that a cancel is under way, set before the cancel writes `cancelled` (one
+ * `SET PX` per id, pipelined). A worker may start a handler before its row says `running`
+ * only when no mark names the task or its workflow: a cancel that marked first is seen (the
+ * worker then writes `running` first, which the cancelled row refuses), and a cancel that
+ * marks later finds the job active and aborts the handler through the cancellation bus before
+ * it reports success. Either way no handler starts after a cancel has succeeded.
+ */
+@Injectable()
+export class CancelMarks {
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly queues: TaskQueues,
+  ) {}
+
+  /** Marks every id (a task, its workflow); rejects when Redis does not take them. */
+  async mark(ids: string[]): Promise<void> {
+    const pipeline = this.queues.redis.pipeline();
+    for (const id of ids) pipeline.set(this.key(id), '1', 'PX', CANCEL_MARK_TTL_MS);
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+  }
+
+  /**
+   * True when a job created at `jobCreatedAt` (ms since the epoch) may start its handler before
+   * its `running` is written: no cancel marked any of `ids`, and any cancel since the job was
+   * created would still be marked. False on any doubt (Redis unreachable included).
+   */
+  async mayStartUnwritten(ids: string[], jobCreatedAt: number): Promise<boolean> {
+    if (Date.now() - jobCreatedAt > CANCEL_MARK_TTL_MS - CLOCK_MARGIN_MS) return false;
+    try {
+      return (await this.queues.redis.exists(...ids.map((id) => this.key(id)))) === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private key(id: string): string {
+    return `${this.options.queuePrefix}:tasks:cancelling:${id}`;
+  }
+}

@@ -1,0 +1,147 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { TaskNotCancellableError, TaskStatus } from '../src/tasks/index.js';
+import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
+import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+/** The module's default: a handler shows `running` once it has run this long. */
+const RUNNING_WRITE_DELAY_MS = 100;
+/** Slack for two clocks read a few statements apart (the database's and this process's). */
+const CLOCK_SLACK_MS = 25;
+
+/**
+ * The start path: a handler starts before its row says `running`; a short one costs one row
+ * write (start and outcome together), a long one shows `running` after RUNNING_WRITE_DELAY_MS.
+ * Every committed row write is one entry of the live-event stream, which is how these tests count them.
+ */
+describe('start path: one write per short task, cancel racing the start (MariaDB + Redis)', () => {
+  let t: TestApp;
+  let fixtures: TestTasks;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      suite: 'startpath',
+      providers: [TestTasks],
+      tasks: { queues: [...FIXTURE_QUEUES.filter((queue) => queue !== TEST_QUEUE), { ...TEST_QUEUE, concurrency: 8 }], cancelWaitMs: 1000 },
+    });
+    fixtures = t.app.get(TestTasks);
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await t.close();
+  });
+
+  /** The statuses each committed write of the task's row left, in order. */
+  const writtenStatuses = async (taskId: string): Promise<string[]> => {
+    const entries = await redis.xrange(`${t.queuePrefix}:tasks:events`, '-', '+');
+    return entries.flatMap(([, fields]) => {
+      const value = Object.fromEntries(fields.flatMap((field, index) => (index % 2 === 0 ? [[field, fields[index + 1]]] : [])));
+      return value.task_id === taskId && value.kind === 'status' ? [value.status] : [];
+    });
+  };
+
+  it('writes a task whose handler finishes sooner than runningWriteDelayMs once: pending straight to completed, with its real start', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, index) => t.tasks.enqueue({ taskName: 'test.record', params: { label: `quick ${index}` } })));
+    for (const { taskId } of ids) {
+      const row = await waitForFinalRow(t.tasks, taskId);
+      expect(row.status).toBe(TaskStatus.Completed);
+      expect(await writtenStatuses(taskId)).toEqual([TaskStatus.Completed]);
+      const [call] = fixtures.callsOf(taskId);
+      expect(Math.abs(row.startedAt!.getTime() - call.at)).toBeLessThanOrEqual(CLOCK_SLACK_MS);
+      expect(row.createdAt.getTime()).toBeLessThanOrEqual(row.startedAt!.getTime());
+      expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
+      expect(row.result).toEqual({ label: call.params.label });
+    }
+  });
+
+  it('keeps a quick handler that reports progress at one write (its reports are dropped with the attempt)', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.chatty_progress', params: { reports: 5, ms: 0 } });
+    expect((await waitForFinalRow(t.tasks, taskId)).progress).toBe(100);
+    expect(await writtenStatuses(taskId)).toEqual([TaskStatus.Completed]);
+  });
+
+  it('shows a longer handler as running once it has run runningWriteDelayMs, started_at back-dated to its real start', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.steps', params: { ms: 800 } });
+    const running = await waitFor(async () => {
+      const row = await t.tasks.getTaskStatus(taskId);
+      return row.status === TaskStatus.Running && row;
+    }, 'the row to say running');
+    const seenAt = Date.now();
+    const [call] = fixtures.callsOf(taskId);
+    expect(seenAt - call.at).toBeGreaterThanOrEqual(RUNNING_WRITE_DELAY_MS - CLOCK_SLACK_MS);
+    expect(Math.abs(running.startedAt!.getTime() - call.at)).toBeLessThanOrEqual(CLOCK_SLACK_MS);
+    // Its progress shows while it runs.
+    await waitFor(async () => ((await t.tasks.getTaskStatus(taskId)).progress ?? 0) > 0, 'progress to show');
+    expect((await waitForFinalRow(t.tasks, taskId)).status).toBe(TaskStatus.Completed);
+    expect((await writtenStatuses(taskId)).filter((status) => status !== TaskStatus.Running)).toEqual([TaskStatus.Completed]);
+    expect((await writtenStatuses(taskId))[0]).toBe(TaskStatus.Running);
+  });
+
+  it("never starts the handler of a job that reaches a worker after its task's cancel returned (a job added late, as by an enqueue or a repair that raced the cancel)", async () => {
+    const queue = t.queue('test');
+    await queue.pause();
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'added late' } });
+    const job = (await queue.getJob(taskId))!;
+    await job.remove();
+    // Nothing in Redis to stop: the cancel returns at once.
+    expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: true });
+    await queue.add(job.name, job.data, { jobId: taskId });
+    const marker = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'after it' } });
+    await queue.resume();
+    expect((await waitForFinalRow(t.tasks, marker.taskId)).status).toBe(TaskStatus.Completed);
+    await waitFor(async () => (await queue.getJobState(taskId)) === 'completed', 'the late job to be done');
+    expect(fixtures.callsOf(taskId)).toEqual([]);
+    expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+  });
+
+  it('never starts a handler after its cancel returned, over hundreds of cancels racing the start of short tasks (invariant 4)', async () => {
+    type Round = { taskId: string; cancelReturnedAt?: number };
+    const rounds: Round[] = [];
+    const kinds = () => {
+      const cancelled = rounds.filter((round) => round.cancelReturnedAt !== undefined);
+      return {
+        cancelledBeforeItsHandler: cancelled.filter((round) => fixtures.callsOf(round.taskId).length === 0).length,
+        cancelledAfterItsHandlerStarted: cancelled.filter((round) => fixtures.callsOf(round.taskId).length > 0).length,
+        finishedFirst: rounds.length - cancelled.length,
+      };
+    };
+    while (rounds.length < 1000 && (rounds.length < 300 || Object.values(kinds()).some((count) => count < 5))) {
+      // Up to 15 tasks queued ahead of it vary when a worker takes it.
+      const ahead = Math.floor(Math.random() * 16);
+      if (ahead > 0) await t.tasks.enqueueMany(Array.from({ length: ahead }, () => ({ taskName: 'test.record', params: { label: 'ahead' } })));
+      const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: `round ${rounds.length}` } });
+      // Cancel at once, a turn of the event loop later, or a millisecond or two later: the
+      // worker takes the job within about that long.
+      const draw = Math.random();
+      if (draw >= 0.75) await sleep(Math.floor(Math.random() * 3));
+      else if (draw >= 0.5) await new Promise((resolve) => setImmediate(resolve));
+      const round: Round = { taskId };
+      try {
+        await t.tasks.cancelTask(taskId);
+        round.cancelReturnedAt = performance.now();
+      } catch (error) {
+        if (!(error instanceof TaskNotCancellableError)) throw error;
+      }
+      rounds.push(round);
+    }
+    await waitFor(async () => (await t.queue('test').getJobCounts('active', 'waiting', 'prioritized')).active === 0, 'the queue to settle');
+    for (const round of rounds) {
+      const row = await t.tasks.getTaskStatus(round.taskId);
+      const calls = fixtures.callsOf(round.taskId);
+      if (round.cancelReturnedAt === undefined) {
+        expect({ status: row.status, calls: calls.length }).toEqual({ status: TaskStatus.Completed, calls: 1 });
+        continue;
+      }
+      expect({ status: row.status, result: row.result }).toEqual({ status: TaskStatus.Cancelled, result: null });
+      for (const call of calls) expect(call.tick).toBeLessThan(round.cancelReturnedAt);
+    }
+    const seen = kinds();
+    console.log(`start race: ${rounds.length} rounds, ${JSON.stringify(seen)}`);
+    // Every way the race can go happened, so the assertions above covered each.
+    expect(Math.min(...Object.values(seen))).toBeGreaterThanOrEqual(1);
+  });
+});
