@@ -80,4 +80,19 @@ describe('planWorkflow', () => {
     const cancelled = planWorkflow(nodes).requests.filter((request) => request.transition === 'cancel').map((request) => request.taskId);
     expect(cancelled.sort()).toEqual(['a', 'cb', 'chord', 'group', 'm1', 'm2']);
   });
+
+  it('settles every workflow of a batch, not only the first: each tree is planned', () => {
+    const chord = (prefix: string, membersDone: string[]) => [
+      node(`${prefix}root`, null, 0, { kind: 'chain', blocked: false, status: TaskStatus.Running }),
+      node(`${prefix}group`, `${prefix}root`, 0, { kind: 'group', blocked: false, status: TaskStatus.Running }),
+      ...['m1', 'm2'].map((id, position) => node(`${prefix}${id}`, `${prefix}group`, position, {
+        blocked: false, status: membersDone.includes(id) ? TaskStatus.Completed : TaskStatus.Running, result: id,
+      })),
+      node(`${prefix}cb`, `${prefix}root`, 1),
+    ];
+    // The first workflow waits for a member; the second one's group has just finished.
+    const plan = planWorkflow([...chord('a.', ['m1']), ...chord('b.', ['m1', 'm2'])]);
+    expect(Object.fromEntries(plan.unblock)).toEqual({ 'b.cb': ['m1', 'm2'] });
+    expect(plan.requests).toContainEqual({ taskId: 'b.group', transition: 'complete', values: { errorMessage: null, errorType: null, result: ['m1', 'm2'] } });
+  });
 });

@@ -36,16 +36,16 @@ export interface WorkflowPlan {
 }
 
 /**
- * The workflow rules, as the lifecycle table is for one task: given every node of a tree after a
- * batch, which composites start, complete, fail or are cancelled, which steps are released with
- * their predecessor's result, which are cancelled because an earlier step failed, and what a
- * retried step reopens. Pure: the state writer applies the plan in the batch's transaction.
+ * The workflow rules, as the lifecycle table is for one task: given every node of the trees a
+ * batch touched (one or several workflows), which composites start, complete, fail or are
+ * cancelled, which steps are released with their predecessor's result, which are cancelled
+ * because an earlier step failed, and what a retried step reopens. Pure: the state writer
+ * applies the plan in the batch's transaction.
  */
 export function planWorkflow(nodes: WorkflowNode[]): WorkflowPlan {
   const tree = new WorkflowTree(nodes);
   for (const node of nodes) if (node.reopened && node.kind === null) tree.reopenAncestors(node);
-  const root = nodes.find((node) => node.parentId === null);
-  if (root) tree.settle(root);
+  for (const root of nodes.filter((node) => node.parentId === null)) tree.settle(root);
   return tree.plan;
 }
 
