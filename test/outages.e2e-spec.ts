@@ -63,13 +63,18 @@ describe('outages of MySQL and Redis (private MariaDB + Redis)', () => {
   });
 
   it('answers 503 while Redis is down, leaves no row behind, and the workers resume when it is back', async () => {
+    const { taskId: waiting } = await t.tasks.enqueue({ taskName: 'test.record', delaySeconds: 3600 });
     await redis.kill();
     const enqueue = await timed('enqueue with Redis down', () =>
       t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record' }),
     );
     expect(enqueue.status).toBe(503);
     expect(enqueue.body.message).toBe('Redis is unavailable, try again later');
-    expect(await t.tasks.getTaskCount()).toBe(1); // only the task of the previous test
+    expect(await t.tasks.getTaskCount()).toBe(2); // the task of the previous test, and the waiting one
+    // A cancel needs Redis (its mark keeps a handler from starting unseen): refused, the row untouched.
+    const cancel = await t.http().post(`/api/tasks/${waiting}/cancel`);
+    expect({ status: cancel.status, message: cancel.body.message }).toEqual({ status: 503, message: 'Redis is unavailable, try again later' });
+    expect((await t.tasks.getTaskStatus(waiting)).status).toBe(TaskStatus.Pending);
 
     await redis.start();
     const { taskId } = await waitFor(
@@ -78,5 +83,7 @@ describe('outages of MySQL and Redis (private MariaDB + Redis)', () => {
       30_000,
     );
     await waitFor(async () => (await t.tasks.getTaskStatus(taskId)).status === TaskStatus.Completed, 'a task to run after the restart', 30_000);
+    await t.http().post(`/api/tasks/${waiting}/cancel`).expect(200);
+    expect((await t.tasks.getTaskStatus(waiting)).status).toBe(TaskStatus.Cancelled);
   });
 });

@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { TaskQueues } from './task-queues.js';
+import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { readyWithin } from './redis-ready.js';
 
 /**
  * How long a cancel's mark lives. A job created longer ago than this, less an hour for clocks
@@ -20,15 +22,33 @@ const CLOCK_MARGIN_MS = 60 * 60 * 1000;
  * it reports success. Either way no handler starts after a cancel has succeeded.
  */
 @Injectable()
-export class CancelMarks {
-  constructor(
-    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
-    private readonly queues: TaskQueues,
-  ) {}
+export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
+  /**
+   * Its own connection, auto-pipelined: every worker slot checks the marks as its job starts,
+   * and the checks made in one turn of the event loop go to Redis in one write.
+   */
+  private connection?: Redis;
+
+  constructor(@Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions) {}
+
+  async onModuleInit(): Promise<void> {
+    const connection = createRedisConnection(this.options.redis, { ...PRODUCER_REDIS_OPTIONS, enableAutoPipelining: true });
+    this.connection = connection;
+    // Outages show where the marks are used (a cancel answers 503, a worker asks MySQL first).
+    connection.on('error', () => undefined);
+    await readyWithin(new Promise((resolve) => connection.once('ready', resolve)), this.options.redis, this.options.startupTimeoutMs).catch((error: unknown) => {
+      this.onApplicationShutdown();
+      throw error;
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.connection?.disconnect();
+  }
 
   /** Marks every id (a task, its workflow); rejects when Redis does not take them. */
   async mark(ids: string[]): Promise<void> {
-    const pipeline = this.queues.redis.pipeline();
+    const pipeline = this.connection!.pipeline();
     for (const id of ids) pipeline.set(this.key(id), '1', 'PX', CANCEL_MARK_TTL_MS);
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
@@ -41,7 +61,7 @@ export class CancelMarks {
   async mayStartUnwritten(ids: string[], jobCreatedAt: number): Promise<boolean> {
     if (Date.now() - jobCreatedAt > CANCEL_MARK_TTL_MS - CLOCK_MARGIN_MS) return false;
     try {
-      return (await this.queues.redis.exists(...ids.map((id) => this.key(id)))) === 0;
+      return (await this.connection!.exists(...ids.map((id) => this.key(id)))) === 0;
     } catch {
       return false;
     }

@@ -75,16 +75,11 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     return this.get(INTERNAL_QUEUE);
   }
 
-  /** The producer connection, for the module's own keys (claims, cancel marks). */
-  get redis(): Redis {
-    return this.connection!;
-  }
-
   /**
    * Claims `name` for `ttlMs` over every process of this queue prefix (Redis `SET NX PX`): true
    * for the one caller that got it, false for the others until it expires.
    */
   async claim(name: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(`${this.options.queuePrefix}:tasks:${name}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+    return (await this.connection!.set(`${this.options.queuePrefix}:tasks:${name}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
   }
 }

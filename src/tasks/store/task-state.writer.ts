@@ -37,10 +37,12 @@ const MAX_ERROR_MESSAGE_LENGTH = 8000;
 /** Most requests written in one transaction. */
 const MAX_BATCH = 500;
 /**
- * Batches in flight at once. Overlapping them hides the round trips and lets InnoDB merge
- * their commits; the row locks (taken in task-id order) keep them apart where they meet.
+ * Batches in flight at once: one. Requests that arrive while a batch is written form the next,
+ * so batches grow with load and MySQL pays its per-transaction cost once per batch. Measured
+ * against four overlapping batches (end-to-end bench, concurrency 50): MariaDB CPU per task
+ * 269 -> 147 us and the process's own 455 -> 362 us, at the same throughput or better.
  */
-const MAX_CONCURRENT_BATCHES = 4;
+const MAX_CONCURRENT_BATCHES = 1;
 
 /**
  * The only writer of a task's status. Every transition of the lifecycle table (workers'
