@@ -95,8 +95,10 @@ export class TasksService {
   }
 
   /**
-   * Cancels a pending or running task: the row becomes `cancelled` first, then a waiting job
-   * is removed and a running handler's AbortSignal fires, wherever it runs.
+   * Cancels a pending or running task: the task is marked in Redis, the row becomes `cancelled`,
+   * then a waiting job is removed and a running handler's AbortSignal fires, wherever it runs;
+   * no handler of the task starts after this returns. Throws TasksUnavailableError when MySQL
+   * or Redis is down (nothing changed then).
    */
   cancelTask(taskId: string): Promise<CancelledTask> {
     return this.canceller.cancel(taskId);
