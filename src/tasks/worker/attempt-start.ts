@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
 
+/**
+ * Attempt tokens: this process's random prefix and a counter (16 characters, the column's
+ * width), unique per attempt without asking the system for random bytes every time.
+ */
+const TOKEN_PREFIX = randomBytes(4).toString('hex');
+let attempts = 0;
+function nextAttemptToken(): string {
+  attempts = (attempts + 1) % 0x100000000;
+  return TOKEN_PREFIX + attempts.toString(16).padStart(8, '0');
+}
+
 /** Writes `running` for the attempt with `attemptToken`, started at `startedAt`; true when the row took it. */
 export type StartWrite = (attemptToken: string, startedAt: number) => Promise<boolean>;
 
@@ -13,7 +24,7 @@ export type StartWrite = (attemptToken: string, startedAt: number) => Promise<bo
  */
 export class AttemptStart {
   /** Guards the attempt's later writes: they apply only while the row holds this token. */
-  readonly token = randomBytes(8).toString('hex');
+  readonly token = nextAttemptToken();
   readonly startedAt = performance.now();
   private writing?: Promise<boolean>;
   private timer?: NodeJS.Timeout;
