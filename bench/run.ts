@@ -19,6 +19,7 @@ import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
+import { describeCpu } from './process-cpu.js';
 
 /**
  * `npm run bench [-- --only=e2e,enqueue,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
@@ -43,9 +44,10 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     for (const concurrency of [50, 200]) {
       const baseline = await rawBullmqProcessing(env, tasks, concurrency);
       const ours = await tasksModuleProcessing(env, tasks, concurrency);
-      // MySQL's CPU per task (from /proc; it includes the status polls of this bench) is what limits the mirror.
-      const cpu = ours.mysqlCpuUsPerTask === undefined ? '' : `, MySQL CPU ${ours.mysqlCpuUsPerTask} µs/task`;
-      report.record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks${cpu})`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
+      // CPU per task of each process (this one runs the app or the raw worker; MySQL and Redis from
+      // /proc, including this bench's status polls): which of them limits the run.
+      const cpu = `CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)}`;
+      report.record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks; ${cpu})`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
     }
   }],
   ['enqueue', async (env, report) => {

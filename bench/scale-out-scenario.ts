@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
-import { mysqlCpuMs } from './mysql-cpu.js';
+import { mysqlCpuMs } from './process-cpu.js';
 import type { BenchEnv } from './scenarios.js';
 import { DataSource } from 'typeorm';
 

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
-import { mysqlCpuMs } from './mysql-cpu.js';
+import { cpuMeter, type CpuPerItem } from './process-cpu.js';
 
 /** Where a scenario runs: one fresh database and queue prefix per run. */
 export interface BenchEnv {
@@ -51,7 +51,10 @@ async function concurrently(total: number, callers: number, call: (index: number
 }
 
 /** Baseline: raw BullMQ, jobs added with addBulk while paused, then processed by a no-op worker. */
-export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurrency: number): Promise<Rate> {
+/** A processing rate with the CPU each process spent per task meanwhile. */
+export type ProcessingRate = Rate & { cpu: CpuPerItem };
+
+export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurrency: number): Promise<ProcessingRate> {
   const prefix = env.nextPrefix();
   const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(BENCH_QUEUE, { connection, prefix });
@@ -70,9 +73,10 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
   worker.on('completed', () => done++);
   await worker.waitUntilReady();
   const startedAt = process.hrtime.bigint();
+  const meter = cpuMeter();
   await queue.resume();
   await until(async () => done >= jobs, 'raw BullMQ to process every job');
-  const result = rate(jobs, startedAt);
+  const result = { ...rate(jobs, startedAt), cpu: meter.perItem(jobs) };
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
@@ -81,7 +85,7 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
 }
 
 /** Ours: tasks enqueued through TasksService while paused, then run by the no-op handler with the MySQL mirror. */
-export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<Rate & { mysqlCpuUsPerTask?: number }> {
+export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<ProcessingRate> {
   const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
   try {
     const service = app.get(TasksService);
@@ -89,11 +93,10 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
     await concurrently(tasks, 50, () => service.enqueue({ taskName: 'bench.noop' }));
     const dataSource = app.get(DataSource);
     const startedAt = process.hrtime.bigint();
-    const cpuBefore = mysqlCpuMs();
+    const meter = cpuMeter();
     await queue.resume();
     await until(async () => (await service.getTaskCount({ status: TaskStatus.Completed })) >= tasks, 'every task to complete');
-    const cpuAfter = mysqlCpuMs();
-    const result = { ...rate(tasks, startedAt), mysqlCpuUsPerTask: cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / tasks) };
+    const result = { ...rate(tasks, startedAt), cpu: meter.perItem(tasks) };
     await queue.obliterate({ force: true });
     await resetTasksTable(dataSource);
     return result;
