@@ -44,7 +44,7 @@ export class CancelTaskCommand {
     taskId = task.taskId;
     // Before the row says `cancelled`: a worker that has not yet started this task's handler
     // (or any step of its workflow) sees the mark and asks MySQL first (see CancelMarks).
-    await orRedisUnavailable(() => this.marks.mark(task.workflowId ? [taskId, task.workflowId] : [taskId]));
+    await orRedisUnavailable(() => this.marks.mark(task));
     if (task.taskType === WORKFLOW_TASK_TYPE) return this.cancelWorkflow(task);
     if (!(await orMysqlUnavailable(() => this.writer.cancel(taskId)))) {
       // It finished between the read and the write.

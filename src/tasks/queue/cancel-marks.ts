@@ -13,6 +13,12 @@ import { readyWithin } from './redis-ready.js';
 export const CANCEL_MARK_TTL_MS = 24 * 60 * 60 * 1000;
 const CLOCK_MARGIN_MS = 60 * 60 * 1000;
 
+/** What names a task for the marks: its id and, for a workflow step or node, its workflow's. */
+export interface MarkedTask {
+  taskId: string;
+  workflowId?: string | null;
+}
+
 /**
  * Redis marks that a cancel is under way, set before the cancel writes `cancelled` (one
  * `SET PX` per id, pipelined). A worker may start a handler before its row says `running`
@@ -46,28 +52,30 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
     this.connection?.disconnect();
   }
 
-  /** Marks every id (a task, its workflow); rejects when Redis does not take them. */
-  async mark(ids: string[]): Promise<void> {
+  /** Marks the task and its workflow (if any); rejects when Redis does not take the marks. */
+  async mark(task: MarkedTask): Promise<void> {
     const pipeline = this.connection!.pipeline();
-    for (const id of ids) pipeline.set(this.key(id), '1', 'PX', CANCEL_MARK_TTL_MS);
+    for (const key of this.keys(task)) pipeline.set(key, '1', 'PX', CANCEL_MARK_TTL_MS);
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
   /**
-   * True when a job created at `jobCreatedAt` (ms since the epoch) may start its handler before
-   * its `running` is written: no cancel marked any of `ids`, and any cancel since the job was
-   * created would still be marked. False on any doubt (Redis unreachable included).
+   * True when the task's job, created at `jobCreatedAt` (ms since the epoch), may start its
+   * handler before its `running` is written: no cancel marked the task or its workflow, and any
+   * cancel since the job was created would still be marked. False on any doubt (Redis
+   * unreachable included).
    */
-  async mayStartUnwritten(ids: string[], jobCreatedAt: number): Promise<boolean> {
+  async mayStartUnwritten(task: MarkedTask, jobCreatedAt: number): Promise<boolean> {
     if (Date.now() - jobCreatedAt > CANCEL_MARK_TTL_MS - CLOCK_MARGIN_MS) return false;
     try {
-      return (await this.connection!.exists(...ids.map((id) => this.key(id)))) === 0;
+      return (await this.connection!.exists(...this.keys(task))) === 0;
     } catch {
       return false;
     }
   }
 
-  private key(id: string): string {
-    return `${this.options.queuePrefix}:tasks:cancelling:${id}`;
+  /** A task's marks: its own, and its workflow's, which a cancel of the workflow (or of any part of it) sets. */
+  private keys({ taskId, workflowId }: MarkedTask): string[] {
+    return [taskId, ...(workflowId ? [workflowId] : [])].map((id) => `${this.options.queuePrefix}:tasks:cancelling:${id}`);
   }
 }

@@ -110,8 +110,7 @@ export class TaskRunner {
     const delayMs = this.options.runningWriteDelayMs;
     // A job handed out again (its worker stalled or died) may have finished already: MySQL says.
     const firstDelivery = job.stalledCounter === 0 && job.attemptsStarted === job.attemptsMade + 1;
-    const marks = job.data.workflowId ? [job.id!, job.data.workflowId] : [job.id!];
-    if (delayMs > 0 && firstDelivery && (await this.marks.mayStartUnwritten(marks, job.timestamp))) {
+    if (delayMs > 0 && firstDelivery && (await this.marks.mayStartUnwritten({ taskId: job.id!, workflowId: job.data.workflowId }, job.timestamp))) {
       const write = (attemptToken: string, startedAt: number) => this.health.durably(() => this.writer.start(job.id!, attemptToken, startedAt));
       return AttemptStart.deferred(write, delayMs, () => this.cancellations.abortHere(job.queueName, job.id!));
     }
