@@ -11,13 +11,16 @@ interface Waiting<T, R> {
 
 /**
  * Group commit: items submitted while a batch is being written wait for the next one, so under
- * load one write carries many items and alone an item goes out at once. Up to `maxConcurrent`
- * batches are in flight. `write` returns one result per item, in order (an {@link ItemFailure}
+ * load one write carries many items and alone an item goes out at once. A batch starts once the
+ * code that submitted runs to its end (a microtask later), so items submitted together (a bulk
+ * call, or callers a finished batch released at once) share one write rather than the first of
+ * them going out alone. Up to `maxConcurrent` batches are in flight. `write` returns one result per item, in order (an {@link ItemFailure}
  * rejects that item alone); if it throws, every item of that batch is rejected with the error.
  */
 export class GroupCommitQueue<T, R> {
   private waiting: Waiting<T, R>[] = [];
   private flushers = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly write: (items: T[]) => Promise<Array<R | ItemFailure>>,
@@ -28,7 +31,16 @@ export class GroupCommitQueue<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (this.flushers < this.maxConcurrent) void this.flush();
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushers >= this.maxConcurrent) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      void this.flush();
     });
   }
 

@@ -1,0 +1,68 @@
+import { GroupCommitQueue, ItemFailure } from './group-commit.queue.js';
+
+/** A write that records each batch and completes when the test says so. */
+function recordingWrite() {
+  const batches: number[][] = [];
+  const pending: Array<() => void> = [];
+  const write = (items: number[]) =>
+    new Promise<Array<number | ItemFailure>>((resolve) => {
+      batches.push(items);
+      pending.push(() => resolve(items.map((item) => (item < 0 ? new ItemFailure(new Error(`bad ${item}`)) : item * 10))));
+    });
+  const finishNext = async () => {
+    pending.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { batches, write, finishNext };
+}
+
+describe('GroupCommitQueue', () => {
+  it('writes the items submitted in one synchronous run as one batch', async () => {
+    const { batches, write, finishNext } = recordingWrite();
+    const queue = new GroupCommitQueue(write, 1000, 4);
+    const results = Promise.all([1, 2, 3, 4, 5].map((item) => queue.submit(item)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1, 2, 3, 4, 5]]);
+    await finishNext();
+    await expect(results).resolves.toEqual([10, 20, 30, 40, 50]);
+  });
+
+  it('sends an item submitted alone at once, without waiting for company', async () => {
+    const { batches, write, finishNext } = recordingWrite();
+    const queue = new GroupCommitQueue(write, 1000, 1);
+    const result = queue.submit(7);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[7]]);
+    await finishNext();
+    await expect(result).resolves.toBe(70);
+  });
+
+  it('gathers what arrives while the batches in flight are written into the next batch, at most maxBatch each', async () => {
+    const { batches, write, finishNext } = recordingWrite();
+    const queue = new GroupCommitQueue(write, 2, 1);
+    const first = queue.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [2, 3, 4].map((item) => queue.submit(item));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1]]);
+    await finishNext();
+    expect(batches).toEqual([[1], [2, 3]]);
+    await finishNext();
+    await finishNext();
+    expect(batches).toEqual([[1], [2, 3], [4]]);
+    await expect(Promise.all([first, ...later])).resolves.toEqual([10, 20, 30, 40]);
+  });
+
+  it('rejects only the item its write marked as failed, and every item of a batch whose write threw', async () => {
+    const { write, finishNext } = recordingWrite();
+    const queue = new GroupCommitQueue(write, 1000, 1);
+    const outcomes = Promise.allSettled([queue.submit(1), queue.submit(-2), queue.submit(3)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await finishNext();
+    expect((await outcomes).map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+
+    const failing = new GroupCommitQueue<number, number>(() => Promise.reject(new Error('down')), 1000, 1);
+    const all = await Promise.allSettled([failing.submit(1), failing.submit(2)]);
+    expect(all.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+  });
+});
