@@ -64,6 +64,11 @@ export class DemoProcess {
     clearTimeout(timer);
   }
 
+  /** True once the process has exited (or was killed). */
+  get exited(): boolean {
+    return this.child !== undefined && (this.child.exitCode !== null || this.child.signalCode !== null);
+  }
+
   logTail(): string {
     return this.output;
   }
