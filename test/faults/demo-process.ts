@@ -73,3 +73,20 @@ export class DemoProcess {
     return this.output;
   }
 }
+
+/**
+ * Starts a process as a supervisor would (systemd's Restart=always, a Kubernetes pod): one that
+ * exits during its start (MySQL down at that moment) is started again a second later.
+ */
+export async function startSupervised(create: () => DemoProcess, readyLine: RegExp, log: (line: string) => void): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    const child = create();
+    try {
+      return await child.start(readyLine);
+    } catch (error) {
+      if (!child.exited || tries >= 30) throw error;
+      log(`${child.name} exited during its start; restarted in 1 s`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateMariaDb, type PrivateService } from '../support/private-services.js';
 import { installAudit } from './audit.js';
-import { DemoProcess } from './demo-process.js';
+import { DemoProcess, startSupervised } from './demo-process.js';
 import type { Accepted, EnqueueAnswer, FaultProfile, FaultReport, Outage } from './fault-types.js';
 import { drainedQueues } from './redis-drain.js';
 import { verify } from './verify.js';
@@ -80,21 +80,13 @@ async function run(
   await db.end();
 
   const workers: DemoProcess[] = [];
-  // As a supervisor would (systemd's Restart=always, a Kubernetes pod): a worker that exits
-  // during its start (MySQL down at that moment) is started again a second later.
   const startWorker = async (index: number) => {
-    for (let tries = 1; ; tries++) {
+    await startSupervised(() => {
       const worker = new DemoProcess(`worker-${index}`, { ...env, TASKS_ROLE: 'worker' });
       processes.push(worker);
       workers[index] = worker;
-      try {
-        return await worker.start(/Worker started \(TASKS_ROLE=worker\)/);
-      } catch (error) {
-        if (!worker.exited || tries >= 30) throw error;
-        log(`${worker.name} exited during its start; restarted in 1 s`);
-        await sleep(1000);
-      }
-    }
+      return worker;
+    }, /Worker started \(TASKS_ROLE=worker\)/, log);
   };
   for (let i = 0; i < profile.workers; i++) await startWorker(i);
   log(`api on :${port}, ${profile.workers} workers, MariaDB ${mysqlServer.url}, Redis ${redisServer.url}`);
