@@ -63,6 +63,7 @@ describe('resolveTasksOptions', () => {
     ['a schedule every 10 ms', { schedules: [{ name: 's', taskName: 't', everyMs: 10 }] }, /everyMs must be an integer >= 1000/],
     ['two schedules with one name', { schedules: [{ name: 's', taskName: 't', everyMs: 1000 }, { name: 's', taskName: 'u', everyMs: 2000 }] }, /schedule "s" is declared twice/],
     ['a retention interval of 10 ms', { retention: { intervalMs: 10 } }, /retention needs/],
+    ['completed jobs kept for less than the reconciler needs to see them', { jobRetention: { completedAgeSeconds: 60 } }, /completedAgeSeconds must be at least the reconciler's minAgeMs \+ intervalMs \(75 s\)/],
   ])('refuses %s', (_case, options, message) => {
     expect(() => resolveTasksOptions(options)).toThrow(InvalidTasksOptionsError);
     expect(() => resolveTasksOptions(options)).toThrow(message);

@@ -76,6 +76,13 @@ const OPTION_RULES: OptionRule[] = [
   ({ workerQueues }) => problemIf(workerQueues !== undefined && workerQueues.length === 0, 'workerQueues must name at least one queue (leave it out to serve all)'),
   ({ probePort }) => problemIf(probePort !== undefined && !isIntegerIn(probePort, 0, 65535), 'probePort must be an integer 0..65535'),
   (o) => problemIf(!(o.shutdownGraceMs >= 0) || !(o.shutdownAbortGraceMs >= 0), 'shutdownGraceMs and shutdownAbortGraceMs must be >= 0'),
+  // A completed job is what the reconciler records when its worker died before writing the row
+  // (completions are written behind): Redis must keep it until the reconciler has looked.
+  ({ jobRetention: { completedAgeSeconds }, reconciler: { intervalMs, minAgeMs } }) =>
+    problemIf(
+      intervalMs > 0 && !(completedAgeSeconds * 1000 >= minAgeMs + intervalMs),
+      `jobRetention.completedAgeSeconds must be at least the reconciler's minAgeMs + intervalMs (${Math.ceil((minAgeMs + intervalMs) / 1000)} s)`,
+    ),
 ];
 
 /** What is wrong with one queue's declaration. */

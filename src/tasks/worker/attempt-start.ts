@@ -7,7 +7,7 @@ import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
  */
 const TOKEN_PREFIX = randomBytes(4).toString('hex');
 let attempts = 0;
-function nextAttemptToken(): string {
+export function nextAttemptToken(): string {
   attempts = (attempts + 1) % 0x100000000;
   return TOKEN_PREFIX + attempts.toString(16).padStart(8, '0');
 }

@@ -10,6 +10,7 @@ import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { TaskStateWriter, type AttemptGuard } from '../store/task-state.writer.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
+import { nextAttemptToken } from './attempt-start.js';
 
 /** How many repairs of each kind the reconciler of this process has made. */
 export interface ReconcilerStats {
@@ -22,6 +23,8 @@ export interface ReconcilerStats {
   stalledRequeued: number;
   /** Rows whose job had failed in Redis without the row saying so, moved to `failed`. */
   failuresRecorded: number;
+  /** Rows whose job had completed without the row saying so (its worker died before the write), moved to `completed`. */
+  completionsRecorded: number;
 }
 
 /** How long a claim to repair a row keeps other reconcilers off it. */
@@ -41,12 +44,14 @@ const QUEUED_STATES: string[] = ['waiting', 'prioritized', 'delayed', 'waiting-c
  *   (and a new job), or `failed` when no attempt is left;
  * - a `running` row whose job is queued again was stalled: BullMQ re-runs it without
  *   counting an attempt, so the row goes back to `pending` without counting one either;
- * - a `pending` or `running` row whose job failed in Redis becomes `failed`.
+ * - a `pending` or `running` row whose job failed in Redis becomes `failed`;
+ * - a `pending` or `running` row whose job completed (its worker died before the completion it
+ *   wrote behind was committed) becomes `completed` with the job's return value as result.
  */
 @Injectable()
 export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TaskReconciler.name);
-  private readonly stats: ReconcilerStats = { passes: 0, jobsRecreated: 0, lostAttemptsRecovered: 0, stalledRequeued: 0, failuresRecorded: 0 };
+  private readonly stats: ReconcilerStats = { passes: 0, jobsRecreated: 0, lostAttemptsRecovered: 0, stalledRequeued: 0, failuresRecorded: 0, completionsRecorded: 0 };
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
 
@@ -102,6 +107,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const queue = this.queues.get(queueOptions.name);
     const state = await queue.getJobState(row.taskId);
     if (state === 'failed') return this.recordFailure(queue, row);
+    if (state === 'completed') return this.recordCompletion(queue, row);
     if (row.status === TaskStatus.Pending && state === 'unknown') {
       // One reconciler (of all processes) repairs a row at a time: BullMQ would refuse a second
       // job with the same id anyway; the claim keeps the repair counted once.
@@ -144,6 +150,19 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
    */
   private sameAttempt(row: UnfinishedRow): AttemptGuard {
     return { startedAt: row.startedAt };
+  }
+
+  private async recordCompletion(queue: Queue, row: UnfinishedRow): Promise<void> {
+    const job = await queue.getJob(row.taskId);
+    if (!job) return;
+    // A pending row never had its start written: it is written with the outcome, at the job's start.
+    const guard = row.status === TaskStatus.Running
+      ? this.sameAttempt(row)
+      : { attemptToken: nextAttemptToken(), startsAt: performance.now() - Math.max(0, Date.now() - (job.processedOn ?? Date.now())) };
+    if (await this.writer.complete(row.taskId, job.returnvalue ?? null, guard)) {
+      this.repaired('completionsRecorded');
+      this.logger.warn(`Task ${row.taskId}: job completed in Redis but not in MySQL (worker died before writing it); recorded`);
+    }
   }
 
   private async recordFailure(queue: Queue, row: UnfinishedRow): Promise<void> {

@@ -17,20 +17,24 @@ import { CancelMarks } from '../queue/cancel-marks.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { AttemptStart } from './attempt-start.js';
 import { withTimeLimit } from './time-limit.js';
+import { CompletionWrites } from './completion-writes.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
 
 /**
  * Runs one BullMQ job: calls the handler with `(params, context)` and writes `running` and the
- * outcome (one write when the handler is quicker than `runningWriteDelayMs`, see AttemptStart).
- * Every write is a compare-and-set, so an attempt whose task was cancelled meanwhile neither
- * runs nor overwrites `cancelled` with its result.
+ * outcome (one write when the handler is quicker than `runningWriteDelayMs`, see AttemptStart;
+ * a success is written behind, see CompletionWrites). Every write is a compare-and-set, so an
+ * attempt whose task was cancelled meanwhile neither runs nor overwrites `cancelled` with its result.
  */
 @Injectable()
 export class TaskRunner {
   private readonly logger = new Logger(TaskRunner.name);
   /** Attempts running in this process, by task id. */
   private readonly running = new Map<string, Promise<unknown>>();
+  private readonly completions = new CompletionWrites((taskId, error) =>
+    this.logger.warn(`Completion of task ${taskId} not written (the reconciler will record it): ${error.message}`),
+  );
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -42,7 +46,8 @@ export class TaskRunner {
     private readonly cancellations: TaskCancellationBus,
   ) {}
 
-  async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
+  /** Resolves with the job's return value: the handler's result (null when it did not complete). */
+  async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const attempt = this.attempt(job, token, signal);
     this.running.set(job.id!, attempt);
     try {
@@ -57,12 +62,13 @@ export class TaskRunner {
     return [...this.running.keys()];
   }
 
-  /** Resolves when every attempt running now has settled. */
+  /** Resolves when every attempt running now has settled and its completion is written. */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
+    await this.completions.settled();
   }
 
-  private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<null> {
+  private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const taskId = job.id!;
     const start = await this.begin(job, token);
     if (!start) {
@@ -89,15 +95,16 @@ export class TaskRunner {
       const json = toJsonValue(result);
       const guard = await start.end();
       await progress.close();
-      if (guard) await this.health.durably(() => this.writer.complete(taskId, json, guard));
+      if (!guard) return null;
+      await this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard)));
+      // The job's return value: what the reconciler records if this process dies before the row is written.
+      return json;
     } catch (error) {
       const guard = await start.end();
       await progress.close();
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token, guard);
-      await this.recordFailure(job, handler, error, guard);
+      return this.recordFailure(job, handler, error, guard);
     }
-    // The result lives in MySQL; Redis keeps nothing it would have to hold twice.
-    return null;
   }
 
   /**
