@@ -14,8 +14,9 @@ interface Waiting<T, R> {
  * load one write carries many items and alone an item goes out at once. A batch starts once the
  * code that submitted runs to its end (a microtask later), so items submitted together (a bulk
  * call, or callers a finished batch released at once) share one write rather than the first of
- * them going out alone. Up to `maxConcurrent` batches are in flight. `write` returns one result per item, in order (an {@link ItemFailure}
- * rejects that item alone); if it throws, every item of that batch is rejected with the error.
+ * them going out alone. Up to `maxConcurrent` batches are in flight. `write` returns one result
+ * per item, in order (an {@link ItemFailure} rejects that item alone); if it throws, every item
+ * of that batch is rejected with the error.
  */
 export class GroupCommitQueue<T, R> {
   private waiting: Waiting<T, R>[] = [];
