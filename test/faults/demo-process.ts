@@ -46,7 +46,7 @@ export class DemoProcess {
    */
   async kill(): Promise<string | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return null;
+    if (!child || this.exited) return null;
     const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
     child.kill('SIGKILL');
     const [, signal] = await exited;
@@ -56,7 +56,7 @@ export class DemoProcess {
   /** SIGTERM and wait for a clean exit (the shutdown hooks run). */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || this.exited) return;
     child.kill('SIGTERM');
     const exited = once(child, 'exit');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
