@@ -16,8 +16,13 @@ import { paramsDtoProblems } from './params-dto.validator.js';
 import { enqueueProblems, parseRunAt } from './task-request.validator.js';
 import { orMysqlUnavailable } from './unavailable.js';
 
-/** Most tasks in one INSERT (a whole bulk call), and batches in flight at once. */
-const MAX_BATCH = 1000;
+/**
+ * Most tasks in one batch (one INSERT, one addBulk), and batches in flight at once. A bulk call of
+ * 1,000 goes out as four overlapping batches, so MySQL inserts one while Node and Redis add the
+ * jobs of another. Measured (40k tasks in bulk calls of 1,000, three rounds): 250 per batch
+ * 13.5-18.8k tasks/s against 10.0-14.8k/s with the whole call in one batch.
+ */
+const MAX_BATCH = 250;
 const MAX_CONCURRENT_BATCHES = 4;
 
 /** A validated task ready to be recorded and queued. */

@@ -53,6 +53,19 @@ describe('GroupCommitQueue', () => {
     await expect(Promise.all([first, ...later])).resolves.toEqual([10, 20, 30, 40]);
   });
 
+  it('writes a backlog larger than maxBatch as overlapping batches, up to maxConcurrent', async () => {
+    const { batches, write, finishNext } = recordingWrite();
+    const queue = new GroupCommitQueue(write, 2, 2);
+    const results = Promise.all([1, 2, 3, 4, 5].map((item) => queue.submit(item)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1, 2], [3, 4]]);
+    await finishNext();
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+    await finishNext();
+    await finishNext();
+    await expect(results).resolves.toEqual([10, 20, 30, 40, 50]);
+  });
+
   it('rejects only the item its write marked as failed, and every item of a batch whose write threw', async () => {
     const { write, finishNext } = recordingWrite();
     const queue = new GroupCommitQueue(write, 1000, 1);

@@ -14,7 +14,9 @@ interface Waiting<T, R> {
  * load one write carries many items and alone an item goes out at once. A batch starts once the
  * code that submitted runs to its end (a microtask later), so items submitted together (a bulk
  * call, or callers a finished batch released at once) share one write rather than the first of
- * them going out alone. Up to `maxConcurrent` batches are in flight. `write` returns one result
+ * them going out alone. Up to `maxConcurrent` batches are in flight: a batch that leaves items
+ * waiting (more than `maxBatch` were submitted) lets another batch start on them at once, so a
+ * backlog is written by overlapping batches rather than one after another. `write` returns one result
  * per item, in order (an {@link ItemFailure} rejects that item alone); if it throws, every item
  * of that batch is rejected with the error.
  */
@@ -50,6 +52,7 @@ export class GroupCommitQueue<T, R> {
     try {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, this.maxBatch);
+        if (this.waiting.length > 0) this.scheduleFlush();
         try {
           const results = await this.write(batch.map((waiting) => waiting.item));
           batch.forEach((waiting, index) => {
