@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { isFinalStatus, TaskStatus } from '../src/tasks/index.js';
+import { BackgroundTask, isFinalStatus, TaskStatus } from '../src/tasks/index.js';
 import { seedTasks } from './support/task-rows.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
@@ -67,6 +67,17 @@ describe('listing and counting (MariaDB)', () => {
       'parent_id', 'position', 'priority', 'progress', 'progress_message', 'result', 'retry_count', 'run_at', 'started_at', 'status',
       'task_id', 'task_name', 'task_type', 'timeout_seconds', 'workflow_id',
     ]);
+  });
+
+  it('lists the same entities as reading each task by id gives (types included)', async () => {
+    const page = await t.tasks.listTasks({ limit: 5 });
+    for (const listed of page.tasks) {
+      const read = await t.tasks.getTaskStatus(listed.taskId);
+      expect(listed).toBeInstanceOf(BackgroundTask);
+      expect(typeof listed.blocked).toBe('boolean');
+      expect(listed.params).toEqual(read.params);
+      expect({ ...listed }).toEqual({ ...read });
+    }
   });
 
   it.each(STATUSES)('filters by status %s', async (status) => {
