@@ -20,16 +20,20 @@ import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
 import { describeCpu } from './process-cpu.js';
+import { alternateRounds } from './rounds.js';
 
 /**
  * `npm run bench [-- --only=e2e,enqueue,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
- * [-- --memory-tasks=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
- * (enqueue covers single and bulk): each scenario measures ours and its
- * baseline in the same run, prints a table and writes bench/results.json.
+ * [-- --memory-tasks=N] [-- --rounds=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
+ * (enqueue covers single and bulk): each scenario measures ours and its baseline in the same run
+ * (rates: `--rounds` rounds of each, 3 by default, alternately, the median of each reported),
+ * prints a table and writes bench/results.json.
  */
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
 const only = args.get('only')?.split(',');
 const tasks = Number(args.get('tasks') ?? 20_000);
+/** Rounds of each comparison (ours and baseline alternately; the median of each is reported). */
+const rounds = Number(args.get('rounds') ?? 3);
 
 type Scenario = (env: BenchEnv, report: BenchReport) => Promise<void>;
 
@@ -42,8 +46,7 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
   }],
   ['e2e', async (env, report) => {
     for (const concurrency of [50, 200]) {
-      const baseline = await rawBullmqProcessing(env, tasks, concurrency);
-      const ours = await tasksModuleProcessing(env, tasks, concurrency);
+      const { baseline, ours } = await alternateRounds(`e2e c${concurrency}`, rounds, () => rawBullmqProcessing(env, tasks, concurrency), () => tasksModuleProcessing(env, tasks, concurrency));
       // CPU per task of each process (this one runs the app or the raw worker; MySQL and Redis from
       // /proc, including this bench's status polls): which of them limits the run.
       const cpu = `CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)}`;
@@ -51,30 +54,26 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     }
   }],
   ['enqueue', async (env, report) => {
-    const baseline = await rawBullmqAdd(env, tasks, 50);
-    const ours = await tasksModuleEnqueue(env, tasks, 50);
+    const { baseline, ours } = await alternateRounds('enqueue single', rounds, () => rawBullmqAdd(env, tasks, 50), () => tasksModuleEnqueue(env, tasks, 50));
     report.record(`enqueue single, 50 concurrent callers (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
-    const bulkBaseline = await rawBullmqAddBulk(env, tasks);
-    const bulk = await tasksModuleEnqueueMany(env, tasks);
-    report.record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.perSecond, bulkBaseline.perSecond, 0.7, 'tasks/s');
+    const bulk = await alternateRounds('enqueue bulk', rounds, () => rawBullmqAddBulk(env, tasks), () => tasksModuleEnqueueMany(env, tasks));
+    report.record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.ours.perSecond, bulk.baseline.perSecond, 0.7, 'tasks/s');
   }],
   ['http', async (env, report) => {
     const seconds = Number(args.get('seconds') ?? 10);
-    const baseline = await bareNestEnqueueHttp(env, seconds);
-    const ours = await tasksModuleEnqueueHttp(env, seconds);
+    const { baseline, ours } = await alternateRounds('http', rounds, () => bareNestEnqueueHttp(env, seconds), () => tasksModuleEnqueueHttp(env, seconds));
     console.log(`http: ours p50 ${ours.p50} ms p99 ${ours.p99} ms (non-2xx ${ours.non2xx}); bare p50 ${baseline.p50} ms p99 ${baseline.p99} ms`);
     report.record(`HTTP POST /enqueue, 50 connections, ${seconds} s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)`, ours.perSecond, baseline.perSecond, 0.5, 'req/s');
   }],
   ['workflows', async (env, report) => {
     for (const shape of [{ kind: 'chain', length: 10, repeat: 20 }, { kind: 'group', length: 1000, repeat: 3 }] as const) {
-      const baseline = await rawBullmqFlows(env, shape);
-      const ours = await tasksModuleWorkflows(env, shape);
-      report.record(`workflow: a ${shape.kind} of ${shape.length} no-op ${shape.kind === 'chain' ? 'steps' : 'members'}, vs a BullMQ flow (${shape.repeat} in a row)`, ours, baseline, 0.5, 'workflows/s');
+      const perSecond = (measure: Promise<number>) => measure.then((rate) => ({ perSecond: rate }));
+      const { baseline, ours } = await alternateRounds(`${shape.kind} of ${shape.length}`, rounds, () => perSecond(rawBullmqFlows(env, shape)), () => perSecond(tasksModuleWorkflows(env, shape)));
+      report.record(`workflow: a ${shape.kind} of ${shape.length} no-op ${shape.kind === 'chain' ? 'steps' : 'members'}, vs a BullMQ flow (${shape.repeat} in a row)`, ours.perSecond, baseline.perSecond, 0.5, 'workflows/s');
     }
   }],
   ['scaleout', async (env, report) => {
-    const one = await scaleOut(env, tasks, 1);
-    const two = await scaleOut(env, tasks, 2);
+    const { baseline: one, ours: two } = await alternateRounds('scale-out', rounds, () => scaleOut(env, tasks, 1), () => scaleOut(env, tasks, 2));
     const cpu = (rate: { mysqlCpuUsPerTask?: number }) => (rate.mysqlCpuUsPerTask === undefined ? '?' : String(rate.mysqlCpuUsPerTask));
     report.record(
       `scale-out: API process + 2 worker processes vs + 1 (${tasks} tasks; MySQL CPU ${cpu(two)} vs ${cpu(one)} µs/task)`,
