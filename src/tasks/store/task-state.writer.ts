@@ -211,7 +211,7 @@ export class TaskStateWriter {
     const all: LockedRow[] = [...locked, ...cascade.rows];
     const query = (sql: string, parameters: unknown[]) => manager.query(sql, parameters);
     const monotonicNow = performance.now();
-    const [sql, parameters] = batchUpdateStatement(changes, monotonicNow);
+    const [sql, parameters] = batchUpdateStatement(changes, monotonicNow, cascade.blocking);
     await manager.query(sql, parameters);
     await addCounts(query, countDeltas(all, changes));
     const committed = committedChanges(all, changes);

@@ -8,11 +8,18 @@ type Pick = (change: RowChange) => { value: unknown } | undefined;
 
 const NOW = 'CURRENT_TIMESTAMP(3)';
 
+/** Workflow steps a batch releases (with their input) or holds back: `blocked` and `input` only. */
+export interface BlockingWrites {
+  unblock: Map<string, unknown>;
+  block: Set<string>;
+}
+
 /**
  * One `UPDATE` that gives every changed row of a batch its own values
- * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement.
+ * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement; the
+ * workflow steps it releases or holds back are written by the same statement.
  */
-export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicNow = performance.now()): [string, unknown[]] {
+export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicNow = performance.now(), blocking?: BlockingWrites): [string, unknown[]] {
   const entries = [...changes.entries()];
   const parameters: unknown[] = [];
   const column = (name: string, pick: Pick, valueSql = '?') => caseOf(entries, parameters, name, pick, valueSql);
@@ -33,9 +40,23 @@ export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicN
     column('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started || change.reopened ? { value: null } : undefined)),
     column('progress_message', (change) => ((change.started || change.reopened) && change.status !== TaskStatus.Completed ? { value: null } : undefined)),
     column('attempt_token', (change) => (change.values.attemptToken !== undefined ? { value: change.values.attemptToken } : undefined)),
+    ...blockingAssignments(blocking, parameters),
   ].filter((assignment): assignment is string => assignment !== undefined);
-  parameters.push(entries.map(([taskId]) => taskId));
+  const ids = new Set([...changes.keys(), ...(blocking?.unblock.keys() ?? []), ...(blocking?.block ?? [])]);
+  parameters.push([...ids]);
   return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
+}
+
+/** `blocked` and `input` of the steps released (0, their input) and held back (1, NULL). */
+function blockingAssignments(blocking: BlockingWrites | undefined, parameters: unknown[]): string[] {
+  const entries: Array<[taskId: string, blocked: number, input: string | null]> = [
+    ...[...(blocking?.unblock ?? [])].map(([taskId, input]): [string, number, string | null] => [taskId, 0, toJsonText(input)]),
+    ...[...(blocking?.block ?? [])].map((taskId): [string, number, string | null] => [taskId, 1, null]),
+  ];
+  if (entries.length === 0) return [];
+  const whens = entries.map(() => 'WHEN ? THEN ?').join(' ');
+  parameters.push(...entries.flatMap(([taskId, blocked]) => [taskId, blocked]), ...entries.flatMap(([taskId, , input]) => [taskId, input]));
+  return [`blocked = CASE task_id ${whens} ELSE blocked END`, `input = CASE task_id ${whens} ELSE input END`];
 }
 
 /** `column = CASE task_id WHEN ? THEN <value> … ELSE column END` over the rows `pick` sets. */

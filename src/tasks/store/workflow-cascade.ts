@@ -4,6 +4,7 @@ import { applyTransitions, type RowChange, type RowState } from '../lifecycle/tr
 import { planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import type { LockedRow } from './committed-change.js';
+import type { BlockingWrites } from './task-update.statement.js';
 import { workflowKindOf, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 
 /** A workflow step released by a batch: what its job needs once the batch has committed. */
@@ -36,22 +37,39 @@ interface TreeRow extends LockedRow {
   timeout_seconds: number | null;
 }
 
+/** What a batch's changes mean for their workflows. */
+export interface CascadeOutcome {
+  rows: LockedRow[];
+  dispatched: DispatchedStep[];
+  blocking?: BlockingWrites;
+}
+
+/** What tells a workflow node's kind and whether it runs. */
+interface KindRow {
+  task_id: string;
+  task_name: string;
+  task_type: string;
+  status: TaskStatus;
+}
+
+const KIND_COLUMNS = 'task_id, task_name, task_type, status';
 const TREE_COLUMNS = `task_id, task_type, task_name, status, error_type, started_at, attempt_token, NOW(3) AS now,
   workflow_id, parent_id, position, blocked, input, result, error_message, params, priority, max_retries, retry_count, timeout_seconds`;
 
 /**
  * The rest of a batch's workflows, in its transaction: locks the root of each workflow a change
  * touched, reads its tree, plans what follows (workflow-plan.ts), adds those transitions to `changes`,
- * writes which steps are released or held back, and returns the rows it read (for the counts)
- * and the released steps (their jobs are added after the commit). A step is released in the
- * same transaction that completes its predecessor, so exactly once.
+ * and returns the rows it read (for the counts), the released steps (their jobs are added after
+ * the commit) and which steps to mark released or held back (the batch's `UPDATE` writes them
+ * with its own changes: one statement, not two). A step is released in the same transaction
+ * that completes its predecessor, so exactly once.
  */
 export async function cascadeWorkflows(
   manager: EntityManager,
   locked: Array<LockedRow & { workflow_id?: string | null; parent_id?: string | null }>,
   changes: Map<string, RowChange>,
   peek: (sql: string, parameters: unknown[]) => Promise<Array<{ task_id: string }>>,
-): Promise<{ rows: LockedRow[]; dispatched: DispatchedStep[] }> {
+): Promise<CascadeOutcome> {
   const roots = new Set<string>();
   const startedUnder = new Map<string, string>();
   for (const row of locked) {
@@ -73,18 +91,17 @@ export async function cascadeWorkflows(
   // The workflow's root row is its lock: every batch that changes one of its rows takes it, so
   // they run one at a time (without deadlocks between members' rows), and the tree is then
   // read as committed by the batch before (the transaction's first plain read takes its view now).
-  await manager.query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`, [ids]);
-  if (await onlyMembersOfOpenGroups(manager, locked, changes, ids)) return { rows: [], dispatched: [] };
+  const lockedRoots: KindRow[] = await manager.query(`SELECT ${KIND_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`, [ids]);
+  if (await onlyMembersOfOpenGroups(manager, locked, changes, lockedRoots)) return { rows: [], dispatched: [] };
   const tree: TreeRow[] = await manager.query(`SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?)`, [ids, ids]);
   const plan = planWorkflow(tree.map((row) => nodeOf(row, changes.get(row.task_id))));
   const states = new Map<string, RowState>(tree.map((row) => [row.task_id, { status: changes.get(row.task_id)?.status ?? row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]));
   mergeChanges(changes, applyTransitions(plan.requests, states).changes);
-  await writeBlocking(manager, plan.unblock, plan.block);
   const dispatched = tree
     .filter((row) => plan.unblock.has(row.task_id) && workflowKindOf(row.task_name, row.task_type) === null)
     .map((row) => stepOf(row, plan.unblock.get(row.task_id)));
   const already = new Set(locked.map((row) => row.task_id));
-  return { rows: tree.filter((row) => !already.has(row.task_id)), dispatched };
+  return { rows: tree.filter((row) => !already.has(row.task_id)), dispatched, blocking: { unblock: plan.unblock, block: plan.block } };
 }
 
 /**
@@ -96,21 +113,24 @@ async function onlyMembersOfOpenGroups(
   manager: EntityManager,
   locked: Array<LockedRow & { parent_id?: string | null }>,
   changes: Map<string, RowChange>,
-  roots: string[],
+  roots: KindRow[],
 ): Promise<boolean> {
   const changed = locked.filter((row) => changes.has(row.task_id));
-  if (changed.some((row) => !row.parent_id || changes.get(row.task_id)!.reopened || !isFinalStatus(changes.get(row.task_id)!.status))) return false;
+  if (roots.length === 0 || changed.some((row) => !row.parent_id || changes.get(row.task_id)!.reopened || !isFinalStatus(changes.get(row.task_id)!.status))) return false;
   const parents = [...new Set(changed.map((row) => row.parent_id!))];
-  const kinds: { task_id: string; task_name: string; task_type: string; status: TaskStatus }[] = await manager.query(
-    `SELECT task_id, task_name, task_type, status FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [parents],
-  );
+  // A parent that is a root was just read by its lock; only nested parents need a read.
+  const nested = parents.filter((parent) => !roots.some((root) => root.task_id === parent));
+  const kinds: KindRow[] = [
+    ...roots.filter((root) => parents.includes(root.task_id)),
+    ...(nested.length > 0 ? await manager.query(`SELECT ${KIND_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [nested]) : []),
+  ];
   // A group not started yet must start now (a member started and finished in this very batch).
-  const running = (parent: (typeof kinds)[number]) => workflowKindOf(parent.task_name, parent.task_type) === 'group' && parent.status === TaskStatus.Running;
+  const running = (parent: KindRow) => workflowKindOf(parent.task_name, parent.task_type) === 'group' && parent.status === TaskStatus.Running;
   if (kinds.length !== parents.length || !kinds.every(running)) return false;
   const open: { parent_id: string; n: string | number }[] = await manager.query(
     `SELECT parent_id, COUNT(*) AS n FROM ${BACKGROUND_TASKS_TABLE}
       WHERE workflow_id IN (?) AND parent_id IN (?) AND status IN ('pending', 'running') AND task_id NOT IN (?) GROUP BY parent_id`,
-    [roots, parents, changed.map((row) => row.task_id)],
+    [roots.map((root) => root.task_id), parents, changed.map((row) => row.task_id)],
   );
   return parents.every((parent) => Number(open.find((row) => row.parent_id === parent)?.n ?? 0) > 0);
 }
@@ -146,19 +166,6 @@ function mergeChanges(changes: Map<string, RowChange>, more: Map<string, RowChan
       values: { ...earlier.values, ...next.values },
     } : next);
   }
-}
-
-async function writeBlocking(manager: EntityManager, unblock: Map<string, unknown>, block: Set<string>): Promise<void> {
-  const entries: Array<[string, number, string | null]> = [
-    ...[...unblock].map(([taskId, input]): [string, number, string | null] => [taskId, 0, input === undefined || input === null ? null : JSON.stringify(input)]),
-    ...[...block].map((taskId): [string, number, string | null] => [taskId, 1, null]),
-  ];
-  if (entries.length === 0) return;
-  const cases = entries.map(() => 'WHEN ? THEN ?').join(' ');
-  await manager.query(
-    `UPDATE ${BACKGROUND_TASKS_TABLE} SET blocked = CASE task_id ${cases} END, input = CASE task_id ${cases} END WHERE task_id IN (?)`,
-    [...entries.flatMap(([taskId, blocked]) => [taskId, blocked]), ...entries.flatMap(([taskId, , input]) => [taskId, input]), entries.map(([taskId]) => taskId)],
-  );
 }
 
 function stepOf(row: TreeRow, input: unknown): DispatchedStep {
