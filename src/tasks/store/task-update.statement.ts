@@ -17,20 +17,24 @@ export interface BlockingWrites {
 /**
  * One `UPDATE` that gives every changed row of a batch its own values
  * (`col = CASE task_id WHEN … THEN … ELSE col END`), so a batch costs one statement; the
- * workflow steps it releases or holds back are written by the same statement.
+ * workflow steps it releases or holds back are written by the same statement. A column that
+ * every row of the statement sets to the same value is set without a `CASE` (`status =
+ * 'completed'` for a batch of completions): the statement then names each row once or twice
+ * rather than once per column, so it is about half as long to build, send and parse.
  */
 export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicNow = performance.now(), blocking?: BlockingWrites): [string, unknown[]] {
   const entries = [...changes.entries()];
+  const ids = new Set([...changes.keys(), ...(blocking?.unblock.keys() ?? []), ...(blocking?.block ?? [])]);
   const parameters: unknown[] = [];
-  const column = (name: string, pick: Pick, valueSql = '?') => caseOf(entries, parameters, name, pick, valueSql);
+  const column = (name: string, pick: Pick, valueSql = '?') => caseOf(entries, parameters, name, pick, valueSql, ids.size);
   const assignments = [
     column('status', (change) => ({ value: change.status })),
     // An attempt's start is back-dated to the handler's start when the worker says when that was
     // (its `running` was written late, or together with its outcome).
-    stampOf(entries, parameters, 'started_at', (change) => change.started, (change) => change.reopened, (change) =>
+    stampOf(entries, parameters, ids.size, 'started_at', (change) => change.started, (change) => change.reopened, (change) =>
       change.values.startedAt === undefined ? undefined : msSince(change.values.startedAt, monotonicNow),
     ),
-    stampOf(entries, parameters, 'completed_at', (change) => change.finished, (change) => change.reopened),
+    stampOf(entries, parameters, ids.size, 'completed_at', (change) => change.finished, (change) => change.reopened),
     column('result', (change) => ('result' in change.values ? { value: toJsonText(change.values.result) } : undefined)),
     column('error_message', (change) => ('errorMessage' in change.values ? { value: change.values.errorMessage ?? null } : undefined)),
     column('retry_count', (change) => (change.values.retryCount !== undefined ? { value: change.values.retryCount } : undefined)),
@@ -42,7 +46,6 @@ export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicN
     column('attempt_token', (change) => (change.values.attemptToken !== undefined ? { value: change.values.attemptToken } : undefined)),
     ...blockingAssignments(blocking, parameters),
   ].filter((assignment): assignment is string => assignment !== undefined);
-  const ids = new Set([...changes.keys(), ...(blocking?.unblock.keys() ?? []), ...(blocking?.block ?? [])]);
   parameters.push([...ids]);
   return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
 }
@@ -59,26 +62,41 @@ function blockingAssignments(blocking: BlockingWrites | undefined, parameters: u
   return [`blocked = CASE task_id ${whens} ELSE blocked END`, `input = CASE task_id ${whens} ELSE input END`];
 }
 
-/** `column = CASE task_id WHEN ? THEN <value> … ELSE column END` over the rows `pick` sets. */
-function caseOf(entries: Entry[], parameters: unknown[], column: string, pick: Pick, valueSql: string): string | undefined {
-  const whens = entries.flatMap(([taskId, change]) => {
-    const picked = pick(change);
-    if (!picked) return [];
-    parameters.push(taskId, picked.value);
-    return [`WHEN ? THEN ${valueSql}`];
-  });
-  return whens.length > 0 ? `${column} = CASE task_id ${whens.join(' ')} ELSE ${column} END` : undefined;
+/**
+ * `column = CASE task_id WHEN ? THEN <value> … ELSE column END` over the rows `pick` sets, or
+ * `column = <value>` when it sets all `rowCount` rows of the statement to one value.
+ */
+function caseOf(entries: Entry[], parameters: unknown[], column: string, pick: Pick, valueSql: string, rowCount: number): string | undefined {
+  const picked: Array<[taskId: string, value: unknown]> = [];
+  for (const [taskId, change] of entries) {
+    const value = pick(change);
+    if (value) picked.push([taskId, value.value]);
+  }
+  if (picked.length === 0) return undefined;
+  if (picked.length === rowCount && picked.every(([, value]) => value === picked[0][1])) {
+    parameters.push(picked[0][1]);
+    return `${column} = ${valueSql}`;
+  }
+  for (const [taskId, value] of picked) parameters.push(taskId, value);
+  return `${column} = CASE task_id ${picked.map(() => `WHEN ? THEN ${valueSql}`).join(' ')} ELSE ${column} END`;
 }
 
 /** A timestamp column: the database's now for the rows `stamp` names (less `msAgo` where it gives one), NULL for those `clear` names. */
 function stampOf(
   entries: Entry[],
   parameters: unknown[],
+  rowCount: number,
   column: string,
   stamp: (change: RowChange) => boolean,
   clear: (change: RowChange) => boolean,
   msAgo: (change: RowChange) => number | undefined = () => undefined,
 ): string | undefined {
+  const idsWhere = (test: (change: RowChange) => boolean) => entries.filter(([, change]) => test(change)).map(([taskId]) => taskId);
+  const atNow = idsWhere((change) => stamp(change) && msAgo(change) === undefined);
+  const cleared = idsWhere(clear);
+  // Every row of the statement stamped now, or every row cleared and none stamped: no CASE.
+  if (atNow.length === rowCount) return `${column} = ${NOW}`;
+  if (cleared.length === rowCount && entries.every(([, change]) => !stamp(change))) return `${column} = NULL`;
   const branches: string[] = [];
   for (const [taskId, change] of entries) {
     const ago = stamp(change) ? msAgo(change) : undefined;
@@ -86,9 +104,7 @@ function stampOf(
     parameters.push(taskId, -ago * 1000);
     branches.push(`WHEN task_id = ? THEN TIMESTAMPADD(MICROSECOND, ?, ${NOW})`);
   }
-  const idsWhere = (test: (change: RowChange) => boolean) => entries.filter(([, change]) => test(change)).map(([taskId]) => taskId);
-  const atNow = (change: RowChange) => stamp(change) && msAgo(change) === undefined;
-  for (const [ids, valueSql] of [[idsWhere(atNow), NOW], [idsWhere(clear), 'NULL']] as const) {
+  for (const [ids, valueSql] of [[atNow, NOW], [cleared, 'NULL']] as const) {
     if (ids.length === 0) continue;
     parameters.push(ids);
     branches.push(`WHEN task_id IN (?) THEN ${valueSql}`);
