@@ -30,6 +30,8 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
     // Workflows under the same faults: none stuck, no step before its predecessors finished.
     expect(report.workflows.accepted).toBeGreaterThan(0);
     expect({ stuck: report.workflows.stuck, outOfOrder: report.workflows.orderViolations, problems: report.workflows.problems }).toEqual({ stuck: 0, outOfOrder: 0, problems: [] });
+    // Cancels met tasks still queued or running (else the two checks below would hold vacuously).
+    expect(report.cancelsAccepted).toBeGreaterThan(0);
     // The demo handlers honour their signal, and a cancel returns once the handler stopped.
     expect(report.lateFinishes).toBe(0);
     // Invariant 4, with handlers that start before their row says running: none starts after its cancel returned.

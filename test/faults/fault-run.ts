@@ -107,7 +107,10 @@ async function run(
   const cancelLater = (taskId: string) => {
     cancelRequests.push(
       (async () => {
-        await sleep(Math.random() * 2000);
+        // Soon after the enqueue, while most of these tasks are still queued, running or waiting
+        // for a retry: cancels sent up to 2 s later met a finished task ~85 % of the time on a
+        // fast machine (36-57 of ~250 accepted), which left invariant 4 lightly exercised.
+        await sleep(Math.random() * 400);
         cancelsSent.add(taskId);
         const response = await fetch(`${base}/${taskId}/cancel`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
         if (response?.status === 200) cancels.set(taskId, Date.now());
