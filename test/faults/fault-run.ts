@@ -107,9 +107,7 @@ async function run(
   const cancelLater = (taskId: string) => {
     cancelRequests.push(
       (async () => {
-        // Soon after the enqueue, while most of these tasks are still queued, running or waiting
-        // for a retry: cancels sent up to 2 s later met a finished task ~85 % of the time on a
-        // fast machine (36-57 of ~250 accepted), which left invariant 4 lightly exercised.
+        // While most tasks are still queued, running or retrying (up to 2 s later, ~85 % met a finished task).
         await sleep(Math.random() * 400);
         cancelsSent.add(taskId);
         const response = await fetch(`${base}/${taskId}/cancel`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
