@@ -33,7 +33,7 @@ const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').s
 const only = args.get('only')?.split(',');
 const tasks = Number(args.get('tasks') ?? 20_000);
 /** Rounds of each comparison (ours and baseline alternately; the median of each is reported). */
-const rounds = Number(args.get('rounds') ?? 3);
+const rounds = Math.max(1, Math.floor(Number(args.get('rounds') ?? 3)) || 1);
 
 type Scenario = (env: BenchEnv, report: BenchReport) => Promise<void>;
 
