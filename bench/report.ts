@@ -21,16 +21,13 @@ export class BenchReport {
   record(scenario: string, ours: number, baseline: number, target: number, unit: string, atMost = false): void {
     const ratio = ours / baseline;
     const pass = atMost ? ratio <= target : ratio >= target;
-    // Three decimals where two would print the target itself for a ratio that misses it (0.497, not 0.5 … no).
-    const shown = round(ratio, 2) === target && !pass ? round(ratio, 3) : round(ratio, 2);
-    this.add({ scenario, ours: round(ours, ours < 10 ? 2 : 0), baseline: round(baseline, baseline < 10 ? 2 : 0), ratio: shown, target, pass, unit }, atMost);
+    this.add({ scenario, ours: roundRate(ours), baseline: roundRate(baseline), ratio: shownRatio(ratio, target, pass), target, pass, unit }, atMost);
   }
 
   /** A latency that must stay under `maxMs` and grow at most `maxGrowth` times over its baseline. */
   recordLatency(scenario: string, oursMs: number, baselineMs: number, maxGrowth: number, maxMs: number): void {
     const ratio = oursMs / baselineMs;
-    const shown = round(ratio, 2) === maxGrowth && ratio > maxGrowth ? round(ratio, 3) : round(ratio, 2);
-    this.add({ scenario, ours: round(oursMs, 2), baseline: round(baselineMs, 2), ratio: shown, target: maxGrowth, pass: ratio <= maxGrowth && oursMs <= maxMs, unit: 'ms' }, true);
+    this.add({ scenario, ours: round(oursMs, 2), baseline: round(baselineMs, 2), ratio: shownRatio(ratio, maxGrowth, ratio <= maxGrowth), target: maxGrowth, pass: ratio <= maxGrowth && oursMs <= maxMs, unit: 'ms' }, true);
   }
 
   /** A latency that must stay under `maxMs`, reported against a slower way of answering the same question. */
@@ -53,6 +50,16 @@ export class BenchReport {
     this.results.push(result);
     console.log(JSON.stringify(result));
   }
+}
+
+/** A rate as the report prints it: two decimals below 10, whole numbers above. */
+export function roundRate(value: number): number {
+  return round(value, value < 10 ? 2 : 0);
+}
+
+/** Two decimals, or three where two would print the bound itself for a ratio on its wrong side (0.497, not 0.5 … no). */
+function shownRatio(ratio: number, bound: number, withinBound: boolean): number {
+  return round(ratio, 2) === bound && !withinBound ? round(ratio, 3) : round(ratio, 2);
 }
 
 function round(value: number, digits = 0): number {

@@ -1,3 +1,5 @@
+import { roundRate } from './report.js';
+
 /** A measurement with a rate (higher is better). */
 export interface Rated {
   perSecond: number;
@@ -22,15 +24,11 @@ export async function alternateRounds<B extends Rated, O extends Rated>(
     baselines.push(await baseline());
     oursRounds.push(await ours());
   }
-  const rates = (measured: Rated[]) => measured.map((rated) => round2(rated.perSecond)).join(', ');
+  const rates = (measured: Rated[]) => measured.map((rated) => roundRate(rated.perSecond)).join(', ');
   console.log(`${label}: rounds ours ${rates(oursRounds)}; baseline ${rates(baselines)} (the median of each is reported)`);
   return { baseline: median(baselines), ours: median(oursRounds) };
 }
 
 function median<T extends Rated>(measured: T[]): T {
   return [...measured].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(measured.length / 2)];
-}
-
-function round2(value: number): number {
-  return value < 10 ? Math.round(value * 100) / 100 : Math.round(value);
 }
