@@ -24,6 +24,11 @@ import { orMysqlUnavailable } from './unavailable.js';
  */
 const MAX_BATCH = 250;
 const MAX_CONCURRENT_BATCHES = 4;
+/**
+ * Smallest share when a backlog is split among batches: 50 callers released together by one
+ * batch go out as two batches of 25, one answered while the other is still being added.
+ */
+const MIN_SPLIT = 25;
 
 /** A validated task ready to be recorded and queued. */
 export type NewTask = NewTaskRow & { runAt: Date | null };
@@ -38,7 +43,7 @@ export type NewTask = NewTaskRow & { runAt: Date | null };
 @Injectable()
 export class EnqueueTaskCommand {
   private readonly logger = new Logger(EnqueueTaskCommand.name);
-  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES);
+  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT);
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,

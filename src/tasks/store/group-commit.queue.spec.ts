@@ -66,6 +66,33 @@ describe('GroupCommitQueue', () => {
     await expect(results).resolves.toEqual([10, 20, 30, 40, 50]);
   });
 
+  it('shares a backlog of at least twice minSplit evenly among batches in flight, and keeps a smaller one whole', async () => {
+    const { batches, write, finishNext } = recordingWrite();
+    const queue = new GroupCommitQueue(write, 250, 4, 25);
+    const items = (count: number, from: number) => Array.from({ length: count }, (_, index) => from + index);
+    const sizes = () => batches.map((batch) => batch.length);
+
+    const fifty = Promise.all(items(50, 1).map((item) => queue.submit(item)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sizes()).toEqual([25, 25]);
+    await finishNext();
+    await finishNext();
+    await expect(fifty).resolves.toEqual(items(50, 1).map((item) => item * 10));
+
+    const fortyNine = Promise.all(items(49, 100).map((item) => queue.submit(item)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sizes()).toEqual([25, 25, 49]);
+    await finishNext();
+    await fortyNine;
+
+    const thousand = Promise.all(items(1000, 1000).map((item) => queue.submit(item)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sizes().slice(3)).toEqual([250, 250, 250, 250]);
+    for (let batch = 0; batch < 4; batch++) await finishNext();
+    await expect(thousand).resolves.toEqual(items(1000, 1000).map((item) => item * 10));
+    expect(batches.flat()).toEqual([...items(50, 1), ...items(49, 100), ...items(1000, 1000)]);
+  });
+
   it('rejects only the item its write marked as failed, and every item of a batch whose write threw', async () => {
     const { write, finishNext } = recordingWrite();
     const queue = new GroupCommitQueue(write, 1000, 1);

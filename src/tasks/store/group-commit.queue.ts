@@ -14,9 +14,10 @@ interface Waiting<T, R> {
  * load one write carries many items and alone an item goes out at once. A batch starts once the
  * code that submitted runs to its end (a microtask later), so items submitted together (a bulk
  * call, or callers a finished batch released at once) share one write rather than the first of
- * them going out alone. Up to `maxConcurrent` batches are in flight: a batch that leaves items
- * waiting (more than `maxBatch` were submitted) lets another batch start on them at once, so a
- * backlog is written by overlapping batches rather than one after another. `write` returns one result
+ * them going out alone. Up to `maxConcurrent` batches are in flight: a backlog of at least twice
+ * `minSplit` items is shared evenly among as many batches (each of `minSplit` to `maxBatch`
+ * items) and the others start on their share at once, so it is written by overlapping batches
+ * rather than one after another, and its first callers are answered sooner. `write` returns one result
  * per item, in order (an {@link ItemFailure} rejects that item alone); if it throws, every item
  * of that batch is rejected with the error.
  */
@@ -29,6 +30,8 @@ export class GroupCommitQueue<T, R> {
     private readonly write: (items: T[]) => Promise<Array<R | ItemFailure>>,
     private readonly maxBatch: number,
     private readonly maxConcurrent: number,
+    /** Smallest batch a backlog is split into; by default a backlog is split only past `maxBatch`. */
+    private readonly minSplit = maxBatch,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -51,7 +54,7 @@ export class GroupCommitQueue<T, R> {
     this.flushers++;
     try {
       while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, this.maxBatch);
+        const batch = this.waiting.splice(0, this.batchSize());
         if (this.waiting.length > 0) this.scheduleFlush();
         try {
           const results = await this.write(batch.map((waiting) => waiting.item));
@@ -67,5 +70,15 @@ export class GroupCommitQueue<T, R> {
     } finally {
       this.flushers--;
     }
+  }
+
+  /**
+   * The next batch's share of the backlog: even among the batches that may still start (this
+   * one and the flushers not yet busy), each of `minSplit` items or more, at most `maxBatch`.
+   */
+  private batchSize(): number {
+    const free = this.maxConcurrent - this.flushers + 1;
+    const batches = Math.max(1, Math.min(free, Math.floor(this.waiting.length / this.minSplit)));
+    return Math.min(this.maxBatch, Math.ceil(this.waiting.length / batches));
   }
 }
