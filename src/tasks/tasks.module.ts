@@ -31,6 +31,7 @@ import { BackgroundTaskSubscriber } from './store/background-task.subscriber.js'
 import { DatabaseHealth } from './store/database-health.js';
 import { TaskDeletes } from './store/task-deletes.js';
 import { TaskRepository } from './store/task.repository.js';
+import { OneTripTransactions } from './store/one-trip-transactions.js';
 import { TaskStateWriter } from './store/task-state.writer.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TasksExplorer } from './tasks.explorer.js';
@@ -63,7 +64,7 @@ const resolvedOptionsProvider: Provider = {
 const PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
-  TaskRepository, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
+  TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
   EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,

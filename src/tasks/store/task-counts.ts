@@ -64,17 +64,22 @@ function deltaRows(net: Map<string, number>): unknown[][] {
 }
 
 /**
- * Adds deltas to the counter rows in one statement. Each row's increment is picked by a CASE
+ * The statement that adds deltas to the counter rows. Each row's increment is picked by a CASE
  * on the existing row's key rather than `VALUES(count)`, which MySQL 8 deprecates and the
- * row-alias form that replaces it, which MariaDB lacks.
+ * row-alias form that replaces it, which MariaDB lacks. Deltas must not be empty.
  */
-export async function addCounts(query: (sql: string, parameters: unknown[]) => Promise<unknown>, deltas: unknown[][]): Promise<void> {
-  if (deltas.length === 0) return;
+export function countsStatement(deltas: unknown[][]): [string, unknown[]] {
   const values = deltas.map(() => '(?, ?, ?, ?, ?)').join(', ');
   const cases = deltas.map(() => 'WHEN task_type = ? AND status = ? AND error_type = ? AND slot = ? THEN ?').join(' ');
-  await query(
+  return [
     `INSERT INTO ${TASK_COUNTS_TABLE} (task_type, status, error_type, slot, count) VALUES ${values}
      ON DUPLICATE KEY UPDATE count = count + CASE ${cases} ELSE 0 END`,
     [...deltas.flat(), ...deltas.flat()],
-  );
+  ];
+}
+
+/** Adds deltas to the counter rows in one statement (see countsStatement); none, no statement. */
+export async function addCounts(query: (sql: string, parameters: unknown[]) => Promise<unknown>, deltas: unknown[][]): Promise<void> {
+  if (deltas.length === 0) return;
+  await query(...countsStatement(deltas));
 }

@@ -6,7 +6,8 @@ import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
 import { withLockRetry } from './lock-retry.js';
-import { addCounts, rowCountDeltas, TASK_COUNTS_TABLE, type CountedRow } from './task-counts.js';
+import { addCounts, countsStatement, rowCountDeltas, TASK_COUNTS_TABLE, type CountedRow } from './task-counts.js';
+import { OneTripTransactions } from './one-trip-transactions.js';
 import type { TaskCursor } from './task-cursor.js';
 import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
 
@@ -74,7 +75,10 @@ export class TaskRepository {
   /** Reads list pages as raw rows (see taskRowReader); made from the entity metadata on first use. */
   private rows?: TaskRowReader;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly oneTrip: OneTripTransactions,
+  ) {}
 
   findById(taskId: string): Promise<BackgroundTask | null> {
     return this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId });
@@ -126,8 +130,9 @@ export class TaskRepository {
   }
 
   /**
-   * One multi-row INSERT of `pending` rows and their counts, in one transaction; `run_at` is
-   * computed by the database so that its clock alone stamps rows. Run again when a concurrent
+   * One multi-row INSERT of `pending` rows and their counts, in one transaction sent as one
+   * round trip (see OneTripTransactions); `run_at` is computed by the database so that its
+   * clock alone stamps rows. Run again when a concurrent
    * batch made it a deadlock victim. With `manager`, both go into the caller's open transaction
    * instead (and a deadlock is the caller's to retry, as for its own statements).
    */
@@ -144,12 +149,12 @@ export class TaskRepository {
        VALUES ?`;
     const parameters = [rows];
     const deltas = rowCountDeltas(tasks.map((task) => ({ task_type: task.taskType, status: TaskStatus.Pending, error_type: null })), 1);
-    const write = async (into: EntityManager) => {
-      await into.query(sql, parameters);
-      await addCounts((statement, values) => into.query(statement, values), deltas);
-    };
-    if (manager) return write(manager);
-    await withLockRetry(() => this.dataSource.transaction(write));
+    if (manager) {
+      await manager.query(sql, parameters);
+      await addCounts((statement, values) => manager.query(statement, values), deltas);
+      return;
+    }
+    await withLockRetry(() => this.oneTrip.run([[sql, parameters], countsStatement(deltas)]));
   }
 
   /** The task with this idempotency key as `manager`'s transaction sees it. */

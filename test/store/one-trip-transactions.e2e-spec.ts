@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isDatabaseUnavailable } from '../../src/tasks/store/database-health.js';
+import { OneTripTransactions } from '../../src/tasks/store/one-trip-transactions.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+/** The enqueue's transaction sent as one round trip: all or nothing, like any transaction. */
+describe('one-trip transactions (MariaDB)', () => {
+  let t: TestApp;
+  let oneTrip: OneTripTransactions;
+  const insert = (id: number, note = 'row'): [string, unknown[]] => ['INSERT INTO one_trip_probe (id, note) VALUES (?, ?)', [id, note]];
+  const ids = async () => ((await t.dataSource.query('SELECT id FROM one_trip_probe ORDER BY id')) as { id: number }[]).map((row) => row.id);
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'onetrip', role: 'api' });
+    oneTrip = t.app.get(OneTripTransactions);
+    await t.dataSource.query('CREATE TABLE one_trip_probe (id INT PRIMARY KEY, note VARCHAR(100) NOT NULL)');
+  });
+  afterAll(() => t.close());
+
+  it('commits every statement of the transaction', async () => {
+    await oneTrip.run([insert(1), insert(2)]);
+    expect(await ids()).toEqual([1, 2]);
+  });
+
+  it('rolls back the statements before a failing one, and leaves its connection with no transaction open', async () => {
+    const failed = await oneTrip.run([insert(3), insert(1)]).catch((error: unknown) => error);
+    expect((failed as { errno?: number }).errno).toBe(1062);
+    expect(await ids()).toEqual([1, 2]);
+    // Sequential runs reuse that connection: had 3 stayed open, this START TRANSACTION would commit it.
+    await oneTrip.run([insert(4)]);
+    expect(await ids()).toEqual([1, 2, 4]);
+  });
+
+  it('escapes every value: a value that reads as SQL is stored as it is', async () => {
+    const hostile = "x'); DELETE FROM one_trip_probe; -- ;";
+    await oneTrip.run([insert(5, hostile)]);
+    expect(await t.dataSource.query('SELECT note FROM one_trip_probe WHERE id = 5')).toEqual([{ note: hostile }]);
+    expect(await ids()).toEqual([1, 2, 4, 5]);
+  });
+
+  it('refuses, as MySQL unavailable, once the application shut down', async () => {
+    const own = new OneTripTransactions(t.dataSource);
+    await own.run([insert(6)]);
+    await own.onApplicationShutdown();
+    const refused = await own.run([insert(7)]).catch((error: unknown) => error);
+    expect(isDatabaseUnavailable(refused)).toBe(true);
+    expect(await ids()).toEqual([1, 2, 4, 5, 6]);
+  });
+});
