@@ -31,11 +31,32 @@ describe('one-trip transactions (MariaDB)', () => {
     expect(await ids()).toEqual([1, 2, 4]);
   });
 
+  it('sends deferred statements with the next read, which sees them; a throw in the work rolls back what was sent', async () => {
+    const seen = await oneTrip.transaction(async (tx) => {
+      tx.defer(...insert(10));
+      const [row] = await tx.query<{ n: string | number }[]>('SELECT COUNT(*) AS n FROM one_trip_probe WHERE id >= 10');
+      tx.defer(...insert(11));
+      return Number(row.n);
+    });
+    expect(seen).toBe(1);
+    expect(await ids()).toEqual([1, 2, 4, 10, 11]);
+
+    const thrown = await oneTrip
+      .transaction(async (tx) => {
+        await tx.query(...insert(12));
+        throw new Error('the work changed its mind');
+      })
+      .catch((error: Error) => error.message);
+    expect(thrown).toBe('the work changed its mind');
+    await oneTrip.run([insert(13)]);
+    expect(await ids()).toEqual([1, 2, 4, 10, 11, 13]);
+  });
+
   it('escapes every value: a value that reads as SQL is stored as it is', async () => {
     const hostile = "x'); DELETE FROM one_trip_probe; -- ;";
     await oneTrip.run([insert(5, hostile)]);
     expect(await t.dataSource.query('SELECT note FROM one_trip_probe WHERE id = 5')).toEqual([{ note: hostile }]);
-    expect(await ids()).toEqual([1, 2, 4, 5]);
+    expect(await ids()).toEqual([1, 2, 4, 5, 10, 11, 13]);
   });
 
   it('refuses, as MySQL unavailable, once the application shut down', async () => {
@@ -44,6 +65,6 @@ describe('one-trip transactions (MariaDB)', () => {
     await own.onApplicationShutdown();
     const refused = await own.run([insert(7)]).catch((error: unknown) => error);
     expect(isDatabaseUnavailable(refused)).toBe(true);
-    expect(await ids()).toEqual([1, 2, 4, 5, 6]);
+    expect(await ids()).toEqual([1, 2, 4, 5, 6, 10, 11, 13]);
   });
 });

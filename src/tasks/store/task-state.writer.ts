@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
 import {
@@ -19,6 +19,7 @@ import { addStats, statsDeltas } from './task-stats.js';
 import { cascadeWorkflows, type DispatchedStep } from './workflow-cascade.js';
 import { committedChanges, finishedTasks, type CommittedChange, type CommitListener, type LockedRow } from './committed-change.js';
 import { batchUpdateStatement } from './task-update.statement.js';
+import { OneTripTransactions, type TransactionQueries } from './one-trip-transactions.js';
 
 export type { AttemptGuard } from '../lifecycle/transition-batch.js';
 export type { CommittedChange, CommitListener } from './committed-change.js';
@@ -68,7 +69,10 @@ export class TaskStateWriter {
   private readonly listeners: CommitListener[] = [];
   private readonly dispatchListeners: Array<(steps: DispatchedStep[]) => void> = [];
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly oneTrip: OneTripTransactions,
+  ) {}
 
   /**
    * Calls `listener` with the workflow steps a committed batch released, to add their jobs (a
@@ -168,7 +172,7 @@ export class TaskStateWriter {
   }
 
   private async writeBatch(batch: TimedRequest[]): Promise<boolean[]> {
-    const { outcomes, committed, dispatched } = await withLockRetry(() => this.dataSource.transaction((manager) => this.applyBatch(manager, batch)));
+    const { outcomes, committed, dispatched } = await withLockRetry(() => this.oneTrip.transaction((tx) => this.applyBatch(tx, batch)));
     const now = performance.now();
     this.notify(committed, batch.map((request) => now - request.submittedAt));
     if (dispatched.length > 0) for (const listener of this.dispatchListeners) listener(dispatched);
@@ -194,9 +198,13 @@ export class TaskStateWriter {
     }
   }
 
-  private async applyBatch(manager: EntityManager, batch: TransitionRequest[]): Promise<BatchOutcome> {
+  /**
+   * Two round trips for a batch of plain tasks: the locking read (with `START TRANSACTION`),
+   * then the UPDATE, counts and stats with the `COMMIT`; a workflow's cascade reads in between.
+   */
+  private async applyBatch(tx: TransactionQueries, batch: TransitionRequest[]): Promise<BatchOutcome> {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: Array<LockedRow & { workflow_id: string | null; parent_id: string | null }> = await manager.query(
+    const locked: Array<LockedRow & { workflow_id: string | null; parent_id: string | null }> = await tx.query(
       `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, workflow_id, parent_id, NOW(3) AS now
          FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
@@ -207,15 +215,14 @@ export class TaskStateWriter {
     const { outcomes, changes } = applyTransitions(batch, rows);
     if (changes.size === 0) return { outcomes, committed: [], dispatched: [] };
     // What the changes mean for their workflows: more rows change, steps are released.
-    const cascade = await cascadeWorkflows(manager, locked, changes, (sql, parameters) => this.dataSource.query(sql, parameters));
+    const cascade = await cascadeWorkflows(tx, locked, changes, (sql, parameters) => this.dataSource.query(sql, parameters));
     const all: LockedRow[] = [...locked, ...cascade.rows];
-    const query = (sql: string, parameters: unknown[]) => manager.query(sql, parameters);
+    const defer = async (sql: string, parameters: unknown[]) => tx.defer(sql, parameters);
     const monotonicNow = performance.now();
-    const [sql, parameters] = batchUpdateStatement(changes, monotonicNow, cascade.blocking);
-    await manager.query(sql, parameters);
-    await addCounts(query, countDeltas(all, changes));
+    defer(...batchUpdateStatement(changes, monotonicNow, cascade.blocking));
+    await addCounts(defer, countDeltas(all, changes));
     const committed = committedChanges(all, changes);
-    await addStats(query, statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now));
+    await addStats(defer, statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now));
     return { outcomes, committed, dispatched: cascade.dispatched };
   }
 }

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { applyTransitions, type RowChange, type RowState } from '../lifecycle/transition-batch.js';
 import { planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
@@ -6,6 +5,7 @@ import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import type { LockedRow } from './committed-change.js';
 import type { BlockingWrites } from './task-update.statement.js';
 import { workflowKindOf, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import type { TransactionQueries } from './one-trip-transactions.js';
 
 /** A workflow step released by a batch: what its job needs once the batch has committed. */
 export interface DispatchedStep {
@@ -65,7 +65,7 @@ const TREE_COLUMNS = `task_id, task_type, task_name, status, error_type, started
  * that completes its predecessor, so exactly once.
  */
 export async function cascadeWorkflows(
-  manager: EntityManager,
+  tx: TransactionQueries,
   locked: Array<LockedRow & { workflow_id?: string | null; parent_id?: string | null }>,
   changes: Map<string, RowChange>,
   peek: (sql: string, parameters: unknown[]) => Promise<Array<{ task_id: string }>>,
@@ -91,9 +91,9 @@ export async function cascadeWorkflows(
   // The workflow's root row is its lock: every batch that changes one of its rows takes it, so
   // they run one at a time (without deadlocks between members' rows), and the tree is then
   // read as committed by the batch before (the transaction's first plain read takes its view now).
-  const lockedRoots: KindRow[] = await manager.query(`SELECT ${KIND_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`, [ids]);
-  if (await onlyMembersOfOpenGroups(manager, locked, changes, lockedRoots)) return { rows: [], dispatched: [] };
-  const tree: TreeRow[] = await manager.query(`SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?)`, [ids, ids]);
+  const lockedRoots: KindRow[] = await tx.query(`SELECT ${KIND_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`, [ids]);
+  if (await onlyMembersOfOpenGroups(tx, locked, changes, lockedRoots)) return { rows: [], dispatched: [] };
+  const tree: TreeRow[] = await tx.query(`SELECT ${TREE_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) OR task_id IN (?)`, [ids, ids]);
   const plan = planWorkflow(tree.map((row) => nodeOf(row, changes.get(row.task_id))));
   const states = new Map<string, RowState>(tree.map((row) => [row.task_id, { status: changes.get(row.task_id)?.status ?? row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]));
   mergeChanges(changes, applyTransitions(plan.requests, states).changes);
@@ -110,7 +110,7 @@ export async function cascadeWorkflows(
  * for all its members), so the tree is not read. Read under the root lock, as the tree would be.
  */
 async function onlyMembersOfOpenGroups(
-  manager: EntityManager,
+  tx: TransactionQueries,
   locked: Array<LockedRow & { parent_id?: string | null }>,
   changes: Map<string, RowChange>,
   roots: KindRow[],
@@ -122,12 +122,12 @@ async function onlyMembersOfOpenGroups(
   const nested = parents.filter((parent) => !roots.some((root) => root.task_id === parent));
   const kinds: KindRow[] = [
     ...roots.filter((root) => parents.includes(root.task_id)),
-    ...(nested.length > 0 ? await manager.query(`SELECT ${KIND_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [nested]) : []),
+    ...(nested.length > 0 ? await tx.query(`SELECT ${KIND_COLUMNS} FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?)`, [nested]) : []),
   ];
   // A group not started yet must start now (a member started and finished in this very batch).
   const running = (parent: KindRow) => workflowKindOf(parent.task_name, parent.task_type) === 'group' && parent.status === TaskStatus.Running;
   if (kinds.length !== parents.length || !kinds.every(running)) return false;
-  const open: { parent_id: string; n: string | number }[] = await manager.query(
+  const open: { parent_id: string; n: string | number }[] = await tx.query(
     `SELECT parent_id, COUNT(*) AS n FROM ${BACKGROUND_TASKS_TABLE}
       WHERE workflow_id IN (?) AND parent_id IN (?) AND status IN ('pending', 'running') AND task_id NOT IN (?) GROUP BY parent_id`,
     [roots.map((root) => root.task_id), parents, changed.map((row) => row.task_id)],
