@@ -219,7 +219,7 @@ export class TaskStateWriter {
     const all: LockedRow[] = [...locked, ...cascade.rows];
     const defer = async (sql: string, parameters: unknown[]) => tx.defer(sql, parameters);
     const monotonicNow = performance.now();
-    defer(...batchUpdateStatement(changes, monotonicNow, cascade.blocking));
+    tx.defer(...batchUpdateStatement(changes, monotonicNow, cascade.blocking));
     await addCounts(defer, countDeltas(all, changes));
     const committed = committedChanges(all, changes);
     await addStats(defer, statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now));
