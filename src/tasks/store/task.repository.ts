@@ -132,9 +132,9 @@ export class TaskRepository {
   /**
    * One multi-row INSERT of `pending` rows and their counts, in one transaction sent as one
    * round trip (see OneTripTransactions); `run_at` is computed by the database so that its
-   * clock alone stamps rows. Run again when a concurrent
-   * batch made it a deadlock victim. With `manager`, both go into the caller's open transaction
-   * instead (and a deadlock is the caller's to retry, as for its own statements).
+   * clock alone stamps rows. Run again when a concurrent batch made it a deadlock victim. With
+   * `manager`, both go into the caller's open transaction instead (and a deadlock is the
+   * caller's to retry, as for its own statements).
    */
   async insertPending(tasks: NewTaskRow[], manager?: EntityManager): Promise<void> {
     // One placeholder for all the rows (the driver writes each as a list): a template with 13
