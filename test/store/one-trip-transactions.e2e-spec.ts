@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import mysql2 from 'mysql2';
 import { isDatabaseUnavailable } from '../../src/tasks/store/database-health.js';
 import { OneTripTransactions } from '../../src/tasks/store/one-trip-transactions.js';
+import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { TestTasks } from '../support/test-tasks.processor.js';
 
-/** The enqueue's transaction sent as one round trip: all or nothing, like any transaction. */
+/** Transactions in as few requests as their reads allow: all or nothing, like any transaction. */
 describe('one-trip transactions (MariaDB)', () => {
   let t: TestApp;
   let oneTrip: OneTripTransactions;
@@ -11,7 +14,7 @@ describe('one-trip transactions (MariaDB)', () => {
   const ids = async () => ((await t.dataSource.query('SELECT id FROM one_trip_probe ORDER BY id')) as { id: number }[]).map((row) => row.id);
 
   beforeAll(async () => {
-    t = await createTestApp({ suite: 'onetrip', role: 'api' });
+    t = await createTestApp({ suite: 'onetrip', role: 'api', providers: [TestTasks] });
     oneTrip = t.app.get(OneTripTransactions);
     await t.dataSource.query('CREATE TABLE one_trip_probe (id INT PRIMARY KEY, note VARCHAR(100) NOT NULL)');
   });
@@ -57,6 +60,21 @@ describe('one-trip transactions (MariaDB)', () => {
     await oneTrip.run([insert(5, hostile)]);
     expect(await t.dataSource.query('SELECT note FROM one_trip_probe WHERE id = 5')).toEqual([{ note: hostile }]);
     expect(await ids()).toEqual([1, 2, 4, 5, 10, 11, 13]);
+  });
+
+  it('sends an enqueue to MySQL as one request and a batch of state changes as two', async () => {
+    const query = jest.spyOn(mysql2.PoolConnection.prototype, 'query');
+    // Requests on the module's own connections (the only ones that ask for several statements).
+    const requests = () => query.mock.contexts.filter((connection) => (connection as { config: { multipleStatements?: boolean } }).config.multipleStatements).length;
+    try {
+      const { taskId } = await t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 1 } });
+      expect(requests()).toBe(1);
+      expect(await t.app.get(TaskStateWriter).start(taskId, 'dddddddddddddddd')).toBe(true);
+      expect(requests()).toBe(3);
+      expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: 'running' });
+    } finally {
+      query.mockRestore();
+    }
   });
 
   it('refuses, as MySQL unavailable, once the application shut down', async () => {
