@@ -67,48 +67,53 @@ export interface RowChange {
  * Applies requests in order to the rows' current states with the one transition table, as
  * if each were its own compare-and-set `UPDATE … WHERE status IN (from)`: a request whose
  * source status (or attempt guard) no longer holds is refused and changes nothing. Returns
- * each request's outcome and the net change of every row that changed.
+ * each request's outcome and the net change of every row that changed. Every task of the state
+ * writer passes here once or twice, so nothing is copied per request.
  */
 export function applyTransitions(
   requests: readonly TransitionRequest[],
   rows: ReadonlyMap<string, RowState>,
 ): { outcomes: boolean[]; changes: Map<string, RowChange> } {
   const current = new Map<string, RowState & { startedNow: boolean }>();
-  for (const [taskId, row] of rows) current.set(taskId, { ...row, startedNow: false });
+  for (const [taskId, row] of rows) current.set(taskId, { status: row.status, startedAt: row.startedAt, attemptToken: row.attemptToken, startedNow: false });
   const changes = new Map<string, RowChange>();
-  const apply = (request: TransitionRequest): boolean => {
-    const row = current.get(request.taskId);
+  const apply = (taskId: string, transition: TaskTransition, values: TransitionValues, guard: AttemptGuard | undefined): boolean => {
+    const row = current.get(taskId);
     if (!row) return false;
-    const rule = TASK_TRANSITIONS[request.transition];
-    if (!rule.from.includes(row.status) || !guardHolds(request.guard, row)) return false;
-    const change = changes.get(request.taskId) ?? { status: row.status, started: false, finished: false, reopened: false, values: {} };
+    const rule = TASK_TRANSITIONS[transition];
+    if (!rule.from.includes(row.status) || !guardHolds(guard, row)) return false;
+    let change = changes.get(taskId);
+    if (!change) {
+      change = { status: row.status, started: false, finished: false, reopened: false, values: {} };
+      changes.set(taskId, change);
+    }
     if (rule.to === TaskStatus.Running) {
       change.started = true;
       row.startedNow = true;
-      row.attemptToken = request.values.attemptToken ?? null;
+      row.attemptToken = values.attemptToken ?? null;
     }
     if (isFinalStatus(rule.to)) change.finished = true;
-    if (request.transition === 'resubmit') Object.assign(change, { started: false, finished: false, reopened: true });
+    if (transition === 'resubmit') Object.assign(change, { started: false, finished: false, reopened: true });
     change.status = rule.to;
-    change.values = { ...change.values, ...request.values };
+    // The change's own object (made above): later requests' values win.
+    Object.assign(change.values, values);
     row.status = rule.to;
-    changes.set(request.taskId, change);
     return true;
   };
-  const outcomes = requests.map((request) => {
-    const unwritten = unwrittenStartOf(request);
+  const outcomes = requests.map(({ taskId, transition, values, guard }) => {
+    if (!isUnwrittenStart(guard)) return apply(taskId, transition, values, guard);
+    // The start an attempt whose `running` was never written carries with it, then its outcome.
     // Refused as a whole: a start that applies but whose outcome would not is never the case
     // (every outcome of a worker's attempt leaves `running`, which the start has just entered).
-    return unwritten ? apply(unwritten) && apply({ ...request, guard: { attemptToken: unwritten.values.attemptToken! } }) : apply(request);
+    const { attemptToken, startsAt } = guard;
+    return apply(taskId, 'start', { attemptToken, startedAt: startsAt }, undefined) && apply(taskId, transition, values, { attemptToken });
   });
   return { outcomes, changes };
 }
 
-/** The `start` a write of an attempt whose `running` was never written carries with it. */
-function unwrittenStartOf(request: TransitionRequest): TransitionRequest | undefined {
-  const guard = request.guard;
-  if (!guard || !('attemptToken' in guard) || guard.startsAt === undefined) return undefined;
-  return { taskId: request.taskId, transition: 'start', values: { attemptToken: guard.attemptToken, startedAt: guard.startsAt } };
+/** A worker's attempt whose `running` was never written: its write starts the attempt too. */
+function isUnwrittenStart(guard: AttemptGuard | undefined): guard is WorkerAttempt & { startsAt: number } {
+  return guard !== undefined && 'attemptToken' in guard && guard.startsAt !== undefined;
 }
 
 /** A guard names its attempt; an attempt started in this batch (or with another token) is another one. */
