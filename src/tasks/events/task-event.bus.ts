@@ -5,11 +5,34 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import { createRedisConnection, PRODUCER_REDIS_OPTIONS, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
 import { TaskStateWriter, type CommittedChange } from '../store/task-state.writer.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { changeFields, eventOf, isAfter, matches, type TaskEvent, type TaskEventFilter } from './task-event.js';
+import { CHANGE_FIELDS, changeValues, eventOf, isAfter, matches, type TaskEvent, type TaskEventFilter } from './task-event.js';
 
 /** Entries the stream keeps (Redis trims to about this many): how far back a reconnect can resume. */
 const STREAM_LENGTH = 10_000;
 const READ_BLOCK_MS = 5_000;
+
+/**
+ * Appends a batch's events to the stream in one call: `ARGV` is the length cap, the number of
+ * fields, their names, then each entry's values. One script call instead of one `XADD` per
+ * event: the client builds one command for the batch (scratch, 50 events per batch: Node CPU
+ * 22-29 → 6-10 µs per event), and the entries are what one `XADD` each would have written.
+ */
+const APPEND_EVENTS_LUA = `
+local fieldCount = tonumber(ARGV[2])
+local fields = {}
+for first = 3 + fieldCount, #ARGV, fieldCount do
+  for k = 1, fieldCount do
+    fields[2 * k - 1] = ARGV[2 + k]
+    fields[2 * k] = ARGV[first + k - 1]
+  end
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+end
+return (#ARGV - 2 - fieldCount) / fieldCount`;
+
+/** The publisher's connection with the append script (ioredis sends EVALSHA, and EVAL once Redis lacks it). */
+type EventPublisher = Redis & { appendTaskEvents(key: string, length: number, fieldCount: number, fields: readonly string[], values: string[]): Promise<number> };
+/** Events per script call. */
+const EVENTS_PER_CALL = 250;
 
 interface Subscriber {
   filter: TaskEventFilter;
@@ -28,7 +51,7 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TaskEventBus.name);
   private readonly key: string;
   private readonly subscribers = new Set<Subscriber>();
-  private publisher?: Redis;
+  private publisher?: EventPublisher;
   private reader?: Redis;
   private reading = false;
   private stopped = false;
@@ -43,7 +66,8 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.publisher = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS);
+    this.publisher = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS) as EventPublisher;
+    this.publisher.defineCommand('appendTaskEvents', { numberOfKeys: 1, lua: APPEND_EVENTS_LUA });
     this.publisher.on('error', () => undefined); // reported by the writes that fail
     this.writer.onCommit((changes) => this.publish(changes));
   }
@@ -94,15 +118,19 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
   private publish(changes: CommittedChange[]): void {
     if (changes.length === 0 || !this.publisher) return;
     const now = Date.now();
-    const pipeline = this.publisher.pipeline();
-    for (const change of changes) pipeline.xadd(this.key, 'MAXLEN', '~', STREAM_LENGTH, '*', ...changeFields(change, now));
-    pipeline.exec().then(
-      () => (this.unpublished = 0),
-      (error: Error) => {
-        // Once per outage, not once per batch: the table stays right, only live views miss events.
-        if (this.unpublished++ === 0) this.logger.warn(`Task events not published while Redis refuses them: ${error.message}`);
-      },
-    );
+    // A workflow's cascade can change thousands of rows at once: in calls of a bounded size, so
+    // that no one script holds Redis for long.
+    for (let first = 0; first < changes.length; first += EVENTS_PER_CALL) {
+      const values = changes.slice(first, first + EVENTS_PER_CALL).flatMap((change) => changeValues(change, now));
+      // ioredis flattens the arrays into the command's arguments.
+      this.publisher.appendTaskEvents(this.key, STREAM_LENGTH, CHANGE_FIELDS.length, CHANGE_FIELDS, values).then(
+        () => (this.unpublished = 0),
+        (error: Error) => {
+          // Once per outage, not once per batch: the table stays right, only live views miss events.
+          if (this.unpublished++ === 0) this.logger.warn(`Task events not published while Redis refuses them: ${error.message}`);
+        },
+      );
+    }
   }
 
   /** One blocking reader per process while anyone listens. */

@@ -23,18 +23,21 @@ export interface TaskEventFilter {
   taskName?: string;
 }
 
-/** The stream entry's fields for a committed change (flat strings, as Redis stores them). */
-export function changeFields(change: CommittedChange, at: number): string[] {
+/** The fields of a stream entry, in the order {@link changeValues} gives their values. */
+export const CHANGE_FIELDS = ['kind', 'task_id', 'task_type', 'task_name', 'status', 'error_type', 'progress', 'progress_message', 'at'] as const;
+
+/** The values of a committed change's stream entry (flat strings, as Redis stores them), in {@link CHANGE_FIELDS} order. */
+export function changeValues(change: CommittedChange, at: number): string[] {
   return [
-    'kind', change.kind,
-    'task_id', change.taskId,
-    'task_type', change.taskType,
-    'task_name', change.taskName,
-    'status', change.status,
-    'error_type', change.errorType ?? '',
-    'progress', change.progress === undefined ? '' : String(change.progress),
-    'progress_message', change.progressMessage ?? '',
-    'at', String(at),
+    change.kind,
+    change.taskId,
+    change.taskType,
+    change.taskName,
+    change.status,
+    change.errorType ?? '',
+    change.progress === undefined ? '' : String(change.progress),
+    change.progressMessage ?? '',
+    String(at),
   ];
 }
 
