@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { InvalidTaskRequestError, TaskStatus } from '../src/tasks/index.js';
+import { TaskQueues } from '../src/tasks/queue/task-queues.js';
+import type { TaskJobData } from '../src/tasks/queue/task-job.js';
 import { createTestApp, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
@@ -37,6 +39,25 @@ describe('bulk enqueue (MariaDB + Redis)', () => {
     expect(await rowCount()).toBe(before + 2);
     for (const index of [0, 4]) {
       expect((await waitForFinalRow(t.tasks, body.results[index].task_id)).status).toBe(TaskStatus.Completed);
+    }
+  });
+
+  it('keeps out alone a task whose job Redis refuses: 503 for it, its row deleted, the others enqueued', async () => {
+    // Fault injection on the module's own queue handle: Redis refuses the job of the task
+    // labelled 'refused'; every other job reaches the real Redis.
+    const queue = t.app.get(TaskQueues).get('test');
+    const add = queue.add.bind(queue);
+    const refusing = jest.spyOn(queue, 'add').mockImplementation((name, data, opts) =>
+      (data as TaskJobData).params?.label === 'refused' ? Promise.reject(new Error("READONLY You can't write against a read only replica.")) : add(name, data, opts),
+    );
+    try {
+      const before = await rowCount();
+      const outcomes = await t.tasks.enqueueMany(['first', 'refused', 'last'].map((label) => ({ taskName: 'test.record', params: { label } })));
+      expect(outcomes[1]).toEqual({ error: { statusCode: 503, message: ['Redis is unavailable, try again later'] } });
+      expect(await rowCount()).toBe(before + 2);
+      for (const index of [0, 2]) expect((await waitForFinalRow(t.tasks, outcomes[index].task!.taskId)).status).toBe(TaskStatus.Completed);
+    } finally {
+      refusing.mockRestore();
     }
   });
 

@@ -72,7 +72,7 @@ export class TasksService {
    * Enqueues up to 1000 tasks at once, each validated on its own: the result lists, in order,
    * each task or the error that kept it out (400 for a bad request, 503 when MySQL or Redis
    * refused). The valid ones are written together, in overlapping batches of at most 250 (each
-   * one INSERT and one `addBulk` per queue).
+   * one INSERT, then the jobs sent together; a job Redis refuses fails its own task alone).
    * With `{ manager }`: all in your transaction, all or nothing (one invalid input refuses the
    * call with every problem listed), jobs after the commit.
    */

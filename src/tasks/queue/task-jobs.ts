@@ -30,31 +30,63 @@ export class TaskJobs {
     await this.addMany([{ task, attempts, priorAttempts, delayMs }]);
   }
 
-  /** Adds every job with one `addBulk` per queue (one round trip each). */
+  /** Adds every job with one `addBulk` per queue (one round trip each): all of a queue's jobs, or none. */
   async addMany(jobs: NewJob[]): Promise<void> {
-    const byQueue = new Map<string, { name: string; data: TaskJobData; opts: JobsOptions }[]>();
-    for (const { task, attempts, priorAttempts = 0, delayMs = 0 } of jobs) {
-      const queue = this.queues.forTaskType(task.taskType);
-      if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
-      const data: TaskJobData = { params: task.params ?? {} };
-      if (priorAttempts > 0) data.priorAttempts = priorAttempts;
-      if (task.timeoutSeconds) data.timeoutSeconds = task.timeoutSeconds;
-      if (task.input !== undefined && task.input !== null) data.input = task.input;
-      if (task.workflowId) data.workflowId = task.workflowId;
-      const list = byQueue.get(queue.name) ?? [];
-      list.push({
-        name: task.taskName,
-        data,
-        opts: {
-          jobId: task.taskId,
-          priority: toBullPriority(task.priority),
-          attempts,
-          ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}),
-          backoff: { type: TASK_BACKOFF_TYPE, delay: this.options.retry.backoffDelayMs },
-        },
-      });
-      byQueue.set(queue.name, list);
+    const byQueue = new Map<string, Omit<JobToAdd, 'queue'>[]>();
+    for (const { queue, ...job } of jobs.map((job) => this.jobToAdd(job))) {
+      const list = byQueue.get(queue) ?? [];
+      list.push(job);
+      byQueue.set(queue, list);
     }
     await Promise.all([...byQueue].map(([name, list]) => this.queues.get(name).addBulk(list)));
   }
+
+  /**
+   * Adds each job on its own, all sent at once (in order, on the queue's one connection): for
+   * each job, in order, undefined once added or the error that kept it out. Cheaper than an
+   * `addBulk` (no MULTI transaction: scratch, single enqueue under 50 callers, Node CPU 76-94
+   * → 61-89 µs per task) and Redis starts on the first job while the rest are still being sent;
+   * for callers whose jobs stand alone (an enqueue: each task's row then goes with its own job).
+   */
+  addEach(jobs: NewJob[]): Promise<Array<Error | undefined>> {
+    // Each add is called before the next one (an async function runs to its first await).
+    return Promise.all(
+      jobs.map(async (job) => {
+        try {
+          const { queue, name, data, opts } = this.jobToAdd(job);
+          await this.queues.get(queue).add(name, data, opts);
+          return undefined;
+        } catch (error) {
+          return error as Error;
+        }
+      }),
+    );
+  }
+
+  /** The job of one task: id = task id, name = task name, mapped priority, delay, backoff. */
+  private jobToAdd({ task, attempts, priorAttempts = 0, delayMs = 0 }: NewJob): JobToAdd {
+    const queue = this.queues.forTaskType(task.taskType);
+    if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
+    const data: TaskJobData = { params: task.params ?? {} };
+    if (priorAttempts > 0) data.priorAttempts = priorAttempts;
+    if (task.timeoutSeconds) data.timeoutSeconds = task.timeoutSeconds;
+    if (task.input !== undefined && task.input !== null) data.input = task.input;
+    if (task.workflowId) data.workflowId = task.workflowId;
+    const opts: JobsOptions = {
+      jobId: task.taskId,
+      priority: toBullPriority(task.priority),
+      attempts,
+      ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}),
+      backoff: { type: TASK_BACKOFF_TYPE, delay: this.options.retry.backoffDelayMs },
+    };
+    return { queue: queue.name, name: task.taskName, data, opts };
+  }
+}
+
+/** A job ready for BullMQ, with the queue it goes to. */
+interface JobToAdd {
+  queue: string;
+  name: string;
+  data: TaskJobData;
+  opts: JobsOptions;
 }
