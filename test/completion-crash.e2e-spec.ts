@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEMO_QUEUES, DemoModule } from '../src/demo/demo.module.js';
 import { TaskStatus } from '../src/tasks/index.js';
 import { runScript } from './support/child-process.js';
-import { createTestApp, REDIS_URL, waitForFinalRow, type TestApp } from './support/test-app.js';
+import { createTestApp, REDIS_URL, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 
 describe('a worker killed after BullMQ completed a job, before the completion it writes behind reached MySQL', () => {
   let api: TestApp;
@@ -31,7 +31,12 @@ describe('a worker killed after BullMQ completed a job, before the completion it
       tasks: { queues: DEMO_QUEUES, reconciler: { intervalMs: 250, minAgeMs: 1000 } },
     });
     try {
-      return { row: await waitForFinalRow(api.tasks, taskId), repairs: worker.tasks.getReconcilerStats() };
+      const row = await waitForFinalRow(api.tasks, taskId);
+      // The pass that wrote the row counts its repair when the write returns, which can be just
+      // after the commit this test saw: read the counters once a pass has ended since.
+      const passes = worker.tasks.getReconcilerStats().passes;
+      await waitFor(() => worker.tasks.getReconcilerStats().passes > passes, 'a reconciler pass to end');
+      return { row, repairs: worker.tasks.getReconcilerStats() };
     } finally {
       await worker.close();
     }
