@@ -34,6 +34,23 @@ describe('priorities (MariaDB + Redis)', () => {
     await waitFor(async () => (await t.tasks.getTaskCount({ status: TaskStatus.Completed })) === plan.length, 'rows');
   });
 
+  it('keeps that order for tasks enqueued together (one batch, their jobs sent together)', async () => {
+    await t.queue('test').pause();
+    const plan: Array<[string, number]> = [
+      ['b-low-a', 1], ['b-mid-a', 5], ['b-top-a', 10], ['b-low-b', 1], ['b-mid-b', 5],
+      ['b-top-b', 10], ['b-high-a', 8], ['b-mid-c', 5], ['b-top-c', 10], ['b-low-c', 1],
+    ];
+    const before = fixtures.calls.length;
+    const outcomes = await t.tasks.enqueueMany(plan.map(([label, priority]) => ({ taskName: 'test.record', params: { label }, priority })));
+    expect(outcomes.every((outcome) => outcome.task)).toBe(true);
+    await t.queue('test').resume();
+
+    await waitFor(() => fixtures.calls.length === before + plan.length, 'every task to run');
+    expect(fixtures.calls.slice(before).map((call) => call.params.label)).toEqual([
+      'b-top-a', 'b-top-b', 'b-top-c', 'b-high-a', 'b-mid-a', 'b-mid-b', 'b-mid-c', 'b-low-a', 'b-low-b', 'b-low-c',
+    ]);
+  });
+
   it("uses the queue's default priority when none is given (email: 3)", async () => {
     const { priority } = await t.tasks.enqueue({
       taskName: 'orders.send_confirmation',
