@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { TaskStatus } from '../../src/tasks/index.js';
 import { readEvents, type ReceivedEvent } from '../support/sse-client.js';
-import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { TaskEventBus } from '../../src/tasks/events/task-event.bus.js';
+import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
+import { createTestApp, REDIS_URL, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
 const statusesOf = (events: ReceivedEvent[]) => events.map((event) => event.data.status);
@@ -36,6 +39,34 @@ describe('live task events (SSE)', () => {
     // Ids are the stream's, in order, so a reconnect can name the last one it saw.
     const ids = events.slice(1).map((event) => event.id!.split('-').map(Number));
     expect(ids.every((id, index) => index === 0 || id[0] > ids[index - 1][0] || (id[0] === ids[index - 1][0] && id[1] > ids[index - 1][1]))).toBe(true);
+  });
+
+  it("appends a batch's events in one call, one stream entry per event with every field", async () => {
+    const tasks = await api.tasks.enqueueMany(['a', 'b', 'c'].map((label) => ({ taskName: 'test.record', params: { label }, delaySeconds: 3600 })));
+    const ids = tasks.map((outcome) => outcome.task!.taskId);
+    const publisher = (api.app.get(TaskEventBus) as unknown as { publisher: { appendTaskEvents(...args: unknown[]): Promise<number> } }).publisher;
+    const append = jest.spyOn(publisher, 'appendTaskEvents');
+    const redis = new Redis(REDIS_URL);
+    try {
+      // Submitted in one synchronous run: one writer batch.
+      const writer = api.app.get(TaskStateWriter);
+      expect(await Promise.all(ids.map((id) => writer.cancel(id)))).toEqual([true, true, true]);
+      expect(append).toHaveBeenCalledTimes(1);
+      const key = `${api.queuePrefix}:tasks:events`;
+      const entries = await waitFor(async () => {
+        const newest = (await redis.xrevrange(key, '+', '-', 'COUNT', 3)) as [string, string[]][];
+        return newest.filter(([, fields]) => ids.includes(fields[3])).length === 3 && newest.reverse();
+      }, 'the three entries');
+      // The batch's rows in task id order, each entry as one XADD of every field wrote it.
+      expect(entries.map(([, fields]) => fields[3])).toEqual([...ids].sort());
+      for (const [, fields] of entries) {
+        expect(fields.filter((_, index) => index % 2 === 0)).toEqual(['kind', 'task_id', 'task_type', 'task_name', 'status', 'error_type', 'progress', 'progress_message', 'at']);
+        expect(fields.slice(0, 10)).toEqual(['kind', 'status', 'task_id', fields[3], 'task_type', 'test', 'task_name', 'test.record', 'status', 'cancelled']);
+      }
+    } finally {
+      append.mockRestore();
+      redis.disconnect();
+    }
   });
 
   it('answers a finished task with its final snapshot alone', async () => {
