@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { TaskNotCancellableError, TaskStatus } from '../src/tasks/index.js';
+import { isFinalStatus, TaskNotCancellableError, TaskStatus } from '../src/tasks/index.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
@@ -47,7 +47,7 @@ describe('start path: one write per short task, cancel racing the start (MariaDB
   const finalStatuses = (taskId: string): Promise<string[]> =>
     waitFor(async () => {
       const statuses = await writtenStatuses(taskId);
-      return statuses.some((status) => status === TaskStatus.Completed || status === TaskStatus.Failed || status === TaskStatus.Cancelled) && statuses;
+      return statuses.some((status) => isFinalStatus(status as TaskStatus)) && statuses;
     }, `the final status event of ${taskId}`);
 
   it('writes a task whose handler finishes sooner than runningWriteDelayMs once: pending straight to completed, with its real start', async () => {
