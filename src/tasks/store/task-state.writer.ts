@@ -14,8 +14,8 @@ import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { isDatabaseUnavailable } from './database-health.js';
 import { GroupCommitQueue, ItemFailure } from './group-commit.queue.js';
 import { withLockRetry } from './lock-retry.js';
-import { addCounts, countDeltas } from './task-counts.js';
-import { addStats, statsDeltas } from './task-stats.js';
+import { countDeltas, countsStatement } from './task-counts.js';
+import { statsDeltas, statsStatement } from './task-stats.js';
 import { cascadeWorkflows, type DispatchedStep } from './workflow-cascade.js';
 import { committedChanges, finishedTasks, type CommittedChange, type CommitListener, type LockedRow } from './committed-change.js';
 import { batchUpdateStatement } from './task-update.statement.js';
@@ -217,12 +217,13 @@ export class TaskStateWriter {
     // What the changes mean for their workflows: more rows change, steps are released.
     const cascade = await cascadeWorkflows(tx, locked, changes, (sql, parameters) => this.dataSource.query(sql, parameters));
     const all: LockedRow[] = [...locked, ...cascade.rows];
-    const defer = async (sql: string, parameters: unknown[]) => tx.defer(sql, parameters);
     const monotonicNow = performance.now();
     tx.defer(...batchUpdateStatement(changes, monotonicNow, cascade.blocking));
-    await addCounts(defer, countDeltas(all, changes));
+    const counts = countDeltas(all, changes);
+    if (counts.length > 0) tx.defer(...countsStatement(counts));
     const committed = committedChanges(all, changes);
-    await addStats(defer, statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now));
+    const stats = statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now);
+    if (stats.length > 0) tx.defer(...statsStatement(stats));
     return { outcomes, committed, dispatched: cascade.dispatched };
   }
 }

@@ -83,18 +83,17 @@ export function statsDeltas(finished: FinishedTask[], now: Date): unknown[][] {
 const KEY_COLUMNS = 'grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, slot';
 const KEY_MATCH = 'grain = ? AND bucket_start = ? AND task_type = ? AND task_name = ? AND status = ? AND error_type = ? AND duration_bucket = ? AND slot = ?';
 
-/** Adds summary rows in one statement (a CASE picks each row's increment: no `VALUES()`, see task-counts.ts). */
-export async function addStats(query: (sql: string, parameters: unknown[]) => Promise<unknown>, deltas: unknown[][]): Promise<void> {
-  if (deltas.length === 0) return;
+/** The statement that adds summary rows (a CASE picks each row's increment: no `VALUES()`, see task-counts.ts). Deltas must not be empty. */
+export function statsStatement(deltas: unknown[][]): [string, unknown[]] {
   const values = deltas.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
   const keys = deltas.map((row) => row.slice(0, 8));
   const whens = (column: number) => deltas.flatMap((row, index) => [...keys[index], row[column]]);
   const cases = deltas.map(() => `WHEN ${KEY_MATCH} THEN ?`).join(' ');
-  await query(
+  return [
     `INSERT INTO ${TASK_STATS_TABLE} (${KEY_COLUMNS}, finished, duration_ms) VALUES ${values}
      ON DUPLICATE KEY UPDATE finished = finished + CASE ${cases} ELSE 0 END, duration_ms = duration_ms + CASE ${cases} ELSE 0 END`,
     [...deltas.flat(), ...whens(8), ...whens(9)],
-  );
+  ];
 }
 
 /** The table's DDL (migration 9 creates it). */
