@@ -53,8 +53,10 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
         redis: options.redisUrl,
         queuePrefix: options.queuePrefix,
         queues: [benchQueue, ...(options.otherQueues ?? [])],
-        // No repairs during a measurement (it would also queue the large table's seeded rows).
+        // No repairs during a measurement (it would also queue the large table's seeded rows),
+        // and no cleanup: the large table's oldest rows are 30 days old, the default retention.
         reconciler: { intervalMs: 0 },
+        retention: { finishedMaxAgeMs: 0 },
         role: options.role ?? 'all',
       }),
     ],

@@ -25,12 +25,13 @@ export interface StatsLatencies {
 
 type Samples = { [read in keyof ReadLatencies]: number[] };
 
-const ROUNDS = 5;
+const ROUNDS = 10;
 /**
  * Deep pages per round: 200 in all, not fewer: the p95 of 40 samples is their second slowest,
- * one hiccup of the machine.
+ * one hiccup of the machine. Ten rounds: the p95 of a sub-millisecond count is then the 23rd
+ * slowest of 450 rather than the 12th of 225.
  */
-const DEEP_PAGES_PER_ROUND = 40;
+const DEEP_PAGES_PER_ROUND = 20;
 
 /** One table size: its own database and app, so that the two sizes can be read in alternation. */
 interface SeededTable {
@@ -90,24 +91,41 @@ async function openTable(env: BenchEnv, rows: number): Promise<SeededTable> {
   return { service, dataSource, maxId: Number(n), close };
 }
 
-/** One round of every read: first pages and counts under every filter, and deep pages of 1,000. */
-async function measureRound({ service, dataSource, maxId }: SeededTable, samples: Samples): Promise<void> {
+type TableRead = (table: SeededTable, index: number) => Promise<unknown>;
+
+/**
+ * Times `read` on each table in turn, which one goes first alternating from one pair of this
+ * read to the next: the two sizes are read at the same moments, so a hiccup of the machine (a
+ * flush, another process, a GC) lands on both rather than on whichever size was being read.
+ */
+async function timePair(tables: SeededTable[], samples: Samples[], key: keyof Samples, read: TableRead): Promise<void> {
+  for (const index of samples[0][key].length % 2 === 1 ? [1, 0] : [0, 1]) samples[index][key].push(await timed(() => read(tables[index], index)));
+}
+
+/** One round of every read, on both tables read by turns: first pages and counts under every filter, and deep pages of 1,000. */
+async function measureRound(tables: SeededTable[], samples: Samples[]): Promise<void> {
+  const pair = (key: keyof Samples, read: TableRead) => timePair(tables, samples, key, read);
   for (const filter of filters()) {
-    samples.firstPage.push(await timed(() => service.listTasks({ ...filter, limit: 100 })));
-    samples.count.push(await timed(() => service.getTaskCount(filter)));
+    await pair('firstPage', ({ service }) => service.listTasks({ ...filter, limit: 100 }));
+    await pair('count', ({ service }) => service.getTaskCount(filter));
   }
   for (const filter of classFilters()) {
-    samples.firstPageByClass.push(await timed(() => service.listTasks({ ...filter, limit: 100 })));
-    samples.countByClass.push(await timed(() => service.getTaskCount(filter)));
+    await pair('firstPageByClass', ({ service }) => service.listTasks({ ...filter, limit: 100 }));
+    await pair('countByClass', ({ service }) => service.getTaskCount(filter));
   }
   // Deep pages start after rows picked at random over the whole table, as a client holding a
   // cursor from anywhere would read them.
-  const rows = dataSource.getRepository(BackgroundTask);
+  const cursors = await Promise.all(tables.map(async (table) => {
+    const rows = table.dataSource.getRepository(BackgroundTask);
+    const picked: string[] = [];
+    while (picked.length < DEEP_PAGES_PER_ROUND) {
+      const row = await rows.findOneBy({ id: 1 + Math.floor(Math.random() * table.maxId) });
+      if (row) picked.push(encodeTaskCursor(row));
+    }
+    return picked;
+  }));
   for (let page = 0; page < DEEP_PAGES_PER_ROUND; page++) {
-    const row = await rows.findOneBy({ id: 1 + Math.floor(Math.random() * maxId) });
-    if (!row) continue;
-    const cursor = encodeTaskCursor(row);
-    samples.deepPage.push(await timed(() => service.listTasks({ limit: 1000, cursor })));
+    await pair('deepPage', ({ service }, index) => service.listTasks({ limit: 1000, cursor: cursors[index][page] }));
   }
 }
 
@@ -145,9 +163,9 @@ const p95s = (samples: Samples): ReadLatencies => ({
 
 /**
  * Read latencies at `small` rows and at `large` rows: two tables in two databases on the same
- * MariaDB, each seeded, settled and read once untimed, then read in alternating rounds, so that
- * whatever else the machine does in between weighs on both sizes alike (the growth from one to
- * the other is the table's, not the minute's). Then the stats route at the large size.
+ * MariaDB, each seeded, settled and read once untimed, then every read timed on one size and
+ * at once on the other, so that whatever else the machine does weighs on both sizes alike (the
+ * growth from one to the other is the table's, not the moment's). Then the stats route at the large size.
  */
 export async function largeTable(env: BenchEnv, small: number, large: number): Promise<{ small: ReadLatencies; large: ReadLatencies & StatsLatencies }> {
   const smallEnv = { ...env, databaseUrl: `${env.databaseUrl}_small` };
@@ -155,10 +173,7 @@ export async function largeTable(env: BenchEnv, small: number, large: number): P
   try {
     tables.push(await openTable(smallEnv, small), await openTable(env, large));
     const [atSmall, atLarge] = [emptySamples(), emptySamples()];
-    for (let round = 0; round < ROUNDS; round++) {
-      await measureRound(tables[0], atSmall);
-      await measureRound(tables[1], atLarge);
-    }
+    for (let round = 0; round < ROUNDS; round++) await measureRound(tables, [atSmall, atLarge]);
     const { service, dataSource } = tables[1];
     const stats = { stats: await measureStats(service), naiveStats: await measureNaiveStats(dataSource) };
     return { small: p95s(atSmall), large: { ...p95s(atLarge), ...stats } };
