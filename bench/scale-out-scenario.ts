@@ -24,6 +24,8 @@ export async function scaleOut(env: BenchEnv, tasks: number, workers: number): P
   try {
     for (let i = 0; i < workers; i++) children.push(await startWorker(env, queuePrefix));
     const service = app.get(TasksService);
+    // The rate ends when `tasks` rows are completed: none may be there before this run's.
+    await resetTasksTable(app.get(DataSource));
     await queue.pause();
     for (let offset = 0; offset < tasks; offset += 1000) {
       await service.enqueueMany(Array.from({ length: Math.min(1000, tasks - offset) }, () => ({ taskName: 'bench.noop' })));

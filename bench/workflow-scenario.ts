@@ -1,7 +1,8 @@
 import { FlowProducer, Worker, type FlowJob } from 'bullmq';
 import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
 import { TasksService, TaskStatus } from 'tasks-module';
-import { BENCH_QUEUE, createBenchApp } from './bench-app.js';
+import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
 
 /** A workflow shape: a chain of `length` steps, or a group of `length` members. */
@@ -57,7 +58,10 @@ export async function tasksModuleWorkflows(env: BenchEnv, shape: WorkflowShape):
       const { workflowId } = shape.kind === 'chain' ? await tasks.chain(steps) : await tasks.group(steps);
       await until(async () => (await tasks.getTaskStatus(workflowId)).status === TaskStatus.Completed, 5);
     }
-    return shape.repeat / (Number(process.hrtime.bigint() - started) / 1e9);
+    const rate = shape.repeat / (Number(process.hrtime.bigint() - started) / 1e9);
+    // The rows go with the run: the next round, and the next scenario, start from an empty table.
+    await resetTasksTable(app.get(DataSource));
+    return rate;
   } finally {
     await close();
   }
