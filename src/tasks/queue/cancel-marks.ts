@@ -19,6 +19,12 @@ export interface MarkedTask {
   workflowId?: string | null;
 }
 
+/** A worker's check waiting for the end of the event loop's turn. */
+interface PendingCheck {
+  keys: string[];
+  resolve(mayStart: boolean): void;
+}
+
 /**
  * Redis marks that a cancel is under way, set before the cancel writes `cancelled` (one
  * `SET PX` per id, pipelined). A worker may start a handler before its row says `running`
@@ -29,11 +35,10 @@ export interface MarkedTask {
  */
 @Injectable()
 export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
-  /**
-   * Its own connection, auto-pipelined: every worker slot checks the marks as its job starts,
-   * and the checks made in one turn of the event loop go to Redis in one write.
-   */
+  /** Its own connection, auto-pipelined (a cancel's marks, and the checks, each go out in one write). */
   private connection?: Redis;
+  /** Checks asked for in this turn of the event loop: they go to Redis as one `MGET` at its end. */
+  private checks: PendingCheck[] = [];
 
   constructor(@Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions) {}
 
@@ -65,13 +70,33 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
    * cancel since the job was created would still be marked. False on any doubt (Redis
    * unreachable included).
    */
-  async mayStartUnwritten(task: MarkedTask, jobCreatedAt: number): Promise<boolean> {
-    if (Date.now() - jobCreatedAt > CANCEL_MARK_TTL_MS - CLOCK_MARGIN_MS) return false;
-    try {
-      return (await this.connection!.exists(...this.keys(task))) === 0;
-    } catch {
-      return false;
-    }
+  mayStartUnwritten(task: MarkedTask, jobCreatedAt: number): Promise<boolean> {
+    if (Date.now() - jobCreatedAt > CANCEL_MARK_TTL_MS - CLOCK_MARGIN_MS) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      if (this.checks.push({ keys: this.keys(task), resolve }) === 1) setImmediate(() => this.checkPending());
+    });
+  }
+
+  /**
+   * The worker slots whose jobs arrived in one turn of the event loop check their marks in one
+   * command: one `MGET` for all of them costs Node a third to a half of an `EXISTS` each
+   * (scratch, 16 checks a turn: 10.2-10.8 -> 4.7-6.8 us per check). Each check still reads
+   * Redis after its job was fetched, which is all the guard needs.
+   */
+  private checkPending(): void {
+    const checks = this.checks;
+    this.checks = [];
+    const settle = (marks: Array<string | null> | undefined) => {
+      let first = 0;
+      for (const { keys, resolve } of checks) {
+        const own = marks?.slice(first, first + keys.length);
+        first += keys.length;
+        resolve(own !== undefined && own.every((mark) => mark === null));
+      }
+    };
+    Promise.resolve()
+      .then(() => this.connection!.mget(checks.flatMap((check) => check.keys)))
+      .then(settle, () => settle(undefined));
   }
 
   /** A task's marks: its own, and its workflow's, which a cancel of the workflow (or of any part of it) sets. */
