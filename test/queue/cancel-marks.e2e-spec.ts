@@ -41,7 +41,7 @@ describe('cancel marks (Redis)', () => {
     }
   });
 
-  it('lets no job start unwritten that is older than a mark lives, marked or not', async () => {
+  it('lets no job start unwritten that is older than a mark lives (a cancel of it could have left a mark that expired)', async () => {
     expect(await marks.mayStartUnwritten({ taskId: randomUUID() }, Date.now() - CANCEL_MARK_TTL_MS)).toBe(false);
   });
 
