@@ -17,7 +17,9 @@ import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import type { TaskJobData } from '../queue/task-job.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TaskStateWriter } from '../store/task-state.writer.js';
-import { ScheduledRetry, SHUTDOWN_REASON, TaskRunner } from './task.runner.js';
+import { TaskRunner } from './task.runner.js';
+import { CANCEL_REASON, SHUTDOWN_REASON } from './attempt-abort.js';
+import { ScheduledRetry } from './scheduled-retry.js';
 
 /**
  * One BullMQ Worker per queue that has handlers in this process (none in the `api` role).
@@ -69,9 +71,9 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
   private async startWorker(name: string): Promise<void> {
     const queue = this.options.queues.find((candidate) => candidate.name === name)!;
     const connection = createRedisConnection(this.options.redis, WORKER_REDIS_OPTIONS);
-    // The processor declares `signal` so that BullMQ hands it one (it checks the arity).
-    const processor = (job: Job<TaskJobData>, token?: string, signal?: AbortSignal) =>
-      this.runner.run(job, token, signal);
+    // No `signal` parameter: BullMQ then makes no AbortController per job; the runner aborts
+    // its own attempts (cancels, shutdown) and makes a handler's signal only when it is used.
+    const processor = (job: Job<TaskJobData>, token?: string) => this.runner.run(job, token);
     await this.applyQueueLimits(queue);
     const worker = new Worker<TaskJobData>(name, processor, {
       connection,
@@ -86,7 +88,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     });
     worker.on('error', (error) => this.logger.error(`Worker ${name}: ${error.message}`));
     this.workers.set(name, { worker, connection });
-    await this.cancellations.register(name, (taskId) => worker.cancelJob(taskId, 'cancelled'));
+    await this.cancellations.register(name, (taskId) => this.runner.abort(taskId, CANCEL_REASON));
     await worker.waitUntilReady();
     this.logger.log(`Worker started on queue ${name} (concurrency ${queue.concurrency})`);
   }
@@ -109,7 +111,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     await Promise.all(stopping.map(({ worker }) => worker.pause(true)));
     if (!(await this.settledWithin(this.options.shutdownGraceMs))) {
       this.logger.warn(`Aborting ${this.runner.runningTaskIds().length} running task(s) at shutdown`);
-      for (const { worker } of stopping) worker.cancelAllJobs(SHUTDOWN_REASON);
+      this.runner.abortAll(SHUTDOWN_REASON);
       await this.settledWithin(this.options.shutdownAbortGraceMs);
     }
     // Handlers that ignore their signal: their rows go back to pending; BullMQ re-runs the

@@ -17,6 +17,9 @@ import { CancelMarks } from '../queue/cancel-marks.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { AttemptStart } from './attempt-start.js';
 import { withTimeLimit } from './time-limit.js';
+import { SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
+import { ScheduledRetry } from './scheduled-retry.js';
+import { RunningAttempts } from './running-attempts.js';
 import { CompletionWrites } from './completion-writes.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
@@ -30,8 +33,7 @@ import { TasksMetrics } from '../metrics/tasks-metrics.js';
 @Injectable()
 export class TaskRunner {
   private readonly logger = new Logger(TaskRunner.name);
-  /** Attempts running in this process, by task id. */
-  private readonly running = new Map<string, Promise<unknown>>();
+  private readonly running = new RunningAttempts();
   private readonly completions = new CompletionWrites((taskId, error) =>
     this.logger.warn(`Completion of task ${taskId} not written (the reconciler will record it): ${error.message}`),
   );
@@ -47,28 +49,31 @@ export class TaskRunner {
   ) {}
 
   /** Resolves with the job's return value: the handler's result (null when it did not complete). */
-  async run(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-    const attempt = this.attempt(job, token, signal);
-    this.running.set(job.id!, attempt);
-    try {
-      return await attempt;
-    } finally {
-      this.running.delete(job.id!);
-    }
+  run(job: Job<TaskJobData>, token: string | undefined): Promise<unknown> {
+    return this.running.run(job.id!, (abort) => this.attempt(job, token, abort));
+  }
+
+  /** Aborts the attempt at `taskId` if this process runs it (true): a cancel, a shutdown. */
+  abort(taskId: string, reason: unknown): boolean {
+    return this.running.abort(taskId, reason);
+  }
+
+  abortAll(reason: unknown): void {
+    this.running.abortAll(reason);
   }
 
   /** Ids of the tasks whose handlers run in this process now. */
   runningTaskIds(): string[] {
-    return [...this.running.keys()];
+    return this.running.taskIds();
   }
 
   /** Resolves when every attempt running now has settled and its completion is written. */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.running.values()]);
+    await this.running.settled();
     await this.completions.settled();
   }
 
-  private async attempt(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  private async attempt(job: Job<TaskJobData>, token: string | undefined, abort: AttemptAbort): Promise<unknown> {
     const taskId = job.id!;
     const start = await this.begin(job, token);
     if (!start) {
@@ -85,9 +90,9 @@ export class TaskRunner {
     try {
       if (!handler) throw new NonRetryableError(`No handler for task "${job.name}" in this worker`);
       // A cancel that aborted the job before this point: the handler does not start.
-      if (signal?.aborted) throw signal.reason;
+      if (abort.aborted) throw abort.reason;
       const startedAt = performance.now();
-      const result = await this.invokeWithinLimit(handler, job, signal, progress).catch((error: unknown) => {
+      const result = await this.invokeWithinLimit(handler, job, abort, progress).catch((error: unknown) => {
         this.metrics.handlerFinished(job.name, 'failed', (performance.now() - startedAt) / 1000);
         throw error;
       });
@@ -102,7 +107,7 @@ export class TaskRunner {
     } catch (error) {
       const guard = await start.end();
       await progress.close();
-      if (signal?.aborted && signal.reason === SHUTDOWN_REASON) await this.handBack(job, token, guard);
+      if (abort.reason === SHUTDOWN_REASON) await this.handBack(job, token, guard);
       return this.recordFailure(job, handler, error, guard);
     }
   }
@@ -129,11 +134,11 @@ export class TaskRunner {
   private invokeWithinLimit(
     handler: RegisteredTaskHandler,
     job: Job<TaskJobData>,
-    signal: AbortSignal | undefined,
+    abort: AttemptAbort,
     progress: ProgressReporter,
   ): Promise<unknown> {
-    const invoke = (combined: AbortSignal) => handler.invoke(job.data.params ?? {}, this.contextFor(job, combined, progress));
-    return withTimeLimit(invoke, signal, job.data.timeoutSeconds ?? handler.timeoutSeconds, this.options.timeoutGraceMs);
+    const invoke = () => handler.invoke(job.data.params ?? {}, this.contextFor(job, abort, progress));
+    return withTimeLimit(invoke, abort, job.data.timeoutSeconds ?? handler.timeoutSeconds, this.options.timeoutGraceMs);
   }
 
   /** Writes a progress report once the attempt's `running` is written; drops it if the attempt ended first. */
@@ -212,13 +217,16 @@ export class TaskRunner {
     return row?.status === TaskStatus.Pending && row.retryCount === attempt;
   }
 
-  private contextFor(job: Job<TaskJobData>, signal: AbortSignal, progress: ProgressReporter): TaskContext {
+  private contextFor(job: Job<TaskJobData>, abort: AttemptAbort, progress: ProgressReporter): TaskContext {
     return {
       taskId: job.id!,
       taskName: job.name,
       attempt: attemptNumber(job),
       maxAttempts: (job.data.priorAttempts ?? 0) + (job.opts.attempts ?? 1),
-      signal,
+      // Made when the handler first reads it (see AttemptAbort).
+      get signal() {
+        return abort.signal;
+      },
       progress: (percent: number, message?: string) => progress.report(percent, message),
       previousResult: job.data.input,
     };
@@ -229,21 +237,3 @@ export class TaskRunner {
 function attemptNumber(job: Job<TaskJobData>): number {
   return (job.data.priorAttempts ?? 0) + job.attemptsMade + 1;
 }
-
-/**
- * Thrown to BullMQ for a failed attempt that is retried: carries the delay the runner chose,
- * which the workers' backoff strategy hands back to BullMQ.
- */
-export class ScheduledRetry extends Error {
-  constructor(
-    message: string,
-    readonly retryDelayMs: number,
-  ) {
-    super(message);
-    this.name = 'ScheduledRetry';
-  }
-}
-
-/** The abort reason the workers use when the process shuts down (not a cancel). */
-export const SHUTDOWN_REASON = 'worker shutdown';
-
