@@ -5,7 +5,7 @@ import { readEvents, type ReceivedEvent } from '../support/sse-client.js';
 import { TaskEventBus } from '../../src/tasks/events/task-event.bus.js';
 import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
 import { createTestApp, REDIS_URL, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
-import { TestTasks } from '../support/test-tasks.processor.js';
+import { ODD_PROGRESS_MESSAGE, TestTasks } from '../support/test-tasks.processor.js';
 
 const statusesOf = (events: ReceivedEvent[]) => events.map((event) => event.data.status);
 const isFinal = (event: ReceivedEvent) => ['completed', 'failed', 'cancelled'].includes(String(event.data.status));
@@ -67,6 +67,14 @@ describe('live task events (SSE)', () => {
       append.mockRestore();
       redis.disconnect();
     }
+  });
+
+  it("streams a progress message as the handler wrote it: quotes, newline and emoji; a lone surrogate as U+FFFD", async () => {
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.odd_progress', params: {} });
+    const events = await readEvents(`${base}/${taskId}/events`);
+    const progress = events.filter((event) => event.type === 'progress');
+    expect(progress.map((event) => event.data.progress_message)).toEqual([ODD_PROGRESS_MESSAGE.replace('\ud800', '\uFFFD')]);
+    expect(events.at(-1)).toMatchObject({ type: 'status', data: { status: 'completed' } });
   });
 
   it('answers a finished task with its final snapshot alone', async () => {

@@ -12,6 +12,9 @@ import {
 } from '../../src/tasks/index.js';
 
 /** One observed handler call. */
+/** A progress message with quotes, a backslash, a newline, an emoji and a lone surrogate (`\ud800`). */
+export const ODD_PROGRESS_MESSAGE = 'say "hi" \\ then\nnext line 😀 and a lone \ud800 half';
+
 export interface ObservedCall {
   taskId: string;
   taskName: string;
@@ -82,6 +85,16 @@ export class TestTasks {
       await context.progress(step * 10, `slept ${step} of 10 steps`);
     }
     return { steps: 10 };
+  }
+
+  /** Reports 50 % with {@link ODD_PROGRESS_MESSAGE} once its `running` is written, then returns after `ms`. */
+  @TaskHandler('test.odd_progress')
+  async oddProgress(params: { ms?: number }, context: TaskContext) {
+    this.observe('test.odd_progress', params, context);
+    await sleep(200);
+    await context.progress(50, ODD_PROGRESS_MESSAGE);
+    await sleep(params.ms ?? 300);
+    return { reported: true };
   }
 
   /** Fails its first `fail_times` attempts (default 1), then succeeds. */
