@@ -35,7 +35,12 @@ interface PendingCheck {
  */
 @Injectable()
 export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
-  /** Its own connection, auto-pipelined (a cancel's marks, and the checks, each go out in one write). */
+  /**
+   * Its own connection, not auto-pipelined: ioredis keeps one auto-pipeline in flight per
+   * connection, so each turn's `MGET` waited for the one before it (scratch, end-to-end at
+   * concurrency 50: a check's wait p50 4.7 → 3.1 ms, p90 9.4 → 7.4 ms without it). A cancel's
+   * marks still go out in one write, as an explicit pipeline.
+   */
   private connection?: Redis;
   /** Checks asked for in this turn of the event loop: they go to Redis as one `MGET` at its end. */
   private checks: PendingCheck[] = [];
@@ -43,7 +48,7 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions) {}
 
   async onModuleInit(): Promise<void> {
-    const connection = createRedisConnection(this.options.redis, { ...PRODUCER_REDIS_OPTIONS, enableAutoPipelining: true });
+    const connection = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS);
     this.connection = connection;
     // Outages show where the marks are used (a cancel answers 503, a worker asks MySQL first).
     connection.on('error', () => undefined);
