@@ -91,18 +91,28 @@ describe('start path: one write per short task, cancel racing the start (MariaDB
   it("never starts the handler of a job that reaches a worker after its task's cancel returned (a job added late, as by an enqueue or a repair that raced the cancel)", async () => {
     const queue = t.queue('test');
     await queue.pause();
-    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'added late' } });
-    const job = (await queue.getJob(taskId))!;
-    await job.remove();
-    // Nothing in Redis to stop: the cancel returns at once.
-    expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: true });
-    await queue.add(job.name, job.data, { jobId: taskId });
-    const marker = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'after it' } });
+    const [enqueued, repaired] = await Promise.all(['added late by its enqueue', 'added late by a repair'].map((label) => t.tasks.enqueue({ taskName: 'test.record', params: { label } })));
+    const jobs = await Promise.all([enqueued, repaired].map(async ({ taskId }) => (await queue.getJob(taskId))!));
+    expect(jobs.map((job) => job.deduplicationId)).toEqual([enqueued.taskId, repaired.taskId]);
+    for (const job of jobs) await job.remove();
+    for (const { taskId } of [enqueued, repaired]) {
+      // Nothing in Redis to stop: the cancel returns at once.
+      expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: true });
+    }
+    // The enqueue's add comes with the task id as deduplication id, as TaskJobs sends it: the
+    // cancel's key keeps it out. A repair's add (no deduplication id) goes in; its worker asks
+    // the cancel marks before it starts anything, and writes `running` first, which the row refuses.
+    await queue.add(jobs[0].name, jobs[0].data, { jobId: enqueued.taskId, deduplication: { id: enqueued.taskId } });
+    await queue.add(jobs[1].name, jobs[1].data, { jobId: repaired.taskId });
+    expect(await queue.getJob(enqueued.taskId)).toBeUndefined();
+    const marker = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'after them' } });
     await queue.resume();
     expect((await waitForFinalRow(t.tasks, marker.taskId)).status).toBe(TaskStatus.Completed);
-    await waitFor(async () => (await queue.getJobState(taskId)) === 'completed', 'the late job to be done');
-    expect(fixtures.callsOf(taskId)).toEqual([]);
-    expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+    await waitFor(async () => (await queue.getJobState(repaired.taskId)) === 'completed', 'the repaired job to be done');
+    for (const { taskId } of [enqueued, repaired]) {
+      expect(fixtures.callsOf(taskId)).toEqual([]);
+      expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+    }
   });
 
   it('never starts a handler after its cancel returned, over hundreds of cancels racing the start of short tasks (invariant 4)', async () => {

@@ -21,8 +21,8 @@ describe('cancel marks (Redis)', () => {
 
   it('answers every check of one turn for its own task, in one MGET: a marked task or workflow may not start, the others may', async () => {
     const [markedTask, markedWorkflow, free, freeStep, freeWorkflow] = Array.from({ length: 5 }, () => randomUUID());
-    await marks.mark({ taskId: markedTask });
-    await marks.mark({ taskId: randomUUID(), workflowId: markedWorkflow });
+    await marks.mark({ taskId: markedTask, taskType: 'test' });
+    await marks.mark({ taskId: randomUUID(), workflowId: markedWorkflow, taskType: 'test' });
     const mget = jest.spyOn(Redis.prototype, 'mget');
     try {
       const now = Date.now();
@@ -39,6 +39,22 @@ describe('cancel marks (Redis)', () => {
     } finally {
       mget.mockRestore();
     }
+  });
+
+  it("keeps out an enqueue's job added after the mark, even once the job it found was removed; a job added without the deduplication id (a repair) still goes in", async () => {
+    const queue = t.queue('test');
+    const [late, removed, repaired] = Array.from({ length: 3 }, () => randomUUID());
+    const asEnqueued = (taskId: string) => queue.add('test.record', { params: {} }, { jobId: taskId, deduplication: { id: taskId }, delay: 60_000 });
+    await asEnqueued(removed);
+    for (const taskId of [late, removed, repaired]) await marks.mark({ taskId, taskType: 'test' });
+    expect(await queue.remove(removed)).toBe(1);
+    await asEnqueued(late);
+    await asEnqueued(removed);
+    await queue.add('test.record', { params: {} }, { jobId: repaired, delay: 60_000 });
+    expect(await queue.getJob(late)).toBeUndefined();
+    expect(await queue.getJob(removed)).toBeUndefined();
+    expect((await queue.getJob(repaired))?.id).toBe(repaired);
+    await queue.remove(repaired);
   });
 
   it('lets no job start unwritten that is older than a mark lives (a cancel of it could have left a mark that expired)', async () => {

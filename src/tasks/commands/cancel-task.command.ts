@@ -91,7 +91,9 @@ export class CancelTaskCommand {
       }
       // remove() refuses a job that a worker holds.
       if ((await queue.remove(taskId)) === 1 || (await queue.getJobState(taskId)) !== 'active') return idle;
-      await this.cancellations.cancel(queueOptions.name, taskId);
+      // Which fetch of the job to abort: its worker may not have begun the attempt yet.
+      const processedOn = (await queue.getJob(taskId))?.processedOn ?? undefined;
+      await this.cancellations.cancel(queueOptions.name, taskId, processedOn);
       return { runningHandlerSignalled: true, handlerStopped: await this.attemptEnded(queue, taskId) };
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);

@@ -4,6 +4,7 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
+import { TaskQueues } from './task-queues.js';
 
 /**
  * How long a cancel's mark lives. A job created longer ago than this, less an hour for clocks
@@ -12,11 +13,18 @@ import { readyWithin } from './redis-ready.js';
  */
 export const CANCEL_MARK_TTL_MS = 24 * 60 * 60 * 1000;
 const CLOCK_MARGIN_MS = 60 * 60 * 1000;
+/** What a cancel writes in a task's deduplication key: no job has this id. */
+const CANCELLED_DEDUPLICATION_VALUE = 'cancelled';
 
 /** What names a task for the marks: its id and, for a workflow step or node, its workflow's. */
 export interface MarkedTask {
   taskId: string;
   workflowId?: string | null;
+}
+
+/** A task a cancel marks: its queue is found by its type. */
+export interface TaskToMark extends MarkedTask {
+  taskType: string;
 }
 
 /** A worker's check waiting for the end of the event loop's turn. */
@@ -32,6 +40,12 @@ interface PendingCheck {
  * worker then writes `running` first, which the cancelled row refuses), and a cancel that
  * marks later finds the job active and aborts the handler through the cancellation bus before
  * it reports success. Either way no handler starts after a cancel has succeeded.
+ *
+ * The same pipeline sets the task's BullMQ deduplication key, for as long as a mark lives: the
+ * job of an enqueue carries that id (TaskJobs.addEach), so once the cancel has set it, a job
+ * added late (the enqueue's add that follows its `INSERT`) is not added at all. A worker can
+ * then start such a job without this check: a cancel either removes its job, or finds it
+ * active and aborts it, or keeps it out (see TaskRunner.begin).
  */
 @Injectable()
 export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
@@ -45,7 +59,10 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
   /** Checks asked for in this turn of the event loop: they go to Redis as one `MGET` at its end. */
   private checks: PendingCheck[] = [];
 
-  constructor(@Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions) {}
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    private readonly queues: TaskQueues,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const connection = createRedisConnection(this.options.redis, PRODUCER_REDIS_OPTIONS);
@@ -62,10 +79,16 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
     this.connection?.disconnect();
   }
 
-  /** Marks the task and its workflow (if any); rejects when Redis does not take the marks. */
-  async mark(task: MarkedTask): Promise<void> {
+  /**
+   * Marks the task and its workflow (if any), and sets the task's deduplication key; rejects
+   * when Redis does not take them. The key's value is no job id and it expires: BullMQ then
+   * keeps it through the job's removal and end, and never takes it for a stale one.
+   */
+  async mark(task: TaskToMark): Promise<void> {
     const pipeline = this.connection!.pipeline();
     for (const key of this.keys(task)) pipeline.set(key, '1', 'PX', CANCEL_MARK_TTL_MS);
+    const queue = this.queues.forTaskType(task.taskType);
+    if (queue) pipeline.set(`${this.queues.get(queue.name).keys.de}:${task.taskId}`, CANCELLED_DEDUPLICATION_VALUE, 'PX', CANCEL_MARK_TTL_MS);
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 

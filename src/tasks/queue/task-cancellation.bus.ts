@@ -6,13 +6,18 @@ import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
 
-/** What a cancel message carries. */
+/** What a cancel message carries: the task, and when its job was fetched (the job's `processedOn`). */
 interface CancelMessage {
   taskId: string;
+  processedOn?: number;
 }
 
-/** Aborts the task's running handler if this process runs it; says whether it did. */
-export type AbortRunning = (taskId: string) => boolean;
+/**
+ * Aborts the task's running handler if this process runs it; says whether it did. With
+ * `processedOn`, the job's fetch the cancel saw: an attempt of that fetch that has not begun yet
+ * is aborted as it begins.
+ */
+export type AbortRunning = (taskId: string, processedOn?: number) => boolean;
 
 /** Relay namespace of the module's messages (one per queue prefix, so test runs stay apart). */
 const RELAY_NAMESPACE = 'tasks';
@@ -47,22 +52,23 @@ export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown 
    * Aborts `taskId`'s handler: at once when this process runs it (returns true), else by a
    * message to every worker process of `queue` (returns false).
    */
-  async cancel(queue: string, taskId: string): Promise<boolean> {
-    if (this.abortHere(queue, taskId)) return true;
-    await this.relay!.publish(topic(queue), { taskId } satisfies CancelMessage);
+  async cancel(queue: string, taskId: string, processedOn?: number): Promise<boolean> {
+    if (this.abortHere(queue, taskId, processedOn)) return true;
+    await this.relay!.publish(topic(queue), { taskId, processedOn } satisfies CancelMessage);
     return false;
   }
 
   /** Aborts `taskId`'s handler if this process runs it, without telling other processes. */
-  abortHere(queue: string, taskId: string): boolean {
-    return this.local.get(queue)?.(taskId) ?? false;
+  abortHere(queue: string, taskId: string, processedOn?: number): boolean {
+    return this.local.get(queue)?.(taskId, processedOn) ?? false;
   }
 
   /** A worker of `queue` in this process: cancels of its tasks, local or published, reach `abort`. */
   async register(queue: string, abort: AbortRunning): Promise<void> {
     this.local.set(queue, abort);
     await this.relay!.subscribe<CancelMessage>(topic(queue), (message) => {
-      if (typeof message.data?.taskId === 'string') abort(message.data.taskId);
+      const processedOn = message.data?.processedOn;
+      if (typeof message.data?.taskId === 'string') abort(message.data.taskId, typeof processedOn === 'number' ? processedOn : undefined);
     });
   }
 

@@ -47,13 +47,16 @@ export class TaskJobs {
    * `addBulk` (no MULTI transaction: scratch, single enqueue under 50 callers, Node CPU 76-94
    * → 61-89 µs per task) and Redis starts on the first job while the rest are still being sent;
    * for callers whose jobs stand alone (an enqueue: each task's row then goes with its own job).
+   * Each job carries its task id as BullMQ deduplication id: once a cancel has set that key
+   * (see CancelMarks.mark), an add that comes after it is a no-op, which is what lets the
+   * worker start such a job without asking Redis about cancels first (see TaskRunner.begin).
    */
   addEach(jobs: NewJob[]): Promise<Array<Error | undefined>> {
     // Each add is called before the next one (an async function runs to its first await).
     return Promise.all(
       jobs.map(async (job) => {
         try {
-          const { queue, name, data, opts } = this.jobToAdd(job);
+          const { queue, name, data, opts } = this.jobToAdd(job, true);
           await this.queues.get(queue).add(name, data, opts);
           return undefined;
         } catch (error) {
@@ -63,8 +66,8 @@ export class TaskJobs {
     );
   }
 
-  /** The job of one task: id = task id, name = task name, mapped priority, delay, backoff. */
-  private jobToAdd({ task, attempts, priorAttempts = 0, delayMs = 0 }: NewJob): JobToAdd {
+  /** The job of one task: id = task id, name = task name, mapped priority, delay, backoff (and the task id as deduplication id). */
+  private jobToAdd({ task, attempts, priorAttempts = 0, delayMs = 0 }: NewJob, deduplicated = false): JobToAdd {
     const queue = this.queues.forTaskType(task.taskType);
     if (!queue) throw new Error(`No queue carries task type "${task.taskType}"`);
     const data: TaskJobData = { params: task.params ?? {} };
@@ -78,6 +81,7 @@ export class TaskJobs {
       attempts,
       ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}),
       backoff: { type: TASK_BACKOFF_TYPE, delay: this.options.retry.backoffDelayMs },
+      ...(deduplicated ? { deduplication: { id: task.taskId } } : {}),
     };
     return { queue: queue.name, name: task.taskName, data, opts };
   }

@@ -1,12 +1,28 @@
 import { AttemptAbort } from './attempt-abort.js';
 
+/** How long an abort waits for the attempt of a fetched job to begin. */
+const EARLY_ABORT_TTL_MS = 60_000;
+
 /** The attempts running in this process, by task id, each with what aborts it. */
 export class RunningAttempts {
   private readonly attempts = new Map<string, { attempt: Promise<unknown>; abort: AttemptAbort }>();
+  /**
+   * Aborts of jobs fetched but whose attempt had not begun when the abort came (a cancel finds
+   * the job active as soon as a worker has fetched it), by task id, oldest first.
+   */
+  private readonly early = new Map<string, { processedOn: number; reason: unknown; at: number }>();
 
-  /** Runs `attempt` with an abort of its own, tracked under `taskId` until it settles. */
-  async run<T>(taskId: string, attempt: (abort: AttemptAbort) => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt` with an abort of its own, tracked under `taskId` until it settles; already
+   * aborted when an abort came early for this fetch of the job (`processedOn`).
+   */
+  async run<T>(taskId: string, processedOn: number | undefined, attempt: (abort: AttemptAbort) => Promise<T>): Promise<T> {
     const abort = new AttemptAbort();
+    const early = this.early.get(taskId);
+    if (early && early.processedOn === processedOn) {
+      this.early.delete(taskId);
+      abort.abort(early.reason);
+    }
     const running = attempt(abort);
     this.attempts.set(taskId, { attempt: running, abort });
     try {
@@ -16,15 +32,32 @@ export class RunningAttempts {
     }
   }
 
-  /** Aborts the attempt at `taskId` with `reason` if it runs here; says whether it does. */
-  abort(taskId: string, reason: unknown): boolean {
+  /**
+   * Aborts the attempt at `taskId` with `reason` if it runs here; says whether it does. Else,
+   * with `processedOn`, the attempt of that fetch of the job is aborted when it begins.
+   */
+  abort(taskId: string, reason: unknown, processedOn?: number): boolean {
     const running = this.attempts.get(taskId);
-    running?.abort.abort(reason);
-    return running !== undefined;
+    if (running) {
+      running.abort.abort(reason);
+      return true;
+    }
+    if (processedOn !== undefined) this.abortEarly(taskId, processedOn, reason);
+    return false;
   }
 
   abortAll(reason: unknown): void {
     for (const { abort } of this.attempts.values()) abort.abort(reason);
+  }
+
+  private abortEarly(taskId: string, processedOn: number, reason: unknown): void {
+    const now = Date.now();
+    for (const [id, { at }] of this.early) {
+      if (now - at < EARLY_ABORT_TTL_MS) break;
+      this.early.delete(id);
+    }
+    this.early.delete(taskId);
+    this.early.set(taskId, { processedOn, reason, at: now });
   }
 
   taskIds(): string[] {

@@ -88,7 +88,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     });
     worker.on('error', (error) => this.logger.error(`Worker ${name}: ${error.message}`));
     this.workers.set(name, { worker, connection });
-    await this.cancellations.register(name, (taskId) => this.runner.abort(taskId, CANCEL_REASON));
+    await this.cancellations.register(name, (taskId, processedOn) => this.runner.abort(taskId, CANCEL_REASON, processedOn));
     await worker.waitUntilReady();
     this.logger.log(`Worker started on queue ${name} (concurrency ${queue.concurrency})`);
   }

@@ -16,6 +16,7 @@ import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
 import { CancelMarks } from '../queue/cancel-marks.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { AttemptStart } from './attempt-start.js';
+import { startsUnasked } from './unasked-start.js';
 import { withTimeLimit } from './time-limit.js';
 import { SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
@@ -50,12 +51,12 @@ export class TaskRunner {
 
   /** Resolves with the job's return value: the handler's result (null when it did not complete). */
   run(job: Job<TaskJobData>, token: string | undefined): Promise<unknown> {
-    return this.running.run(job.id!, (abort) => this.attempt(job, token, abort));
+    return this.running.run(job.id!, job.processedOn, (abort) => this.attempt(job, token, abort));
   }
 
-  /** Aborts the attempt at `taskId` if this process runs it (true): a cancel, a shutdown. */
-  abort(taskId: string, reason: unknown): boolean {
-    return this.running.abort(taskId, reason);
+  /** Aborts the attempt at `taskId` if this process runs it (true), or that fetch's attempt as it begins. */
+  abort(taskId: string, reason: unknown, processedOn?: number): boolean {
+    return this.running.abort(taskId, reason, processedOn);
   }
 
   abortAll(reason: unknown): void {
@@ -114,15 +115,16 @@ export class TaskRunner {
 
   /**
    * Begins an attempt: at once, with `running` written later (a short handler then costs one
-   * write), when no cancel has marked the task and this is the job's first delivery; else
-   * after writing `running`, which the row refuses if the task was cancelled or finished.
-   * Null when the handler must not start.
+   * write), when this is the job's first delivery and no cancel can be under way unseen (see
+   * {@link startsUnasked}, else the cancel marks say); else after writing `running`, which the
+   * row refuses if the task was cancelled or finished. Null when the handler must not start.
    */
   private async begin(job: Job<TaskJobData>, token: string | undefined): Promise<AttemptStart | null> {
     const delayMs = this.options.runningWriteDelayMs;
     // A job handed out again (its worker stalled or died) may have finished already: MySQL says.
     const firstDelivery = job.stalledCounter === 0 && job.attemptsStarted === job.attemptsMade + 1;
-    if (delayMs > 0 && firstDelivery && (await this.marks.mayStartUnwritten({ taskId: job.id!, workflowId: job.data.workflowId }, job.timestamp))) {
+    const mayStart = () => startsUnasked(job, this.options.cancelWaitMs) || this.marks.mayStartUnwritten({ taskId: job.id!, workflowId: job.data.workflowId }, job.timestamp);
+    if (delayMs > 0 && firstDelivery && (await mayStart())) {
       const write = (attemptToken: string, startedAt: number) => this.health.durably(() => this.writer.start(job.id!, attemptToken, startedAt));
       return AttemptStart.deferred(write, delayMs, () => this.cancellations.abortHere(job.queueName, job.id!));
     }
