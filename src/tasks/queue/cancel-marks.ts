@@ -45,7 +45,7 @@ interface PendingCheck {
  * job of an enqueue carries that id (TaskJobs.addEach), so once the cancel has set it, a job
  * added late (the enqueue's add that follows its `INSERT`) is not added at all. A worker can
  * then start such a job without this check: a cancel either removes its job, or finds it
- * active and aborts it, or keeps it out (see TaskRunner.begin).
+ * active and aborts it, or keeps it out (see worker/unasked-start.ts).
  */
 @Injectable()
 export class CancelMarks implements OnModuleInit, OnApplicationShutdown {

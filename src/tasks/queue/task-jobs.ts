@@ -49,7 +49,7 @@ export class TaskJobs {
    * for callers whose jobs stand alone (an enqueue: each task's row then goes with its own job).
    * Each job carries its task id as BullMQ deduplication id: once a cancel has set that key
    * (see CancelMarks.mark), an add that comes after it is a no-op, which is what lets the
-   * worker start such a job without asking Redis about cancels first (see TaskRunner.begin).
+   * worker start such a job without asking Redis about cancels first (worker/unasked-start.ts).
    */
   addEach(jobs: NewJob[]): Promise<Array<Error | undefined>> {
     // Each add is called before the next one (an async function runs to its first await).

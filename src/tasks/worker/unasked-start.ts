@@ -13,7 +13,8 @@ export const UNASKED_START_WITHIN_MS = 250;
  * later removes the waiting job, or finds it active, aborts the attempt (as it begins, if it
  * comes that early: RunningAttempts) and waits `cancelWaitMs` for it to end. The handler
  * starts well within that wait of the fetch, or the worker asks after all: a worker stalled
- * that long could otherwise start it after the cancel has returned.
+ * that long could otherwise start it after the cancel has returned. (`processedOn` is this
+ * worker's own clock when it asked BullMQ for the job.)
  */
 export function startsUnasked(
   job: Pick<Job<TaskJobData>, 'id' | 'deduplicationId' | 'data' | 'processedOn'>,
