@@ -14,11 +14,10 @@ import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler
 import { TaskStateWriter } from '../store/task-state.writer.js';
 import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
 import { CancelMarks } from '../queue/cancel-marks.js';
-import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { AttemptStart } from './attempt-start.js';
 import { startsUnasked } from './unasked-start.js';
 import { withTimeLimit } from './time-limit.js';
-import { SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
+import { CANCEL_REASON, SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
 import { RunningAttempts } from './running-attempts.js';
 import { CompletionWrites } from './completion-writes.js';
@@ -46,7 +45,6 @@ export class TaskRunner {
     private readonly health: DatabaseHealth,
     private readonly metrics: TasksMetrics,
     private readonly marks: CancelMarks,
-    private readonly cancellations: TaskCancellationBus,
   ) {}
 
   /** Resolves with the job's return value: the handler's result (null when it did not complete). */
@@ -126,7 +124,8 @@ export class TaskRunner {
     const mayStart = () => startsUnasked(job, this.options.cancelWaitMs) || this.marks.mayStartUnwritten({ taskId: job.id!, workflowId: job.data.workflowId }, job.timestamp);
     if (delayMs > 0 && firstDelivery && (await mayStart())) {
       const write = (attemptToken: string, startedAt: number) => this.health.durably(() => this.writer.start(job.id!, attemptToken, startedAt));
-      return AttemptStart.deferred(write, delayMs, () => this.cancellations.abortHere(job.queueName, job.id!));
+      // The row refused `running` (cancelled meanwhile): this attempt stops as a cancel stops it.
+      return AttemptStart.deferred(write, delayMs, () => this.running.abort(job.id!, CANCEL_REASON));
     }
     const start = AttemptStart.written();
     return (await this.markRunning(job, token, start.token)) ? start : null;
