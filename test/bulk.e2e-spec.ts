@@ -61,6 +61,40 @@ describe('bulk enqueue (MariaDB + Redis)', () => {
     }
   });
 
+  it('keeps out alone a task whose job Redis refuses from a batch sent as one pipeline; its batch-mates are added once', async () => {
+    // 400 tasks go out as four batches of 100, each sent as one addBulk pipeline. Fault injection
+    // on the module's own queue handle: a pipeline adds its jobs but the one of the task labelled
+    // 'refused', then reports the refusal, as BullMQ's addBulk does; a lone add of that job is
+    // refused too.
+    const queue = t.app.get(TaskQueues).get('test');
+    const [addBulk, add] = [queue.addBulk.bind(queue), queue.add.bind(queue)];
+    const isRefused = (data: unknown) => (data as TaskJobData).params?.label === 'refused';
+    const refusal = () => new Error("READONLY You can't write against a read only replica.");
+    const pipelines = jest.spyOn(queue, 'addBulk').mockImplementation(async (jobs) => {
+      const added = await addBulk(jobs.filter((job) => !isRefused(job.data)));
+      if (added.length < jobs.length) throw refusal();
+      return added;
+    });
+    const lone = jest.spyOn(queue, 'add').mockImplementation((name, data, opts) => (isRefused(data) ? Promise.reject(refusal()) : add(name, data, opts)));
+    await t.queue('test').pause();
+    try {
+      const before = await rowCount();
+      const inputs = Array.from({ length: 400 }, (_, i) => ({ taskName: 'test.record', params: { label: i === 250 ? 'refused' : `item ${i}` } }));
+      const outcomes = await t.tasks.enqueueMany(inputs);
+      expect(outcomes[250]).toEqual({ error: { statusCode: 503, message: ['Redis is unavailable, try again later'] } });
+      expect(outcomes.filter((outcome) => outcome.task).length).toBe(399);
+      expect(await rowCount()).toBe(before + 399);
+      expect(await t.queue('test').getJobCountByTypes('prioritized', 'wait')).toBe(399);
+      // Four pipelines; only the refused one's batch was added again job by job.
+      expect(pipelines).toHaveBeenCalledTimes(4);
+      expect(lone).toHaveBeenCalledTimes(100);
+    } finally {
+      pipelines.mockRestore();
+      lone.mockRestore();
+      await t.queue('test').obliterate({ force: true });
+    }
+  });
+
   it('answers 400 for an empty list or more than 1000 tasks, and creates nothing', async () => {
     const before = await rowCount();
     const empty = await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: [] }).expect(400);
