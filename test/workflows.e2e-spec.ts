@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { TaskStatus, type CreatedWorkflow } from '../src/tasks/index.js';
+import { TasksUnavailableError } from '../src/tasks/errors/tasks.errors.js';
+import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { countMismatches } from './support/task-rows.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { WorkflowTasks } from './support/workflow-tasks.processor.js';
@@ -135,6 +137,28 @@ describe('workflows: chains, groups, chords (MariaDB + Redis)', () => {
       ]),
     });
     expect(await t.tasks.getTaskCount()).toBe(before);
+  });
+
+  it('creates nothing when Redis refuses part of the first steps\' jobs: 503, no rows, none of their jobs left', async () => {
+    // Fault injection on the module's own queue handle: BullMQ's addBulk is a pipeline, so a
+    // refusal can come after some of its jobs were added; here the first two of three.
+    const queue = t.app.get(TaskQueues).get('email');
+    const addBulk = queue.addBulk.bind(queue);
+    const partly = jest.spyOn(queue, 'addBulk').mockImplementation(async (jobs) => {
+      await addBulk(jobs.slice(0, 2));
+      throw new Error("READONLY You can't write against a read only replica.");
+    });
+    await t.queue('email').pause();
+    try {
+      const before = await t.tasks.getTaskCount();
+      await expect(t.tasks.group([add('r1', 1), add('r2', 2), add('r3', 3)])).rejects.toBeInstanceOf(TasksUnavailableError);
+      expect(partly).toHaveBeenCalledTimes(1);
+      expect(await t.tasks.getTaskCount()).toBe(before);
+      expect(await t.queue('email').getJobCountByTypes('prioritized', 'wait')).toBe(0);
+    } finally {
+      partly.mockRestore();
+      await t.queue('email').resume();
+    }
   });
 });
 

@@ -49,6 +49,8 @@ export class CreateWorkflowCommand implements OnModuleInit {
         await this.addJobs(released);
       } catch (error) {
         this.logger.warn(`Workflow refused by Redis: ${(error as Error).message}`);
+        // A pipeline that threw may have added some of the jobs: they go before their rows do.
+        await this.jobs.removeWaiting(released);
         await this.deletes.deleteWorkflow(rows[0].taskId).catch(() => undefined);
         throw new TasksUnavailableError('Redis');
       }

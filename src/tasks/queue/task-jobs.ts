@@ -81,6 +81,19 @@ export class TaskJobs {
     );
   }
 
+  /**
+   * Removes the jobs of these tasks that still wait in their queues, best effort (a job a worker
+   * already holds stays; Redis errors are ignored): what an `addMany` that threw may have added.
+   */
+  async removeWaiting(tasks: Array<Pick<BackgroundTask, 'taskId' | 'taskType'>>): Promise<void> {
+    await Promise.all(
+      tasks.map(async ({ taskId, taskType }) => {
+        const queue = this.queues.forTaskType(taskType);
+        if (queue) await this.queues.get(queue.name).remove(taskId).catch(() => 0);
+      }),
+    );
+  }
+
   /** The job of one task: id = task id, name = task name, mapped priority, delay, backoff (and the task id as deduplication id). */
   private jobToAdd({ task, attempts, priorAttempts = 0, delayMs = 0 }: NewJob, deduplicated = false): JobToAdd {
     const queue = this.queues.forTaskType(task.taskType);
