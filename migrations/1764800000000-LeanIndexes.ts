@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { hasIndex } from './table-facts.js';
 
 /**
  * `idx_status` goes: `idx_status_created` (status, created_at) serves every read it served (the
@@ -16,12 +17,4 @@ export class LeanIndexes1764800000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     if (!(await hasIndex(queryRunner, 'idx_status'))) await queryRunner.query('ALTER TABLE background_tasks ADD INDEX idx_status (status)');
   }
-}
-
-async function hasIndex(queryRunner: QueryRunner, name: string): Promise<boolean> {
-  const rows: unknown[] = await queryRunner.query(
-    "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' AND INDEX_NAME = ?",
-    [name],
-  );
-  return rows.length > 0;
 }

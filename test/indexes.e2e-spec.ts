@@ -8,6 +8,7 @@ interface Plan {
   table: string;
   type: string;
   key: string | null;
+  ref: string | null;
   rows: number;
   Extra: string | null;
 }
@@ -61,6 +62,12 @@ describe('indexes under every list filter and the seed monitoring queries (EXPLA
         expect(seen).toEqual({ filter, cursor: !!page.after, type: expect.not.stringMatching(/^ALL$/), key: expect.stringMatching(/^idx_/), sorts: false });
       }
     }
+  });
+
+  it('walks a failure class and a status on both columns of idx_error_type_status_created (the status as error_status)', async () => {
+    const [sql, parameters] = t.app.get(TaskRepository).listPageStatement({ status: TaskStatus.Failed, errorType: TASK_ERROR_TYPES[0] }, { limit: 100, offset: 0 });
+    const [plan] = await explain(sql, parameters);
+    expect({ key: plan.key, ref: plan.ref }).toEqual({ key: 'idx_error_type_status_created', ref: 'const,const' });
   });
 
   it('counts from the counter table, whatever the filter (a workflow on its index)', async () => {

@@ -35,6 +35,15 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
   const undoAll = async () => {
     while ((await rowsOf('SELECT id FROM migrations')).length > 0) await dataSource.undoLastMigration();
   };
+  /** Undoes the latest migrations down to and including `name`; how many it undid. */
+  const undoThrough = async (name: string) => {
+    let undone = 0;
+    while ((await rowsOf('SELECT id FROM migrations WHERE name = ?', [name])).length > 0) {
+      await dataSource.undoLastMigration();
+      undone++;
+    }
+    return undone;
+  };
   /** The server's root on this database: what a pre-0.2 migration run with SUPER could leave. */
   const asRoot = async (sql: string) => {
     const root = await mysql.createConnection(`${mariadb.url}/${databaseName}`);
@@ -61,7 +70,7 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
       'id', 'task_id', 'task_name', 'task_type', 'priority', 'status', 'params', 'result', 'error_message',
       'retry_count', 'max_retries', 'created_at', 'started_at', 'completed_at',
       'progress', 'progress_message', 'error_type', 'run_at', 'timeout_seconds', 'idempotency_key', 'attempt_token',
-      'workflow_id', 'parent_id', 'position', 'blocked', 'input',
+      'workflow_id', 'parent_id', 'position', 'blocked', 'input', 'error_status',
     ]);
     const indexes: Record<string, string[]> = {};
     for (const row of await rowsOf(
@@ -71,15 +80,13 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
     expect(indexes).toEqual({
       PRIMARY: ['id'],
       idx_task_id: ['task_id'],
-      idx_priority: ['priority'],
-      idx_status_priority: ['status', 'priority'],
       idx_created: ['created_at'],
       idx_status_created: ['status', 'created_at'],
       idx_type_created: ['task_type', 'created_at'],
       idx_type_status_created: ['task_type', 'status', 'created_at'],
       idx_idempotency_key: ['idempotency_key'],
       idx_error_type_created: ['error_type', 'created_at'],
-      idx_error_type_status_created: ['error_type', 'status', 'created_at'],
+      idx_error_type_status_created: ['error_type', 'error_status', 'created_at'],
       idx_workflow_created: ['workflow_id', 'created_at'],
     });
   });
@@ -87,12 +94,27 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
   it('runs again after a migration failed half-way, once the cause is fixed', async () => {
     await seedTasks({ dataSource }, [{ taskType: 'email' }, { taskType: 'email', status: TaskStatus.Failed, errorType: TaskErrorType.Network }]);
     // Undo back to before the counter migration 6, then leave what a run that died after its CREATE TABLE leaves.
-    for (let i = 0; i < 6; i++) await dataSource.undoLastMigration();
+    const undone = await undoThrough('CountByErrorType1764300000000');
     await dataSource.query('DROP TABLE background_task_counts');
     await dataSource.query('CREATE TABLE background_task_counts (task_type VARCHAR(100) NOT NULL, status VARCHAR(20) NOT NULL, slot TINYINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (task_type, status, slot))');
     await dataSource.query("INSERT INTO background_task_counts VALUES ('email', 'pending', 0, 99)");
-    expect(await dataSource.runMigrations()).toHaveLength(6);
+    expect(await dataSource.runMigrations()).toHaveLength(undone);
     expect(await countMismatches((sql) => dataSource.query(sql))).toEqual([]);
+  });
+
+  it('finishes migration 12 after a run that died between its ALTERs, and undoes it', async () => {
+    const indexColumns = async (name: string) =>
+      (await rowsOf('SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ? ORDER BY SEQ_IN_INDEX', ['background_tasks', name]))
+        .map((row) => row.COLUMN_NAME);
+    expect(await undoThrough('FewerIndexWrites1764900000000')).toBe(1);
+    expect(await indexColumns('idx_error_type_status_created')).toEqual(['error_type', 'status', 'created_at']);
+    expect(await indexColumns('idx_status_priority')).toEqual(['status', 'priority']);
+    expect(await columnsOf('background_tasks')).not.toContain('error_status');
+    // What the first ALTER leaves: the virtual column, the indexes as they were.
+    await dataSource.query("ALTER TABLE background_tasks ADD COLUMN error_status ENUM('pending', 'running', 'completed', 'failed', 'cancelled') AS (IF(error_type IS NULL, NULL, status)) VIRTUAL");
+    expect(await dataSource.runMigrations()).toHaveLength(1);
+    expect(await indexColumns('idx_error_type_status_created')).toEqual(['error_type', 'error_status', 'created_at']);
+    expect({ priority: await indexColumns('idx_priority'), statusPriority: await indexColumns('idx_status_priority') }).toEqual({ priority: [], statusPriority: [] });
   });
 
   it('fills the stats summary from the rows that finished before it existed, at every resolution', async () => {
@@ -101,10 +123,10 @@ describe('migrations (production-configured MariaDB, least-privileged user)', ()
       { taskType: 'email', status: TaskStatus.Completed, startedAt: new Date(Date.now() - 20), completedAt: new Date() },
       { taskType: 'email', status: TaskStatus.Failed, errorType: TaskErrorType.Timeout, startedAt: new Date(Date.now() - 30_000), completedAt: new Date() },
     ]);
-    // Back before migration 9 (11 and 10 go first), then up again.
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration();
+    // Back before migration 9 (the later ones go first), then up again.
+    const undone = await undoThrough('TaskStats1764600000000');
     expect(await tables()).not.toContain('background_task_stats');
-    expect(await dataSource.runMigrations()).toHaveLength(3);
+    expect(await dataSource.runMigrations()).toHaveLength(undone);
     const rows = await rowsOf("SELECT grain, status, error_type, SUM(finished) AS n FROM background_task_stats GROUP BY grain, status, error_type ORDER BY grain, status");
     const finished = await rowsOf("SELECT COUNT(*) AS n FROM background_tasks WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at IS NOT NULL");
     expect(rows.filter((row) => row.grain === 'm').reduce((sum, row) => sum + Number(row.n), 0)).toBe(Number(finished[0].n));

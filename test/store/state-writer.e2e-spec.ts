@@ -53,6 +53,23 @@ describe('the state writer (MariaDB)', () => {
     expect(await writer.resubmit(taskId)).toBe(false);
   });
 
+  it('lists a task by failure class and status as its status changes, and not by its old class once an attempt completes', async () => {
+    const [taskId] = await seedTasks(t, [{ status: TaskStatus.Failed, errorMessage: 'boom', errorType: TaskErrorType.Resource, retryCount: 3 }]);
+    /** This row, if the list with these filters holds it. */
+    const listed = async (status?: TaskStatus, errorType: TaskErrorType | null = TaskErrorType.Resource) =>
+      (await t.tasks.listTasks({ status, errorType: errorType ?? undefined, limit: 1000 })).tasks.map((task) => task.taskId).filter((id) => id === taskId);
+    expect({ failed: await listed(TaskStatus.Failed), pending: await listed(TaskStatus.Pending) }).toEqual({ failed: [taskId], pending: [] });
+    // A user's retry keeps the last failure's class: the row is listed under that class as pending.
+    expect(await writer.resubmit(taskId)).toBe(true);
+    expect({ failed: await listed(TaskStatus.Failed), pending: await listed(TaskStatus.Pending) }).toEqual({ failed: [], pending: [taskId] });
+    expect(await writer.start(taskId, 'cccccccccccccccc')).toBe(true);
+    expect(await listed(TaskStatus.Running)).toEqual([taskId]);
+    // A completed attempt clears the class.
+    expect(await writer.complete(taskId, null, { attemptToken: 'cccccccccccccccc' })).toBe(true);
+    expect({ byClass: await listed(), completedByClass: await listed(TaskStatus.Completed), completed: await listed(TaskStatus.Completed, null) })
+      .toEqual({ byClass: [], completedByClass: [], completed: [taskId] });
+  });
+
   it('fails a pending row whose job the queue gave up on (abandon), and refuses to for a running one', async () => {
     const [pending, running] = await seedTasks(t, [{ status: TaskStatus.Pending }, { status: TaskStatus.Running, startedAt: new Date() }]);
     const failure = { message: 'failed in the queue', errorType: TaskErrorType.Unknown };

@@ -97,7 +97,8 @@ export class TaskRepository {
 
   /** The statement `listPage` runs (the index tests EXPLAIN it). */
   listPageStatement(filter: TaskFilter, page: TaskPageQuery): [string, unknown[]] {
-    const { where, parameters } = whereOf(filter);
+    // With a failure class, `error_status` is the status (and what its index holds).
+    const { where, parameters } = whereOf(filter, filter.errorType ? 'error_status' : 'status');
     if (page.after) {
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
       parameters.push(page.after.createdAt, page.after.createdAt, page.after.id);
@@ -200,10 +201,13 @@ export class TaskRepository {
 
 }
 
-/** The filter as SQL conditions; the same columns exist in the task and counter tables (but `workflow_id`, which only the task table has). */
-function whereOf(filter: TaskFilter): { where: string[]; parameters: unknown[] } {
+/**
+ * The filter as SQL conditions; the same columns exist in the task and counter tables (but
+ * `workflow_id` and `error_status`, which only the task table has).
+ */
+function whereOf(filter: TaskFilter, statusColumn = 'status'): { where: string[]; parameters: unknown[] } {
   const conditions = [
-    ['status', filter.status],
+    [statusColumn, filter.status],
     ['task_type', filter.taskType],
     ['error_type', filter.errorType],
     ['workflow_id', filter.workflowId],
