@@ -27,8 +27,10 @@ export class FewerIndexWrites1764900000000 implements MigrationInterface {
         "ALTER TABLE background_tasks ADD COLUMN error_status ENUM('pending', 'running', 'completed', 'failed', 'cancelled') AS (IF(error_type IS NULL, NULL, status)) VIRTUAL",
       );
     }
+    const rebuild = !(await indexHoldsErrorStatus(queryRunner));
     const changes = [
-      ...((await indexHoldsErrorStatus(queryRunner)) ? [] : [`DROP INDEX ${FAILURE_CLASS_INDEX}`, `ADD INDEX ${FAILURE_CLASS_INDEX} (error_type, error_status, created_at)`]),
+      ...(rebuild && (await hasIndex(queryRunner, FAILURE_CLASS_INDEX)) ? [`DROP INDEX ${FAILURE_CLASS_INDEX}`] : []),
+      ...(rebuild ? [`ADD INDEX ${FAILURE_CLASS_INDEX} (error_type, error_status, created_at)`] : []),
       ...((await hasIndex(queryRunner, 'idx_priority')) ? ['DROP INDEX idx_priority'] : []),
       ...((await hasIndex(queryRunner, 'idx_status_priority')) ? ['DROP INDEX idx_status_priority'] : []),
     ];
