@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { hasColumn, hasIndex } from './table-facts.js';
+import { hasColumn, hasIndex, indexColumns } from './table-facts.js';
 
 const FAILURE_CLASS_INDEX = 'idx_error_type_status_created';
 
@@ -27,7 +27,7 @@ export class FewerIndexWrites1764900000000 implements MigrationInterface {
         "ALTER TABLE background_tasks ADD COLUMN error_status ENUM('pending', 'running', 'completed', 'failed', 'cancelled') AS (IF(error_type IS NULL, NULL, status)) VIRTUAL",
       );
     }
-    const rebuild = !(await indexHoldsErrorStatus(queryRunner));
+    const rebuild = !(await indexColumns(queryRunner, FAILURE_CLASS_INDEX)).includes('error_status');
     const changes = [
       ...(rebuild && (await hasIndex(queryRunner, FAILURE_CLASS_INDEX)) ? [`DROP INDEX ${FAILURE_CLASS_INDEX}`] : []),
       ...(rebuild ? [`ADD INDEX ${FAILURE_CLASS_INDEX} (error_type, error_status, created_at)`] : []),
@@ -47,12 +47,4 @@ export class FewerIndexWrites1764900000000 implements MigrationInterface {
     `);
     await queryRunner.query('ALTER TABLE background_tasks DROP COLUMN error_status');
   }
-}
-
-async function indexHoldsErrorStatus(queryRunner: QueryRunner): Promise<boolean> {
-  const rows: unknown[] = await queryRunner.query(
-    "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'background_tasks' AND INDEX_NAME = ? AND COLUMN_NAME = 'error_status'",
-    [FAILURE_CLASS_INDEX],
-  );
-  return rows.length > 0;
 }
