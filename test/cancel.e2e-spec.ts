@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { TaskStatus } from '../src/tasks/index.js';
+import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
@@ -49,6 +50,22 @@ describe('cancellation (MariaDB + Redis)', () => {
     expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: true });
     expect(await t.queue('test').getJob(taskId)).toBeUndefined();
     expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled, retryCount: 1 });
+    expect(fixtures.callsOf(taskId)).toHaveLength(1);
+  });
+
+  it('removes the retry job of an attempt that ended while the cancel was removing it (remove refused the held job, then it waited again)', async () => {
+    const queue = t.queue('test');
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 3 });
+    await waitForJobState(queue, taskId, 'delayed');
+    // The cancel's first remove() (on the module's own queue) meets the job still held by its failed attempt.
+    const held = jest.spyOn(t.app.get(TaskQueues).get('test'), 'remove').mockResolvedValueOnce(0);
+    try {
+      expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: true });
+      expect(held).toHaveBeenCalledTimes(2);
+    } finally {
+      held.mockRestore();
+    }
+    expect(await queue.getJob(taskId)).toBeUndefined();
     expect(fixtures.callsOf(taskId)).toHaveLength(1);
   });
 

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { isFinalStatus, TaskNotCancellableError, TaskStatus } from '../src/tasks/index.js';
+import { CancelMarks } from '../src/tasks/queue/cancel-marks.js';
+import { TaskStateWriter } from '../src/tasks/store/task-state.writer.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
@@ -113,6 +115,23 @@ describe('start path: one write per short task, cancel racing the start (MariaDB
       expect(fixtures.callsOf(taskId)).toEqual([]);
       expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
     }
+  });
+
+  it("never starts a retry's handler after its cancel returned, though the cancel left the retry's job waiting (it found the failed attempt still holding it)", async () => {
+    const queue = t.queue('test');
+    // Its first attempt fails; the retry waits a minute, until promoted below.
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.fails_then_waits', maxRetries: 1 });
+    await waitFor(async () => (await queue.getJobState(taskId)) === 'delayed' && (await t.tasks.getTaskStatus(taskId)).status === TaskStatus.Pending, 'the retry to be scheduled');
+    // A cancel's steps up to its job's removal, which refused the job while the failed attempt
+    // still held it and then found it no longer active: marks set, row cancelled, job left waiting.
+    const task = await t.tasks.getTaskStatus(taskId);
+    await t.app.get(CancelMarks).mark({ taskId, taskType: task.taskType });
+    expect(await t.app.get(TaskStateWriter).cancel(taskId)).toBe(true);
+    const cancelReturnedAt = performance.now();
+    await (await queue.getJob(taskId))!.promote();
+    await waitFor(async () => ['completed', 'failed'].includes(await queue.getJobState(taskId)), 'the retry job to be done');
+    expect(fixtures.callsOf(taskId).map((call) => call.tick < cancelReturnedAt)).toEqual([true]);
+    expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
   });
 
   it('never starts a handler after its cancel returned, over hundreds of cancels racing the start of short tasks (invariant 4)', async () => {

@@ -16,6 +16,9 @@ import { TaskStateWriter } from '../store/task-state.writer.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
 
+/** Where a job is before a worker takes it. */
+const WAITING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+
 /**
  * Cancel: the task is marked in Redis, the row becomes `cancelled` (so no attempt can start or
  * finish over it), then a waiting job is removed and a running handler's AbortSignal fires,
@@ -90,7 +93,13 @@ export class CancelTaskCommand {
         return { runningHandlerSignalled: signalledHere, handlerStopped: !signalledHere };
       }
       // remove() refuses a job that a worker holds.
-      if ((await queue.remove(taskId)) === 1 || (await queue.getJobState(taskId)) !== 'active') return idle;
+      if ((await queue.remove(taskId)) === 1) return idle;
+      const state = await queue.getJobState(taskId);
+      if (state !== 'active') {
+        // Its attempt ended meanwhile, and a retry's job may wait again: its row refuses it, so it goes.
+        if (WAITING_STATES.has(state)) await queue.remove(taskId);
+        return idle;
+      }
       // Which fetch of the job to abort: its worker may not have begun the attempt yet.
       const processedOn = (await queue.getJob(taskId))?.processedOn ?? undefined;
       await this.cancellations.cancel(queueOptions.name, taskId, processedOn);

@@ -3,7 +3,7 @@ import { startsUnasked, UNASKED_START_WITHIN_MS } from './unasked-start.js';
 
 describe('startsUnasked', () => {
   const now = 1_000_000;
-  const enqueued = { id: 'task-1', deduplicationId: 'task-1', data: { params: {} }, processedOn: now - 5 };
+  const enqueued = { id: 'task-1', deduplicationId: 'task-1', data: { params: {} }, processedOn: now - 5, attemptsMade: 0 };
 
   it('lets an enqueue\'s job fetched moments ago start without asking', () => {
     expect(startsUnasked(enqueued, 2000, now)).toBe(true);
@@ -12,6 +12,10 @@ describe('startsUnasked', () => {
   it('asks for a job a cancel could not keep out: no deduplication id (a repair, a retry), or another one', () => {
     expect(startsUnasked({ ...enqueued, deduplicationId: undefined }, 2000, now)).toBe(false);
     expect(startsUnasked({ ...enqueued, deduplicationId: 'other' }, 2000, now)).toBe(false);
+  });
+
+  it('asks for a retry: a cancel may have seen its job only after the failed attempt put it back to wait', () => {
+    expect(startsUnasked({ ...enqueued, attemptsMade: 1 }, 2000, now)).toBe(false);
   });
 
   it("asks for a workflow's step (a cancel of its workflow marks the workflow)", () => {
