@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { TaskStatus } from '../src/tasks/index.js';
+import { unaskedStartWindowMs } from '../src/tasks/queue/cancel-marks.js';
 import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
@@ -67,6 +69,32 @@ describe('cancellation (MariaDB + Redis)', () => {
     }
     expect(await queue.getJob(taskId)).toBeUndefined();
     expect(fixtures.callsOf(taskId)).toHaveLength(1);
+  });
+
+  it('returns from a cancel that could not stop the job (Redis failing) no sooner than a worker that had just fetched it could start it unasked', async () => {
+    // No worker of the module here: the job is fetched by hand, as a worker fetches it before it begins the attempt.
+    const api = await createTestApp({ suite: 'cancel_held', role: 'api', providers: [TestTasks], tasks: { cancelWaitMs: 1000 } });
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const holder = new Worker('test', null, { connection, prefix: api.queuePrefix, autorun: false });
+    try {
+      const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: { label: 'fetched, not begun' } });
+      const job = await holder.getNextJob('holder-token');
+      expect(job?.id).toBe(taskId);
+      const failing = jest.spyOn(api.app.get(TaskQueues).get('test'), 'remove').mockRejectedValueOnce(new Error('Connection is closed.'));
+      let returnedAt: number;
+      try {
+        expect(await api.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: false, handlerStopped: false });
+        returnedAt = Date.now();
+      } finally {
+        failing.mockRestore();
+      }
+      expect(returnedAt).toBeGreaterThanOrEqual(job!.processedOn! + unaskedStartWindowMs(1000));
+      expect((await api.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+    } finally {
+      await holder.close();
+      connection.disconnect();
+      await api.close();
+    }
   });
 
   it('cancels a running task: the handler sees its AbortSignal and the row ends cancelled', async () => {

@@ -6,7 +6,7 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
-import { CancelMarks } from '../queue/cancel-marks.js';
+import { CancelMarks, unaskedStartWindowMs } from '../queue/cancel-marks.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -107,6 +107,9 @@ export class CancelTaskCommand {
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
       const signalled = this.cancellations.abortHere(queueOptions.name, taskId);
+      // A worker that fetched the job just before Redis failed may still start it unasked, but
+      // only this soon after its fetch: the cancel returns after that, never before such a start.
+      await sleep(unaskedStartWindowMs(this.options.cancelWaitMs));
       return { runningHandlerSignalled: signalled, handlerStopped: false };
     }
   }

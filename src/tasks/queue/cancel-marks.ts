@@ -16,6 +16,14 @@ const CLOCK_MARGIN_MS = 60 * 60 * 1000;
 /** What a cancel writes in a task's deduplication key: no job has this id. */
 const CANCELLED_DEDUPLICATION_VALUE = 'cancelled';
 
+/** How soon after its fetch an enqueue's job may start without asking about cancels (at most a quarter of `cancelWaitMs`; worker/unasked-start.ts). */
+export const UNASKED_START_WITHIN_MS = 250;
+
+/** How long after its fetch a job may still start unasked, with this `cancelWaitMs`. */
+export function unaskedStartWindowMs(cancelWaitMs: number): number {
+  return Math.min(UNASKED_START_WITHIN_MS, cancelWaitMs / 4);
+}
+
 /** What names a task for the marks: its id and, for a workflow step or node, its workflow's. */
 export interface MarkedTask {
   taskId: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { startsUnasked, UNASKED_START_WITHIN_MS } from './unasked-start.js';
+import { UNASKED_START_WITHIN_MS } from '../queue/cancel-marks.js';
+import { startsUnasked } from './unasked-start.js';
 
 describe('startsUnasked', () => {
   const now = 1_000_000;

@@ -1,8 +1,7 @@
 import type { Job } from 'bullmq';
+import { unaskedStartWindowMs } from '../queue/cancel-marks.js';
 import type { TaskJobData } from '../queue/task-job.js';
 
-/** How soon after its fetch an enqueue's job may start without asking about cancels (at most a quarter of `cancelWaitMs`). */
-export const UNASKED_START_WITHIN_MS = 250;
 
 /**
  * Whether an attempt may start its handler, before its `running` is written, without asking
@@ -26,7 +25,7 @@ export function startsUnasked(
   cancelWaitMs: number,
   now = Date.now(),
 ): boolean {
-  const withinMs = Math.min(UNASKED_START_WITHIN_MS, cancelWaitMs / 4);
+  const withinMs = unaskedStartWindowMs(cancelWaitMs);
   const firstAttempt = job.attemptsMade === 0;
   return firstAttempt && job.deduplicationId === job.id && !job.data.workflowId && job.processedOn !== undefined && now - job.processedOn < withinMs;
 }
