@@ -83,13 +83,12 @@ export class CancelTaskCommand {
    */
   private async stopJob(taskType: string, taskId: string, wasRunning: boolean): Promise<Omit<CancelledTask, 'taskId'>> {
     const idle = { runningHandlerSignalled: false, handlerStopped: true };
-    const queueOptions = this.queues.forTaskType(taskType);
-    if (!queueOptions) return idle;
-    const queue = this.queues.get(queueOptions.name);
+    const queue = this.queues.queueOf(taskType);
+    if (!queue) return idle;
     try {
       if (wasRunning && (await queue.getJobState(taskId)) === 'unknown') {
         // Nothing in Redis can tell when that handler stops: signal it and report what is known.
-        const signalledHere = await this.cancellations.cancel(queueOptions.name, taskId);
+        const signalledHere = await this.cancellations.cancel(queue.name, taskId);
         return { runningHandlerSignalled: signalledHere, handlerStopped: !signalledHere };
       }
       // remove() refuses a job that a worker holds.
@@ -102,11 +101,11 @@ export class CancelTaskCommand {
       }
       // Which fetch of the job to abort: its worker may not have begun the attempt yet.
       const processedOn = (await queue.getJob(taskId))?.processedOn ?? undefined;
-      await this.cancellations.cancel(queueOptions.name, taskId, processedOn);
+      await this.cancellations.cancel(queue.name, taskId, processedOn);
       return { runningHandlerSignalled: true, handlerStopped: await this.attemptEnded(queue, taskId) };
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
-      const signalled = this.cancellations.abortHere(queueOptions.name, taskId);
+      const signalled = this.cancellations.abortHere(queue.name, taskId);
       // A worker that fetched the job just before Redis failed may still start it unasked, but
       // only this soon after its fetch: the cancel returns after that, never before such a start.
       await sleep(unaskedStartWindowMs(this.options.cancelWaitMs));

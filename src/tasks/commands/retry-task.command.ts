@@ -37,9 +37,8 @@ export class RetryTaskCommand {
     // A workflow resumes from the step that failed; a step after it waits for that one.
     if (task.taskType === WORKFLOW_TASK_TYPE) throw new TaskNotRetryableError(taskId, task.status, messages.RETRY_A_STEP());
     if (task.blocked) throw new TaskNotRetryableError(taskId, task.status, messages.STEP_WAITS_FOR_PREDECESSOR());
-    const queueOptions = this.queues.forTaskType(task.taskType);
-    if (!queueOptions) throw new TaskNotRetryableError(taskId, task.status, messages.NO_QUEUE_FOR_TYPE(task.taskType));
-    const queue = this.queues.get(queueOptions.name);
+    const queue = this.queues.queueOf(task.taskType);
+    if (!queue) throw new TaskNotRetryableError(taskId, task.status, messages.NO_QUEUE_FOR_TYPE(task.taskType));
     await orRedisUnavailable(async () => {
       // The old round's job may still be kept in Redis; the new one needs its id.
       if ((await queue.getJobState(taskId)) === 'active') throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());

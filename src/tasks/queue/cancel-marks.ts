@@ -95,8 +95,8 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
   async mark(task: TaskToMark): Promise<void> {
     const pipeline = this.connection!.pipeline();
     for (const key of this.keys(task)) pipeline.set(key, '1', 'PX', CANCEL_MARK_TTL_MS);
-    const queue = this.queues.forTaskType(task.taskType);
-    if (queue) pipeline.set(`${this.queues.get(queue.name).keys.de}:${task.taskId}`, CANCELLED_DEDUPLICATION_VALUE, 'PX', CANCEL_MARK_TTL_MS);
+    const queue = this.queues.queueOf(task.taskType);
+    if (queue) pipeline.set(`${queue.keys.de}:${task.taskId}`, CANCELLED_DEDUPLICATION_VALUE, 'PX', CANCEL_MARK_TTL_MS);
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 

@@ -88,8 +88,7 @@ export class TaskJobs {
   async removeWaiting(tasks: Array<Pick<BackgroundTask, 'taskId' | 'taskType'>>): Promise<void> {
     await Promise.all(
       tasks.map(async ({ taskId, taskType }) => {
-        const queue = this.queues.forTaskType(taskType);
-        if (queue) await this.queues.get(queue.name).remove(taskId).catch(() => 0);
+        await this.queues.queueOf(taskType)?.remove(taskId).catch(() => 0);
       }),
     );
   }

@@ -55,6 +55,12 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     return this.options.queues.find((queue) => queue.taskType === taskType);
   }
 
+  /** The BullMQ queue that carries `taskType`, if one is configured. */
+  queueOf(taskType: string): Queue | undefined {
+    const options = this.forTaskType(taskType);
+    return options && this.get(options.name);
+  }
+
   /** Jobs per state of each configured queue (of one task type, if given): a few Redis reads per queue. */
   depth(taskType?: string): Promise<QueueDepth[]> {
     const queues = this.options.queues.filter((queue) => taskType === undefined || queue.taskType === taskType);

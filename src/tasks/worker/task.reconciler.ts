@@ -102,9 +102,8 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async repair(row: UnfinishedRow): Promise<void> {
-    const queueOptions = this.queues.forTaskType(row.taskType);
-    if (!queueOptions) return;
-    const queue = this.queues.get(queueOptions.name);
+    const queue = this.queues.queueOf(row.taskType);
+    if (!queue) return;
     const state = await queue.getJobState(row.taskId);
     if (state === 'failed') return this.recordFailure(queue, row);
     if (state === 'completed') return this.recordCompletion(queue, row);
