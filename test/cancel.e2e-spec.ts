@@ -150,7 +150,7 @@ describe('cancellation (MariaDB + Redis)', () => {
       redis.disconnect();
     }
     expect(await t.queue('test').getJobState(taskId)).toBe('unknown');
-    expect(await t.tasks.cancelTask(taskId)).toMatchObject({ taskId, runningHandlerSignalled: true });
+    expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
     await waitFor(() => fixtures.aborted.has(taskId), 'the handler to see its abort');
     expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { TaskStatus } from '../src/tasks/index.js';
-import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { createTestApp, REDIS_URL, waitFor, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /**
@@ -51,5 +52,24 @@ describe('api and worker roles in separate applications of one process (MariaDB 
     await waitFor(async () => (await worker.queue('test').getJobState(taskId)) === 'failed', 'the job to stop');
     expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
     expect(worker.app.get(TestTasks).callsOf(taskId)).toHaveLength(1); // not retried
+  });
+
+  it('signals a handler running in the other application when Redis lost its job, and does not claim it stopped', async () => {
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
+    await waitFor(() => worker.app.get(TestTasks).callsOf(taskId).length === 1, 'the handler to start in the worker');
+    await waitFor(async () => (await statusOf(taskId)) === TaskStatus.Running, 'the row to say running');
+    // What a Redis restart without its data leaves of this job: nothing.
+    const redis = new Redis(REDIS_URL);
+    try {
+      const key = `${api.queuePrefix}:test`;
+      await redis.lrem(`${key}:active`, 0, taskId);
+      await redis.del(`${key}:${taskId}`, `${key}:${taskId}:lock`);
+    } finally {
+      redis.disconnect();
+    }
+    expect(await api.queue('test').getJobState(taskId)).toBe('unknown');
+    expect(await api.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
+    await waitFor(() => worker.app.get(TestTasks).aborted.has(taskId), 'the handler in the worker to see its abort');
+    expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
   });
 });

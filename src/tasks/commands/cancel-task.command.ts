@@ -87,9 +87,10 @@ export class CancelTaskCommand {
     if (!queue) return idle;
     try {
       if (wasRunning && (await queue.getJobState(taskId)) === 'unknown') {
-        // Nothing in Redis can tell when that handler stops: signal it and report what is known.
-        const signalledHere = await this.cancellations.cancel(queue.name, taskId);
-        return { runningHandlerSignalled: signalledHere, handlerStopped: !signalledHere };
+        // Its row says a handler runs, here or in another process, and nothing in Redis can
+        // tell when it stops: every worker is signalled, and the handler is not known to stop.
+        await this.cancellations.cancel(queue.name, taskId);
+        return { runningHandlerSignalled: true, handlerStopped: false };
       }
       // remove() refuses a job that a worker holds.
       if ((await queue.remove(taskId)) === 1) return idle;

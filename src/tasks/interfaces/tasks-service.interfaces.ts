@@ -84,8 +84,8 @@ export interface CancelledTask {
   runningHandlerSignalled: boolean;
   /**
    * True when no handler runs the task any more: it was not running, or it stopped within
-   * `cancelWaitMs` of the signal. False for a handler that ignores its signal, and for one this
-   * process signalled after Redis had lost its job (nothing there tells when it stops).
+   * `cancelWaitMs` of the signal. False for a handler that ignores its signal, and for one
+   * signalled after Redis had lost its job (nothing there tells when it stops).
    */
   handlerStopped: boolean;
 }

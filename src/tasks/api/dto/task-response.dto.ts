@@ -243,7 +243,7 @@ export class CancelTaskResponseDto {
 
   @ApiPropertyOptional({
     example: true,
-    description: 'On success: no handler of the task runs any more (it was not running, or it stopped within cancelWaitMs). False for a handler that ignores its signal: its late result will be dropped.',
+    description: 'On success: no handler of the task runs any more (it was not running, or it stopped within cancelWaitMs). False for a handler that ignores its signal (its late result will be dropped), and for one signalled after Redis had lost its job (nothing there tells when it stops).',
   })
   handler_stopped?: boolean;
 }
