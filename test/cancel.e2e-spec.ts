@@ -6,6 +6,7 @@ import { unaskedStartWindowMs } from '../src/tasks/queue/cancel-marks.js';
 import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
+import { forgetActiveJob } from './support/redis-loss.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 describe('cancellation (MariaDB + Redis)', () => {
@@ -140,15 +141,7 @@ describe('cancellation (MariaDB + Redis)', () => {
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
     await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
     await waitForStatus(taskId, TaskStatus.Running);
-    // What a Redis restart without its data leaves of this job: nothing.
-    const redis = new Redis(REDIS_URL);
-    try {
-      const key = `${t.queuePrefix}:test`;
-      await redis.lrem(`${key}:active`, 0, taskId);
-      await redis.del(`${key}:${taskId}`, `${key}:${taskId}:lock`);
-    } finally {
-      redis.disconnect();
-    }
+    await forgetActiveJob(t.queuePrefix, 'test', taskId);
     expect(await t.queue('test').getJobState(taskId)).toBe('unknown');
     expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
     await waitFor(() => fixtures.aborted.has(taskId), 'the handler to see its abort');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { TaskStatus } from '../src/tasks/index.js';
-import { createTestApp, REDIS_URL, waitFor, type TestApp } from './support/test-app.js';
+import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { forgetActiveJob } from './support/redis-loss.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /**
@@ -58,15 +58,7 @@ describe('api and worker roles in separate applications of one process (MariaDB 
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
     await waitFor(() => worker.app.get(TestTasks).callsOf(taskId).length === 1, 'the handler to start in the worker');
     await waitFor(async () => (await statusOf(taskId)) === TaskStatus.Running, 'the row to say running');
-    // What a Redis restart without its data leaves of this job: nothing.
-    const redis = new Redis(REDIS_URL);
-    try {
-      const key = `${api.queuePrefix}:test`;
-      await redis.lrem(`${key}:active`, 0, taskId);
-      await redis.del(`${key}:${taskId}`, `${key}:${taskId}:lock`);
-    } finally {
-      redis.disconnect();
-    }
+    await forgetActiveJob(api.queuePrefix, 'test', taskId);
     expect(await api.queue('test').getJobState(taskId)).toBe('unknown');
     expect(await api.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
     await waitFor(() => worker.app.get(TestTasks).aborted.has(taskId), 'the handler in the worker to see its abort');
