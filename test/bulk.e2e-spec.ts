@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { InvalidTaskRequestError, TaskStatus } from '../src/tasks/index.js';
 import { TaskQueues } from '../src/tasks/queue/task-queues.js';
+import { OneTripTransactions } from '../src/tasks/store/one-trip-transactions.js';
 import type { TaskJobData } from '../src/tasks/queue/task-job.js';
 import { createTestApp, waitForFinalRow, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
@@ -105,6 +106,40 @@ describe('bulk enqueue (MariaDB + Redis)', () => {
     await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: 'x' }).expect(400);
     await expect(t.tasks.enqueueMany(tooMany.map(() => ({ taskName: 'test.record' })))).rejects.toBeInstanceOf(InvalidTaskRequestError);
     expect(await rowCount()).toBe(before);
+  });
+
+  it('writes at most two large INSERTs of bulk calls at once, and every task of them is enqueued', async () => {
+    // Two calls of 1,000 at once: eight batches of 250. Counts how many of their INSERTs MySQL
+    // has at any moment (more than two overlapping spin on InnoDB's latches: see LARGE_INSERT_FROM).
+    const oneTrip = t.app.get(OneTripTransactions);
+    const run = oneTrip.run.bind(oneTrip);
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let largeInserts = 0;
+    const counting = jest.spyOn(oneTrip, 'run').mockImplementation(async (statements) => {
+      const [sql, values] = statements[0];
+      const rows = /^INSERT INTO background_tasks\b/.test(sql) ? ((values as unknown[][])[0]?.length ?? 0) : 0;
+      if (rows < 100) return run(statements);
+      largeInserts++;
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        return await run(statements);
+      } finally {
+        inFlight--;
+      }
+    });
+    await t.queue('test').pause();
+    try {
+      const calls = [0, 1].map(() => t.tasks.enqueueMany(Array.from({ length: 1000 }, () => ({ taskName: 'test.record' }))));
+      const outcomes = (await Promise.all(calls)).flat();
+      expect(outcomes.filter((outcome) => outcome.task).length).toBe(2000);
+      expect(largeInserts).toBe(8);
+      expect(mostInFlight).toBe(2);
+      expect(await t.queue('test').getJobCountByTypes('prioritized', 'wait')).toBe(2000);
+    } finally {
+      counting.mockRestore();
+      await t.queue('test').obliterate({ force: true });
+    }
   });
 
   it('enqueues 1000 tasks through the service, each with its own id', async () => {
