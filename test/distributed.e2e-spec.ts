@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TaskStatus } from '../src/tasks/index.js';
 import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
-import { forgetActiveJob } from './support/redis-loss.js';
+import { forgetActiveJob, forgetRelay } from './support/redis-loss.js';
+import { CancelledAttemptsSweep } from '../src/tasks/worker/cancelled-attempts.sweep.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /**
@@ -16,7 +17,8 @@ describe('api and worker roles in separate applications of one process (MariaDB 
 
   beforeAll(async () => {
     api = await createTestApp({ suite: 'roles', role: 'api', providers: [TestTasks] });
-    worker = await createTestApp({ suite: 'roles', role: 'worker', providers: [TestTasks], shareWith: api });
+    // No MySQL check for cancelled tasks here: these cancels reach the worker over the Relay alone.
+    worker = await createTestApp({ suite: 'roles', role: 'worker', providers: [TestTasks], shareWith: api, tasks: { workers: { cancelCheckIntervalMs: 0 } } });
   });
   afterAll(async () => {
     await worker?.close();
@@ -63,5 +65,33 @@ describe('api and worker roles in separate applications of one process (MariaDB 
     expect(await api.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
     await waitFor(() => worker.app.get(TestTasks).aborted.has(taskId), 'the handler in the worker to see its abort');
     expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
+  });
+});
+
+describe('a cancel whose message Redis lost (MariaDB + Redis)', () => {
+  let api: TestApp;
+  let worker: TestApp;
+
+  beforeAll(async () => {
+    api = await createTestApp({ suite: 'lost-cancel', role: 'api', providers: [TestTasks] });
+    worker = await createTestApp({ suite: 'lost-cancel', role: 'worker', providers: [TestTasks], shareWith: api, tasks: { workers: { cancelCheckIntervalMs: 200 } } });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+  });
+
+  it('aborts the handler once the worker reads the cancelled row, when Redis lost the job and the Relay that would carry the abort', async () => {
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
+    await waitFor(() => worker.app.get(TestTasks).callsOf(taskId).length === 1, 'the handler to start in the worker');
+    await waitFor(async () => (await api.tasks.getTaskStatus(taskId)).status === TaskStatus.Running, 'the row to say running');
+    // A pass while the row says running aborts nothing.
+    expect(await worker.app.get(CancelledAttemptsSweep).sweep()).toEqual([]);
+    // Redis restarted without its data: the job, and the worker's Relay registration (until its next heartbeat).
+    await forgetActiveJob(api.queuePrefix, 'test', taskId);
+    await forgetRelay(api.queuePrefix);
+    expect(await api.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
+    await waitFor(() => worker.app.get(TestTasks).aborted.has(taskId), 'the handler in the worker to see its abort');
+    expect(await api.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled });
   });
 });

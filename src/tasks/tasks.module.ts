@@ -52,6 +52,7 @@ import { TasksService } from './tasks.service.js';
 import { TaskReconciler } from './worker/task.reconciler.js';
 import { TaskRunner } from './worker/task.runner.js';
 import { TaskWorkersHost } from './worker/task-workers.host.js';
+import { CancelledAttemptsSweep } from './worker/cancelled-attempts.sweep.js';
 import { MaintenanceWorker } from './worker/maintenance.worker.js';
 
 const resolvedOptionsProvider: Provider = {
@@ -67,7 +68,7 @@ const PROVIDERS: Provider[] = [
   TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
   EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
-  TaskRunner, TaskWorkersHost, TaskReconciler, MaintenanceWorker,
+  TaskRunner, TaskWorkersHost, CancelledAttemptsSweep, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,
   TaskStatsRepository, TaskStatsQuery, TaskEventBus, TasksMetrics, TasksHealth, ProbeServer,
   TasksService,

@@ -12,3 +12,14 @@ export async function forgetActiveJob(queuePrefix: string, queue: string, taskId
     redis.disconnect();
   }
 }
+
+/** Deletes the Relay's keys (its nodes' registrations and inboxes) as a Redis restart without its data would. */
+export async function forgetRelay(queuePrefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`${queuePrefix}::relay:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}

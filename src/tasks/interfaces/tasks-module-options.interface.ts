@@ -113,6 +113,11 @@ export interface TaskWorkerTuning {
   stalledIntervalMs: number;
   /** How many times a job may stall before BullMQ fails it (BullMQ `maxStalledCount`). */
   maxStalledCount: number;
+  /**
+   * How often a worker process reads from MySQL whether the tasks it runs were cancelled, and
+   * aborts those: the way a cancel reaches a handler when Redis lost the cancel's message. 0: off.
+   */
+  cancelCheckIntervalMs: number;
 }
 
 /** The crash reconciler of worker processes. */

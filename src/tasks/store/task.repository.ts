@@ -176,6 +176,13 @@ export class TaskRepository {
     await (tasks.length >= LARGE_INSERT_FROM ? this.largeInserts.run(insert) : insert());
   }
 
+  /** Which of these tasks are `cancelled` (one read by the unique task id index). */
+  async cancelledAmong(taskIds: string[]): Promise<string[]> {
+    const sql = `SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status = ?`;
+    const rows: Array<{ task_id: string }> = await this.dataSource.query(sql, [taskIds, TaskStatus.Cancelled]);
+    return rows.map((row) => row.task_id);
+  }
+
   /** The task with this idempotency key as `manager`'s transaction sees it. */
   findByIdempotencyKeyIn(manager: EntityManager, key: string): Promise<BackgroundTask | null> {
     return manager.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key });

@@ -1,0 +1,60 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { isDatabaseUnavailable } from '../store/database-health.js';
+import { TaskRepository } from '../store/task.repository.js';
+import { TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
+import { CANCEL_REASON } from './attempt-abort.js';
+import { TaskRunner } from './task.runner.js';
+
+/**
+ * Aborts the handlers of this process whose tasks MySQL says are cancelled. A cancel reaches a
+ * handler running in another process through the cancellation bus (BullMQ's Relay, in Redis);
+ * when Redis loses its data (a restart without persistence), a cancel published before the
+ * Relay has registered this process again (its next heartbeat, up to 10 s later) reaches no
+ * one, and the handler would run to its end. Every `workers.cancelCheckIntervalMs` this reads
+ * which of the tasks running here are cancelled (one read by the unique index, none while
+ * nothing runs) and aborts them as a cancel would.
+ */
+@Injectable()
+export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(CancelledAttemptsSweep.name);
+  private timer?: NodeJS.Timeout;
+  private sweeping = false;
+
+  constructor(
+    @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
+    @Inject(TASKS_ROLE) private readonly role: TasksRole,
+    private readonly runner: TaskRunner,
+    private readonly repository: TaskRepository,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const intervalMs = this.options.workers.cancelCheckIntervalMs;
+    if (this.role === 'api' || intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One pass: aborts the attempts running here whose rows say `cancelled`; returns their task ids. */
+  async sweep(): Promise<string[]> {
+    const running = this.runner.runningTaskIds();
+    if (this.sweeping || running.length === 0) return [];
+    this.sweeping = true;
+    try {
+      const cancelled = await this.repository.cancelledAmong(running);
+      for (const taskId of cancelled) this.runner.abort(taskId, CANCEL_REASON);
+      if (cancelled.length > 0) this.logger.warn(`Aborted ${cancelled.length} handler(s) of cancelled tasks whose cancel did not reach this process`);
+      return cancelled;
+    } catch (error) {
+      // MySQL away: the next pass asks again.
+      if (!isDatabaseUnavailable(error)) this.logger.warn(`Cancelled tasks not checked: ${(error as Error).message}`);
+      return [];
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
