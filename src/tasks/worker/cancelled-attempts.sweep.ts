@@ -39,9 +39,13 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
     clearInterval(this.timer);
   }
 
-  /** One pass: aborts the attempts running here whose rows say `cancelled`; returns their task ids. */
+  /**
+   * One pass: aborts the attempts running here whose rows say `cancelled`; returns their task
+   * ids. An attempt aborted already is not asked about again (a handler that ignores its signal
+   * runs on, but is neither re-read nor re-reported every pass).
+   */
   async sweep(): Promise<string[]> {
-    const running = this.runner.runningTaskIds();
+    const running = this.runner.unabortedTaskIds();
     if (this.sweeping || running.length === 0) return [];
     this.sweeping = true;
     try {

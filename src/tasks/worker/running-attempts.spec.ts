@@ -29,4 +29,16 @@ describe('RunningAttempts', () => {
     expect(await seenAbort(attempts, 't1', 43)).toEqual({ aborted: false, reason: undefined });
     expect(await seenAbort(attempts, 't2', 7)).toEqual({ aborted: false, reason: undefined });
   });
+
+  it('lists the attempts running here, and apart those not aborted', async () => {
+    const attempts = new RunningAttempts();
+    const releases: Array<() => void> = [];
+    const running = ['t1', 't2'].map((taskId) => attempts.run(taskId, 1, () => new Promise<void>((resolve) => releases.push(resolve))));
+    attempts.abort('t1', 'cancelled');
+    expect(attempts.taskIds()).toEqual(['t1', 't2']);
+    expect(attempts.unabortedTaskIds()).toEqual(['t2']);
+    releases.forEach((release) => release());
+    await Promise.all(running);
+    expect(attempts.taskIds()).toEqual([]);
+  });
 });

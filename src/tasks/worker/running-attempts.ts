@@ -64,6 +64,13 @@ export class RunningAttempts {
     return [...this.attempts.keys()];
   }
 
+  /** Ids of the tasks whose attempts run here and were not aborted. */
+  unabortedTaskIds(): string[] {
+    const ids: string[] = [];
+    for (const [taskId, { abort }] of this.attempts) if (!abort.aborted) ids.push(taskId);
+    return ids;
+  }
+
   /** Resolves when every attempt running now has settled. */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.attempts.values()].map(({ attempt }) => attempt));

@@ -66,6 +66,11 @@ export class TaskRunner {
     return this.running.taskIds();
   }
 
+  /** Ids of the tasks whose handlers run in this process now and were not aborted. */
+  unabortedTaskIds(): string[] {
+    return this.running.unabortedTaskIds();
+  }
+
   /** Resolves when every attempt running now has settled and its completion is written. */
   async settled(): Promise<void> {
     await this.running.settled();
