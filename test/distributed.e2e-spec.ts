@@ -94,6 +94,7 @@ describe('a cancel whose message Redis lost (MariaDB + Redis)', () => {
     await waitFor(() => worker.app.get(TestTasks).aborted.has(taskId), 'the handler in the worker to see its abort');
     expect(await api.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled });
   });
+
   it('aborts a cancelled handler that ignores its signal once, and asks about it no more', async () => {
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 3000 }, maxRetries: 0 });
     await waitFor(async () => (await api.tasks.getTaskStatus(taskId)).status === TaskStatus.Running, 'the row to say running');

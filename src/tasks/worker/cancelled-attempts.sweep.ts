@@ -20,6 +20,7 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
   private readonly logger = new Logger(CancelledAttemptsSweep.name);
   private timer?: NodeJS.Timeout;
   private sweeping = false;
+  private stopped = false;
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -36,6 +37,7 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
   }
 
   beforeApplicationShutdown(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
@@ -54,8 +56,8 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
       if (cancelled.length > 0) this.logger.warn(`Aborted ${cancelled.length} handler(s) of cancelled tasks whose cancel did not reach this process`);
       return cancelled;
     } catch (error) {
-      // MySQL away: the next pass asks again.
-      if (!isDatabaseUnavailable(error)) this.logger.warn(`Cancelled tasks not checked: ${(error as Error).message}`);
+      // MySQL away: the next pass asks again (none follows a shutdown, whose pool closing may fail a pass).
+      if (!isDatabaseUnavailable(error) && !this.stopped) this.logger.warn(`Cancelled tasks not checked: ${(error as Error).message}`);
       return [];
     } finally {
       this.sweeping = false;
