@@ -5,6 +5,17 @@ import { forgetActiveJob, forgetRelay } from './support/redis-loss.js';
 import { CancelledAttemptsSweep } from '../src/tasks/worker/cancelled-attempts.sweep.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
+/** An API-only app and a worker-only app sharing its database and prefix; the worker checks MySQL for cancelled tasks every `cancelCheckIntervalMs` (0: never). */
+async function startApiAndWorker(suite: string, cancelCheckIntervalMs: number): Promise<[TestApp, TestApp]> {
+  const api = await createTestApp({ suite, role: 'api', providers: [TestTasks] });
+  const worker = await createTestApp({ suite, role: 'worker', providers: [TestTasks], shareWith: api, tasks: { workers: { cancelCheckIntervalMs } } });
+  return [api, worker];
+}
+
+async function closeApps(...apps: Array<TestApp | undefined>): Promise<void> {
+  for (const app of apps) await app?.close();
+}
+
 /**
  * Two Nest applications in this one Node process, on one database and queue prefix: an
  * API-only app and a worker-only app, each with connections of its own, so everything
@@ -15,15 +26,9 @@ describe('api and worker roles in separate applications of one process (MariaDB 
   let api: TestApp;
   let worker: TestApp;
 
-  beforeAll(async () => {
-    api = await createTestApp({ suite: 'roles', role: 'api', providers: [TestTasks] });
-    // No MySQL check for cancelled tasks here: these cancels reach the worker over the Relay alone.
-    worker = await createTestApp({ suite: 'roles', role: 'worker', providers: [TestTasks], shareWith: api, tasks: { workers: { cancelCheckIntervalMs: 0 } } });
-  });
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-  });
+  // No MySQL check for cancelled tasks here: these cancels reach the worker over the Relay alone.
+  beforeAll(async () => ([api, worker] = await startApiAndWorker('roles', 0)));
+  afterAll(() => closeApps(worker, api));
 
   const statusOf = async (taskId: string) => (await api.tasks.getTaskStatus(taskId)).status;
 
@@ -72,14 +77,8 @@ describe('a cancel whose message Redis lost (MariaDB + Redis)', () => {
   let api: TestApp;
   let worker: TestApp;
 
-  beforeAll(async () => {
-    api = await createTestApp({ suite: 'lost-cancel', role: 'api', providers: [TestTasks] });
-    worker = await createTestApp({ suite: 'lost-cancel', role: 'worker', providers: [TestTasks], shareWith: api, tasks: { workers: { cancelCheckIntervalMs: 200 } } });
-  });
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-  });
+  beforeAll(async () => ([api, worker] = await startApiAndWorker('lost-cancel', 200)));
+  afterAll(() => closeApps(worker, api));
 
   it('aborts the handler once the worker reads the cancelled row, when Redis lost the job and the Relay that would carry the abort', async () => {
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
