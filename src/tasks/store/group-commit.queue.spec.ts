@@ -93,6 +93,25 @@ describe('GroupCommitQueue', () => {
     expect(batches.flat()).toEqual([...items(50, 1), ...items(49, 100), ...items(1000, 1000)]);
   });
 
+  it('drains a backlog many batches long in order, each item once, while more items arrive', async () => {
+    const batches: number[][] = [];
+    const write = async (items: number[]) => {
+      batches.push(items);
+      await new Promise((resolve) => setImmediate(resolve));
+      return items.map((item) => item * 10);
+    };
+    const queue = new GroupCommitQueue(write, 250, 2, 25);
+    const items = (count: number, from: number) => Array.from({ length: count }, (_, index) => from + index);
+    const first = Promise.all(items(5000, 0).map((item) => queue.submit(item)));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Submitted while the first backlog is being taken, batch by batch, off the front of the list.
+    const second = Promise.all(items(5000, 5000).map((item) => queue.submit(item)));
+    await expect(first).resolves.toEqual(items(5000, 0).map((item) => item * 10));
+    await expect(second).resolves.toEqual(items(5000, 5000).map((item) => item * 10));
+    expect(batches.flat()).toEqual(items(10_000, 0));
+    expect(Math.max(...batches.map((batch) => batch.length))).toBe(250);
+  });
+
   it('rejects only the item its write marked as failed, and every item of a batch whose write threw', async () => {
     const { write, finishNext } = recordingWrite();
     const queue = new GroupCommitQueue(write, 1000, 1);

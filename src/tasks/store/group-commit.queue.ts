@@ -22,7 +22,14 @@ interface Waiting<T, R> {
  * of that batch is rejected with the error.
  */
 export class GroupCommitQueue<T, R> {
+  /**
+   * Items not yet taken, from `head` on. A batch is taken by moving `head`, not by `splice(0, n)`,
+   * which moves every item behind it; the taken front is dropped once it is the larger part.
+   * Scratch, a backlog submitted at once and written as fast as it is taken: 1,000,000 items
+   * 5.1-6.9 s → 1.1-1.5 s, 100,000 items 127-207 → 101-116 ms.
+   */
   private waiting: Waiting<T, R>[] = [];
+  private head = 0;
   private flushers = 0;
   private flushScheduled = false;
 
@@ -53,9 +60,9 @@ export class GroupCommitQueue<T, R> {
   private async flush(): Promise<void> {
     this.flushers++;
     try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, this.batchSize());
-        if (this.waiting.length > 0) this.scheduleFlush();
+      while (this.backlog() > 0) {
+        const batch = this.take(this.batchSize());
+        if (this.backlog() > 0) this.scheduleFlush();
         try {
           const results = await this.write(batch.map((waiting) => waiting.item));
           batch.forEach((waiting, index) => {
@@ -72,13 +79,25 @@ export class GroupCommitQueue<T, R> {
     }
   }
 
+  private backlog(): number {
+    return this.waiting.length - this.head;
+  }
+
+  private take(count: number): Waiting<T, R>[] {
+    const batch = this.waiting.slice(this.head, this.head + count);
+    this.head += batch.length;
+    if (this.head === this.waiting.length) [this.waiting, this.head] = [[], 0];
+    else if (this.head > 1024 && this.head * 2 > this.waiting.length) [this.waiting, this.head] = [this.waiting.slice(this.head), 0];
+    return batch;
+  }
+
   /**
    * The next batch's share of the backlog: even among the batches that may still start (this
    * one and the flushers not yet busy), each of `minSplit` items or more, at most `maxBatch`.
    */
   private batchSize(): number {
     const free = this.maxConcurrent - this.flushers + 1;
-    const batches = Math.max(1, Math.min(free, Math.floor(this.waiting.length / this.minSplit)));
-    return Math.min(this.maxBatch, Math.ceil(this.waiting.length / batches));
+    const batches = Math.max(1, Math.min(free, Math.floor(this.backlog() / this.minSplit)));
+    return Math.min(this.maxBatch, Math.ceil(this.backlog() / batches));
   }
 }
