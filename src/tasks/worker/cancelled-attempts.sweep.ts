@@ -19,7 +19,8 @@ import { TaskRunner } from './task.runner.js';
 export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(CancelledAttemptsSweep.name);
   private timer?: NodeJS.Timeout;
-  private sweeping = false;
+  /** The pass under way: one at a time, as the reconciler's. */
+  private pass?: Promise<string[]>;
   private stopped = false;
 
   constructor(
@@ -42,14 +43,18 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
   }
 
   /**
-   * One pass: aborts the attempts running here whose rows say `cancelled`; returns their task
-   * ids. An attempt aborted already is not asked about again (a handler that ignores its signal
-   * runs on, but is neither re-read nor re-reported every pass).
+   * One pass (a call during one gets that pass): aborts the attempts running here whose rows say
+   * `cancelled`; returns their task ids. An attempt aborted already is not asked about again (a
+   * handler that ignores its signal runs on, but is neither re-read nor re-reported every pass).
    */
-  async sweep(): Promise<string[]> {
+  sweep(): Promise<string[]> {
+    this.pass ??= this.sweepOnce().finally(() => (this.pass = undefined));
+    return this.pass;
+  }
+
+  private async sweepOnce(): Promise<string[]> {
     const running = this.runner.unabortedTaskIds();
-    if (this.sweeping || running.length === 0) return [];
-    this.sweeping = true;
+    if (running.length === 0) return [];
     try {
       const cancelled = await this.repository.cancelledAmong(running);
       for (const taskId of cancelled) this.runner.abort(taskId, CANCEL_REASON);
@@ -59,8 +64,6 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
       // MySQL away: the next pass asks again (none follows a shutdown, whose pool closing may fail a pass).
       if (!isDatabaseUnavailable(error) && !this.stopped) this.logger.warn(`Cancelled tasks not checked: ${(error as Error).message}`);
       return [];
-    } finally {
-      this.sweeping = false;
     }
   }
 }
