@@ -11,6 +11,8 @@ export interface BenchMachine {
   mysql: string;
   bufferPoolMiB: number;
   redis: string;
+  /** Share of the cores' time the hypervisor gave to other guests during the run (%), set once it ends. */
+  stealPercent?: number;
 }
 
 /** Reads the machine, the MySQL server (version, InnoDB buffer pool) and the Redis server's version. */

@@ -19,7 +19,7 @@ import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
-import { describeCpu } from './process-cpu.js';
+import { describeCpu, stealMeter } from './process-cpu.js';
 import { alternateRounds } from './rounds.js';
 
 /**
@@ -110,15 +110,22 @@ async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   const machine = await readMachine(databaseUrl, redisUrl);
   const report = new BenchReport();
+  const runSteal = stealMeter();
   try {
-    for (const [name, run] of SCENARIOS) if (!only || only.includes(name)) await run(env, report);
+    for (const [name, run] of SCENARIOS) {
+      if (only && !only.includes(name)) continue;
+      const steal = stealMeter();
+      await run(env, report);
+      console.log(`${name}: the hypervisor took ${steal.percent() ?? '?'} % of the machine's CPU time`);
+    }
   } finally {
     await dropDatabase(databaseUrl);
     // What the run left in Redis (queue metadata, relay registrations).
     await deleteRedisKeys(redisUrl, `tasks-bench-${runId}-*`);
   }
+  machine.stealPercent = runSteal.percent();
   report.print();
-  console.log(`MySQL ${machine.mysql} (buffer pool ${machine.bufferPoolMiB} MiB), Redis ${machine.redis}`);
+  console.log(`MySQL ${machine.mysql} (buffer pool ${machine.bufferPoolMiB} MiB), Redis ${machine.redis}; CPU steal over the run ${machine.stealPercent ?? '?'} %`);
   const beside = (file: string) => new URL(`./${file}`, import.meta.url.replace('/dist/bench/', '/bench/'));
   await writeFile(beside('results.json'), `${JSON.stringify(report.results, null, 2)}\n`);
   // The machine of that run, beside its results (results.json keeps its format).
