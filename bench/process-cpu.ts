@@ -87,6 +87,6 @@ export function cpuMeter(): { perItem(items: number): CpuPerItem } {
 
 /** `Node 344, MySQL 161, Redis 139, steal 4 %` (what could be read). */
 export function describeCpu(cpu: CpuPerItem): string {
-  const parts = [`Node ${cpu.node}`, cpu.mysql === undefined ? '' : `MySQL ${cpu.mysql}`, cpu.redis === undefined ? '' : `Redis ${cpu.redis}`];
-  return [...parts, cpu.steal === undefined ? '' : `steal ${cpu.steal} %`].filter(Boolean).join(', ');
+  const optional = (value: number | undefined, text: string) => (value === undefined ? [] : [text]);
+  return [`Node ${cpu.node}`, ...optional(cpu.mysql, `MySQL ${cpu.mysql}`), ...optional(cpu.redis, `Redis ${cpu.redis}`), ...optional(cpu.steal, `steal ${cpu.steal} %`)].join(', ');
 }
