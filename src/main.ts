@@ -4,14 +4,20 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { validateAppConfig } from './config/app.config.js';
-import { MAX_BULK_REQUEST_BYTES } from 'tasks-module';
+import { MAX_BULK_REQUEST_BYTES, waitForRedis } from 'tasks-module';
 import { explainStartupError, prepareDatabase } from './config/startup.js';
 import { setupSwagger } from './swagger.js';
 
 /** Starts the demo: creates the database if needed, migrates it, serves the API and Swagger UI. */
 async function bootstrap(): Promise<void> {
   const config = validateAppConfig(process.env);
+  // Redis is asked while the database is prepared, so an unreachable one is reported as soon as
+  // the migrations are done rather than a whole wait after them; a MySQL problem still comes
+  // first and at once, and no exit cuts a migration short. (The module asks again as it starts.)
+  const redis = waitForRedis(config.REDIS_URL);
+  redis.catch(() => undefined);
   await prepareDatabase(config.DATABASE_URL);
+  await redis;
   if (config.TASKS_ROLE === 'worker') {
     // A worker serves no routes: no HTTP server, so many can share a host.
     const worker = await NestFactory.createApplicationContext(AppModule);

@@ -24,6 +24,7 @@ export type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 export type { TaskStatsInput, TaskStatsReport, OutcomeSummary, TaskNameStats, TaskTypeStats } from './stats/task-stats.query.js';
 export type { DurationSummary } from './stats/duration-percentiles.js';
 export type { QueueDepth } from './queue/task-queues.js';
+export { waitForRedis } from './queue/redis-ready.js';
 export { TasksMetrics } from './metrics/tasks-metrics.js';
 export { TasksHealth } from './health/tasks-health.js';
 export { ProbeServer } from './health/probe.server.js';

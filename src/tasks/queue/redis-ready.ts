@@ -1,5 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import { RedisUnreachableError } from '../errors/bootstrap.errors.js';
+import { DEFAULT_TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { createRedisConnection } from './redis-connection.factory.js';
 
 /** Where the `redis` option points, for messages (no password). */
 export function describeRedis(redis: string | RedisOptions): string {
@@ -28,5 +30,22 @@ export async function readyWithin(ready: Promise<unknown>, redis: string | Redis
     await Promise.race([ready, timedOut]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Resolves once Redis answers, or rejects with {@link RedisUnreachableError} after `timeoutMs`:
+ * the module's own startup wait, for a host that checks Redis beside its other startup work
+ * rather than after it (the demo runs it beside its migrations, so an unreachable Redis is
+ * reported that much sooner).
+ */
+export async function waitForRedis(redis: string | RedisOptions, timeoutMs = DEFAULT_TASKS_OPTIONS.startupTimeoutMs): Promise<void> {
+  const connection = createRedisConnection(redis, { maxRetriesPerRequest: null });
+  // Refused connections are retried until the wait ends; that end is the one report.
+  connection.on('error', () => undefined);
+  try {
+    await readyWithin(new Promise((resolve) => connection.once('ready', resolve)), redis, timeoutMs);
+  } finally {
+    connection.disconnect();
   }
 }
