@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TaskStatus } from '../../src/tasks/index.js';
+import { bucketStart } from '../../src/tasks/store/task-stats.js';
 import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
@@ -103,5 +104,32 @@ describe('the stats summary over time', () => {
     await t.tasks.purgeFinishedTasks();
     const left: { grain: string; hours: string }[] = await t.dataSource.query('SELECT grain, TIMESTAMPDIFF(HOUR, bucket_start, NOW()) AS hours FROM background_task_stats ORDER BY grain, hours');
     expect(left.map((row) => [row.grain, Number(row.hours)])).toEqual([['d', 24 * 399], ['h', 24 * 9], ['m', 1]]);
+  });
+
+  it('sums a 7-day window from its whole days and its edge hours exactly as its hours alone would', async () => {
+    const now = Date.now();
+    // One outcome count per hour, each its own power of two, so that an hour left out or counted
+    // twice changes the sum; the first hour lies before the window, in a day the window starts in.
+    const hoursAgo = [7 * 24 + 2, 7 * 24 - 2, 6 * 24, 5 * 24 + 3, 3 * 24, 26, 1, 0];
+    const hours = hoursAgo.map((ago, index) => ({ start: bucketStart(new Date(now - ago * 3_600_000), 'h'), finished: 2 ** index }));
+    const days = new Map<number, number>();
+    for (const hour of hours) {
+      const day = bucketStart(hour.start, 'd').getTime();
+      days.set(day, (days.get(day) ?? 0) + hour.finished);
+    }
+    const rows = [
+      ...hours.map((hour) => ['h', hour.start, hour.finished]),
+      ...[...days].map(([day, finished]) => ['d', new Date(day), finished]),
+    ].map(([grain, start, finished]) => [grain, start, 'test', 'test.spans', 'completed', '', 0, finished, 0]);
+    await t.dataSource.query(
+      'INSERT INTO background_task_stats (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, finished, duration_ms) VALUES ?',
+      [rows],
+    );
+    const report = await t.tasks.getTaskStats({ windowMs: 7 * 86_400_000, taskName: 'test.spans' });
+    const inWindow = hours.filter((hour) => hour.start >= report.from).reduce((sum, hour) => sum + hour.finished, 0);
+    expect(inWindow).toBe(2 ** 8 - 2);
+    expect(report.totals).toMatchObject({ finished: inWindow, completed: inWindow });
+    expect(report.throughput.reduce((sum, point) => sum + point.completed, 0)).toBe(inWindow);
+    await t.dataSource.query("DELETE FROM background_task_stats WHERE task_name = 'test.spans'");
   });
 });

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { TaskStatus } from '../lifecycle/task-status.js';
 import { TASK_COUNTS_TABLE } from './task-counts.js';
-import { rebuildStatsStatements, TASK_STATS_TABLE, type StatsGrain } from './task-stats.js';
+import { outcomeSpans, rebuildStatsStatements, TASK_STATS_TABLE, type StatsGrain, type StatsSpan } from './task-stats.js';
 
 /** Which outcomes to read: finished in [from, to), at a resolution, of a type and/or name. */
 export interface StatsWindow {
@@ -45,9 +45,12 @@ export interface CountGroup {
 export class TaskStatsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Along the summary's primary key (grain, bucket_start, …): a range read of a small table. */
+  /**
+   * Along the summary's primary key (grain, bucket_start, …): range reads of a small table, the
+   * whole coarser buckets inside the window from the coarser grain (see outcomeSpans).
+   */
   async outcomes(window: StatsWindow): Promise<OutcomeGroup[]> {
-    const { where, parameters } = windowWhere(window);
+    const { where, parameters } = windowWhere(outcomeSpans(window.grain, window.from, window.to), window);
     const rows: Record<string, string | number>[] = await this.dataSource.query(
       `SELECT task_type, task_name, status, error_type, duration_bucket, SUM(finished) AS finished, SUM(duration_ms) AS duration_ms
          FROM ${TASK_STATS_TABLE} WHERE ${where} GROUP BY task_type, task_name, status, error_type, duration_bucket`,
@@ -65,7 +68,7 @@ export class TaskStatsRepository {
   }
 
   async series(window: StatsWindow): Promise<OutcomePoint[]> {
-    const { where, parameters } = windowWhere(window);
+    const { where, parameters } = windowWhere([{ grain: window.grain, from: window.from, to: window.to }], window);
     const rows: { bucket_start: Date; status: TaskStatus; finished: string | number }[] = await this.dataSource.query(
       `SELECT bucket_start, status, SUM(finished) AS finished FROM ${TASK_STATS_TABLE} WHERE ${where}
          GROUP BY bucket_start, status ORDER BY bucket_start`,
@@ -101,9 +104,11 @@ export class TaskStatsRepository {
   }
 }
 
-function windowWhere(window: StatsWindow): { where: string; parameters: unknown[] } {
-  const conditions = ['grain = ?', 'bucket_start >= ?', 'bucket_start < ?'];
-  const parameters: unknown[] = [window.grain, window.from, window.to];
+/** The rows of `spans` (each a range of the primary key), of the window's type and name if given. */
+function windowWhere(spans: StatsSpan[], window: StatsWindow): { where: string; parameters: unknown[] } {
+  const ranges = spans.map(() => '(grain = ? AND bucket_start >= ? AND bucket_start < ?)');
+  const conditions = [ranges.length === 1 ? ranges[0] : `(${ranges.join(' OR ')})`];
+  const parameters: unknown[] = spans.flatMap((span) => [span.grain, span.from, span.to]);
   if (window.taskType !== undefined) conditions.push('task_type = ?'), parameters.push(window.taskType);
   if (window.taskName !== undefined) conditions.push('task_name = ?'), parameters.push(window.taskName);
   return { where: conditions.join(' AND '), parameters };

@@ -1,5 +1,5 @@
 import { TaskStatus } from '../lifecycle/task-status.js';
-import { bucketStart, NO_DURATION, statsDeltas } from './task-stats.js';
+import { bucketStart, NO_DURATION, outcomeSpans, statsDeltas } from './task-stats.js';
 
 describe('statsDeltas', () => {
   const now = new Date(2026, 10, 28, 9, 41, 30, 500);
@@ -27,5 +27,43 @@ describe('statsDeltas', () => {
       [TaskStatus.Cancelled, NO_DURATION, 1, 0],
       [TaskStatus.Completed, 0, 1, 5],
     ]);
+  });
+});
+
+describe('outcomeSpans', () => {
+  const at = (day: number, hour: number, minute = 0, second = 0) => new Date(2026, 10, day, hour, minute, second);
+
+  it('reads the whole days of an hour window from the day rows and only its two edges by the hour', () => {
+    const from = at(21, 9, 41, 30);
+    const to = at(28, 9, 41, 30);
+    expect(outcomeSpans('h', from, to)).toEqual([
+      { grain: 'h', from, to: at(22, 0) },
+      { grain: 'd', from: at(22, 0), to: at(28, 0) },
+      { grain: 'h', from: at(28, 0), to },
+    ]);
+  });
+
+  it('reads the whole hours of a minute window from the hour rows', () => {
+    const from = at(28, 3, 41, 30);
+    const to = at(28, 9, 41, 30);
+    expect(outcomeSpans('m', from, to)).toEqual([
+      { grain: 'm', from, to: at(28, 4) },
+      { grain: 'h', from: at(28, 4), to: at(28, 9) },
+      { grain: 'm', from: at(28, 9), to },
+    ]);
+  });
+
+  it('leaves out an edge that is empty: a window starting or ending on a coarser boundary', () => {
+    expect(outcomeSpans('h', at(21, 0), at(28, 0))).toEqual([{ grain: 'd', from: at(21, 0), to: at(28, 0) }]);
+    expect(outcomeSpans('h', at(21, 0), at(28, 5))).toEqual([
+      { grain: 'd', from: at(21, 0), to: at(28, 0) },
+      { grain: 'h', from: at(28, 0), to: at(28, 5) },
+    ]);
+  });
+
+  it('reads the grain alone when no coarser bucket lies wholly inside, and the day grain as it is', () => {
+    expect(outcomeSpans('h', at(27, 9, 41), at(28, 9, 41))).toEqual([{ grain: 'h', from: at(27, 9, 41), to: at(28, 9, 41) }]);
+    expect(outcomeSpans('m', at(28, 9, 1), at(28, 9, 59))).toEqual([{ grain: 'm', from: at(28, 9, 1), to: at(28, 9, 59) }]);
+    expect(outcomeSpans('d', at(1, 9, 41), at(28, 9, 41))).toEqual([{ grain: 'd', from: at(1, 9, 41), to: at(28, 9, 41) }]);
   });
 });

@@ -51,6 +51,41 @@ export function bucketStart(at: Date, grain: StatsGrain): Date {
   return new Date(at.getFullYear(), at.getMonth(), at.getDate(), hours, minutes);
 }
 
+/** The start of the bucket of `grain` after the one that starts at `start` (local time, as {@link bucketStart}). */
+function nextBucketStart(start: Date, grain: StatsGrain): Date {
+  const [days, hours, minutes] = grain === 'm' ? [0, 0, 1] : grain === 'h' ? [0, 1, 0] : [1, 0, 0];
+  return new Date(start.getFullYear(), start.getMonth(), start.getDate() + days, start.getHours() + hours, start.getMinutes() + minutes);
+}
+
+/** The next coarser grain: each of its buckets is a whole run of this grain's. */
+const COARSER: Partial<Record<StatsGrain, StatsGrain>> = { m: 'h', h: 'd' };
+
+/** The summary rows of one grain whose buckets start in [from, to). */
+export interface StatsSpan {
+  grain: StatsGrain;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * The buckets of `grain` that start in [from, to), as the fewest summary rows hold them: the
+ * buckets of the next coarser grain that lie wholly inside (whole days of an hour window, whole
+ * hours of a minute window) and `grain`'s own at the two edges. A batch adds each outcome to
+ * every grain at once (statsDeltas), so a coarser bucket holds exactly the sum of the finer ones
+ * it spans, and the sums read are those of `grain` alone: a 7-day window reads 6 or 7 day rows
+ * and at most 48 hour rows per key instead of 168.
+ */
+export function outcomeSpans(grain: StatsGrain, from: Date, to: Date): StatsSpan[] {
+  const coarser = COARSER[grain];
+  if (!coarser) return [{ grain, from, to }];
+  const containing = bucketStart(from, coarser);
+  const firstWhole = containing.getTime() === from.getTime() ? containing : nextBucketStart(containing, coarser);
+  const lastWholeEnd = bucketStart(to, coarser);
+  if (firstWhole >= lastWholeEnd) return [{ grain, from, to }];
+  const spans = [{ grain, from, to: firstWhole }, { grain: coarser, from: firstWhole, to: lastWholeEnd }, { grain, from: lastWholeEnd, to }];
+  return spans.filter((span) => span.from < span.to);
+}
+
 /**
  * Summary rows per key, as the counter table has them: a batch adds its figures to one random
  * slot of its keys, so concurrent batches finishing tasks of the same minute do not queue on
