@@ -33,23 +33,14 @@ describe('statsDeltas', () => {
 describe('outcomeSpans', () => {
   const at = (day: number, hour: number, minute = 0, second = 0) => new Date(2026, 10, day, hour, minute, second);
 
-  it('reads the whole days of an hour window from the day rows and only its two edges by the hour', () => {
-    const from = at(21, 9, 41, 30);
-    const to = at(28, 9, 41, 30);
-    expect(outcomeSpans('h', from, to)).toEqual([
-      { grain: 'h', from, to: at(22, 0) },
-      { grain: 'd', from: at(22, 0), to: at(28, 0) },
-      { grain: 'h', from: at(28, 0), to },
-    ]);
-  });
-
-  it('reads the whole hours of a minute window from the hour rows', () => {
-    const from = at(28, 3, 41, 30);
-    const to = at(28, 9, 41, 30);
-    expect(outcomeSpans('m', from, to)).toEqual([
-      { grain: 'm', from, to: at(28, 4) },
-      { grain: 'h', from: at(28, 4), to: at(28, 9) },
-      { grain: 'm', from: at(28, 9), to },
+  it.each([
+    ['the whole days of an hour window from the day rows', 'h', 'd', at(21, 9, 41, 30), at(28, 9, 41, 30), at(22, 0), at(28, 0)],
+    ['the whole hours of a minute window from the hour rows', 'm', 'h', at(28, 3, 41, 30), at(28, 9, 41, 30), at(28, 4), at(28, 9)],
+  ] as const)('reads %s, and only its two edges by its own grain', (_, grain, coarser, from, to, firstWhole, lastWholeEnd) => {
+    expect(outcomeSpans(grain, from, to)).toEqual([
+      { grain, from, to: firstWhole },
+      { grain: coarser, from: firstWhole, to: lastWholeEnd },
+      { grain, from: lastWholeEnd, to },
     ]);
   });
 
