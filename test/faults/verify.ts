@@ -73,10 +73,18 @@ export async function verify(
 
     if (row.status === TaskStatus.Completed || row.status === TaskStatus.Failed) {
       const maxAttempts = row.max_retries + 1;
-      // Attempts that failed and were retried: those a handler reported failing, and those the
-      // reconciler found lost with their worker and job. One attempt can be both (its worker
-      // died right after the handler threw), so they are counted by attempt number.
-      const retried = new Set(events.filter((event) => event.event === 'fail' && event.attempt < maxAttempts).map((event) => event.attempt));
+      // Attempts that failed and were retried: those a handler reported failing once the task
+      // moved on from them (a later attempt started, or the retry was written: retry_count set
+      // to that attempt), and those the reconciler found lost with their worker and job. One
+      // attempt can be both (its worker died right after the handler threw), so they are counted
+      // by attempt number. A failure whose worker died before writing it is no retry: BullMQ runs
+      // the same attempt again as a stalled job, or fails the job once it stalled too often (a
+      // run of 2026-12-03: a handler failed 4 ms before its worker's SIGKILL, the next worker to
+      // take the job was killed too, and the row ended failed by the stall limit, retry_count 0).
+      const moved = (attempt: number) =>
+        events.some((event) => event.event === 'start' && event.attempt > attempt) ||
+        (auditByTask.get(task.taskId) ?? []).some((change) => change.new_status === TaskStatus.Pending && change.new_retry === attempt && (change.old_retry ?? 0) < attempt);
+      const retried = new Set(events.filter((event) => event.event === 'fail' && event.attempt < maxAttempts && moved(event.attempt)).map((event) => event.attempt));
       for (const change of auditByTask.get(task.taskId) ?? []) {
         if (change.error_message?.startsWith('lost:') && change.old_status === TaskStatus.Running && change.new_status === TaskStatus.Pending) {
           retried.add((change.old_retry ?? 0) + 1);
