@@ -109,7 +109,9 @@ describe('the stats summary over time', () => {
   it('sums a 7-day window from its whole days and its edge hours exactly as its hours alone would', async () => {
     const now = Date.now();
     // One outcome count per hour, each its own power of two, so that an hour left out or counted
-    // twice changes the sum; the first hour lies before the window, in a day the window starts in.
+    // twice changes the sum. The first hour lies just before the window, in the day the window
+    // starts in (unless the window starts in a day's first two hours): reading that day's row
+    // would count it.
     const hoursAgo = [7 * 24 + 2, 7 * 24 - 2, 6 * 24, 5 * 24 + 3, 3 * 24, 26, 1, 0];
     const hours = hoursAgo.map((ago, index) => ({ start: bucketStart(new Date(now - ago * 3_600_000), 'h'), finished: 2 ** index }));
     const days = new Map<number, number>();
