@@ -13,6 +13,7 @@ import {
   tasksModuleEnqueueMany,
   tasksModuleProcessing,
   type BenchEnv,
+  type MeteredRate,
 } from './scenarios.js';
 import { bareNestEnqueueHttp, tasksModuleEnqueueHttp } from './http-scenario.js';
 import { workerMemory } from './memory-scenario.js';
@@ -49,15 +50,15 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
       const { baseline, ours } = await alternateRounds(`e2e c${concurrency}`, rounds, () => rawBullmqProcessing(env, tasks, concurrency), () => tasksModuleProcessing(env, tasks, concurrency));
       // CPU per task of each process (this one runs the app or the raw worker; MySQL and Redis from
       // /proc, including this bench's status polls): which of them limits the run.
-      const cpu = `CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)}`;
-      report.record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks; ${cpu})`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
+      report.record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks; ${cpuPerTask(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
     }
   }],
   ['enqueue', async (env, report) => {
+    // CPU per task as for end-to-end: the enqueuing process, MySQL (ours' INSERTs) and Redis.
     const { baseline, ours } = await alternateRounds('enqueue single', rounds, () => rawBullmqAdd(env, tasks, 50), () => tasksModuleEnqueue(env, tasks, 50));
-    report.record(`enqueue single, 50 concurrent callers (${tasks} tasks)`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
+    report.record(`enqueue single, 50 concurrent callers (${tasks} tasks; ${cpuPerTask(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
     const bulk = await alternateRounds('enqueue bulk', rounds, () => rawBullmqAddBulk(env, tasks), () => tasksModuleEnqueueMany(env, tasks));
-    report.record(`enqueue bulk, 1000 per call (${tasks} tasks)`, bulk.ours.perSecond, bulk.baseline.perSecond, 0.7, 'tasks/s');
+    report.record(`enqueue bulk, 1000 per call (${tasks} tasks; ${cpuPerTask(bulk.ours, bulk.baseline)})`, bulk.ours.perSecond, bulk.baseline.perSecond, 0.7, 'tasks/s');
   }],
   ['http', async (env, report) => {
     const seconds = Number(args.get('seconds') ?? 10);
@@ -92,6 +93,11 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     report.recordCeiling(`stats route, windows 15m-30d, every filter: p95 at ${large} rows vs a GROUP BY over the rows (≤ 50 ms)`, after.stats, after.naiveStats, 50);
   }],
 ];
+
+/** `CPU µs/task: Node …, MySQL …, Redis …, steal … %; raw Node …` for a row's median rounds. */
+function cpuPerTask(ours: MeteredRate, baseline: MeteredRate): string {
+  return `CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)}`;
+}
 
 const LARGE_TABLE_READS = [
   ['list first page, every filter', 'firstPage'],

@@ -20,10 +20,21 @@ export interface Rate {
   ms: number;
 }
 
+/** A rate with the CPU each process spent per item meanwhile. */
+export type MeteredRate = Rate & { cpu: CpuPerItem };
+
 const rate = (items: number, startedAt: bigint): Rate => {
   const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
   return { perSecond: (items * 1000) / ms, items, ms };
 };
+
+/** The rate of `run` over `items` items, with the CPU each process spent on it (see cpuMeter). */
+async function meteredRate(items: number, run: () => Promise<unknown>): Promise<MeteredRate> {
+  const startedAt = process.hrtime.bigint();
+  const meter = cpuMeter();
+  await run();
+  return { ...rate(items, startedAt), cpu: meter.perItem(items) };
+}
 
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,10 +62,7 @@ async function concurrently(total: number, callers: number, call: (index: number
 }
 
 /** Baseline: raw BullMQ, jobs added with addBulk while paused, then processed by a no-op worker. */
-/** A processing rate with the CPU each process spent per task meanwhile. */
-export type ProcessingRate = Rate & { cpu: CpuPerItem };
-
-export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurrency: number): Promise<ProcessingRate> {
+export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurrency: number): Promise<MeteredRate> {
   const prefix = env.nextPrefix();
   const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(BENCH_QUEUE, { connection, prefix });
@@ -72,11 +80,10 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
   const worker = new Worker(BENCH_QUEUE, async () => null, { connection: new Redis(env.redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency });
   worker.on('completed', () => done++);
   await worker.waitUntilReady();
-  const startedAt = process.hrtime.bigint();
-  const meter = cpuMeter();
-  await queue.resume();
-  await until(async () => done >= jobs, 'raw BullMQ to process every job');
-  const result = { ...rate(jobs, startedAt), cpu: meter.perItem(jobs) };
+  const result = await meteredRate(jobs, async () => {
+    await queue.resume();
+    await until(async () => done >= jobs, 'raw BullMQ to process every job');
+  });
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
@@ -85,7 +92,7 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
 }
 
 /** Ours: tasks enqueued through TasksService while paused, then run by the no-op handler with the MySQL mirror. */
-export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<ProcessingRate> {
+export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<MeteredRate> {
   const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
   try {
     const service = app.get(TasksService);
@@ -94,11 +101,10 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
     await resetTasksTable(dataSource);
     await queue.pause();
     await concurrently(tasks, 50, () => service.enqueue({ taskName: 'bench.noop' }));
-    const startedAt = process.hrtime.bigint();
-    const meter = cpuMeter();
-    await queue.resume();
-    await until(async () => (await service.getTaskCount({ status: TaskStatus.Completed })) >= tasks, 'every task to complete');
-    const result = { ...rate(tasks, startedAt), cpu: meter.perItem(tasks) };
+    const result = await meteredRate(tasks, async () => {
+      await queue.resume();
+      await until(async () => (await service.getTaskCount({ status: TaskStatus.Completed })) >= tasks, 'every task to complete');
+    });
     await queue.obliterate({ force: true });
     await resetTasksTable(dataSource);
     return result;
@@ -108,19 +114,15 @@ export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concur
 }
 
 /** Baseline: raw `queue.add` from many concurrent callers. */
-export function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Promise<Rate> {
-  return withPausedRawQueue(env, async (queue) => {
-    const startedAt = process.hrtime.bigint();
-    await concurrently(jobs, callers, () => queue.add('bench.noop', { params: {} }, bulkJob().opts));
-    return rate(jobs, startedAt);
-  });
+export function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Promise<MeteredRate> {
+  return withPausedRawQueue(env, (queue) => meteredRate(jobs, () => concurrently(jobs, callers, () => queue.add('bench.noop', { params: {} }, bulkJob().opts))));
 }
 
 /**
  * Runs `measure` against a TasksModule app whose bench queue is paused (jobs pile up, none
  * runs), then empties the queue and the table.
  */
-async function withPausedTasksApp(env: BenchEnv, measure: (service: TasksService) => Promise<Rate>): Promise<Rate> {
+async function withPausedTasksApp<R extends Rate>(env: BenchEnv, measure: (service: TasksService) => Promise<R>): Promise<R> {
   const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
   try {
     await queue.pause();
@@ -134,7 +136,7 @@ async function withPausedTasksApp(env: BenchEnv, measure: (service: TasksService
 }
 
 /** Runs `measure` against a raw, paused BullMQ queue, then removes it. */
-async function withPausedRawQueue(env: BenchEnv, measure: (queue: Queue) => Promise<Rate>): Promise<Rate> {
+async function withPausedRawQueue<R extends Rate>(env: BenchEnv, measure: (queue: Queue) => Promise<R>): Promise<R> {
   const connection = new Redis(env.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   const queue = new Queue(BENCH_QUEUE, { connection, prefix: env.nextPrefix() });
   try {
@@ -150,31 +152,27 @@ async function withPausedRawQueue(env: BenchEnv, measure: (queue: Queue) => Prom
 }
 
 /** Ours: `TasksService.enqueue` (row + job) from many concurrent callers. */
-export function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: number): Promise<Rate> {
-  return withPausedTasksApp(env, async (service) => {
-    const startedAt = process.hrtime.bigint();
-    await concurrently(tasks, callers, () => service.enqueue({ taskName: 'bench.noop' }));
-    return rate(tasks, startedAt);
-  });
+export function tasksModuleEnqueue(env: BenchEnv, tasks: number, callers: number): Promise<MeteredRate> {
+  return withPausedTasksApp(env, (service) => meteredRate(tasks, () => concurrently(tasks, callers, () => service.enqueue({ taskName: 'bench.noop' }))));
 }
 
 /** Baseline: raw `addBulk` of 1,000 jobs at a time. */
-export function rawBullmqAddBulk(env: BenchEnv, jobs: number): Promise<Rate> {
-  return withPausedRawQueue(env, async (queue) => {
-    const startedAt = process.hrtime.bigint();
-    for (let done = 0; done < jobs; done += BULK) await queue.addBulk(Array.from({ length: Math.min(BULK, jobs - done) }, bulkJob));
-    return rate(jobs, startedAt);
-  });
+export function rawBullmqAddBulk(env: BenchEnv, jobs: number): Promise<MeteredRate> {
+  return withPausedRawQueue(env, (queue) =>
+    meteredRate(jobs, async () => {
+      for (let done = 0; done < jobs; done += BULK) await queue.addBulk(Array.from({ length: Math.min(BULK, jobs - done) }, bulkJob));
+    }),
+  );
 }
 
 /** Ours: `TasksService.enqueueMany` of 1,000 tasks at a time (rows + jobs). */
-export function tasksModuleEnqueueMany(env: BenchEnv, tasks: number): Promise<Rate> {
-  return withPausedTasksApp(env, async (service) => {
-    const startedAt = process.hrtime.bigint();
-    for (let done = 0; done < tasks; done += BULK) {
-      const outcomes = await service.enqueueMany(Array.from({ length: Math.min(BULK, tasks - done) }, () => ({ taskName: 'bench.noop' })));
-      if (outcomes.some((outcome) => outcome.error)) throw new Error('bench: a bulk enqueue was refused');
-    }
-    return rate(tasks, startedAt);
-  });
+export function tasksModuleEnqueueMany(env: BenchEnv, tasks: number): Promise<MeteredRate> {
+  return withPausedTasksApp(env, (service) =>
+    meteredRate(tasks, async () => {
+      for (let done = 0; done < tasks; done += BULK) {
+        const outcomes = await service.enqueueMany(Array.from({ length: Math.min(BULK, tasks - done) }, () => ({ taskName: 'bench.noop' })));
+        if (outcomes.some((outcome) => outcome.error)) throw new Error('bench: a bulk enqueue was refused');
+      }
+    }),
+  );
 }
