@@ -2,12 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { TASK_ERROR_TYPES, TaskStatus, type TaskFilter } from '../src/tasks/index.js';
 import { TaskRepository } from '../src/tasks/store/task.repository.js';
+import { bucketStart, type StatsGrain } from '../src/tasks/store/task-stats.js';
+import { TaskStatsRepository, type StatsWindow } from '../src/tasks/store/task-stats.repository.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 interface Plan {
   table: string;
   type: string;
   key: string | null;
+  key_len: string | null;
   ref: string | null;
   rows: number;
   Extra: string | null;
@@ -77,6 +80,38 @@ describe('indexes under every list filter and the seed monitoring queries (EXPLA
     }
     const [plan] = await explain('SELECT COUNT(*) AS total FROM background_tasks WHERE workflow_id = ?', [workflowId]);
     expect(plan).toMatchObject({ key: 'idx_workflow_created' });
+  });
+
+  it('reads the stats summary along its primary key, whole coarser buckets and edges alike', async () => {
+    // Ten days of hour and day rows and six hours of minute rows, 20 keys each.
+    const now = Date.now();
+    const keys = Array.from({ length: 20 }, (_, i) => [TYPES[i % 4], `seeded.${i % 5}`, i % 2 === 0 ? 'completed' : 'failed']);
+    const rowsOf = (grain: StatsGrain, count: number, stepMs: number) =>
+      Array.from({ length: count }, (_, i) => bucketStart(new Date(now - i * stepMs), grain)).flatMap((start) =>
+        keys.map(([type, name, status]) => [grain, start, type, name, status, '', 0, 1, 10]));
+    const rows = [...rowsOf('m', 360, 60_000), ...rowsOf('h', 240, 3_600_000), ...rowsOf('d', 10, 86_400_000)];
+    for (let i = 0; i < rows.length; i += 5000) {
+      await t.dataSource.query(
+        'INSERT INTO background_task_stats (grain, bucket_start, task_type, task_name, status, error_type, duration_bucket, finished, duration_ms) VALUES ?',
+        [rows.slice(i, i + 5000)],
+      );
+    }
+    await t.dataSource.query('ANALYZE TABLE background_task_stats');
+    const repository = t.app.get(TaskStatsRepository);
+    // The route's windows and grains (TaskStatsQuery), alone and filtered.
+    const windows: Array<[number, StatsGrain]> = [[3_600_000, 'm'], [6 * 3_600_000, 'm'], [86_400_000, 'h'], [7 * 86_400_000, 'h'], [30 * 86_400_000, 'd']];
+    for (const [windowMs, grain] of windows) {
+      for (const filter of [{}, { taskType: 'email' }, { taskName: 'seeded.1' }]) {
+        const window: StatsWindow = { from: new Date(now - windowMs), to: new Date(now), grain, ...filter };
+        for (const [sql, parameters] of [repository.outcomesStatement(window), repository.seriesStatement(window)]) {
+          const [plan] = await explain(sql, parameters);
+          // A key length of at least 9 bytes: grain (4) and bucket_start (5), so the range is the
+          // window's buckets (a type or name filter may add its column), not all of a grain's rows.
+          const usesBucketStart = Number(plan.key_len) >= 9;
+          expect({ windowMs, filter, type: plan.type, key: plan.key, usesBucketStart }).toEqual({ windowMs, filter, type: 'range', key: 'PRIMARY', usesBucketStart: true });
+        }
+      }
+    }
   });
 
   it("runs the seed's SQL monitoring queries on an index", async () => {

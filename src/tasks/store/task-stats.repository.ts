@@ -50,12 +50,7 @@ export class TaskStatsRepository {
    * whole coarser buckets inside the window from the coarser grain (see outcomeSpans).
    */
   async outcomes(window: StatsWindow): Promise<OutcomeGroup[]> {
-    const { where, parameters } = windowWhere(outcomeSpans(window.grain, window.from, window.to), window);
-    const rows: Record<string, string | number>[] = await this.dataSource.query(
-      `SELECT task_type, task_name, status, error_type, duration_bucket, SUM(finished) AS finished, SUM(duration_ms) AS duration_ms
-         FROM ${TASK_STATS_TABLE} WHERE ${where} GROUP BY task_type, task_name, status, error_type, duration_bucket`,
-      parameters,
-    );
+    const rows: Record<string, string | number>[] = await this.dataSource.query(...this.outcomesStatement(window));
     return rows.map((row) => ({
       taskType: String(row.task_type),
       taskName: String(row.task_name),
@@ -68,13 +63,24 @@ export class TaskStatsRepository {
   }
 
   async series(window: StatsWindow): Promise<OutcomePoint[]> {
-    const { where, parameters } = windowWhere([{ grain: window.grain, from: window.from, to: window.to }], window);
-    const rows: { bucket_start: Date; status: TaskStatus; finished: string | number }[] = await this.dataSource.query(
-      `SELECT bucket_start, status, SUM(finished) AS finished FROM ${TASK_STATS_TABLE} WHERE ${where}
-         GROUP BY bucket_start, status ORDER BY bucket_start`,
-      parameters,
-    );
+    const rows: { bucket_start: Date; status: TaskStatus; finished: string | number }[] = await this.dataSource.query(...this.seriesStatement(window));
     return rows.map((row) => ({ at: row.bucket_start, status: row.status, finished: Number(row.finished) }));
+  }
+
+  /** The statement `outcomes` runs (the index tests EXPLAIN it). */
+  outcomesStatement(window: StatsWindow): [string, unknown[]] {
+    const { where, parameters } = windowWhere(outcomeSpans(window.grain, window.from, window.to), window);
+    return [
+      `SELECT task_type, task_name, status, error_type, duration_bucket, SUM(finished) AS finished, SUM(duration_ms) AS duration_ms
+         FROM ${TASK_STATS_TABLE} WHERE ${where} GROUP BY task_type, task_name, status, error_type, duration_bucket`,
+      parameters,
+    ];
+  }
+
+  /** The statement `series` runs (the index tests EXPLAIN it). */
+  seriesStatement(window: StatsWindow): [string, unknown[]] {
+    const { where, parameters } = windowWhere([{ grain: window.grain, from: window.from, to: window.to }], window);
+    return [`SELECT bucket_start, status, SUM(finished) AS finished FROM ${TASK_STATS_TABLE} WHERE ${where} GROUP BY bucket_start, status ORDER BY bucket_start`, parameters];
   }
 
   /** Every non-zero exact count: at most (types × statuses × error classes) groups, whatever the table's size. */
