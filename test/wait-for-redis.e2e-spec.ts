@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { RedisUnreachableError, waitForRedis } from 'tasks-module';
 import { freePort } from './support/private-services.js';
 import { REDIS_URL } from './support/test-app.js';
@@ -16,5 +17,20 @@ describe('waitForRedis (the module startup wait, for a host to run beside its ow
     await expect(waited).rejects.toThrow(`Redis at redis://127.0.0.1:${port} did not answer within 300 ms (TasksModule option "redis"); is it running?`);
     // It gives up when its wait ends, not at ioredis's own pace (ioredis retries for ever).
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('does not hold the process open by itself: a wait that nothing settles lets it exit', async () => {
+    // A bootstrap that failed elsewhere first closes its connections and leaves the waits of the
+    // others pending: their 60 s timers must not keep a process that has nothing else to do.
+    const script = `import { readyWithin } from './dist/src/tasks/queue/redis-ready.js';
+      readyWithin(new Promise(() => {}), 'redis://127.0.0.1:1', 60000).catch(() => process.exit(3));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const held = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    try {
+      await expect(exited).resolves.toBe(0);
+    } finally {
+      clearTimeout(held);
+    }
   });
 });

@@ -131,7 +131,8 @@ export class TestTasks {
   async ignoresAbort(params: { ms?: number }, context: TaskContext) {
     this.observe('test.ignores_abort', params, context);
     context.signal.addEventListener('abort', () => this.aborted.add(context.taskId), { once: true });
-    await sleep(params.ms ?? 500);
+    // Unref'd: a sleep its app outlived (closed under it) must not hold the test process open.
+    await sleep(params.ms ?? 500, undefined, { ref: false });
     this.finished.add(context.taskId);
     return { finished: true };
   }

@@ -24,7 +24,10 @@ export function describeRedis(redis: string | RedisOptions): string {
 export async function readyWithin(ready: Promise<unknown>, redis: string | RedisOptions, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisUnreachableError(describeRedis(redis), timeoutMs)), timeoutMs);
+    // Unref'd: the connection's own attempts keep the process up while it waits. A wait that
+    // nothing settles (a bootstrap that failed elsewhere first, its connections closed) must not
+    // hold the process open for the rest of `timeoutMs` (jest's workers were force-exited for it).
+    timer = setTimeout(() => reject(new RedisUnreachableError(describeRedis(redis), timeoutMs)), timeoutMs).unref();
   });
   try {
     await Promise.race([ready, timedOut]);
