@@ -26,7 +26,7 @@ export async function readyWithin(ready: Promise<unknown>, redis: string | Redis
   const timedOut = new Promise<never>((_, reject) => {
     // Unref'd: the connection's own attempts keep the process up while it waits. A wait that
     // nothing settles (a bootstrap that failed elsewhere first, its connections closed) must not
-    // hold the process open for the rest of `timeoutMs` (jest's workers were force-exited for it).
+    // hold the process open for the rest of `timeoutMs` (a probe found such timers outliving test suites).
     timer = setTimeout(() => reject(new RedisUnreachableError(describeRedis(redis), timeoutMs)), timeoutMs).unref();
   });
   try {
