@@ -79,7 +79,7 @@ export class TaskStatsRepository {
 
   /** The statement `series` runs (the index tests EXPLAIN it). */
   seriesStatement(window: StatsWindow): [string, unknown[]] {
-    const { where, parameters } = windowWhere([{ grain: window.grain, from: window.from, to: window.to }], window);
+    const { where, parameters } = windowWhere([window], window);
     return [`SELECT bucket_start, status, SUM(finished) AS finished FROM ${TASK_STATS_TABLE} WHERE ${where} GROUP BY bucket_start, status ORDER BY bucket_start`, parameters];
   }
 

@@ -51,14 +51,15 @@ export function bucketStart(at: Date, grain: StatsGrain): Date {
   return new Date(at.getFullYear(), at.getMonth(), at.getDate(), hours, minutes);
 }
 
-/** The start of the bucket of `grain` after the one that starts at `start` (local time, as {@link bucketStart}). */
-function nextBucketStart(start: Date, grain: StatsGrain): Date {
-  const [days, hours, minutes] = grain === 'm' ? [0, 0, 1] : grain === 'h' ? [0, 1, 0] : [1, 0, 0];
-  return new Date(start.getFullYear(), start.getMonth(), start.getDate() + days, start.getHours() + hours, start.getMinutes() + minutes);
-}
-
 /** The next coarser grain: each of its buckets is a whole run of this grain's. */
-const COARSER: Partial<Record<StatsGrain, StatsGrain>> = { m: 'h', h: 'd' };
+const COARSER = { m: 'h', h: 'd' } as const;
+type CoarserGrain = (typeof COARSER)[keyof typeof COARSER];
+
+/** The start of the hour or day after the one that starts at `start` (local time, as {@link bucketStart}). */
+function nextBucketStart(start: Date, grain: CoarserGrain): Date {
+  const [days, hours] = grain === 'd' ? [1, 0] : [0, 1];
+  return new Date(start.getFullYear(), start.getMonth(), start.getDate() + days, start.getHours() + hours);
+}
 
 /** The summary rows of one grain whose buckets start in [from, to). */
 export interface StatsSpan {
@@ -76,8 +77,8 @@ export interface StatsSpan {
  * and at most 48 hour rows per key instead of 168.
  */
 export function outcomeSpans(grain: StatsGrain, from: Date, to: Date): StatsSpan[] {
+  if (grain === 'd') return [{ grain, from, to }];
   const coarser = COARSER[grain];
-  if (!coarser) return [{ grain, from, to }];
   const containing = bucketStart(from, coarser);
   const firstWhole = containing.getTime() === from.getTime() ? containing : nextBucketStart(containing, coarser);
   const lastWholeEnd = bucketStart(to, coarser);
