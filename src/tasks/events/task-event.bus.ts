@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
-import { createRedisConnection, PRODUCER_REDIS_OPTIONS, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
+import { closeRedis, createRedisConnection, PRODUCER_REDIS_OPTIONS, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
 import { TaskStateWriter, type CommittedChange } from '../store/task-state.writer.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { CHANGE_FIELDS, changeValues, eventOf, isAfter, matches, type TaskEvent, type TaskEventFilter } from './task-event.js';
@@ -80,8 +80,8 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.reader?.disconnect();
-    this.publisher?.disconnect();
+    closeRedis(this.reader);
+    closeRedis(this.publisher);
   }
 
   /** The id of the newest event now, or `0-0`: where a subscriber that wants only what follows starts. */

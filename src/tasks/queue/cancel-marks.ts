@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import type { Redis } from 'ioredis';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { closeRedis, createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
 import { TaskQueues } from './task-queues.js';
 
@@ -84,7 +84,7 @@ export class CancelMarks implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.connection?.disconnect();
+    closeRedis(this.connection);
   }
 
   /**

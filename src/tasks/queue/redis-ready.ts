@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import { RedisUnreachableError } from '../errors/bootstrap.errors.js';
 import { DEFAULT_TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { createRedisConnection } from './redis-connection.factory.js';
+import { closeRedis, createRedisConnection } from './redis-connection.factory.js';
 
 /** Where the `redis` option points, for messages (no password). */
 export function describeRedis(redis: string | RedisOptions): string {
@@ -49,6 +49,6 @@ export async function waitForRedis(redis: string | RedisOptions, timeoutMs = DEF
   try {
     await readyWithin(new Promise((resolve) => connection.once('ready', resolve)), redis, timeoutMs);
   } finally {
-    connection.disconnect();
+    closeRedis(connection);
   }
 }

@@ -3,7 +3,7 @@ import { Relay } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { closeRedis, createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
 
 /** What a cancel message carries: the task, and when its job was fetched (the job's `processedOn`). */
@@ -79,7 +79,7 @@ export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown 
 
   async onApplicationShutdown(): Promise<void> {
     await this.relay?.close();
-    this.connection?.disconnect();
+    closeRedis(this.connection);
   }
 }
 

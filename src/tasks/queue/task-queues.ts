@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { INTERNAL_QUEUE, TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
+import { closeRedis, createRedisConnection, PRODUCER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
 
 /** Jobs of one queue by BullMQ state. */
@@ -40,7 +40,7 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();
-    this.connection?.disconnect();
+    closeRedis(this.connection);
   }
 
   /** The BullMQ queue named `name`; the name is one of the configured queues. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
+import { closeRedis, createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
 import { EnqueueTaskCommand } from '../commands/enqueue-task.command.js';
 import { PurgeFinishedCommand } from '../commands/purge-finished.command.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
@@ -41,7 +41,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker?.close();
-    this.connection?.disconnect();
+    closeRedis(this.connection);
   }
 
   private async process(job: Job): Promise<unknown> {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { TaskQueues } from '../queue/task-queues.js';
-import { createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
+import { closeRedis, createRedisConnection, WORKER_REDIS_OPTIONS } from '../queue/redis-connection.factory.js';
 import { DatabaseHealth } from '../store/database-health.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import type { TaskJobData } from '../queue/task-job.js';
@@ -123,7 +123,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
       ),
     );
     await Promise.all(stopping.map(({ worker }) => worker.close(stuck.length > 0)));
-    for (const { connection } of stopping) connection.disconnect();
+    for (const { connection } of stopping) closeRedis(connection);
   }
 
   private async settledWithin(ms: number): Promise<boolean> {
