@@ -85,6 +85,32 @@ describe('idempotency keys, the retry route and typed params (MariaDB + Redis)',
     expect(done).toMatchObject({ status: TaskStatus.Completed, result: { label: 'late' }, errorMessage: null, runAt: null });
   });
 
+  it('retries a task the moment its row reads failed, while BullMQ is still finishing the job', async () => {
+    // The row is written first, then the worker hands the failure to BullMQ: for a few
+    // milliseconds the job is still active although its handler has returned.
+    for (let round = 0; round < 20; round++) {
+      const { taskId } = await t.tasks.enqueue({ taskName: 'test.throws', params: { kind: 'non_retryable' } });
+      await waitFor(async () => (await t.tasks.getTaskStatus(taskId)).status === TaskStatus.Failed, 'the row to read failed', 20_000, 1);
+      await expect(t.tasks.retryTask(taskId)).resolves.toMatchObject({ taskId });
+      await waitFor(() => fixtures.callsOf(taskId).length === 2, 'the retried attempt');
+      await waitForFinalRow(t.tasks, taskId);
+    }
+  });
+
+  it('answers 409 while the handler of a cancelled task ignores its signal and still runs', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 5000 } });
+    await waitFor(async () => (await t.tasks.getTaskStatus(taskId)).status === TaskStatus.Running, 'running');
+    await t.tasks.cancelTask(taskId);
+    const conflict = await t.http().post(`/api/tasks/${taskId}/retry`).expect(409);
+    expect(conflict.body).toEqual({ task_id: taskId, success: false, message: 'The last attempt of this task is still running; retry once it has stopped' });
+    expect(fixtures.finished.has(taskId)).toBe(false);
+    // Once the handler has returned, the same retry goes through.
+    await waitFor(() => fixtures.finished.has(taskId), 'the handler to return', 20_000);
+    await waitFor(async () => (await t.queue('test').getJobState(taskId)) !== 'active', 'the job to leave active');
+    await t.http().post(`/api/tasks/${taskId}/retry`).expect(200);
+    await waitForFinalRow(t.tasks, taskId);
+  });
+
   it('answers 409 for a pending, running or completed task and 404 for an unknown one', async () => {
     const pending = await t.tasks.enqueue({ taskName: 'test.record', delaySeconds: 600 });
     const conflict = await t.http().post(`/api/tasks/${pending.taskId}/retry`).expect(409);

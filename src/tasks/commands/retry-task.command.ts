@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors.js';
 import * as messages from '../errors/tasks.messages.js';
 import type { EnqueuedTask } from '../interfaces/tasks-service.interfaces.js';
@@ -10,6 +12,16 @@ import { TaskRepository } from '../store/task.repository.js';
 import { TaskStateWriter } from '../store/task-state.writer.js';
 import { existingView } from './enqueue-task.command.js';
 import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
+
+/**
+ * How long a retry waits for the old round's job to leave `active`. A worker writes the row's
+ * outcome first and then hands the job back to BullMQ, so a task whose row reads `failed` can
+ * have its job active for a few more milliseconds (seen: a retry right after a chain step's
+ * failure answered "still running"); a cancelled handler that ignores its signal keeps its job
+ * active for as long as it runs.
+ */
+const FINISHING_JOB_WAIT_MS = 2000;
+const FINISHING_JOB_POLL_MS = 20;
 
 /**
  * A user's retry of a finished task (the lifecycle's `resubmit`): `failed` or `cancelled`
@@ -41,7 +53,7 @@ export class RetryTaskCommand {
     if (!queue) throw new TaskNotRetryableError(taskId, task.status, messages.NO_QUEUE_FOR_TYPE(task.taskType));
     await orRedisUnavailable(async () => {
       // The old round's job may still be kept in Redis; the new one needs its id.
-      if ((await queue.getJobState(taskId)) === 'active') throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());
+      if (!(await leftActive(queue, taskId))) throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());
       await queue.remove(taskId);
     });
     if (!(await orMysqlUnavailable(() => this.writer.resubmit(taskId)))) {
@@ -51,4 +63,14 @@ export class RetryTaskCommand {
     await orRedisUnavailable(() => this.jobs.add(task, task.maxRetries + 1));
     return { ...existingView(task), runAt: null };
   }
+}
+
+/** Whether the job is (or within {@link FINISHING_JOB_WAIT_MS} becomes) anything but active. */
+async function leftActive(queue: Queue, jobId: string): Promise<boolean> {
+  const deadline = Date.now() + FINISHING_JOB_WAIT_MS;
+  while ((await queue.getJobState(jobId)) === 'active') {
+    if (Date.now() >= deadline) return false;
+    await sleep(FINISHING_JOB_POLL_MS);
+  }
+  return true;
 }
