@@ -98,7 +98,8 @@ describe('idempotency keys, the retry route and typed params (MariaDB + Redis)',
   });
 
   it('answers 409 while the handler of a cancelled task ignores its signal and still runs', async () => {
-    const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 5000 } });
+    // Its 6 s outlast the cancel and the retry's 2 s wait for the job to leave active.
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 6000 } });
     await waitFor(async () => (await t.tasks.getTaskStatus(taskId)).status === TaskStatus.Running, 'running');
     await t.tasks.cancelTask(taskId);
     const conflict = await t.http().post(`/api/tasks/${taskId}/retry`).expect(409);
