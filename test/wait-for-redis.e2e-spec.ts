@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { RedisUnreachableError, waitForRedis } from 'tasks-module';
+import { exitCodeOfModuleCode } from './support/child-process.js';
 import { freePort } from './support/private-services.js';
 import { REDIS_URL } from './support/test-app.js';
 
@@ -24,13 +24,6 @@ describe('waitForRedis (the module startup wait, for a host to run beside its ow
     // others pending: their 60 s timers must not keep a process that has nothing else to do.
     const script = `import { readyWithin } from './dist/src/tasks/queue/redis-ready.js';
       readyWithin(new Promise(() => {}), 'redis://127.0.0.1:1', 60000).catch(() => process.exit(3));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const held = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    try {
-      await expect(exited).resolves.toBe(0);
-    } finally {
-      clearTimeout(held);
-    }
+    await expect(exitCodeOfModuleCode(script)).resolves.toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { exitCodeOfModuleCode } from '../support/child-process.js';
 import { freePort } from '../support/private-services.js';
 import { REDIS_URL } from '../support/test-app.js';
 
@@ -18,10 +18,7 @@ function exitCodeAfterClosing(redis: string, closeWhen: 'connect' | 'reconnectin
     await init.then(() => process.exit(4), () => undefined);
     clearInterval(keepAlive);
     setTimeout(() => process.exit(5), 1500).unref();`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const held = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return exited.finally(() => clearTimeout(held));
+  return exitCodeOfModuleCode(script);
 }
 
 // ioredis arms a ref'd timer on every disconnect() that only the socket's close clears (2 s by

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { TaskNotCancellableError, TaskNotFoundError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { CancelMarks, unaskedStartWindowMs } from '../queue/cancel-marks.js';
+import { leftActiveWithin } from '../queue/job-activity.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -103,7 +103,7 @@ export class CancelTaskCommand {
       // Which fetch of the job to abort: its worker may not have begun the attempt yet.
       const processedOn = (await queue.getJob(taskId))?.processedOn ?? undefined;
       await this.cancellations.cancel(queue.name, taskId, processedOn);
-      return { runningHandlerSignalled: true, handlerStopped: await this.attemptEnded(queue, taskId) };
+      return { runningHandlerSignalled: true, handlerStopped: await leftActiveWithin(queue, taskId, this.options.cancelWaitMs) };
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
       const signalled = this.cancellations.abortHere(queue.name, taskId);
@@ -112,15 +112,5 @@ export class CancelTaskCommand {
       await sleep(unaskedStartWindowMs(this.options.cancelWaitMs));
       return { runningHandlerSignalled: signalled, handlerStopped: false };
     }
-  }
-
-  /** Polls until the job is no longer active (its handler returned or threw), or gives up. */
-  private async attemptEnded(queue: Queue, taskId: string): Promise<boolean> {
-    const deadline = Date.now() + this.options.cancelWaitMs;
-    while ((await queue.getJobState(taskId)) === 'active') {
-      if (Date.now() >= deadline) return false;
-      await sleep(10);
-    }
-    return true;
   }
 }

@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors.js';
 import * as messages from '../errors/tasks.messages.js';
 import type { EnqueuedTask } from '../interfaces/tasks-service.interfaces.js';
 import { TASK_TRANSITIONS } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import { leftActiveWithin } from '../queue/job-activity.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -21,7 +20,6 @@ import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
  * active for as long as it runs.
  */
 const FINISHING_JOB_WAIT_MS = 2000;
-const FINISHING_JOB_POLL_MS = 20;
 
 /**
  * A user's retry of a finished task (the lifecycle's `resubmit`): `failed` or `cancelled`
@@ -53,7 +51,7 @@ export class RetryTaskCommand {
     if (!queue) throw new TaskNotRetryableError(taskId, task.status, messages.NO_QUEUE_FOR_TYPE(task.taskType));
     await orRedisUnavailable(async () => {
       // The old round's job may still be kept in Redis; the new one needs its id.
-      if (!(await leftActive(queue, taskId))) throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());
+      if (!(await leftActiveWithin(queue, taskId, FINISHING_JOB_WAIT_MS))) throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());
       await queue.remove(taskId);
     });
     if (!(await orMysqlUnavailable(() => this.writer.resubmit(taskId)))) {
@@ -63,14 +61,4 @@ export class RetryTaskCommand {
     await orRedisUnavailable(() => this.jobs.add(task, task.maxRetries + 1));
     return { ...existingView(task), runAt: null };
   }
-}
-
-/** Whether the job is (or within {@link FINISHING_JOB_WAIT_MS} becomes) anything but active. */
-async function leftActive(queue: Queue, jobId: string): Promise<boolean> {
-  const deadline = Date.now() + FINISHING_JOB_WAIT_MS;
-  while ((await queue.getJobState(jobId)) === 'active') {
-    if (Date.now() >= deadline) return false;
-    await sleep(FINISHING_JOB_POLL_MS);
-  }
-  return true;
 }
