@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
@@ -14,6 +13,7 @@ import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { paramsDtoProblems } from './params-dto.validator.js';
 import { enqueueProblems, parseRunAt } from './task-request.validator.js';
+import { newTaskId } from './task-id.js';
 import { orMysqlUnavailable } from './unavailable.js';
 
 /**
@@ -105,7 +105,7 @@ export class EnqueueTaskCommand {
     const now = Date.now();
     const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - now) : (input.delaySeconds ?? 0) * 1000;
     return {
-      taskId: randomUUID(),
+      taskId: newTaskId(),
       taskName: input.taskName,
       taskType: handler.queue.taskType,
       priority: input.priority ?? handler.queue.defaultPriority,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
 import type { WorkflowStep } from '../interfaces/workflow.interfaces.js';
@@ -6,6 +5,7 @@ import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_NAMES, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { runnableAtStart, type WorkflowKind } from '../lifecycle/workflow-plan.js';
 import type { NewTask } from './enqueue-task.command.js';
+import { newTaskId } from './task-id.js';
 
 /** How deep chains and groups may nest, and how many tasks one workflow may hold. */
 export const MAX_WORKFLOW_DEPTH = 5;
@@ -32,7 +32,7 @@ export function workflowRows(root: WorkflowStep, prepare: (input: EnqueueTaskInp
 class WorkflowBuilder {
   readonly rows: WorkflowRow[] = [];
   readonly problems: string[] = [];
-  private readonly rootId = randomUUID();
+  private readonly rootId = newTaskId();
 
   constructor(private readonly prepare: (input: EnqueueTaskInput) => NewTask) {}
 
@@ -47,12 +47,12 @@ class WorkflowBuilder {
     if (!Array.isArray(steps) || steps.length === 0) return void this.problems.push(`${where}: ${kind} must be a non-empty list`);
     const policy = 'onMemberFailure' in step ? step.onMemberFailure : undefined;
     if (policy !== undefined && policy !== 'fail' && policy !== 'continue') this.problems.push(`${where}: on_member_failure must be fail or continue`);
-    const id = parentId === null ? this.rootId : randomUUID();
+    const id = parentId === null ? this.rootId : newTaskId();
     this.rows.push(composite(id, kind, parentId, position, parentId === null ? null : this.rootId, path, policy));
     const at = (name: string) => `${path}${path ? '.' : ''}${name}`;
     if (kind !== 'chord') return steps.forEach((child: WorkflowStep, index) => this.add(child, id, index, at(`${kind}[${index}]`), depth + 1));
     // A chord is a chain of a group and its callback.
-    const groupId = randomUUID();
+    const groupId = newTaskId();
     this.rows.push(composite(groupId, 'group', id, 0, this.rootId, at('chord'), policy));
     steps.forEach((child: WorkflowStep, index) => this.add(child, groupId, index, at(`chord[${index}]`), depth + 1));
     this.add((step as { callback: WorkflowStep }).callback, id, 1, at('callback'), depth + 1);
