@@ -123,4 +123,22 @@ describe('task lifecycle (production-configured MariaDB + Redis)', () => {
       await t.queue('test').resume();
     }
   });
+
+  it('gives tasks time-ordered ids (UUID version 7): later tasks sort after earlier ones, in the table as in the API', async () => {
+    const msOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    const before = Date.now();
+    const single = [];
+    for (let i = 0; i < 3; i++) single.push((await t.tasks.enqueue({ taskName: 'test.record' })).taskId);
+    const bulk = (await t.tasks.enqueueMany(Array.from({ length: 20 }, () => ({ taskName: 'test.record' })))).map((outcome) => outcome.task!.taskId);
+    const ids = [...single, ...bulk];
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(msOf(id)).toBeGreaterThanOrEqual(before);
+      expect(msOf(id)).toBeLessThanOrEqual(Date.now());
+    }
+    expect([...ids].sort()).toEqual(ids);
+    // The rows went in in the order their ids were made: the primary key's order is the ids' order.
+    const rows: Array<{ task_id: string }> = await t.dataSource.query('SELECT task_id FROM background_tasks WHERE task_id IN (?) ORDER BY id', [ids]);
+    expect(rows.map((row) => row.task_id)).toEqual(ids);
+  });
 });
