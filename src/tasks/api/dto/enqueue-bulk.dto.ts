@@ -23,7 +23,7 @@ export class EnqueueBulkItemDto {
   @ApiProperty({ example: 0, description: 'Position of the item in `tasks`.' })
   index!: number;
 
-  @ApiPropertyOptional({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid', description: 'Set when the task was enqueued.' })
+  @ApiPropertyOptional({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid', description: 'Set when the task was enqueued.' })
   task_id?: string;
 
   @ApiPropertyOptional({ example: 'Task enqueued successfully with priority 5' })

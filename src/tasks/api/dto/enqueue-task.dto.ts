@@ -115,7 +115,7 @@ export class EnqueueTaskDto {
 
 /** Response of `POST /enqueue`. */
 export class EnqueueTaskResponseDto {
-  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid', description: 'A UUID version 7: time-ordered, its first 48 bits the creation time in ms. Also the BullMQ job id.' })
   task_id!: string;
 
   @ApiProperty({ example: 'Task enqueued successfully with priority 5' })

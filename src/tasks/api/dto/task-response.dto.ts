@@ -5,7 +5,7 @@ import { TaskStatus } from '../../lifecycle/task-status.js';
 
 /** One task as the API shows it (`GET /:task_id` and the items of `GET /`). */
 export class TaskResponseDto {
-  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid', description: 'A UUID version 7: time-ordered, its first 48 bits the creation time in ms. Also the BullMQ job id.' })
   task_id!: string;
 
   @ApiProperty({ example: 'orders.send_confirmation' })
@@ -184,7 +184,7 @@ export class TaskCountResponseDto {
 
 /** Response of `POST /:task_id/retry`. */
 export class RetryTaskResponseDto {
-  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid' })
   task_id!: string;
 
   @ApiProperty({ example: true })
@@ -229,7 +229,7 @@ export class TaskScheduleListResponseDto {
 
 /** Response of `POST /:task_id/cancel`, also the body of its 409. */
 export class CancelTaskResponseDto {
-  @ApiProperty({ example: '3f0c1d9e-8a4b-4c1e-9f0a-2b7d6e5c4a31', format: 'uuid' })
+  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid' })
   task_id!: string;
 
   @ApiProperty({ example: true })
