@@ -3,6 +3,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray } from 'class-validator';
 import { MAX_BULK_ENQUEUE } from '../../tasks.constants.js';
 import { EnqueueTaskDto } from './enqueue-task.dto.js';
 import { ErrorResponseDto } from './error-response.dto.js';
+import { TASK_ID_PROPERTY } from './task-id.property.js';
 
 /** Body of `POST /enqueue/bulk`. */
 export class EnqueueBulkDto {
@@ -23,7 +24,7 @@ export class EnqueueBulkItemDto {
   @ApiProperty({ example: 0, description: 'Position of the item in `tasks`.' })
   index!: number;
 
-  @ApiPropertyOptional({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid', description: 'Set when the task was enqueued.' })
+  @ApiPropertyOptional({ ...TASK_ID_PROPERTY, description: 'Set when the task was enqueued.' })
   task_id?: string;
 
   @ApiPropertyOptional({ example: 'Task enqueued successfully with priority 5' })

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString } from 'class-validator';
 import type { EnqueueTaskInput } from '../../interfaces/tasks-service.interfaces.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY } from '../../tasks.constants.js';
+import { TASK_ID_DESCRIPTION, TASK_ID_PROPERTY } from './task-id.property.js';
 
 /**
  * Body of `POST /enqueue`. Its validators check the JSON's shape (types, required fields,
@@ -115,7 +116,7 @@ export class EnqueueTaskDto {
 
 /** Response of `POST /enqueue`. */
 export class EnqueueTaskResponseDto {
-  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid', description: 'A UUID version 7: time-ordered, its first 48 bits the creation time in ms. Also the BullMQ job id.' })
+  @ApiProperty({ ...TASK_ID_PROPERTY, description: TASK_ID_DESCRIPTION })
   task_id!: string;
 
   @ApiProperty({ example: 'Task enqueued successfully with priority 5' })

@@ -2,10 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { BackgroundTask } from '../../store/background-task.entity.js';
 import { TaskErrorType } from '../../failures/task-error-type.js';
 import { TaskStatus } from '../../lifecycle/task-status.js';
+import { TASK_ID_DESCRIPTION, TASK_ID_PROPERTY } from './task-id.property.js';
 
 /** One task as the API shows it (`GET /:task_id` and the items of `GET /`). */
 export class TaskResponseDto {
-  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid', description: 'A UUID version 7: time-ordered, its first 48 bits the creation time in ms. Also the BullMQ job id.' })
+  @ApiProperty({ ...TASK_ID_PROPERTY, description: TASK_ID_DESCRIPTION })
   task_id!: string;
 
   @ApiProperty({ example: 'orders.send_confirmation' })
@@ -182,18 +183,6 @@ export class TaskCountResponseDto {
   error_type!: TaskErrorType | null;
 }
 
-/** Response of `POST /:task_id/retry`. */
-export class RetryTaskResponseDto {
-  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid' })
-  task_id!: string;
-
-  @ApiProperty({ example: true })
-  success!: boolean;
-
-  @ApiProperty({ example: 'Task queued again for a new round of attempts' })
-  message!: string;
-}
-
 /** One periodic task of `GET /schedules`. */
 export class TaskScheduleResponseDto {
   @ApiProperty({ example: 'demo.heartbeat' })
@@ -225,25 +214,4 @@ export class TaskScheduleResponseDto {
 export class TaskScheduleListResponseDto {
   @ApiProperty({ type: [TaskScheduleResponseDto] })
   schedules!: TaskScheduleResponseDto[];
-}
-
-/** Response of `POST /:task_id/cancel`, also the body of its 409. */
-export class CancelTaskResponseDto {
-  @ApiProperty({ example: '01a23d44-2d05-7000-ba0a-61e1859961ae', format: 'uuid' })
-  task_id!: string;
-
-  @ApiProperty({ example: true })
-  success!: boolean;
-
-  @ApiProperty({ example: 'Task cancelled successfully' })
-  message!: string;
-
-  @ApiPropertyOptional({ example: true, description: 'On success: a worker (in any process) was running the task and its handler was signalled.' })
-  running_handler_signalled?: boolean;
-
-  @ApiPropertyOptional({
-    example: true,
-    description: 'On success: no handler of the task runs any more (it was not running, or it stopped within cancelWaitMs). False for a handler that ignores its signal (its late result will be dropped), and for one signalled after Redis had lost its job (nothing there tells when it stops).',
-  })
-  handler_stopped?: boolean;
 }
