@@ -85,6 +85,27 @@ export function cpuMeter(): { perItem(items: number): CpuPerItem } {
   };
 }
 
+/** The CPU the three processes together spent per item (µs); undefined unless each could be read. */
+export function totalCpu(cpu: CpuPerItem): number | undefined {
+  return cpu.mysql === undefined || cpu.redis === undefined ? undefined : cpu.node + cpu.mysql + cpu.redis;
+}
+
+/** The share (%) of `cores` that `perSecond` items kept busy at `cpu` per item (the three processes). */
+export function busyPercent(perSecond: number, cpu: CpuPerItem, cores: number): number | undefined {
+  const total = totalCpu(cpu);
+  return total === undefined ? undefined : Math.round((perSecond * total) / (cores * 10_000));
+}
+
+/**
+ * The highest ratio to `baselinePerSecond` that ours could reach on `cores` at its CPU per item,
+ * were every core busy all the time: above a target, the CPU per item alone cannot be what
+ * misses it; below, no gain in concurrency can reach the target without less CPU per item.
+ */
+export function cpuBoundCeiling(oursCpu: CpuPerItem, baselinePerSecond: number, cores: number): number | undefined {
+  const total = totalCpu(oursCpu);
+  return total === undefined || total === 0 ? undefined : Math.round(((cores * 1e6) / total / baselinePerSecond) * 100) / 100;
+}
+
 /** `Node 344, MySQL 161, Redis 139, steal 4 %` (what could be read). */
 export function describeCpu(cpu: CpuPerItem): string {
   const optional = (value: number | undefined, text: string) => (value === undefined ? [] : [text]);

@@ -20,7 +20,8 @@ import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
-import { describeCpu, stealMeter } from './process-cpu.js';
+import { availableParallelism } from 'node:os';
+import { busyPercent, cpuBoundCeiling, describeCpu, stealMeter } from './process-cpu.js';
 import { alternateRounds } from './rounds.js';
 
 /**
@@ -96,9 +97,19 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
   }],
 ];
 
-/** `CPU µs/task: Node …, MySQL …, Redis …, steal … %; raw Node …` for a row's median rounds. */
+/**
+ * `CPU µs/task: Node …, MySQL …, Redis …, steal … %, cores … % busy; raw Node …; CPU-bound
+ * ceiling …` for a row's median rounds: the ceiling is the ratio ours would reach with every
+ * core busy at its CPU per task (see cpuBoundCeiling).
+ */
 function cpuPerTask(ours: MeteredRate, baseline: MeteredRate): string {
-  return `CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)}`;
+  const cores = availableParallelism();
+  const described = (rate: MeteredRate) => {
+    const busy = busyPercent(rate.perSecond, rate.cpu, cores);
+    return `${describeCpu(rate.cpu)}${busy === undefined ? '' : `, cores ${busy} % busy`}`;
+  };
+  const ceiling = cpuBoundCeiling(ours.cpu, baseline.perSecond, cores);
+  return `CPU µs/task: ${described(ours)}; raw ${described(baseline)}${ceiling === undefined ? '' : `; CPU-bound ceiling ${ceiling}`}`;
 }
 
 const LARGE_TABLE_READS = [
