@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
 import { deleteRedisKeys } from '../src/config/redis-keys.js';
 import { BenchReport } from './report.js';
@@ -20,7 +21,6 @@ import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
-import { availableParallelism } from 'node:os';
 import { busyPercent, cpuBoundCeiling, describeCpu, stealMeter } from './process-cpu.js';
 import { alternateRounds } from './rounds.js';
 
