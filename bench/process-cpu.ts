@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { round } from './report.js';
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -103,7 +104,7 @@ export function busyPercent(perSecond: number, cpu: CpuPerItem, cores: number): 
  */
 export function cpuBoundCeiling(oursCpu: CpuPerItem, baselinePerSecond: number, cores: number): number | undefined {
   const total = totalCpu(oursCpu);
-  return total === undefined || total === 0 ? undefined : Math.round(((cores * 1e6) / total / baselinePerSecond) * 100) / 100;
+  return total === undefined || total === 0 ? undefined : round((cores * 1e6) / total / baselinePerSecond, 2);
 }
 
 /** `Node 344, MySQL 161, Redis 139, steal 4 %` (what could be read). */

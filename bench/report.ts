@@ -62,7 +62,8 @@ function shownRatio(ratio: number, bound: number, withinBound: boolean): number 
   return round(ratio, 2) === bound && !withinBound ? round(ratio, 3) : round(ratio, 2);
 }
 
-function round(value: number, digits = 0): number {
+/** `value` to `digits` decimals. */
+export function round(value: number, digits = 0): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }

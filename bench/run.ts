@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
 import { deleteRedisKeys } from '../src/config/redis-keys.js';
 import { BenchReport } from './report.js';
@@ -103,7 +103,8 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
  * core busy at its CPU per task (see cpuBoundCeiling).
  */
 function cpuPerTask(ours: MeteredRate, baseline: MeteredRate): string {
-  const cores = availableParallelism();
+  // The cores machine.json records for the run.
+  const cores = cpus().length;
   const described = (rate: MeteredRate) => {
     const busy = busyPercent(rate.perSecond, rate.cpu, cores);
     return `${describeCpu(rate.cpu)}${busy === undefined ? '' : `, cores ${busy} % busy`}`;
