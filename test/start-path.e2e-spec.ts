@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { isFinalStatus, TaskNotCancellableError, TaskStatus } from '../src/tasks/index.js';
 import { CancelMarks } from '../src/tasks/queue/cancel-marks.js';
@@ -63,6 +63,21 @@ describe('start path: one write per short task, cancel racing the start (MariaDB
       expect(row.createdAt.getTime()).toBeLessThanOrEqual(row.startedAt!.getTime());
       expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
       expect(row.result).toEqual({ label: call.params.label });
+    }
+  });
+
+  it("tells the writer that a quick task's first attempt finds its row as enqueued (its completion then skips the locking read), and not a retry's", async () => {
+    const complete = jest.spyOn(t.app.get(TaskStateWriter), 'complete');
+    try {
+      const quick = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'fresh' } });
+      const retried = await t.tasks.enqueue({ taskName: 'test.flaky', params: { fail_times: 1 } });
+      for (const { taskId } of [quick, retried]) expect((await waitForFinalRow(t.tasks, taskId)).status).toBe(TaskStatus.Completed);
+      const freshOf = (taskId: string) => complete.mock.calls.filter(([id]) => id === taskId).map((call) => call[3]);
+      expect(freshOf(quick.taskId)).toEqual([{ taskType: 'test', taskName: 'test.record' }]);
+      // Its second attempt follows a failure: the row holds that failure's class until it completes.
+      expect(freshOf(retried.taskId)).toEqual([undefined]);
+    } finally {
+      complete.mockRestore();
     }
   });
 

@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
+import { OneTripTransactions, type TransactionQueries } from '../../src/tasks/store/one-trip-transactions.js';
 import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
+import { TASK_STATS_TABLE } from '../../src/tasks/store/task-stats.js';
 import { countMismatches, seedTasks } from '../support/task-rows.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -100,6 +102,94 @@ describe('the state writer (MariaDB)', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(ids.map((_, index) => (index === 7 ? 'rejected' : 'fulfilled')));
     const rows = await Promise.all(ids.map((taskId) => t.tasks.getTaskStatus(taskId)));
     expect(rows.map((row) => row.status)).toEqual(ids.map((_, index) => (index === 7 ? TaskStatus.Running : TaskStatus.Completed)));
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
+  /** The statements the writer's transactions send while `run` runs, in order (the driver still runs them). */
+  const statementsSentDuring = async (run: () => Promise<unknown>): Promise<string[]> => {
+    const oneTrip = t.app.get(OneTripTransactions);
+    const transaction = oneTrip.transaction.bind(oneTrip);
+    const sent: string[] = [];
+    const recorded = (tx: TransactionQueries): TransactionQueries => ({
+      query: (sql, values) => (sent.push(sql), tx.query(sql, values)),
+      defer: (sql, values) => (sent.push(sql), tx.defer(sql, values)),
+    });
+    const spy = jest.spyOn(oneTrip, 'transaction').mockImplementation((work) => transaction((tx) => work(recorded(tx))));
+    try {
+      await run();
+    } finally {
+      spy.mockRestore();
+    }
+    return sent;
+  };
+  const LOCKING_READ = /SELECT[\s\S]+FOR UPDATE/;
+  const COMPARE_AND_SET = /^UPDATE background_tasks FORCE INDEX \(idx_task_id\) SET [\s\S]+ AND status = 'pending' AND error_type IS NULL AND workflow_id IS NULL AND parent_id IS NULL$/;
+  /** A worker's attempt whose start was never written: its handler started `msAgo` ago. */
+  const unwrittenStart = (index: number, msAgo: number) => ({ attemptToken: `fresh${String(index).padStart(11, '0')}`, startsAt: performance.now() - msAgo });
+
+  it('completes fresh tasks without reading their rows first: the UPDATE is the compare-and-set; rows, counts and stats as the locking way writes them', async () => {
+    const taskName = 'fresh.quick';
+    const ids = await seedTasks(t, Array.from({ length: 30 }, () => ({ status: TaskStatus.Pending, taskName })));
+    const fresh = { taskType: 'test', taskName };
+    let outcomes: boolean[] = [];
+    const sent = await statementsSentDuring(async () => {
+      outcomes = await Promise.all(ids.map((taskId, index) => writer.complete(taskId, { index }, unwrittenStart(index, 40), fresh)));
+    });
+    expect(outcomes).toEqual(ids.map(() => true));
+    expect(sent.filter((sql) => LOCKING_READ.test(sql))).toEqual([]);
+    expect(sent.filter((sql) => COMPARE_AND_SET.test(sql)).length).toBeGreaterThanOrEqual(1);
+    for (const [index, taskId] of ids.entries()) {
+      const row = await t.tasks.getTaskStatus(taskId);
+      expect(row).toMatchObject({ status: TaskStatus.Completed, result: { index }, progress: 100, errorType: null });
+      // Started when its handler did (40 ms before the write), as the locking way back-dates it.
+      expect(row.completedAt!.getTime() - row.startedAt!.getTime()).toBeGreaterThanOrEqual(40);
+    }
+    const [tokens] = await t.dataSource.query('SELECT COUNT(DISTINCT attempt_token) AS n FROM background_tasks WHERE task_name = ?', [taskName]);
+    expect(Number(tokens.n)).toBe(ids.length);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+    const [stats] = await t.dataSource.query(
+      `SELECT SUM(finished) AS finished, SUM(duration_ms) AS ms FROM ${TASK_STATS_TABLE} WHERE grain = 'm' AND task_name = ? AND status = 'completed' AND error_type = ''`,
+      [taskName],
+    );
+    expect(Number(stats.finished)).toBe(ids.length);
+    expect(Number(stats.ms)).toBeGreaterThanOrEqual(ids.length * 40);
+  });
+
+  it('writes the batch the locking way when a fresh task is not as assumed: the cancelled one refused, one resubmitted with its old class completed, the others completed; counts exact', async () => {
+    const taskName = 'fresh.raced';
+    const [cancelled, resubmitted, plain] = await seedTasks(t, [
+      { status: TaskStatus.Pending, taskName },
+      // A user's retry keeps the last failure's class on the pending row.
+      { status: TaskStatus.Pending, taskName, errorType: TaskErrorType.Network, errorMessage: 'the last round failed' },
+      { status: TaskStatus.Pending, taskName },
+    ]);
+    expect(await writer.cancel(cancelled)).toBe(true);
+    const fresh = { taskType: 'test', taskName };
+    let outcomes: boolean[] = [];
+    const sent = await statementsSentDuring(async () => {
+      outcomes = await Promise.all([cancelled, resubmitted, plain].map((taskId, index) => writer.complete(taskId, 'done', unwrittenStart(index, 5), fresh)));
+    });
+    expect(outcomes).toEqual([false, true, true]);
+    expect(await t.tasks.getTaskStatus(cancelled)).toMatchObject({ status: TaskStatus.Cancelled, result: null });
+    expect(await t.tasks.getTaskStatus(resubmitted)).toMatchObject({ status: TaskStatus.Completed, result: 'done', errorType: null, errorMessage: null });
+    expect(await t.tasks.getTaskStatus(plain)).toMatchObject({ status: TaskStatus.Completed, result: 'done' });
+    // Each batch tried the compare-and-set, found a row not as assumed, and read its rows under lock.
+    const kinds = sent.flatMap((sql) => (COMPARE_AND_SET.test(sql) ? ['compare-and-set'] : LOCKING_READ.test(sql) ? ['locking read'] : []));
+    expect(kinds.length).toBeGreaterThanOrEqual(2);
+    expect(kinds.join()).toMatch(/^(compare-and-set,locking read,?)+$/);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
+  it('splits a batch of fresh completions MySQL refuses: the one result it will not store fails alone, the others commit', async () => {
+    const taskName = 'fresh.refused';
+    const ids = await seedTasks(t, Array.from({ length: 8 }, () => ({ status: TaskStatus.Pending, taskName })));
+    const fresh = { taskType: 'test', taskName };
+    // The first write goes out alone; the seven after it form the next batch, in which the sixth carries a result MySQL's JSON refuses.
+    const results = ids.map((_, index) => (index === 5 ? { text: 'half a character: \ud800' } : { index }));
+    const outcomes = await Promise.allSettled(ids.map((taskId, index) => writer.complete(taskId, results[index], unwrittenStart(index, 5), fresh)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(ids.map((_, index) => (index === 5 ? 'rejected' : 'fulfilled')));
+    const rows = await Promise.all(ids.map((taskId) => t.tasks.getTaskStatus(taskId)));
+    expect(rows.map((row) => row.status)).toEqual(ids.map((_, index) => (index === 5 ? TaskStatus.Pending : TaskStatus.Completed)));
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
   });
 });

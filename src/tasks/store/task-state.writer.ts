@@ -20,10 +20,12 @@ import { cascadeWorkflows, type DispatchedStep } from './workflow-cascade.js';
 import { committedChanges, finishedTasks, type CommittedChange, type CommitListener, type LockedRow } from './committed-change.js';
 import { batchUpdateStatement } from './task-update.statement.js';
 import { OneTripTransactions, type TransactionQueries } from './one-trip-transactions.js';
+import { isFreshCompletionBatch, writeFreshCompletions, type FreshRequest, type FreshTask } from './fresh-completions.js';
 
 export type { AttemptGuard } from '../lifecycle/transition-batch.js';
 export type { CommittedChange, CommitListener } from './committed-change.js';
 export type { DispatchedStep } from './workflow-cascade.js';
+export type { FreshTask } from './fresh-completions.js';
 
 /** A failed attempt as the row records it. */
 export interface RecordedFailure {
@@ -55,8 +57,9 @@ const MAX_CONCURRENT_BATCHES = 1;
  * the next one, which locks its rows (`SELECT … FOR UPDATE`), applies every request in order
  * ({@link applyTransitions}), writes the net change of each row in one `UPDATE` and the net
  * change of the counts in one upsert (see task-counts.ts), all in one transaction. Under load that is one commit
- * for hundreds of transitions instead of one each; alone, a write goes out at once.
- * Timestamps come from the database clock.
+ * for hundreds of transitions instead of one each; alone, a write goes out at once. A batch of
+ * nothing but fresh tasks' completions skips the locking read: its `UPDATE` is the
+ * compare-and-set (see fresh-completions.ts). Timestamps come from the database clock.
  */
 @Injectable()
 export class TaskStateWriter {
@@ -96,9 +99,9 @@ export class TaskStateWriter {
     return this.write(taskId, 'start', { ...(attemptToken === undefined ? {} : { attemptToken }), ...(startedAt === undefined ? {} : { startedAt }) });
   }
 
-  /** `running -> completed` with the handler's result. */
-  complete(taskId: string, result: unknown, guard?: AttemptGuard): Promise<boolean> {
-    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null }, guard);
+  /** `running -> completed` with the handler's result; `fresh` when the worker knows the task is (see FreshTask). */
+  complete(taskId: string, result: unknown, guard?: AttemptGuard, fresh?: FreshTask): Promise<boolean> {
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null }, guard, fresh);
   }
 
   /**
@@ -167,12 +170,15 @@ export class TaskStateWriter {
     return row && { status: row.status, retryCount: row.retry_count };
   }
 
-  private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard): Promise<boolean> {
-    return this.batches.submit({ taskId, transition, values, guard, submittedAt: performance.now() });
+  private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard, fresh?: FreshTask): Promise<boolean> {
+    return this.batches.submit({ taskId, transition, values, guard, fresh, submittedAt: performance.now() });
   }
 
   private async writeBatch(batch: TimedRequest[]): Promise<boolean[]> {
-    const { outcomes, committed, dispatched } = await withLockRetry(() => this.oneTrip.transaction((tx) => this.applyBatch(tx, batch)));
+    const { outcomes, committed, dispatched } = await withLockRetry(async () => {
+      const fresh = isFreshCompletionBatch(batch) ? await writeFreshCompletions(this.oneTrip, batch) : null;
+      return fresh ? { ...fresh, dispatched: [] } : this.oneTrip.transaction((tx) => this.applyBatch(tx, batch));
+    });
     const now = performance.now();
     this.notify(committed, batch.map((request) => now - request.submittedAt));
     if (dispatched.length > 0) for (const listener of this.dispatchListeners) listener(dispatched);
@@ -236,7 +242,7 @@ interface BatchOutcome {
 }
 
 /** A request with the moment it was made (for the commit-wait metric). */
-type TimedRequest = TransitionRequest & { submittedAt: number };
+type TimedRequest = FreshRequest & { submittedAt: number };
 
 function truncate(message: string): string {
   return message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message;

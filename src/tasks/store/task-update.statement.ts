@@ -21,8 +21,15 @@ export interface BlockingWrites {
  * every row of the statement sets to the same value is set without a `CASE` (`status =
  * 'completed'` for a batch of completions): the statement then names each row once or twice
  * rather than once per column, so it is about half as long to build, send and parse.
+ * With `expected`, a condition every row must still meet, the statement is a compare-and-set:
+ * a row that does not meet it is left as it is (see fresh-completions.ts).
  */
-export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicNow = performance.now(), blocking?: BlockingWrites): [string, unknown[]] {
+export function batchUpdateStatement(
+  changes: Map<string, RowChange>,
+  monotonicNow = performance.now(),
+  blocking?: BlockingWrites,
+  expected?: string,
+): [string, unknown[]] {
   const entries = [...changes.entries()];
   const ids = new Set([...changes.keys(), ...(blocking?.unblock.keys() ?? []), ...(blocking?.block ?? [])]);
   const parameters: unknown[] = [];
@@ -47,7 +54,10 @@ export function batchUpdateStatement(changes: Map<string, RowChange>, monotonicN
     ...blockingAssignments(blocking, parameters),
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push([...ids]);
-  return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
+  if (!expected) return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
+  // The rows by their ids only: were the optimizer to read the expected status's index instead
+  // (few rows of that status), it would lock that index's range and hold up new rows' INSERTs.
+  return [`UPDATE ${BACKGROUND_TASKS_TABLE} FORCE INDEX (idx_task_id) SET ${assignments.join(', ')} WHERE task_id IN (?) AND ${expected}`, parameters];
 }
 
 /** `blocked` and `input` of the steps released (0, their input) and held back (1, NULL). */

@@ -1,3 +1,8 @@
+import type { Job } from 'bullmq';
+import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
+import type { TaskJobData } from '../queue/task-job.js';
+import type { FreshTask } from '../store/task-state.writer.js';
+
 /**
  * Completions written behind at once in one process before a handler's success waits for its
  * own write: several batches' worth, so the writer's batches fill, yet bounded in memory.
@@ -42,4 +47,14 @@ export class CompletionWrites {
   async settled(): Promise<void> {
     await Promise.all([...this.inFlight]);
   }
+}
+
+/**
+ * What the state writer may assume of the task whose handler just succeeded: that its row is
+ * as its enqueue left it (FreshTask), when this is the task's first attempt, outside any
+ * workflow, and its `running` was never written. Else undefined: the writer reads the row.
+ */
+export function freshTaskOf(job: Job<TaskJobData>, taskType: string, guard: WorkerAttempt): FreshTask | undefined {
+  const first = job.attemptsMade === 0 && !job.data.priorAttempts && !job.data.workflowId;
+  return first && guard.startsAt !== undefined ? { taskType, taskName: job.name } : undefined;
 }

@@ -20,7 +20,7 @@ import { withTimeLimit } from './time-limit.js';
 import { CANCEL_REASON, SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
 import { RunningAttempts } from './running-attempts.js';
-import { CompletionWrites } from './completion-writes.js';
+import { CompletionWrites, freshTaskOf } from './completion-writes.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
 
@@ -105,7 +105,8 @@ export class TaskRunner {
       const guard = await start.end();
       await progress.close();
       if (!guard) return null;
-      await this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard)));
+      const fresh = freshTaskOf(job, handler.queue.taskType, guard);
+      await this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard, fresh)));
       // The job's return value: what the reconciler records if this process dies before the row is written.
       return json;
     } catch (error) {
