@@ -42,4 +42,24 @@ describe('batchUpdateStatement', () => {
     const [startedAndReopened] = batchUpdateStatement(new Map([['a', start], ['b', resubmit]]));
     expect(startedAndReopened).toContain('started_at = CASE WHEN task_id IN (?) THEN CURRENT_TIMESTAMP(3) WHEN task_id IN (?) THEN NULL ELSE started_at END');
   });
+
+  it("writes an attempt's token only on a row the statement leaves running", () => {
+    const startAndComplete: RowChange = { status: TaskStatus.Completed, started: true, finished: true, reopened: false, values: { attemptToken: 't2', result: null, errorMessage: null, errorType: null } };
+    const [onlyRunning, parameters] = batchUpdateStatement(new Map([['a', start], ['b', startAndComplete]]));
+    expect(onlyRunning).toContain('attempt_token = CASE task_id WHEN ? THEN ? ELSE attempt_token END');
+    expect(parameters).toEqual(expect.arrayContaining(['t1']));
+    expect(parameters).not.toContain('t2');
+    const [noneRunning] = batchUpdateStatement(new Map([['b', startAndComplete]]));
+    expect(noneRunning).not.toContain('attempt_token');
+  });
+
+  it('back-dates the rows started the same whole milliseconds ago in one branch', () => {
+    const now = 1000;
+    const startedAt = (msAgo: number): RowChange => ({ ...start, values: { attemptToken: 't', startedAt: now - msAgo - 0.25 } });
+    const [sql, parameters] = batchUpdateStatement(new Map([['a', startedAt(3)], ['b', startedAt(0)], ['c', startedAt(3)], ['d', start]]), now);
+    expect(sql).toContain(
+      'started_at = CASE WHEN task_id IN (?) THEN TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) WHEN task_id IN (?) THEN TIMESTAMPADD(MICROSECOND, ?, CURRENT_TIMESTAMP(3)) WHEN task_id IN (?) THEN CURRENT_TIMESTAMP(3) ELSE started_at END',
+    );
+    expect(parameters.slice(parameters.indexOf(TaskStatus.Running) + 1, parameters.indexOf(TaskStatus.Running) + 6)).toEqual([['a', 'c'], -3000, ['b'], -0, ['d']]);
+  });
 });

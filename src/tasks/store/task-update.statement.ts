@@ -50,7 +50,9 @@ export function batchUpdateStatement(
     // Progress belongs to an attempt: a new attempt (or round) starts without one; a completed task is at 100.
     column('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started || change.reopened ? { value: null } : undefined)),
     column('progress_message', (change) => ((change.started || change.reopened) && change.status !== TaskStatus.Completed ? { value: null } : undefined)),
-    column('attempt_token', (change) => (change.values.attemptToken !== undefined ? { value: change.values.attemptToken } : undefined)),
+    // The token guards a running attempt's later writes; a row that leaves `running` in this
+    // very write (a short task's start and outcome together) has no later write to guard.
+    column('attempt_token', (change) => (change.values.attemptToken !== undefined && change.status === TaskStatus.Running ? { value: change.values.attemptToken } : undefined)),
     ...blockingAssignments(blocking, parameters),
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push([...ids]);
@@ -107,12 +109,21 @@ function stampOf(
   // Every row of the statement stamped now, or every row cleared and none stamped: no CASE.
   if (atNow.length === rowCount) return `${column} = ${NOW}`;
   if (cleared.length === rowCount && entries.every(([, change]) => !stamp(change))) return `${column} = NULL`;
-  const branches: string[] = [];
+  // Rows back-dated by the same whole milliseconds share one branch: a batch of short tasks
+  // has a few distinct ages, and MySQL looks a row up in an `IN` list rather than trying one
+  // `WHEN` per row of the batch.
+  const byAge = new Map<number, string[]>();
   for (const [taskId, change] of entries) {
     const ago = stamp(change) ? msAgo(change) : undefined;
     if (ago === undefined) continue;
-    parameters.push(taskId, -ago * 1000);
-    branches.push(`WHEN task_id = ? THEN TIMESTAMPADD(MICROSECOND, ?, ${NOW})`);
+    const ids = byAge.get(ago);
+    if (ids) ids.push(taskId);
+    else byAge.set(ago, [taskId]);
+  }
+  const branches: string[] = [];
+  for (const [ago, ids] of byAge) {
+    parameters.push(ids, -ago * 1000);
+    branches.push(`WHEN task_id IN (?) THEN TIMESTAMPADD(MICROSECOND, ?, ${NOW})`);
   }
   for (const [ids, valueSql] of [[atNow, NOW], [cleared, 'NULL']] as const) {
     if (ids.length === 0) continue;
