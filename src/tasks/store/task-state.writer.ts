@@ -212,7 +212,7 @@ export class TaskStateWriter {
     const ids = [...new Set(batch.map((request) => request.taskId))].sort();
     const locked: Array<LockedRow & { workflow_id: string | null; parent_id: string | null }> = await tx.query(
       `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, workflow_id, parent_id, NOW(3) AS now
-         FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
+         FROM ${BACKGROUND_TASKS_TABLE} FORCE INDEX (idx_task_id) WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
       [ids],
     );
     const rows = new Map<string, RowState>(

@@ -56,10 +56,10 @@ export function batchUpdateStatement(
     ...blockingAssignments(blocking, parameters),
   ].filter((assignment): assignment is string => assignment !== undefined);
   parameters.push([...ids]);
-  if (!expected) return [`UPDATE ${BACKGROUND_TASKS_TABLE} SET ${assignments.join(', ')} WHERE task_id IN (?)`, parameters];
-  // The rows by their ids only: were the optimizer to read the expected status's index instead
-  // (few rows of that status), it would lock that index's range and hold up new rows' INSERTs.
-  return [`UPDATE ${BACKGROUND_TASKS_TABLE} FORCE INDEX (idx_task_id) SET ${assignments.join(', ')} WHERE task_id IN (?) AND ${expected}`, parameters];
+  // The rows by their ids only: in a small table the optimizer would rather scan it whole (and
+  // lock every row it passes), and with `expected` it may pick the status's index.
+  const where = expected ? `task_id IN (?) AND ${expected}` : 'task_id IN (?)';
+  return [`UPDATE ${BACKGROUND_TASKS_TABLE} FORCE INDEX (idx_task_id) SET ${assignments.join(', ')} WHERE ${where}`, parameters];
 }
 
 /** `blocked` and `input` of the steps released (0, their input) and held back (1, NULL). */
