@@ -123,7 +123,7 @@ describe('the state writer (MariaDB)', () => {
     return sent;
   };
   const LOCKING_READ = /SELECT[\s\S]+FOR UPDATE/;
-  const COMPARE_AND_SET = /^UPDATE background_tasks FORCE INDEX \(idx_task_id\) SET [\s\S]+ AND status = 'pending' AND error_type IS NULL AND workflow_id IS NULL AND parent_id IS NULL$/;
+  const COMPARE_AND_SET = /^UPDATE background_tasks FORCE INDEX \(idx_task_id\) SET [\s\S]+ AND task_type = \? AND status = 'pending' AND error_type IS NULL AND workflow_id IS NULL AND parent_id IS NULL$/;
   /** A worker's attempt whose start was never written: its handler started `msAgo` ago. */
   const unwrittenStart = (index: number, msAgo: number) => ({ attemptToken: `fresh${String(index).padStart(11, '0')}`, startsAt: performance.now() - msAgo });
 
@@ -181,6 +181,35 @@ describe('the state writer (MariaDB)', () => {
     // Both find the batch's rows by their ids, though this table is small enough for a scan that would lock every row.
     const reads = sent.filter(([sql]) => COMPARE_AND_SET.test(sql) || LOCKING_READ.test(sql) || sql.startsWith('UPDATE background_tasks'));
     for (const [sql, values] of reads) expect((await t.dataSource.query(`EXPLAIN ${sql}`, values)).map((step: { key: string }) => step.key)).toEqual(['idx_task_id']);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
+  it("checks each row's type: a batch of two types is one compare-and-set each; a worker that gives another type than the row's (a queue retyped by a deploy) sends its batch the locking way", async () => {
+    const taskName = 'fresh.typed';
+    const [first, ofOther, ofTest, retyped] = await seedTasks(t, [
+      { status: TaskStatus.Pending, taskName },
+      { status: TaskStatus.Pending, taskName, taskType: 'other' },
+      { status: TaskStatus.Pending, taskName },
+      { status: TaskStatus.Pending, taskName },
+    ]);
+    const as = (taskType: string) => ({ taskType, taskName });
+    let outcomes: boolean[] = [];
+    const twoTypes = await statementsSentDuring(async () => {
+      outcomes = await Promise.all([[first, 'test'], [ofOther, 'other'], [ofTest, 'test']].map(([taskId, taskType], index) => writer.complete(taskId, null, unwrittenStart(index, 5), as(taskType))));
+    });
+    expect(outcomes).toEqual([true, true, true]);
+    expect(twoTypes.filter(([sql]) => LOCKING_READ.test(sql))).toEqual([]);
+    // However the three are batched, each batch's rows of one type go in an UPDATE of their own.
+    const types = twoTypes.filter(([sql]) => COMPARE_AND_SET.test(sql)).map(([, values]) => values!.at(-1));
+    expect(types.filter((type) => type === 'other')).toEqual(['other']);
+    expect(types.filter((type) => type === 'test').length).toBeGreaterThanOrEqual(1);
+    const wrongType = await statementsSentDuring(async () => {
+      outcomes = [await writer.complete(retyped, null, unwrittenStart(3, 5), as('renamed'))];
+    });
+    expect(outcomes).toEqual([true]);
+    expect(wrongType.flatMap(([sql]) => (COMPARE_AND_SET.test(sql) ? ['compare-and-set'] : LOCKING_READ.test(sql) ? ['locking read'] : []))).toEqual(['compare-and-set', 'locking read']);
+    expect(await t.tasks.getTaskStatus(retyped)).toMatchObject({ status: TaskStatus.Completed, taskType: 'test' });
+    // Counted under the row's own type, not the one the worker gave.
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
   });
 

@@ -9,9 +9,10 @@ import { batchUpdateStatement } from './task-update.statement.js';
 
 /**
  * What a worker knows of a task whose handler succeeded on its job's first delivery, before its
- * `running` was written: its type and name. The row should then still be as its enqueue left it:
- * `pending`, no failure class, outside any workflow. The state writer checks that rather than
- * reading the row first (see {@link writeFreshCompletions}).
+ * `running` was written: its type (its queue's, as configured in this process) and name (its
+ * job's, which is the row's). The row should then still be as its enqueue left it: `pending`,
+ * no failure class, outside any workflow, of that type. The state writer checks that rather
+ * than reading the row first (see {@link writeFreshCompletions}).
  */
 export interface FreshTask {
   taskType: string;
@@ -21,8 +22,11 @@ export interface FreshTask {
 /** A request of the state writer that may carry what its worker knows of the task. */
 export type FreshRequest = TransitionRequest & { fresh?: FreshTask };
 
-/** What every row of a fresh completion must still be, checked by the `UPDATE` itself. */
-const AS_ENQUEUED = `status = '${TaskStatus.Pending}' AND error_type IS NULL AND workflow_id IS NULL AND parent_id IS NULL`;
+/**
+ * What every row of a fresh completion must still be, checked by the `UPDATE` itself. The type
+ * too: a queue given another task type by a deploy would otherwise count its rows under the new one.
+ */
+const AS_ENQUEUED = `task_type = ? AND status = '${TaskStatus.Pending}' AND error_type IS NULL AND workflow_id IS NULL AND parent_id IS NULL`;
 
 /** A row of the batch was not as assumed: the transaction rolls back. */
 class NotAsAssumed extends Error {}
@@ -58,11 +62,14 @@ export async function writeFreshCompletions(
   const assumed = new Map<string, RowState>(batch.map(({ taskId }) => [taskId, { status: TaskStatus.Pending, startedAt: null, attemptToken: null }]));
   const { outcomes, changes } = applyTransitions(batch, assumed);
   const monotonicNow = performance.now();
-  const [updateSql, updateValues] = batchUpdateStatement(changes, monotonicNow, undefined, AS_ENQUEUED);
   try {
     return await oneTrip.transaction(async (tx) => {
-      tx.defer(updateSql, updateValues);
-      const [{ now, matched }]: Array<{ now: Date; matched: number }> = await tx.query('SELECT NOW(3) AS now, ROW_COUNT() AS matched');
+      // One `UPDATE` per task type (a batch mostly has one), their rows summed as they go.
+      for (const [index, [taskType, ids]] of [...idsByType(batch)].entries()) {
+        tx.defer(...batchUpdateStatement(new Map(ids.map((id) => [id, changes.get(id)!])), monotonicNow, undefined, [AS_ENQUEUED, [taskType]]));
+        tx.defer(index === 0 ? 'SET @fresh_rows = ROW_COUNT()' : 'SET @fresh_rows = @fresh_rows + ROW_COUNT()', []);
+      }
+      const [{ now, matched }]: Array<{ now: Date; matched: number }> = await tx.query('SELECT NOW(3) AS now, @fresh_rows AS matched');
       if (Number(matched) !== batch.length) throw new NotAsAssumed();
       const rows: LockedRow[] = batch.map(({ taskId, fresh }) => ({
         task_id: taskId, task_type: fresh.taskType, task_name: fresh.taskName, status: TaskStatus.Pending, error_type: null, started_at: null, attempt_token: null, now,
@@ -76,4 +83,15 @@ export async function writeFreshCompletions(
     if (error instanceof NotAsAssumed) return null;
     throw error;
   }
+}
+
+/** The batch's task ids by the type their workers gave. */
+function idsByType(batch: ReadonlyArray<{ taskId: string; fresh: FreshTask }>): Map<string, string[]> {
+  const byType = new Map<string, string[]>();
+  for (const { taskId, fresh } of batch) {
+    const ids = byType.get(fresh.taskType);
+    if (ids) ids.push(taskId);
+    else byType.set(fresh.taskType, [taskId]);
+  }
+  return byType;
 }

@@ -21,14 +21,14 @@ export interface BlockingWrites {
  * every row of the statement sets to the same value is set without a `CASE` (`status =
  * 'completed'` for a batch of completions): the statement then names each row once or twice
  * rather than once per column, so it is about half as long to build, send and parse.
- * With `expected`, a condition every row must still meet, the statement is a compare-and-set:
- * a row that does not meet it is left as it is (see fresh-completions.ts).
+ * With `expected`, a condition every row must still meet (its SQL and values), the statement is
+ * a compare-and-set: a row that does not meet it is left as it is (see fresh-completions.ts).
  */
 export function batchUpdateStatement(
   changes: Map<string, RowChange>,
   monotonicNow = performance.now(),
   blocking?: BlockingWrites,
-  expected?: string,
+  expected?: [sql: string, values: unknown[]],
 ): [string, unknown[]] {
   const entries = [...changes.entries()];
   const ids = new Set([...changes.keys(), ...(blocking?.unblock.keys() ?? []), ...(blocking?.block ?? [])]);
@@ -58,7 +58,8 @@ export function batchUpdateStatement(
   parameters.push([...ids]);
   // The rows by their ids only: in a small table the optimizer would rather scan it whole (and
   // lock every row it passes), and with `expected` it may pick the status's index.
-  const where = expected ? `task_id IN (?) AND ${expected}` : 'task_id IN (?)';
+  if (expected) parameters.push(...expected[1]);
+  const where = expected ? `task_id IN (?) AND ${expected[0]}` : 'task_id IN (?)';
   return [`UPDATE ${BACKGROUND_TASKS_TABLE} FORCE INDEX (idx_task_id) SET ${assignments.join(', ')} WHERE ${where}`, parameters];
 }
 
