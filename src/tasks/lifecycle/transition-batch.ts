@@ -112,7 +112,7 @@ export function applyTransitions(
 }
 
 /** A worker's attempt whose `running` was never written: its write starts the attempt too. */
-function isUnwrittenStart(guard: AttemptGuard | undefined): guard is WorkerAttempt & { startsAt: number } {
+export function isUnwrittenStart(guard: AttemptGuard | undefined): guard is WorkerAttempt & { startsAt: number } {
   return guard !== undefined && 'attemptToken' in guard && guard.startsAt !== undefined;
 }
 

@@ -1,5 +1,6 @@
 import { TaskStatus } from '../lifecycle/task-status.js';
-import { applyTransitions, type RowState, type TransitionRequest } from '../lifecycle/transition-batch.js';
+import { applyTransitions, isUnwrittenStart, type RowState, type TransitionRequest } from '../lifecycle/transition-batch.js';
+import { groupBy } from '../group-by.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { committedChanges, finishedTasks, type CommittedChange, type LockedRow } from './committed-change.js';
 import type { OneTripTransactions } from './one-trip-transactions.js';
@@ -39,7 +40,7 @@ export function isFreshCompletionBatch(batch: readonly FreshRequest[]): batch is
   const ids = new Set<string>();
   for (const request of batch) {
     const { transition, guard, fresh, taskId } = request;
-    if (transition !== 'complete' || !fresh || fresh.taskType === WORKFLOW_TASK_TYPE || !guard || !('startsAt' in guard) || guard.startsAt === undefined) return false;
+    if (transition !== 'complete' || !fresh || fresh.taskType === WORKFLOW_TASK_TYPE || !isUnwrittenStart(guard)) return false;
     if (ids.has(taskId)) return false;
     ids.add(taskId);
   }
@@ -65,8 +66,9 @@ export async function writeFreshCompletions(
   try {
     return await oneTrip.transaction(async (tx) => {
       // One `UPDATE` per task type (a batch mostly has one), their rows summed as they go.
-      for (const [index, [taskType, ids]] of [...idsByType(batch)].entries()) {
-        tx.defer(...batchUpdateStatement(new Map(ids.map((id) => [id, changes.get(id)!])), monotonicNow, undefined, [AS_ENQUEUED, [taskType]]));
+      for (const [index, [taskType, requests]] of [...groupBy(batch, (request) => request.fresh.taskType)].entries()) {
+        const ofType = new Map(requests.map(({ taskId }) => [taskId, changes.get(taskId)!]));
+        tx.defer(...batchUpdateStatement(ofType, monotonicNow, undefined, [AS_ENQUEUED, [taskType]]));
         tx.defer(index === 0 ? 'SET @fresh_rows = ROW_COUNT()' : 'SET @fresh_rows = @fresh_rows + ROW_COUNT()', []);
       }
       const [{ now, matched }]: Array<{ now: Date; matched: number }> = await tx.query('SELECT NOW(3) AS now, @fresh_rows AS matched');
@@ -83,15 +85,4 @@ export async function writeFreshCompletions(
     if (error instanceof NotAsAssumed) return null;
     throw error;
   }
-}
-
-/** The batch's task ids by the type their workers gave. */
-function idsByType(batch: ReadonlyArray<{ taskId: string; fresh: FreshTask }>): Map<string, string[]> {
-  const byType = new Map<string, string[]>();
-  for (const { taskId, fresh } of batch) {
-    const ids = byType.get(fresh.taskType);
-    if (ids) ids.push(taskId);
-    else byType.set(fresh.taskType, [taskId]);
-  }
-  return byType;
 }

@@ -1,6 +1,7 @@
 import { TaskStatus } from '../lifecycle/task-status.js';
 import type { RowChange } from '../lifecycle/transition-batch.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+import { groupBy } from '../group-by.js';
 
 type Entry = [taskId: string, change: RowChange];
 /** A column's new value for one row, or undefined to leave it. */
@@ -113,17 +114,13 @@ function stampOf(
   // Rows back-dated by the same whole milliseconds share one branch: a batch of short tasks
   // has a few distinct ages, and MySQL looks a row up in an `IN` list rather than trying one
   // `WHEN` per row of the batch.
-  const byAge = new Map<number, string[]>();
-  for (const [taskId, change] of entries) {
+  const aged = entries.flatMap(([taskId, change]) => {
     const ago = stamp(change) ? msAgo(change) : undefined;
-    if (ago === undefined) continue;
-    const ids = byAge.get(ago);
-    if (ids) ids.push(taskId);
-    else byAge.set(ago, [taskId]);
-  }
+    return ago === undefined ? [] : [{ taskId, ago }];
+  });
   const branches: string[] = [];
-  for (const [ago, ids] of byAge) {
-    parameters.push(ids, -ago * 1000);
+  for (const [ago, rows] of groupBy(aged, (row) => row.ago)) {
+    parameters.push(rows.map((row) => row.taskId), -ago * 1000);
     branches.push(`WHEN task_id IN (?) THEN TIMESTAMPADD(MICROSECOND, ?, ${NOW})`);
   }
   for (const [ids, valueSql] of [[atNow, NOW], [cleared, 'NULL']] as const) {
