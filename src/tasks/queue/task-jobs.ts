@@ -3,6 +3,7 @@ import type { JobsOptions } from 'bullmq';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { groupBy } from '../group-by.js';
 import { TASK_BACKOFF_TYPE, type TaskJobData } from './task-job.js';
 import { TaskQueues } from './task-queues.js';
 
@@ -45,13 +46,11 @@ export class TaskJobs {
    * pipeline, not a transaction); adding such a job again is a no-op, its id being taken.
    */
   async addMany(jobs: NewJob[], deduplicated = false): Promise<void> {
-    const byQueue = new Map<string, Omit<JobToAdd, 'queue'>[]>();
-    for (const { queue, ...job } of jobs.map((job) => this.jobToAdd(job, deduplicated))) {
-      const list = byQueue.get(queue) ?? [];
-      list.push(job);
-      byQueue.set(queue, list);
-    }
-    await Promise.all([...byQueue].map(([name, list]) => this.queues.get(name).addBulk(list)));
+    const byQueue = groupBy(
+      jobs.map((job) => this.jobToAdd(job, deduplicated)),
+      (job) => job.queue,
+    );
+    await Promise.all([...byQueue].map(([queue, list]) => this.queues.get(queue).addBulk(list)));
   }
 
   /**
