@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
+import { isUnwrittenStart, type WorkerAttempt } from '../lifecycle/transition-batch.js';
 import type { TaskJobData } from '../queue/task-job.js';
 import type { FreshTask } from '../store/task-state.writer.js';
 
@@ -56,5 +56,5 @@ export class CompletionWrites {
  */
 export function freshTaskOf(job: Job<TaskJobData>, taskType: string, guard: WorkerAttempt): FreshTask | undefined {
   const first = job.attemptsMade === 0 && !job.data.priorAttempts && !job.data.workflowId;
-  return first && guard.startsAt !== undefined ? { taskType, taskName: job.name } : undefined;
+  return first && isUnwrittenStart(guard) ? { taskType, taskName: job.name } : undefined;
 }
