@@ -6,6 +6,7 @@ import { TestTasks } from '../support/test-tasks.processor.js';
 
 describe('GET /api/tasks/stats', () => {
   let t: TestApp;
+  let sleepTaskIds: string[];
 
   beforeAll(async () => {
     t = await createTestApp({ suite: 'ops_stats', providers: [TestTasks] });
@@ -15,6 +16,7 @@ describe('GET /api/tasks/stats', () => {
       t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 1200 } }),
       t.tasks.enqueue({ taskName: 'test.always_fail', params: {}, maxRetries: 0 }),
     ]);
+    sleepTaskIds = finished.slice(0, 3).map((task) => task.taskId);
     const cancelled = await t.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
     await t.tasks.cancelTask(cancelled.taskId);
     await t.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
@@ -34,8 +36,17 @@ describe('GET /api/tasks/stats', () => {
     expect(sleep.duration_ms.p50).toBeLessThanOrEqual(250);
     expect(sleep.duration_ms.p99).toBeGreaterThanOrEqual(1000);
     expect(sleep.duration_ms.p99).toBeLessThanOrEqual(2500);
-    // The route gives the mean to a tenth of a ms: three tasks taking exactly their sleeps read 413.3.
-    expect(sleep.duration_ms.mean).toBeGreaterThanOrEqual(Math.round(((20 + 20 + 1200) / 3) * 10) / 10);
+    // The mean is the rows' own durations, not an estimate from the buckets: the summary reads
+    // each against its batch's clock, never after the row's `completed_at` (the same instant for
+    // a short task's one write), and rounds to a tenth of a ms.
+    const rows = await Promise.all(sleepTaskIds.map((taskId) => t.tasks.getTaskStatus(taskId)));
+    const rowsMeanMs = rows.reduce((sum, row) => sum + row.completedAt!.getTime() - row.startedAt!.getTime(), 0) / rows.length;
+    expect(sleep.duration_ms.mean).toBeLessThanOrEqual(rowsMeanMs + 0.05);
+    // And each duration is its sleep at least, less what millisecond clocks lose: a timer may fire
+    // up to 1 ms early and a back-dated start is floored to a whole ms (2 ms a task), and the
+    // 1.2 s task's start and outcome are two readings of MySQL's NOW(3), each truncated (2 more).
+    const clockSlackMs = 2 + 2 + (2 + 2);
+    expect(sleep.duration_ms.mean).toBeGreaterThanOrEqual((20 + 20 + 1200 - clockSlackMs) / 3);
     expect(body.tasks.find((task: { task_name: string }) => task.task_name === 'test.record')).toMatchObject({ cancelled: 1, duration_ms: null });
     const testType = body.types.find((type: { task_type: string }) => type.task_type === 'test');
     expect(testType.current).toEqual({ pending: 1, running: 0, completed: 3, failed: 1, cancelled: 1 });
