@@ -4,6 +4,9 @@ import { bucketStart } from '../../src/tasks/store/task-stats.js';
 import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
+/** The `test.sleep` tasks' sleeps: two short ones and one far from them (see the durations check). */
+const SLEEPS_MS = [20, 20, 1200];
+
 describe('GET /api/tasks/stats', () => {
   let t: TestApp;
   let sleepTaskIds: string[];
@@ -11,12 +14,10 @@ describe('GET /api/tasks/stats', () => {
   beforeAll(async () => {
     t = await createTestApp({ suite: 'ops_stats', providers: [TestTasks] });
     const finished = await Promise.all([
-      t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 20 } }),
-      t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 20 } }),
-      t.tasks.enqueue({ taskName: 'test.sleep', params: { ms: 1200 } }),
+      ...SLEEPS_MS.map((ms) => t.tasks.enqueue({ taskName: 'test.sleep', params: { ms } })),
       t.tasks.enqueue({ taskName: 'test.always_fail', params: {}, maxRetries: 0 }),
     ]);
-    sleepTaskIds = finished.slice(0, 3).map((task) => task.taskId);
+    sleepTaskIds = finished.slice(0, SLEEPS_MS.length).map((task) => task.taskId);
     const cancelled = await t.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
     await t.tasks.cancelTask(cancelled.taskId);
     await t.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
@@ -45,8 +46,9 @@ describe('GET /api/tasks/stats', () => {
     // And each duration is its sleep at least, less what millisecond clocks lose: a timer may fire
     // up to 1 ms early and a back-dated start is floored to a whole ms (2 ms a task), and the
     // 1.2 s task's start and outcome are two readings of MySQL's NOW(3), each truncated (2 more).
-    const clockSlackMs = 2 + 2 + (2 + 2);
-    expect(sleep.duration_ms.mean).toBeGreaterThanOrEqual((20 + 20 + 1200 - clockSlackMs) / 3);
+    const clockSlackMs = 2 * SLEEPS_MS.length + 2;
+    const sleepsMs = SLEEPS_MS.reduce((sum, ms) => sum + ms, 0);
+    expect(sleep.duration_ms.mean).toBeGreaterThanOrEqual((sleepsMs - clockSlackMs) / SLEEPS_MS.length);
     expect(body.tasks.find((task: { task_name: string }) => task.task_name === 'test.record')).toMatchObject({ cancelled: 1, duration_ms: null });
     const testType = body.types.find((type: { task_type: string }) => type.task_type === 'test');
     expect(testType.current).toEqual({ pending: 1, running: 0, completed: 3, failed: 1, cancelled: 1 });
