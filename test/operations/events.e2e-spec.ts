@@ -28,9 +28,20 @@ describe('live task events (SSE)', () => {
   });
 
   it("streams one task's snapshot, start, progress and outcome from another process, and ends at the final state", async () => {
+    // The task starts only once the stream is open (its snapshot received): else, on a loaded
+    // machine, `running` (written 100 ms into the handler) may precede the subscription and show
+    // only in the snapshot.
+    await api.queue('test').pause();
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.steps', params: { ms: 1000 } });
-    const events = await readEvents(`${base}/${taskId}/events`);
-    expect(events[0]).toMatchObject({ type: 'snapshot', data: { task_id: taskId, task_name: 'test.steps', task_type: 'test' } });
+    let resumed: Promise<void> | undefined;
+    const events = await readEvents(`${base}/${taskId}/events`, {
+      until: (received) => {
+        if (received.length > 0) resumed ??= api.queue('test').resume();
+        return false;
+      },
+    });
+    await resumed;
+    expect(events[0]).toMatchObject({ type: 'snapshot', data: { task_id: taskId, task_name: 'test.steps', task_type: 'test', status: 'pending' } });
     const progress = events.filter((event) => event.type === 'progress').map((event) => event.data.progress as number);
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
