@@ -23,9 +23,10 @@ import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
 import { busyPercent, cpuBoundCeiling, describeCpu, stealMeter } from './process-cpu.js';
 import { alternateRounds } from './rounds.js';
+import { onSplitCores } from './core-split.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
+ * `npm run bench [-- --only=e2e,enqueue,split,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
  * [-- --memory-tasks=N] [-- --rounds=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
  * (enqueue covers single and bulk): each scenario measures ours and its baseline in the same run
  * (rates: `--rounds` rounds of each, 3 by default, alternately, the median of each reported),
@@ -62,6 +63,25 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     report.record(`enqueue single, 50 concurrent callers (${tasks} tasks; ${cpuPerTask(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
     const bulk = await alternateRounds('enqueue bulk', rounds, () => rawBullmqAddBulk(env, tasks), () => tasksModuleEnqueueMany(env, tasks));
     report.record(`enqueue bulk, 1000 per call (${tasks} tasks; ${cpuPerTask(bulk.ours, bulk.baseline)})`, bulk.ours.perSecond, bulk.baseline.perSecond, 0.7, 'tasks/s');
+  }],
+  ['split', async (env, report) => {
+    // End-to-end and single enqueue again, MariaDB on a core of its own (see onSplitCores).
+    const measured = await onSplitCores(async () => ({
+      e2e: await alternateRounds('split e2e c50', rounds, () => rawBullmqProcessing(env, tasks, 50), () => tasksModuleProcessing(env, tasks, 50)),
+      e2e200: await alternateRounds('split e2e c200', rounds, () => rawBullmqProcessing(env, tasks, 200), () => tasksModuleProcessing(env, tasks, 200)),
+      single: await alternateRounds('split enqueue single', rounds, () => rawBullmqAdd(env, tasks, 50), () => tasksModuleEnqueue(env, tasks, 50)),
+    }));
+    if (typeof measured === 'string') {
+      console.log(`split: not measured, ${measured}`);
+      return;
+    }
+    const { e2e, e2e200, single } = measured;
+    // No busy share or ceiling: those count every core as shared by the three processes.
+    const split = (what: string, { ours, baseline }: { ours: MeteredRate; baseline: MeteredRate }) =>
+      `${what}, MariaDB on a core of its own (${tasks} tasks; CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)})`;
+    report.record(split('end-to-end no-op, concurrency 50', e2e), e2e.ours.perSecond, e2e.baseline.perSecond, 0.6, 'tasks/s');
+    report.record(split('end-to-end no-op, concurrency 200', e2e200), e2e200.ours.perSecond, e2e200.baseline.perSecond, 0.6, 'tasks/s');
+    report.record(split('enqueue single, 50 concurrent callers', single), single.ours.perSecond, single.baseline.perSecond, 0.5, 'tasks/s');
   }],
   ['http', async (env, report) => {
     const seconds = Number(args.get('seconds') ?? 10);
