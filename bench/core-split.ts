@@ -46,7 +46,13 @@ export async function onSplitCores<T>(measure: () => Promise<T>): Promise<T | st
   if (!split) return 'one core: nothing to split';
   const saved: Array<[pid: number, mask: string]> = [];
   const restore = () => {
-    for (const [pid, mask] of saved.splice(0)) setAffinity(pid, mask);
+    for (const [pid, mask] of saved.splice(0)) {
+      try {
+        setAffinity(pid, mask);
+      } catch {
+        // That process has ended (a server restarted meanwhile): the others still get theirs back.
+      }
+    }
   };
   // Ctrl-C in the middle must not leave the local servers pinned to one core.
   const interrupted = () => {
