@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { MYSQL_SERVER, REDIS_SERVER, serverPid } from './process-cpu.js';
 
 /** CPU affinity masks (hex, as `taskset` reads and writes them) of a split of the machine's cores. */
 export interface CoreSplit {
@@ -30,7 +31,6 @@ export function parseAffinity(answer: string): string {
 const affinityOf = (pid: number) => parseAffinity(execFileSync('taskset', ['-p', String(pid)], { encoding: 'utf8' }));
 /** Every thread of `pid` (MariaDB's connection threads, V8's and libuv's) on the cores of `mask`. */
 const setAffinity = (pid: number, mask: string) => execFileSync('taskset', ['-a', '-p', mask, String(pid)], { stdio: 'ignore' });
-const serverPid = (pattern: string) => Number(execFileSync('pgrep', ['-o', '-x', pattern], { encoding: 'utf8' }).trim().split('\n')[0]);
 
 /**
  * Runs `measure` with MariaDB alone on the machine's last core and this process and Redis on
@@ -60,7 +60,7 @@ export async function onSplitCores<T>(measure: () => Promise<T>): Promise<T | st
     process.exit(130);
   };
   try {
-    const planned: Array<[pid: number, mask: string]> = [[serverPid('mariadbd|mysqld'), split.database], [serverPid('redis-server'), split.rest], [process.pid, split.rest]];
+    const planned: Array<[pid: number, mask: string]> = [[serverPid(MYSQL_SERVER), split.database], [serverPid(REDIS_SERVER), split.rest], [process.pid, split.rest]];
     for (const [pid, mask] of planned) {
       saved.push([pid, affinityOf(pid)]);
       setAffinity(pid, mask);

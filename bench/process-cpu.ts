@@ -5,13 +5,22 @@ import { round } from './report.js';
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
+/** The local servers' process names, as `pgrep -x` patterns. */
+export const MYSQL_SERVER = 'mariadbd|mysqld';
+export const REDIS_SERVER = 'redis-server';
+
+/** The oldest local process named by `pattern` (`pgrep -x`); throws when there is none. */
+export function serverPid(pattern: string): number {
+  return Number(execFileSync('pgrep', ['-o', '-x', pattern], { encoding: 'utf8' }).trim().split('\n')[0]);
+}
+
 /**
  * The CPU time (ms) a local server process (`pgrep -x` pattern) has used so far, from /proc;
  * undefined when it cannot be read (a server on another host, no /proc).
  */
 function serverCpuMs(pattern: string): number | undefined {
   try {
-    const pid = execFileSync('pgrep', ['-o', '-x', pattern], { encoding: 'utf8' }).trim().split('\n')[0];
+    const pid = serverPid(pattern);
     // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
@@ -22,7 +31,7 @@ function serverCpuMs(pattern: string): number | undefined {
 
 /** MariaDB's (or MySQL's) CPU time so far (ms): read before and after a scenario, MySQL's CPU per task. */
 export function mysqlCpuMs(): number | undefined {
-  return serverCpuMs('mariadbd|mysqld');
+  return serverCpuMs(MYSQL_SERVER);
 }
 
 /** The machine's CPU ticks so far, all cores (/proc/stat's first line): in all, and those the hypervisor took (steal). */
@@ -69,7 +78,7 @@ export interface CpuPerItem {
 export function cpuMeter(): { perItem(items: number): CpuPerItem } {
   const node = process.cpuUsage();
   const mysql = mysqlCpuMs();
-  const redis = serverCpuMs('redis-server');
+  const redis = serverCpuMs(REDIS_SERVER);
   const steal = stealMeter();
   const since = (before: number | undefined, after: number | undefined, items: number) =>
     before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / items);
@@ -79,7 +88,7 @@ export function cpuMeter(): { perItem(items: number): CpuPerItem } {
       return {
         node: Math.round((used.user + used.system) / items),
         mysql: since(mysql, mysqlCpuMs(), items),
-        redis: since(redis, serverCpuMs('redis-server'), items),
+        redis: since(redis, serverCpuMs(REDIS_SERVER), items),
         steal: steal.percent(),
       };
     },
