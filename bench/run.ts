@@ -49,39 +49,18 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     const heap = `heap in use ${Math.round(late.heapUsed)} vs ${Math.round(early.heapUsed)} MiB`;
     report.record(`worker RSS after ${total} tasks vs after ${total / 10} (lower is better; ${heap})`, late.rss, early.rss, 1.3, 'MiB', true);
   }],
-  ['e2e', async (env, report) => {
-    for (const concurrency of [50, 200]) {
-      const { baseline, ours } = await alternateRounds(`e2e c${concurrency}`, rounds, () => rawBullmqProcessing(env, tasks, concurrency), () => tasksModuleProcessing(env, tasks, concurrency));
-      // CPU per task of each process (this one runs the app or the raw worker; MySQL and Redis from
-      // /proc, including this bench's status polls): which of them limits the run.
-      report.record(`end-to-end no-op, concurrency ${concurrency} (${tasks} tasks; ${cpuPerTask(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
-    }
-  }],
+  ['e2e', (env, report) => endToEndRows(env, report, SHARED_CORES)],
   ['enqueue', async (env, report) => {
-    // CPU per task as for end-to-end: the enqueuing process, MySQL (ours' INSERTs) and Redis.
-    const { baseline, ours } = await alternateRounds('enqueue single', rounds, () => rawBullmqAdd(env, tasks, 50), () => tasksModuleEnqueue(env, tasks, 50));
-    report.record(`enqueue single, 50 concurrent callers (${tasks} tasks; ${cpuPerTask(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
+    await singleEnqueueRow(env, report, SHARED_CORES);
     const bulk = await alternateRounds('enqueue bulk', rounds, () => rawBullmqAddBulk(env, tasks), () => tasksModuleEnqueueMany(env, tasks));
     report.record(`enqueue bulk, 1000 per call (${tasks} tasks; ${cpuPerTask(bulk.ours, bulk.baseline)})`, bulk.ours.perSecond, bulk.baseline.perSecond, 0.7, 'tasks/s');
   }],
   ['split', async (env, report) => {
-    // End-to-end and single enqueue again, MariaDB on a core of its own (see onSplitCores).
-    const measured = await onSplitCores(async () => ({
-      e2e: await alternateRounds('split e2e c50', rounds, () => rawBullmqProcessing(env, tasks, 50), () => tasksModuleProcessing(env, tasks, 50)),
-      e2e200: await alternateRounds('split e2e c200', rounds, () => rawBullmqProcessing(env, tasks, 200), () => tasksModuleProcessing(env, tasks, 200)),
-      single: await alternateRounds('split enqueue single', rounds, () => rawBullmqAdd(env, tasks, 50), () => tasksModuleEnqueue(env, tasks, 50)),
-    }));
-    if (typeof measured === 'string') {
-      console.log(`split: not measured, ${measured}`);
-      return;
-    }
-    const { e2e, e2e200, single } = measured;
-    // No busy share or ceiling: those count every core as shared by the three processes.
-    const split = (what: string, { ours, baseline }: { ours: MeteredRate; baseline: MeteredRate }) =>
-      `${what}, MariaDB on a core of its own (${tasks} tasks; CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)})`;
-    report.record(split('end-to-end no-op, concurrency 50', e2e), e2e.ours.perSecond, e2e.baseline.perSecond, 0.6, 'tasks/s');
-    report.record(split('end-to-end no-op, concurrency 200', e2e200), e2e200.ours.perSecond, e2e200.baseline.perSecond, 0.6, 'tasks/s');
-    report.record(split('enqueue single, 50 concurrent callers', single), single.ours.perSecond, single.baseline.perSecond, 0.5, 'tasks/s');
+    const notSplit = await onSplitCores(async () => {
+      await endToEndRows(env, report, SPLIT_CORES);
+      await singleEnqueueRow(env, report, SPLIT_CORES);
+    });
+    if (typeof notSplit === 'string') console.log(`split: not measured, ${notSplit}`);
   }],
   ['http', async (env, report) => {
     const seconds = Number(args.get('seconds') ?? 10);
@@ -116,6 +95,41 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     report.recordCeiling(`stats route, windows 15m-30d, every filter: p95 at ${large} rows vs a GROUP BY over the rows (≤ 50 ms)`, after.stats, after.naiveStats, 50);
   }],
 ];
+
+/** How the cores are used while a row is measured: its label, and what it says of the CPU. */
+interface CoreSetting {
+  /** Said after the row's name and before its rounds' label (empty for the cores shared). */
+  name: string;
+  rounds: string;
+  cpu(ours: MeteredRate, baseline: MeteredRate): string;
+}
+
+/** Every process on every core. */
+const SHARED_CORES: CoreSetting = { name: '', rounds: '', cpu: cpuPerTask };
+/** MariaDB on a core of its own (see onSplitCores): no busy share or ceiling, which count every core as shared. */
+const SPLIT_CORES: CoreSetting = {
+  name: ', MariaDB on a core of its own',
+  rounds: 'split ',
+  cpu: (ours, baseline) => `CPU µs/task: ${describeCpu(ours.cpu)}; raw ${describeCpu(baseline.cpu)}`,
+};
+
+/**
+ * End-to-end no-op tasks at concurrency 50 and 200 against raw BullMQ (target 0.6), with the CPU
+ * per task of each process (this one runs the app or the raw worker; MySQL and Redis from /proc,
+ * including this bench's status polls): which of them limits the run.
+ */
+async function endToEndRows(env: BenchEnv, report: BenchReport, cores: CoreSetting): Promise<void> {
+  for (const concurrency of [50, 200]) {
+    const { baseline, ours } = await alternateRounds(`${cores.rounds}e2e c${concurrency}`, rounds, () => rawBullmqProcessing(env, tasks, concurrency), () => tasksModuleProcessing(env, tasks, concurrency));
+    report.record(`end-to-end no-op, concurrency ${concurrency}${cores.name} (${tasks} tasks; ${cores.cpu(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.6, 'tasks/s');
+  }
+}
+
+/** Single enqueue from 50 concurrent callers against raw `queue.add` (target 0.5), CPU per task as for end-to-end. */
+async function singleEnqueueRow(env: BenchEnv, report: BenchReport, cores: CoreSetting): Promise<void> {
+  const { baseline, ours } = await alternateRounds(`${cores.rounds}enqueue single`, rounds, () => rawBullmqAdd(env, tasks, 50), () => tasksModuleEnqueue(env, tasks, 50));
+  report.record(`enqueue single, 50 concurrent callers${cores.name} (${tasks} tasks; ${cores.cpu(ours, baseline)})`, ours.perSecond, baseline.perSecond, 0.5, 'tasks/s');
+}
 
 /**
  * `CPU µs/task: Node …, MySQL …, Redis …, steal … %, cores … % busy; raw Node …; CPU-bound
