@@ -28,10 +28,16 @@ export interface TasksModuleExtras {
   metricsPath?: string | false;
   /** Path of the web dashboard (behind the same guards); default `tasks-dashboard`, false for none. */
   dashboardPath?: string | false;
+  /**
+   * The `name` of the TypeORM data source (`TypeOrmModule.forRoot({ name })`) whose database
+   * holds `background_tasks`, so the tasks can have a database, or a MySQL primary, of their own
+   * beside the application's; default `default`, the unnamed data source.
+   */
+  dataSource?: string;
 }
 
 /** The extras' defaults. */
-export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true, healthPath: 'health', metricsPath: 'metrics', dashboardPath: 'tasks-dashboard' };
+export const DEFAULT_TASKS_EXTRAS: Required<TasksModuleExtras> = { role: 'all', isGlobal: false, routePrefix: 'api/tasks', guards: [], controller: true, healthPath: 'health', metricsPath: 'metrics', dashboardPath: 'tasks-dashboard', dataSource: 'default' };
 
 /** The queue of a host that declares none: task type `default`. */
 export const DEFAULT_TASK_QUEUE: Readonly<TaskQueueOptions> = { name: 'default', taskType: 'default', defaultPriority: 5, concurrency: 10 };

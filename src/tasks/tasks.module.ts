@@ -1,7 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { SwaggerDocumenter } from './api/swagger.documenter.js';
 import { createTasksControllers } from './api/tasks-controller.factory.js';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
@@ -26,13 +25,13 @@ import { TaskStatsRepository } from './store/task-stats.repository.js';
 import { TaskJobs } from './queue/task-jobs.js';
 import { TaskQueues } from './queue/task-queues.js';
 import { TaskSchedules } from './schedules/task-schedules.js';
-import { BackgroundTask } from './store/background-task.entity.js';
 import { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
 import { DatabaseHealth } from './store/database-health.js';
 import { TaskDeletes } from './store/task-deletes.js';
 import { TaskRepository } from './store/task.repository.js';
 import { OneTripTransactions } from './store/one-trip-transactions.js';
 import { TaskStateWriter } from './store/task-state.writer.js';
+import { tasksDataSourceWiring } from './store/tasks-connection.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { TasksExplorer } from './tasks.explorer.js';
 import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
@@ -76,33 +75,36 @@ const PROVIDERS: Provider[] = [
 
 /**
  * Durable background tasks: import `TasksModule.forRoot(options)` (or `forRootAsync`) once,
- * next to a TypeORM connection that includes the {@link BackgroundTask} entity.
+ * next to a TypeORM data source that includes the `BackgroundTask` entity.
  */
 @Module({
-  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false }), TypeOrmModule.forFeature([BackgroundTask])],
+  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
   providers: PROVIDERS,
   exports: [TasksService],
 })
 export class TasksModule extends ConfigurableTasksModule {
   static override forRoot(options: typeof TASKS_OPTIONS_TYPE): DynamicModule {
-    return withRole(super.forRoot(options), options);
+    return withExtras(super.forRoot(options), options);
   }
 
   static override forRootAsync(options: typeof TASKS_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withRole(super.forRootAsync(options), options);
+    return withExtras(super.forRootAsync(options), options);
   }
 }
 
 /**
  * Mounts the controllers (with the host's guards) unless the process is worker-only or declines
- * them; tells the workers the role (the `role` extra, else `TASKS_ROLE`, else `all`).
+ * them; tells the workers the role (the `role` extra, else `TASKS_ROLE`, else `all`); points the
+ * store at the data source the `dataSource` extra names.
  */
-function withRole(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
-  const { routePrefix, guards, controller, healthPath, metricsPath, dashboardPath } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+function withExtras(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
+  const { routePrefix, guards, controller, healthPath, metricsPath, dashboardPath, dataSource } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
   const role = extras.role ?? roleFromEnvironment() ?? DEFAULT_TASKS_EXTRAS.role;
+  const store = tasksDataSourceWiring(dataSource);
   return {
     ...definition,
+    imports: [...(definition.imports ?? []), ...store.imports],
     controllers: role === 'worker' || !controller ? [] : createTasksControllers({ routePrefix, healthPath, metricsPath, dashboardPath }, guards),
-    providers: [...(definition.providers ?? []), { provide: TASKS_ROLE, useValue: role }],
+    providers: [...(definition.providers ?? []), ...store.providers, { provide: TASKS_ROLE, useValue: role }],
   };
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { InjectTasksDataSource } from '../store/tasks-connection.js';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 
 /** Work to do once the transaction that wrote it has committed, and the savepoint depth it was written at. */
@@ -21,7 +21,7 @@ export class AfterCommitOutbox implements EntitySubscriberInterface {
   private readonly logger = new Logger(AfterCommitOutbox.name);
   private readonly deferred = new WeakMap<QueryRunner, Deferred[]>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {
     dataSource.subscribers.push(this);
   }
 

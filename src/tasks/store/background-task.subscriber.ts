@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntitySubscriberInterface, InsertEvent, UpdateEvent } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import { BackgroundTask } from './background-task.entity.js';
 import { IllegalTaskTransitionError } from '../errors/tasks.errors.js';
 import { isAllowedTransition, isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
@@ -18,7 +18,7 @@ const NOW = (): string => 'CURRENT_TIMESTAMP(3)';
  */
 @Injectable()
 export class BackgroundTaskSubscriber implements EntitySubscriberInterface<BackgroundTask> {
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectTasksDataSource() dataSource: DataSource) {
     dataSource.subscribers.push(this);
   }
 

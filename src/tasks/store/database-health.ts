@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 
 /** Driver error codes that mean "MySQL is unreachable", not "the statement is wrong". */
 const CONNECTION_ERROR_CODES = new Set([
@@ -45,7 +45,7 @@ export class DatabaseHealth implements OnApplicationShutdown {
   private probing?: Promise<void>;
   private stopped = false;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {}
 
   /** Resolves when MySQL answers a trivial query. */
   async ping(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolConnection } from 'mysql2';
 import type { DataSource } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import { isDatabaseUnavailable } from './database-health.js';
 
 /** Connections of the pool: the enqueue's four batches in flight and the state writer's one. */
@@ -41,7 +41,7 @@ export class OneTripTransactions implements OnApplicationShutdown {
   private pool?: Pool;
   private closed = false;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {}
 
   /** Commits every statement, or none, in one round trip. */
   run(statements: Statement[]): Promise<void> {

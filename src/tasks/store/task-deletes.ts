@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import { FINAL_STATUSES } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
@@ -10,7 +10,7 @@ import { addCounts, rowCountDeltas, type CountedRow } from './task-counts.js';
 /** Every delete of `background_tasks`, each with its counts in the same transaction: refused enqueues, refused workflows, retention. */
 @Injectable()
 export class TaskDeletes {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {}
 
   /** Deletes rows that are still `pending` (tasks whose job Redis refused), and their counts. */
   async deletePending(taskIds: string[]): Promise<void> {

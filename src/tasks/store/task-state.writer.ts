@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
 import {
@@ -73,7 +73,7 @@ export class TaskStateWriter {
   private readonly dispatchListeners: Array<(steps: DispatchedStep[]) => void> = [];
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectTasksDataSource() private readonly dataSource: DataSource,
     private readonly oneTrip: OneTripTransactions,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import type { TaskStatus } from '../lifecycle/task-status.js';
 import { TASK_COUNTS_TABLE } from './task-counts.js';
 import { outcomeSpans, rebuildStatsStatements, TASK_STATS_TABLE, type StatsGrain, type StatsSpan } from './task-stats.js';
@@ -43,7 +43,7 @@ export interface CountGroup {
 /** The reads of the outcome summary and the exact counts behind the stats route and the metrics. */
 @Injectable()
 export class TaskStatsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * Along the summary's primary key (grain, bucket_start, …): range reads of a small table, the

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
@@ -92,7 +92,7 @@ export class TaskRepository {
   private readonly largeInserts = new ConcurrencyLimit(LARGE_INSERTS_AT_ONCE);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectTasksDataSource() private readonly dataSource: DataSource,
     private readonly oneTrip: OneTripTransactions,
   ) {}
 

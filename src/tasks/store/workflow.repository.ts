@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { InjectTasksDataSource } from './tasks-connection.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
@@ -8,7 +8,7 @@ import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity
 /** The reads of a workflow's tree: its steps, its tasks by status, what is unfinished under it. */
 @Injectable()
 export class WorkflowRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {}
 
   /** The direct steps or members of a workflow row, in order. */
   findChildren(parentId: string): Promise<BackgroundTask[]> {
