@@ -1,7 +1,7 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { tasksDataSourceOptions } from '../migrations/data-source.js';
 import type { DataSource } from 'typeorm';
 import { TaskHandler, TaskProcessor, TasksModule, type TaskQueueOptions, type TasksRole } from 'tasks-module';
@@ -27,11 +27,15 @@ export interface BenchAppOptions {
   otherQueues?: TaskQueueOptions[];
   /** `api`: no workers in this process (the scale-out scenario's producer); default `all`. */
   role?: TasksRole;
+  /** The TypeORM data source's name: apps alive at once in one process need their own; default `default`. */
+  dataSourceName?: string;
 }
 
 /** A running bench app and the bench's own BullMQ handle on its queue (to pause, resume, empty it). */
 export interface BenchApp {
   app: INestApplicationContext;
+  /** The app's data source, the one holding its tasks. */
+  dataSource: DataSource;
   queue: Queue;
   close(): Promise<void>;
 }
@@ -45,10 +49,11 @@ export function openBenchQueue(redisUrl: string, queuePrefix: string): Queue {
 /** A Nest application context (no HTTP) with TasksModule, its workers and the no-op handler. */
 export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp> {
   const benchQueue: TaskQueueOptions = { name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: options.concurrency };
+  const name = options.dataSourceName ?? 'default';
 
   @Module({
     imports: [
-      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(options.databaseUrl), migrationsRun: true }),
+      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(options.databaseUrl), name, migrationsRun: true }),
       TasksModule.forRoot({
         redis: options.redisUrl,
         queuePrefix: options.queuePrefix,
@@ -58,6 +63,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
         reconciler: { intervalMs: 0 },
         retention: { finishedMaxAgeMs: 0 },
         role: options.role ?? 'all',
+        dataSource: name,
       }),
     ],
     providers: [NoopTasks],
@@ -68,6 +74,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
   const queue = openBenchQueue(options.redisUrl, options.queuePrefix);
   return {
     app,
+    dataSource: app.get<DataSource>(getDataSourceToken(name)),
     queue,
     close: async () => {
       await queue.close();

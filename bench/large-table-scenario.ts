@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { BackgroundTask, encodeTaskCursor, TASK_ERROR_TYPES, TasksService, TaskStatus, type TaskFilter } from 'tasks-module';
 import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
@@ -70,14 +70,15 @@ function classFilters(): TaskFilter[] {
 
 async function openTable(env: BenchEnv, rows: number): Promise<SeededTable> {
   await ensureDatabase(env.databaseUrl);
-  const { app, close } = await createBenchApp({
+  const { app, dataSource, close } = await createBenchApp({
     databaseUrl: env.databaseUrl,
     redisUrl: env.redisUrl,
     queuePrefix: env.nextPrefix(),
     concurrency: 1,
     otherQueues: TYPES.map((type) => ({ name: type, taskType: type, defaultPriority: 5, concurrency: 1 })),
+    // The two tables' apps are open at once in this process.
+    dataSourceName: `table_${rows}`,
   });
-  const dataSource = app.get(DataSource);
   const service = app.get(TasksService);
   await resetTasksTable(dataSource);
   await seedTable(dataSource, service, rows);
