@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { undoOnInterrupt } from './interrupt.js';
 import { MYSQL_SERVER, REDIS_SERVER, serverPid } from './process-cpu.js';
 
 /** CPU affinity masks (hex, as `taskset` reads and writes them) of a split of the machine's cores. */
@@ -54,11 +55,6 @@ export async function onSplitCores<T>(measure: () => Promise<T>): Promise<T | st
       }
     }
   };
-  // Ctrl-C in the middle must not leave the local servers pinned to one core.
-  const interrupted = () => {
-    restore();
-    process.exit(130);
-  };
   try {
     const planned: Array<[pid: number, mask: string]> = [[serverPid(MYSQL_SERVER), split.database], [serverPid(REDIS_SERVER), split.rest], [process.pid, split.rest]];
     for (const [pid, mask] of planned) {
@@ -69,11 +65,12 @@ export async function onSplitCores<T>(measure: () => Promise<T>): Promise<T | st
     restore();
     return `cores not split (${(error as Error).message.split('\n')[0]})`;
   }
-  process.once('SIGINT', interrupted);
+  // Ctrl-C in the middle must not leave the local servers pinned to one core.
+  const done = undoOnInterrupt(restore);
   try {
     return await measure();
   } finally {
-    process.off('SIGINT', interrupted);
+    done();
     restore();
   }
 }

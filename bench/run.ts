@@ -24,6 +24,7 @@ import { scaleOut } from './scale-out-scenario.js';
 import { busyPercent, cpuBoundCeiling, describeCpu, stealMeter } from './process-cpu.js';
 import { alternateRounds } from './rounds.js';
 import { onSplitCores } from './core-split.js';
+import { undoOnInterrupt } from './interrupt.js';
 
 /**
  * `npm run bench [-- --only=e2e,enqueue,split,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
@@ -162,6 +163,12 @@ async function main(): Promise<void> {
   let counter = 0;
   const env: BenchEnv = { databaseUrl, redisUrl, nextPrefix: () => `tasks-bench-${runId}-${counter++}` };
   await ensureDatabase(databaseUrl);
+  const cleanUp = async () => {
+    await dropDatabase(databaseUrl);
+    // What the run left in Redis (queue metadata, relay registrations).
+    await deleteRedisKeys(redisUrl, `tasks-bench-${runId}-*`);
+  };
+  const done = undoOnInterrupt(cleanUp);
   const machine = await readMachine(databaseUrl, redisUrl);
   const report = new BenchReport();
   const runSteal = stealMeter();
@@ -173,9 +180,8 @@ async function main(): Promise<void> {
       console.log(`${name}: the hypervisor took ${steal.percent() ?? '?'} % of the machine's CPU time`);
     }
   } finally {
-    await dropDatabase(databaseUrl);
-    // What the run left in Redis (queue metadata, relay registrations).
-    await deleteRedisKeys(redisUrl, `tasks-bench-${runId}-*`);
+    done();
+    await cleanUp();
   }
   machine.stealPercent = runSteal.percent();
   report.print();
