@@ -26,10 +26,10 @@ function interruptedWith(signal: 'SIGINT' | 'SIGTERM'): Promise<{ stdout: string
 }
 
 describe("the bench's undo on interrupt", () => {
-  it.each([
+  it.each<['SIGINT' | 'SIGTERM', number]>([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('on %s runs every undo still registered, newest first, past one that fails, then exits %i', async (signal, status) => {
+  ])('on %s runs every undo still registered, newest first, past one that fails, then exits %i', async (signal, status) => {
     const { stdout, code } = await interruptedWith(signal);
     expect(stdout.trim().split('\n')).toEqual(['ready', 'last undone', 'first undone']);
     expect(code).toBe(status);
