@@ -4,6 +4,7 @@
  * One handler for the whole process, so that every undo runs, newest first, before it exits.
  */
 const undos: Array<() => unknown> = [];
+let listening = false;
 
 /** The exit status of a process ended by `signal`, as a shell reports it. */
 const EXIT_STATUS: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
@@ -22,9 +23,11 @@ async function interrupted(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
 
 /** Runs `undo` if the process is interrupted before the returned function is called. */
 export function undoOnInterrupt(undo: () => unknown): () => void {
-  if (process.listenerCount('SIGINT') === 0) {
+  if (!listening) {
+    // Whatever else listens (a Nest app's shutdown hooks, say), the undos still run.
     process.once('SIGINT', interrupted);
     process.once('SIGTERM', interrupted);
+    listening = true;
   }
   undos.push(undo);
   return () => {
