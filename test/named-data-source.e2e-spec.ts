@@ -107,12 +107,16 @@ describe('TasksModule on a named data source', () => {
     expect(await appData.getRepository(Order).countBy({ reference: 'ord_wrong' })).toBe(0);
   });
 
-  it('fails the bootstrap, naming the data source, when no TypeOrmModule.forRoot registered that name', async () => {
+  const options = { redis: REDIS_URL, queuePrefix, queues: FIXTURE_QUEUES };
+  it.each([
+    ['forRoot', () => TasksModule.forRoot({ ...options, dataSource: 'missing' })],
+    ['forRootAsync', () => TasksModule.forRootAsync({ useFactory: () => options, dataSource: 'missing' })],
+  ])('fails the bootstrap of %s, naming the data source, when no TypeOrmModule.forRoot registered that name', async (_, tasksModule) => {
     const compiling = Test.createTestingModule({
       imports: [
         // Never connected: the bootstrap fails before anything would close it.
         TypeOrmModule.forRoot({ type: 'mysql', url: appUrl, entities: [Order], manualInitialization: true }),
-        TasksModule.forRoot({ redis: REDIS_URL, queuePrefix, queues: FIXTURE_QUEUES, dataSource: 'missing' }),
+        tasksModule(),
       ],
     }).compile();
     await expect(compiling).rejects.toThrow(/missingDataSource/);
