@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
+import { undoOnInterrupt } from './interrupt.js';
 import { mysqlCpuMs } from './process-cpu.js';
 import type { BenchEnv } from './scenarios.js';
 import { DataSource } from 'typeorm';
@@ -21,6 +22,8 @@ export async function scaleOut(env: BenchEnv, tasks: number, workers: number): P
   const queuePrefix = env.nextPrefix();
   const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix, concurrency: 50, role: 'api' });
   const children: ChildProcess[] = [];
+  // A run stopped half-way must not leave worker processes behind, polling a dropped database.
+  const done = undoOnInterrupt(() => stopWorkers(children));
   try {
     for (let i = 0; i < workers; i++) children.push(await startWorker(env, queuePrefix));
     const service = app.get(TasksService);
@@ -41,10 +44,16 @@ export async function scaleOut(env: BenchEnv, tasks: number, workers: number): P
     const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / tasks);
     return { perSecond: tasks / seconds, mysqlCpuUsPerTask: cpu };
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
+    done();
+    await stopWorkers(children);
     await close();
   }
+}
+
+/** Asks each worker process to stop (it closes its app) and waits until it has. */
+async function stopWorkers(children: ChildProcess[]): Promise<void> {
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined)));
 }
 
 async function startWorker(env: BenchEnv, queuePrefix: string): Promise<ChildProcess> {
