@@ -25,8 +25,9 @@ class GreetTasks {
 
 @Module({
   imports: [
-    TypeOrmModule.forRoot({ type: 'mysql', url: process.env.DATABASE_URL, entities: [BackgroundTask], migrations: TASKS_MIGRATIONS, migrationsRun: true }),
-    TasksModule.forRoot({ redis: process.env.REDIS_URL, queuePrefix: process.env.QUEUE_PREFIX }),
+    // The tasks on a data source of their own, as an app with its own database would have them.
+    TypeOrmModule.forRoot({ name: 'tasks', type: 'mysql', url: process.env.DATABASE_URL, entities: [BackgroundTask], migrations: TASKS_MIGRATIONS, migrationsRun: true }),
+    TasksModule.forRoot({ redis: process.env.REDIS_URL, queuePrefix: process.env.QUEUE_PREFIX, dataSource: 'tasks' }),
   ],
   providers: [Greeter, GreetTasks],
 })
