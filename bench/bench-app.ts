@@ -27,7 +27,7 @@ export interface BenchAppOptions {
   otherQueues?: TaskQueueOptions[];
   /** `api`: no workers in this process (the scale-out scenario's producer); default `all`. */
   role?: TasksRole;
-  /** The TypeORM data source's name: apps alive at once in one process need their own; default `default`. */
+  /** The TypeORM data source's name: apps alive at once in one process need their own; default the unnamed one. */
   dataSourceName?: string;
 }
 
@@ -49,11 +49,10 @@ export function openBenchQueue(redisUrl: string, queuePrefix: string): Queue {
 /** A Nest application context (no HTTP) with TasksModule, its workers and the no-op handler. */
 export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp> {
   const benchQueue: TaskQueueOptions = { name: BENCH_QUEUE, taskType: 'bench', defaultPriority: 5, concurrency: options.concurrency };
-  const name = options.dataSourceName ?? 'default';
 
   @Module({
     imports: [
-      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(options.databaseUrl), name, migrationsRun: true }),
+      TypeOrmModule.forRoot({ ...tasksDataSourceOptions(options.databaseUrl), name: options.dataSourceName, migrationsRun: true }),
       TasksModule.forRoot({
         redis: options.redisUrl,
         queuePrefix: options.queuePrefix,
@@ -63,7 +62,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
         reconciler: { intervalMs: 0 },
         retention: { finishedMaxAgeMs: 0 },
         role: options.role ?? 'all',
-        dataSource: name,
+        dataSource: options.dataSourceName,
       }),
     ],
     providers: [NoopTasks],
@@ -74,7 +73,7 @@ export async function createBenchApp(options: BenchAppOptions): Promise<BenchApp
   const queue = openBenchQueue(options.redisUrl, options.queuePrefix);
   return {
     app,
-    dataSource: app.get<DataSource>(getDataSourceToken(name)),
+    dataSource: app.get<DataSource>(getDataSourceToken(options.dataSourceName)),
     queue,
     close: async () => {
       await queue.close();

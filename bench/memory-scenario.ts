@@ -1,4 +1,3 @@
-import { DataSource } from 'typeorm';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
@@ -35,7 +34,7 @@ async function memoryAfterGc(): Promise<MemoryAfterGc> {
  * pages an allocator keeps, which RSS counts as well.
  */
 export async function workerMemory(env: BenchEnv, early: number, total: number): Promise<{ early: MemoryAfterGc; late: MemoryAfterGc }> {
-  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
+  const { app, dataSource, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
   try {
     const service = app.get(TasksService);
     const runUpTo = async (target: number) => {
@@ -53,7 +52,7 @@ export async function workerMemory(env: BenchEnv, early: number, total: number):
     await runUpTo(total);
     const lateMemory = await memoryAfterGc();
     await queue.obliterate({ force: true });
-    await resetTasksTable(app.get(DataSource));
+    await resetTasksTable(dataSource);
     return { early: earlyMemory, late: lateMemory };
   } finally {
     await close();

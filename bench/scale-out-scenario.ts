@@ -5,7 +5,6 @@ import { createBenchApp, resetTasksTable } from './bench-app.js';
 import { undoOnInterrupt } from './interrupt.js';
 import { mysqlCpuMs } from './process-cpu.js';
 import type { BenchEnv } from './scenarios.js';
-import { DataSource } from 'typeorm';
 
 /** Tasks/s and MySQL CPU per task with the handlers in `workers` processes of their own. */
 export interface ScaleOutRate {
@@ -20,7 +19,7 @@ export interface ScaleOutRate {
  */
 export async function scaleOut(env: BenchEnv, tasks: number, workers: number): Promise<ScaleOutRate> {
   const queuePrefix = env.nextPrefix();
-  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix, concurrency: 50, role: 'api' });
+  const { app, dataSource, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix, concurrency: 50, role: 'api' });
   const children: ChildProcess[] = [];
   // A run stopped half-way must not leave worker processes behind, polling a dropped database.
   const done = undoOnInterrupt(() => stopWorkers(children));
@@ -28,7 +27,7 @@ export async function scaleOut(env: BenchEnv, tasks: number, workers: number): P
     for (let i = 0; i < workers; i++) children.push(await startWorker(env, queuePrefix));
     const service = app.get(TasksService);
     // The rate ends when `tasks` rows are completed: none may be there before this run's.
-    await resetTasksTable(app.get(DataSource));
+    await resetTasksTable(dataSource);
     await queue.pause();
     for (let offset = 0; offset < tasks; offset += 1000) {
       await service.enqueueMany(Array.from({ length: Math.min(1000, tasks - offset) }, () => ({ taskName: 'bench.noop' })));
@@ -40,7 +39,7 @@ export async function scaleOut(env: BenchEnv, tasks: number, workers: number): P
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuAfter = mysqlCpuMs();
     await queue.obliterate({ force: true });
-    await resetTasksTable(app.get(DataSource));
+    await resetTasksTable(dataSource);
     const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / tasks);
     return { perSecond: tasks / seconds, mysqlCpuUsPerTask: cpu };
   } finally {

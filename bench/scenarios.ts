@@ -1,6 +1,5 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 import { cpuMeter, type CpuPerItem } from './process-cpu.js';
@@ -93,10 +92,9 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
 
 /** Ours: tasks enqueued through TasksService while paused, then run by the no-op handler with the MySQL mirror. */
 export async function tasksModuleProcessing(env: BenchEnv, tasks: number, concurrency: number): Promise<MeteredRate> {
-  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
+  const { app, dataSource, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency });
   try {
     const service = app.get(TasksService);
-    const dataSource = app.get(DataSource);
     // The rate ends when `tasks` rows are completed: none may be there before this run's.
     await resetTasksTable(dataSource);
     await queue.pause();
@@ -123,12 +121,12 @@ export function rawBullmqAdd(env: BenchEnv, jobs: number, callers: number): Prom
  * runs), then empties the queue and the table.
  */
 async function withPausedTasksApp<R extends Rate>(env: BenchEnv, measure: (service: TasksService) => Promise<R>): Promise<R> {
-  const { app, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
+  const { app, dataSource, queue, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 1 });
   try {
     await queue.pause();
     const result = await measure(app.get(TasksService));
     await queue.obliterate({ force: true });
-    await resetTasksTable(app.get(DataSource));
+    await resetTasksTable(dataSource);
     return result;
   } finally {
     await close();

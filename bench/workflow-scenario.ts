@@ -1,7 +1,6 @@
 import { FlowProducer, Worker, type FlowJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { filter, firstValueFrom, timeout } from 'rxjs';
-import { DataSource } from 'typeorm';
 import { TasksService, TaskStatus } from 'tasks-module';
 import { BENCH_QUEUE, createBenchApp, resetTasksTable } from './bench-app.js';
 import type { BenchEnv } from './scenarios.js';
@@ -55,7 +54,7 @@ function flowOf(shape: WorkflowShape): FlowJob {
  * time and each workflow 2.5 ms on average).
  */
 export async function tasksModuleWorkflows(env: BenchEnv, shape: WorkflowShape): Promise<number> {
-  const { app, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
+  const { app, dataSource, close } = await createBenchApp({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, queuePrefix: env.nextPrefix(), concurrency: 50 });
   try {
     const tasks = app.get(TasksService);
     const steps = Array.from({ length: shape.length }, () => ({ taskName: 'bench.noop', params: {} }));
@@ -69,7 +68,7 @@ export async function tasksModuleWorkflows(env: BenchEnv, shape: WorkflowShape):
     }
     const rate = shape.repeat / (Number(process.hrtime.bigint() - started) / 1e9);
     // The rows go with the run: the next round, and the next scenario, start from an empty table.
-    await resetTasksTable(app.get(DataSource));
+    await resetTasksTable(dataSource);
     return rate;
   } finally {
     await close();
