@@ -19,6 +19,7 @@ import {
   TasksService,
   TaskStatus,
   UnknownTaskQueueError,
+  type TasksModuleExtras,
   type TasksModuleOptions,
 } from '../src/tasks/index.js';
 import { deleteRedisKeys, MYSQL_SERVER_URL, REDIS_URL, TEST_QUEUE, uniqueSuiteId, waitFor } from './support/test-app.js';
@@ -80,7 +81,7 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     await deleteRedisKeys(queuePrefix);
   });
 
-  async function boot(providers: Provider[], options: Partial<TasksModuleOptions> = {}) {
+  async function boot(providers: Provider[], options: Partial<TasksModuleOptions & TasksModuleExtras> = {}) {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot(tasksDataSourceOptions(databaseUrl)),
@@ -148,6 +149,17 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     const attempt = boot([LooseTasks]);
     await expect(attempt).rejects.toBeInstanceOf(InvalidTasksOptionsError);
     await expect(attempt).rejects.toThrow(/LooseTasks.loose: enqueue must be 'api' or 'internal'/);
+  });
+
+  it('gives an extra passed as undefined (an unset environment variable, say) its default', async () => {
+    const app = await boot([GreetingService, GreeterTasks], { routePrefix: undefined, dataSource: undefined, healthPath: undefined });
+    try {
+      const created = await request(app.getHttpServer()).post('/api/tasks/enqueue').send({ task_name: 'test.greet', params: { name: 'unset' } }).expect(201);
+      await request(app.getHttpServer()).get(`/api/tasks/${created.body.task_id}`).expect(200);
+      await request(app.getHttpServer()).get('/health/live').expect(200);
+    } finally {
+      await app.close();
+    }
   });
 
   it('builds from forRootAsync and mounts the API under routePrefix', async () => {

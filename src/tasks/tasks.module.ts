@@ -98,7 +98,7 @@ export class TasksModule extends ConfigurableTasksModule {
  * store at the data source the `dataSource` extra names.
  */
 function withExtras(definition: DynamicModule, extras: TasksModuleExtras): DynamicModule {
-  const { routePrefix, guards, controller, healthPath, metricsPath, dashboardPath, dataSource } = { ...DEFAULT_TASKS_EXTRAS, ...extras };
+  const { routePrefix, guards, controller, healthPath, metricsPath, dashboardPath, dataSource } = withDefaults(extras);
   const role = extras.role ?? roleFromEnvironment() ?? DEFAULT_TASKS_EXTRAS.role;
   const store = tasksDataSourceWiring(dataSource);
   return {
@@ -107,4 +107,10 @@ function withExtras(definition: DynamicModule, extras: TasksModuleExtras): Dynam
     controllers: role === 'worker' || !controller ? [] : createTasksControllers({ routePrefix, healthPath, metricsPath, dashboardPath }, guards),
     providers: [...(definition.providers ?? []), ...store.providers, { provide: TASKS_ROLE, useValue: role }],
   };
+}
+
+/** The extras, each one not given, or given as undefined (`routePrefix: process.env.UNSET`), at its default. */
+function withDefaults(extras: TasksModuleExtras): Required<TasksModuleExtras> {
+  const given = Object.fromEntries(Object.entries(extras).filter(([, value]) => value !== undefined));
+  return { ...DEFAULT_TASKS_EXTRAS, ...given };
 }
