@@ -4,19 +4,19 @@ import { classifyError } from '../failures/error-classifier.js';
 import { retryDelayMs } from '../failures/retry-policy.js';
 import { NonRetryableError, TaskFailure } from '../failures/task-failure.errors.js';
 import { describeError, toJsonValue } from './attempt-values.js';
-import type { TaskContext } from '../interfaces/task-context.interface.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { DatabaseHealth, isDatabaseUnavailable } from '../store/database-health.js';
 import type { TaskJobData } from '../queue/task-job.js';
 import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler.registry.js';
-import { TaskStateWriter } from '../store/task-state.writer.js';
+import { TaskStateWriter, type FreshTask } from '../store/task-state.writer.js';
 import type { WorkerAttempt } from '../lifecycle/transition-batch.js';
 import { CancelMarks } from '../queue/cancel-marks.js';
 import { AttemptStart } from './attempt-start.js';
 import { startsUnasked } from './unasked-start.js';
 import { withTimeLimit } from './time-limit.js';
+import { attemptNumber, taskContextOf } from './task-context.js';
 import { CANCEL_REASON, SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
 import { RunningAttempts } from './running-attempts.js';
@@ -105,8 +105,7 @@ export class TaskRunner {
       const guard = await start.end();
       await progress.close();
       if (!guard) return null;
-      const fresh = freshTaskOf(job, handler.queue.taskType, guard);
-      await this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard, fresh)));
+      await this.completeBehind(taskId, json, guard, freshTaskOf(job, handler.queue.taskType, guard));
       // The job's return value: what the reconciler records if this process dies before the row is written.
       return json;
     } catch (error) {
@@ -137,6 +136,15 @@ export class TaskRunner {
     return (await this.markRunning(job, token, start.token)) ? start : null;
   }
 
+  /**
+   * Hands a success to {@link CompletionWrites}. The write's closure is made here rather than in
+   * `attempt`: a closure keeps its whole scope alive, and `attempt`'s holds the job (its params
+   * and all) and the handler's context, which a completion waiting for its batch must not.
+   */
+  private completeBehind(taskId: string, json: unknown, guard: WorkerAttempt, fresh: FreshTask | undefined): Promise<void> {
+    return this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard, fresh)));
+  }
+
   /** Calls the handler under its time limit: the enqueue's, else the handler's (see withTimeLimit). */
   private invokeWithinLimit(
     handler: RegisteredTaskHandler,
@@ -144,7 +152,7 @@ export class TaskRunner {
     abort: AttemptAbort,
     progress: ProgressReporter,
   ): Promise<unknown> {
-    const invoke = () => handler.invoke(job.data.params ?? {}, this.contextFor(job, abort, progress));
+    const invoke = () => handler.invoke(job.data.params ?? {}, taskContextOf(job, abort, progress));
     return withTimeLimit(invoke, abort, job.data.timeoutSeconds ?? handler.timeoutSeconds, this.options.timeoutGraceMs);
   }
 
@@ -223,24 +231,4 @@ export class TaskRunner {
     const row = await this.health.durably(() => this.writer.read(taskId));
     return row?.status === TaskStatus.Pending && row.retryCount === attempt;
   }
-
-  private contextFor(job: Job<TaskJobData>, abort: AttemptAbort, progress: ProgressReporter): TaskContext {
-    return {
-      taskId: job.id!,
-      taskName: job.name,
-      attempt: attemptNumber(job),
-      maxAttempts: (job.data.priorAttempts ?? 0) + (job.opts.attempts ?? 1),
-      // Made when the handler first reads it (see AttemptAbort).
-      get signal() {
-        return abort.signal;
-      },
-      progress: (percent: number, message?: string) => progress.report(percent, message),
-      previousResult: job.data.input,
-    };
-  }
-}
-
-/** 1 for a task's first attempt, counting attempts made by earlier jobs of the same task. */
-function attemptNumber(job: Job<TaskJobData>): number {
-  return (job.data.priorAttempts ?? 0) + job.attemptsMade + 1;
 }
