@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { QueryRunner } from 'typeorm';
-import { TaskHandler, TaskProcessor, TaskStatus } from '../src/tasks/index.js';
+import { TaskHandler, TaskProcessor, TaskStatus, type TaskContext } from '../src/tasks/index.js';
 import { createTestApp, waitForFinalRow, waitForJobState, type TestApp } from './support/test-app.js';
 
 setFlagsFromString('--expose-gc');
@@ -15,7 +15,7 @@ class ParamsWatcher {
   readonly seen = new Map<string, WeakRef<object>>();
 
   @TaskHandler('memory.watch_params')
-  watch(params: Record<string, unknown>, context: { taskId: string }) {
+  watch(params: Record<string, unknown>, context: TaskContext) {
     this.seen.set(context.taskId, new WeakRef(params));
     return { kept: 'only this result' };
   }
