@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Injectable, type Provider } from '@nestjs/common';
+import { Injectable, type INestApplication, type Provider } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -81,6 +81,12 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     await deleteRedisKeys(queuePrefix);
   });
 
+  /** Enqueues `test.greet` over REST under `routePrefix` and reads the task back there. */
+  async function greetAndReadBack(app: INestApplication, routePrefix: string, name: string): Promise<void> {
+    const created = await request(app.getHttpServer()).post(`/${routePrefix}/enqueue`).send({ task_name: 'test.greet', params: { name } }).expect(201);
+    await request(app.getHttpServer()).get(`/${routePrefix}/${created.body.task_id}`).expect(200);
+  }
+
   async function boot(providers: Provider[], options: Partial<TasksModuleOptions & TasksModuleExtras> = {}) {
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -154,8 +160,7 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
   it('gives an extra passed as undefined (an unset environment variable, say) its default', async () => {
     const app = await boot([GreetingService, GreeterTasks], { routePrefix: undefined, dataSource: undefined, healthPath: undefined });
     try {
-      const created = await request(app.getHttpServer()).post('/api/tasks/enqueue').send({ task_name: 'test.greet', params: { name: 'unset' } }).expect(201);
-      await request(app.getHttpServer()).get(`/api/tasks/${created.body.task_id}`).expect(200);
+      await greetAndReadBack(app, 'api/tasks', 'unset');
       await request(app.getHttpServer()).get('/health/live').expect(200);
     } finally {
       await app.close();
@@ -179,8 +184,7 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {
-      const created = await request(app.getHttpServer()).post('/jobs/v2/enqueue').send({ task_name: 'test.greet', params: { name: 'async' } }).expect(201);
-      await request(app.getHttpServer()).get(`/jobs/v2/${created.body.task_id}`).expect(200);
+      await greetAndReadBack(app, 'jobs/v2', 'async');
       await request(app.getHttpServer()).get('/api/tasks/count/all').expect(404);
     } finally {
       await app.close();
