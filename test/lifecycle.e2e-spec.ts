@@ -51,14 +51,22 @@ describe('task lifecycle (production-configured MariaDB + Redis)', () => {
   const finalRow = (taskId: string) => waitForFinalRow(t.tasks, taskId);
 
   it('runs a task from pending through running to completed, with result and ordered timestamps', async () => {
+    // Paused, so that the row is read before a worker can take the job: a short task may
+    // otherwise complete before the read (its start and outcome are one write).
+    await t.queue('email').pause();
     const enqueued = await t.tasks.enqueue({
       taskName: 'orders.send_confirmation',
       taskType: 'email',
       params: { order_id: 'ord_12345', recipient_email: 'user@example.com' },
       priority: 5,
     });
-    const pending = await t.dataSource.getRepository(BackgroundTask).findOneByOrFail({ taskId: enqueued.taskId });
-    expect(pending.status).toBe(TaskStatus.Pending);
+    try {
+      const pending = await t.dataSource.getRepository(BackgroundTask).findOneByOrFail({ taskId: enqueued.taskId });
+      expect(pending.status).toBe(TaskStatus.Pending);
+      expect(pending.startedAt).toBeNull();
+    } finally {
+      await t.queue('email').resume();
+    }
 
     const done = await finalRow(enqueued.taskId);
     expect(done.status).toBe(TaskStatus.Completed);
