@@ -62,7 +62,7 @@ describe('outages of MySQL and Redis (private MariaDB + Redis)', () => {
     expect(await t.tasks.getTaskCount()).toBe(1);
   });
 
-  it('answers 503 while Redis is down, leaves no row behind, and the workers resume when it is back', async () => {
+  it('answers 503 while Redis is down (enqueue, cancel, workers, stats), leaves no row behind, and the workers resume when it is back', async () => {
     const { taskId: waiting } = await t.tasks.enqueue({ taskName: 'test.record', delaySeconds: 3600 });
     await redis.kill();
     const enqueue = await timed('enqueue with Redis down', () =>
@@ -75,6 +75,11 @@ describe('outages of MySQL and Redis (private MariaDB + Redis)', () => {
     const cancel = await t.http().post(`/api/tasks/${waiting}/cancel`);
     expect({ status: cancel.status, message: cancel.body.message }).toEqual({ status: 503, message: 'Redis is unavailable, try again later' });
     expect((await t.tasks.getTaskStatus(waiting)).status).toBe(TaskStatus.Pending);
+    // Reads of the queues say so too, rather than "no worker".
+    for (const route of ['/api/tasks/workers', '/api/tasks/stats']) {
+      const read = await t.http().get(route);
+      expect({ route, status: read.status, message: read.body.message }).toEqual({ route, status: 503, message: 'Redis is unavailable, try again later' });
+    }
 
     await redis.start();
     const { taskId } = await waitFor(

@@ -17,7 +17,7 @@ describe('Swagger document', () => {
   const jsonSchema = (operation: { responses: Record<string, unknown> }, status: string) =>
     (operation.responses[status] as { content: { 'application/json': { schema: unknown } } }).content['application/json'].schema;
 
-  it('lists the five routes of the seed, bulk enqueue, retry, schedules, stats, events, workflows, health and metrics, each with a summary', () => {
+  it('lists the five routes of the seed, bulk enqueue, retry, schedules, stats, workers, events, workflows, health and metrics, each with a summary', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as { summary?: string }).summary ? 'with summary' : 'NO SUMMARY'}`),
     );
@@ -27,6 +27,7 @@ describe('Swagger document', () => {
       'GET /api/tasks/events with summary',
       'GET /api/tasks/schedules with summary',
       'GET /api/tasks/stats with summary',
+      'GET /api/tasks/workers with summary',
       'GET /api/tasks/{task_id} with summary',
       'GET /api/tasks/{task_id}/events with summary',
       'GET /health/live with summary',
@@ -68,6 +69,7 @@ describe('Swagger document', () => {
     expect(Object.keys(retry.responses).sort()).toEqual(['200', '400', '404', '409', '413', '415', '503']);
 
     expect(jsonSchema(doc.paths['/api/tasks/schedules'].get!, '200')).toEqual(schemaRef('TaskScheduleListResponseDto'));
+    expect(jsonSchema(doc.paths['/api/tasks/workers'].get!, '200')).toEqual(schemaRef('WorkersResponseDto'));
   });
 
   it('shows the params schema of each task that declares one, and links it from the enqueue route', () => {

@@ -23,7 +23,7 @@ export type { ReconcilerStats } from './worker/task.reconciler.js';
 export type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 export type { TaskStatsInput, TaskStatsReport, OutcomeSummary, TaskNameStats, TaskTypeStats } from './stats/task-stats.query.js';
 export type { DurationSummary } from './stats/duration-percentiles.js';
-export type { QueueDepth } from './queue/task-queues.js';
+export type { QueueDepth, QueueWorkers, WorkerConnection } from './queue/task-queues.js';
 export { waitForRedis } from './queue/redis-ready.js';
 export { TasksMetrics } from './metrics/tasks-metrics.js';
 export { TasksHealth } from './health/tasks-health.js';

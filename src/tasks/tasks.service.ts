@@ -25,6 +25,7 @@ import type {
   TaskFilter,
   TaskPage,
 } from './interfaces/tasks-service.interfaces.js';
+import { TaskQueues, type QueueWorkers } from './queue/task-queues.js';
 import { TaskSchedules, type TaskScheduleView } from './schedules/task-schedules.js';
 import type { BackgroundTask } from './store/background-task.entity.js';
 import { TaskReconciler, type ReconcilerStats } from './worker/task.reconciler.js';
@@ -53,6 +54,7 @@ export class TasksService {
     private readonly transactional: EnqueueInTransactionCommand,
     private readonly workflows: CreateWorkflowCommand,
     private readonly workflowRows: WorkflowRepository,
+    private readonly queues: TaskQueues,
   ) {}
 
   /**
@@ -113,6 +115,15 @@ export class TasksService {
   /** The periodic tasks and when each runs next. */
   getSchedules(): Promise<TaskScheduleView[]> {
     return orRedisUnavailable(() => this.schedules.list());
+  }
+
+  /**
+   * The workers serving each queue now, over every process (of one task type, if given): a
+   * queue with jobs waiting and no worker is not being worked. `workers` is null where Redis
+   * refuses to list its clients.
+   */
+  getWorkers(taskType?: string): Promise<QueueWorkers[]> {
+    return orRedisUnavailable(() => this.queues.workers(taskType));
   }
 
   /**

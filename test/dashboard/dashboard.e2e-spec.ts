@@ -45,6 +45,8 @@ describe('the dashboard in a real browser', () => {
       t.tasks.enqueue({ taskName: 'test.record', params: { label: '<img src=x onerror=alert(1)>' } }),
     ]);
     for (const task of finished) await waitForFinalRow(t.tasks, task.taskId);
+    // A job on a queue that no process serves (no handler of it here): it waits.
+    await t.queue('reports').add('reports.unserved', {});
   });
   afterAll(async () => {
     for (const context of contexts) await context.close();
@@ -61,7 +63,7 @@ describe('the dashboard in a real browser', () => {
     }
   });
 
-  it('shows the overview with counts, success rate, charts, queues and schedules, and no console error', async () => {
+  it('shows the overview with counts, success rate, charts, queues with their workers and schedules, and no console error', async () => {
     const { page, errors } = await open(OPERATOR);
     const response = await page.goto(url);
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
@@ -71,6 +73,11 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('#success-rate').textContent()).toBe('83.3 %');
     expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(0);
     await expect(page.getByText('test.sleep').first().isVisible()).resolves.toBe(true);
+    // This process serves `test`; no process serves `reports`, where a job waits: flagged.
+    expect(await page.locator('[data-workers="test"]').textContent()).toBe('1');
+    expect(await page.locator('[data-workers="test"]').getAttribute('class')).toBe('number');
+    expect(await page.locator('[data-workers="reports"]').textContent()).toBe('0');
+    expect(await page.locator('[data-workers="reports"]').getAttribute('class')).toBe('number unserved');
     await shoot(page, 'overview');
     expect(errors).toEqual([]);
   });

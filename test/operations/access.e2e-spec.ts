@@ -24,6 +24,7 @@ describe("the operations routes honour the module's guards", () => {
 
   const routes = () => [
     '/api/tasks/stats',
+    '/api/tasks/workers',
     '/api/tasks/events',
     `/api/tasks/${taskId}/events`,
     '/health/live',

@@ -46,7 +46,7 @@ describe('the tasks-module CLI', () => {
     }
   });
 
-  it('runs workers of the chosen queues only, and shows, lists, counts, cancels, retries and purges tasks', async () => {
+  it('runs workers of the chosen queues only, lists them per queue, and shows, lists, counts, cancels, retries and purges tasks', async () => {
     const sleepTask = await t.tasks.enqueue({ taskName: 'demo.sleep', params: { ms: 50 } });
     const emailTask = await t.tasks.enqueue({ taskName: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'f1', recipient_email: 'a@example.com' } });
     const child = spawn(process.execPath, [CLI, 'worker', '--queues', 'demo'], { env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: 'ignore' });
@@ -77,6 +77,15 @@ describe('the tasks-module CLI', () => {
       expect((await t.tasks.getTaskStatus(emailTask.taskId)).status).toBe(TaskStatus.Cancelled);
       expect((await cli(['retry', emailTask.taskId], env)).stdout).toContain(`Retrying ${emailTask.taskId}`);
       expect((await t.tasks.getTaskStatus(emailTask.taskId)).status).toBe(TaskStatus.Pending);
+
+      // The worker child serves `demo` alone; this process and the CLI's own are `api`.
+      const workers = (await cli(['workers'], env)).stdout;
+      expect(workers).toMatch(/^QUEUE\s+TASKTYPE\s+WORKERS\s+ADDRESSES$/m);
+      expect(workers).toMatch(/^demo\s+demo\s+1\s+127\.0\.0\.1:\d+$/m);
+      expect(workers).toMatch(/^email\s+email\s+0$/m);
+      const [demo] = JSON.parse((await cli(['workers', '--type', 'demo', '--json'], env)).stdout) as { queue: string; workers: unknown[] }[];
+      expect({ queue: demo.queue, workers: demo.workers.length }).toEqual({ queue: 'demo', workers: 1 });
+      expect((await cli(['stats'], env)).stdout).toMatch(/^email\s+email\s+\d+\s+\d+\s+\d+\s+\d+\s+0$/m);
 
       const schedules = JSON.parse((await cli(['schedules', '--json'], env)).stdout) as { name: string }[];
       expect(schedules.map((schedule) => schedule.name)).toContain('task-stats');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ProbeServer, TaskStatus } from '../../src/tasks/index.js';
+import { readFile } from 'node:fs/promises';
+import { ProbeServer, TaskStatus, TasksMetrics } from '../../src/tasks/index.js';
 import { TaskWorkersHost } from '../../src/tasks/worker/task-workers.host.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
@@ -55,6 +56,29 @@ describe('health and metrics', () => {
     const text = (await t.http().get('/metrics').expect(200)).text;
     expect(sample(text, 'background_tasks_queue_jobs', { queue: 'test', state: 'delayed' })).toBe(1);
     expect(sample(text, 'background_tasks', { task_type: 'test', status: 'pending', error_type: 'none' })).toBe(1);
+  });
+
+  it("exports every metric the README's alert rules name, with the labels and label values they use", async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const rules = /### Alerting[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    const expressions = rules.split(/^\s+expr: /m).slice(1).map((rule) => rule.split(/^\s+for: |^\s+labels: /m)[0]);
+    expect(expressions).toHaveLength(5);
+    const registry = t.app.get(TasksMetrics).registry;
+    const text = (await t.http().get('/metrics').expect(200)).text;
+    for (const expression of expressions) {
+      const names = [...new Set([...expression.matchAll(/\b(background_tasks\w*)/g)].map((match) => match[1]))];
+      const metrics = names.map((name) => registry.getSingleMetric(name.replace(/_bucket$/, '')) as unknown as { labelNames: string[] } | undefined);
+      expect({ expression, missing: names.filter((_, index) => !metrics[index]) }).toEqual({ expression, missing: [] });
+      // Every label grouped on or matched must be one of the expression's metrics' labels (`le`: the histogram's buckets).
+      const grouped = [...expression.matchAll(/\b(?:by|on) \(([^)]*)\)/g)].flatMap((match) => match[1].split(',').map((label) => label.trim()));
+      const matchers = [...expression.matchAll(/(\w+)\{(\w+)(=~?)"([^"]*)"\}/g)].map(([, metric, label, , values]) => ({ metric, label, values: values.split('|') }));
+      const known = new Set(['le', ...metrics.flatMap((metric) => metric!.labelNames)]);
+      expect({ expression, unknown: [...grouped, ...matchers.map((matcher) => matcher.label)].filter((label) => !known.has(label)) }).toEqual({ expression, unknown: [] });
+      // Each value matched is one the metric takes (this suite has completed and failed tasks, and every queue state).
+      for (const { metric, label, values } of matchers) {
+        for (const value of values) expect({ metric, label, value, exported: text.split('\n').some((line) => line.startsWith(`${metric}{`) && line.includes(`${label}="${value}"`)) }).toEqual({ metric, label, value, exported: true });
+      }
+    }
   });
 
   it('serves the probes and the metrics on the probe port too', async () => {

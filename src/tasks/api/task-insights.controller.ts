@@ -1,10 +1,10 @@
 import { Get, Headers, HttpCode, HttpStatus, Param, Query, Sse, UseFilters, UsePipes, ValidationPipe, type MessageEvent } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Observable, concat, map, of, takeWhile } from 'rxjs';
 import { parseEventId, type TaskEvent } from '../events/task-event.js';
 import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
 import { TasksService } from '../tasks.service.js';
-import { ErrorResponseDto, TaskEventsQueryDto, TaskStatsQueryDto, TaskStatsResponseDto } from './dto/index.js';
+import { ErrorResponseDto, TaskEventsQueryDto, TaskStatsQueryDto, TaskStatsResponseDto, WorkersQueryDto, WorkersResponseDto } from './dto/index.js';
 import { parseWindow, statsResponse } from './task-stats.response.js';
 import { TaskIdPipe } from './task-id.pipe.js';
 import { TasksExceptionFilter } from './tasks-exception.filter.js';
@@ -18,8 +18,8 @@ const LAST_EVENT_ID = {
 };
 
 /**
- * Stats and live events, beside the tasks controller under the same prefix (mounted before it,
- * so `stats` and `events` are not taken for task ids).
+ * Stats, workers and live events, beside the tasks controller under the same prefix (mounted
+ * before it, so `stats`, `workers` and `events` are not taken for task ids).
  */
 @ApiTags('tasks')
 @UseFilters(TasksExceptionFilter)
@@ -35,9 +35,31 @@ export class TaskInsightsController {
   })
   @ApiOkResponse({ type: TaskStatsResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({ description: 'MySQL or Redis is unavailable.', type: ErrorResponseDto })
   async stats(@Query() query: TaskStatsQueryDto): Promise<TaskStatsResponseDto> {
     const report = await this.tasks.getTaskStats({ taskType: query.task_type, taskName: query.task_name, windowMs: parseWindow(query.window) });
     return statsResponse(report);
+  }
+
+  @Get('workers')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'The workers serving each queue now, over every process',
+    description: "From Redis's list of clients, where BullMQ names each worker's connection after its queue. A queue with jobs waiting and no worker is not being worked.",
+  })
+  @ApiOkResponse({ type: WorkersResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({ description: 'Redis is unavailable.', type: ErrorResponseDto })
+  async workers(@Query() query: WorkersQueryDto): Promise<WorkersResponseDto> {
+    const queues = await this.tasks.getWorkers(query.task_type);
+    return {
+      queues: queues.map(({ queue, taskType, workers }) => ({
+        queue,
+        task_type: taskType,
+        worker_count: workers?.length ?? null,
+        workers: workers?.map((worker) => ({ address: worker.address, connected_seconds: worker.connectedSeconds })) ?? null,
+      })),
+    };
   }
 
   @Sse('events')

@@ -66,7 +66,20 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
     console.log('\nNow:');
     printTable(report.types.map((type) => ({ taskType: type.taskType, ...type.current })), ['taskType', ...Object.values(TaskStatus)]);
     console.log('\nQueues:');
-    printTable(report.queues as unknown as Row[], ['queue', 'taskType', 'waiting', 'prioritized', 'delayed', 'active']);
+    printTable(report.queues as unknown as Row[], ['queue', 'taskType', 'waiting', 'prioritized', 'delayed', 'active', 'workers']);
+  },
+
+  async workers(input) {
+    const queues = await input.tasks.getWorkers(text(input, 'type'));
+    if (json(input)) return printJson(queues);
+    const rows = queues.map(({ queue, taskType, workers }) => ({
+      queue,
+      taskType,
+      // Null: this Redis refuses to list its clients.
+      workers: workers?.length ?? 'unknown',
+      addresses: workers?.map((worker) => worker.address).join(', '),
+    }));
+    printTable(rows, ['queue', 'taskType', 'workers', 'addresses']);
   },
 
   async cancel(input) {

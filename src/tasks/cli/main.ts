@@ -19,6 +19,7 @@ Commands (against the application named by --app or TASKS_APP_MODULE):
   retry <task_id>
   purge --older-than 30d              delete finished tasks older than that
   schedules                           periodic tasks and their next run
+  workers [--type T]                  the workers serving each queue now, over every process
   worker [--queues email,reports]     run workers (all queues with handlers by default)
 Without the application:
   migrate                             run TasksModule's migrations on DATABASE_URL

@@ -16,7 +16,7 @@ export type EnqueueRejection = 'invalid' | 'unavailable' | 'error';
  * The module's Prometheus metrics, in a registry of its own (two applications in one process
  * do not collide); `/metrics` serves it merged with prom-client's default registry, so the
  * host's own metrics appear beside them. Gauges are read when scraped: the exact counts (one
- * small read of the counter table) and BullMQ's job counts.
+ * small read of the counter table), BullMQ's job counts and the workers of each queue.
  */
 @Injectable()
 export class TasksMetrics {
@@ -55,6 +55,16 @@ export class TasksMetrics {
   });
 
   constructor(stats: TaskStatsRepository, queues: TaskQueues, writer: TaskStateWriter) {
+    this.scrapeTables(stats);
+    this.scrapeQueues(queues);
+    writer.onCommit((changes, waitedMs) => {
+      for (const ms of waitedMs) this.writeWait.observe(ms / 1000);
+      for (const change of changes) if (change.kind === 'status') this.transitions.inc({ task_type: change.taskType, status: change.status });
+    });
+  }
+
+  /** The exact counts, read from MySQL when scraped. */
+  private scrapeTables(stats: TaskStatsRepository): void {
     const logger = this.logger;
     new Gauge({
       name: 'background_tasks',
@@ -67,6 +77,11 @@ export class TasksMetrics {
         for (const count of counts ?? []) this.set({ task_type: count.taskType, status: count.status, error_type: count.errorType || 'none' }, count.count);
       },
     });
+  }
+
+  /** BullMQ's job counts and each queue's workers, read from Redis when scraped. */
+  private scrapeQueues(queues: TaskQueues): void {
+    const logger = this.logger;
     new Gauge({
       name: 'background_tasks_queue_jobs',
       help: 'BullMQ jobs per queue and state (waiting, prioritized, delayed, active).',
@@ -80,9 +95,16 @@ export class TasksMetrics {
         }
       },
     });
-    writer.onCommit((changes, waitedMs) => {
-      for (const ms of waitedMs) this.writeWait.observe(ms / 1000);
-      for (const change of changes) if (change.kind === 'status') this.transitions.inc({ task_type: change.taskType, status: change.status });
+    new Gauge({
+      name: 'background_tasks_queue_workers',
+      help: 'Workers serving each queue now, over all processes (none while Redis refuses to list its clients).',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const queuesWorkers = await queues.workers().catch((error: Error) => void logger.warn(`Workers not scraped: ${error.message}`));
+        for (const { queue, workers } of queuesWorkers ?? []) if (workers) this.set({ queue }, workers.length);
+      },
     });
   }
 

@@ -16,6 +16,29 @@ export interface QueueDepth {
   active: number;
 }
 
+/** One worker of a queue, as Redis sees its connection (a process serves a queue with one). */
+export interface WorkerConnection {
+  /** `host:port` of the worker's connection to Redis. */
+  address: string;
+  /** Seconds since that connection was made. */
+  connectedSeconds: number;
+}
+
+/** The workers serving one queue now, over every process. */
+export interface QueueWorkers {
+  queue: string;
+  taskType: string;
+  /** Null when this Redis refuses to list its clients (`CLIENT LIST`), so nobody can tell. */
+  workers: WorkerConnection[] | null;
+}
+
+/**
+ * How Redis refuses `CLIENT LIST`: an ACL without it (`NOPERM`), or a managed Redis that renamed
+ * or removed it. BullMQ itself answers a placeholder for the last (below).
+ */
+const CLIENT_LIST_REFUSED = /NOPERM|unknown command/i;
+const BULLMQ_NO_CLIENT_LIST = 'GCP does not support client list';
+
 /** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
 @Injectable()
 export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
@@ -70,6 +93,27 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
         return { queue: queue.name, taskType: queue.taskType, waiting: counts.waiting, prioritized: counts.prioritized, delayed: counts.delayed, active: counts.active };
       }),
     );
+  }
+
+  /**
+   * The workers of each configured queue (of one task type, if given): BullMQ names each
+   * worker's connection after its queue, and Redis lists the connections (one `CLIENT LIST`
+   * per queue). A process that serves a queue counts once; `api` processes have no workers.
+   */
+  workers(taskType?: string): Promise<QueueWorkers[]> {
+    const queues = this.options.queues.filter((queue) => taskType === undefined || queue.taskType === taskType);
+    return Promise.all(queues.map(async (queue) => ({ queue: queue.name, taskType: queue.taskType, workers: await this.workersOf(queue.name) })));
+  }
+
+  private async workersOf(name: string): Promise<WorkerConnection[] | null> {
+    try {
+      const clients = await this.get(name).getWorkers();
+      if (clients.some((client) => client.name === BULLMQ_NO_CLIENT_LIST)) return null;
+      return clients.map((client) => ({ address: client.addr, connectedSeconds: Number(client.age) }));
+    } catch (error) {
+      if (CLIENT_LIST_REFUSED.test((error as Error).message)) return null;
+      throw error;
+    }
   }
 
   /** Resolves when Redis answers a PING on the producer connection. */

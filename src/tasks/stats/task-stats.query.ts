@@ -51,7 +51,8 @@ export interface TaskStatsReport {
   tasks: TaskNameStats[];
   /** Finished tasks per bucket of the resolution. */
   throughput: { at: Date; completed: number; failed: number; cancelled: number }[];
-  queues: QueueDepth[];
+  /** Jobs per state and the number of workers serving it (null: Redis would not say). */
+  queues: Array<QueueDepth & { workers: number | null }>;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -78,7 +79,8 @@ export class TaskStatsQuery {
     const [outcomes, series, counts] = await orMysqlUnavailable(() =>
       Promise.all([this.repository.outcomes(window), this.repository.series(window), this.repository.counts(input.taskType)]),
     );
-    const queues = await orRedisUnavailable(() => this.queues.depth(input.taskType));
+    const [depths, workers] = await orRedisUnavailable(() => Promise.all([this.queues.depth(input.taskType), this.queues.workers(input.taskType)]));
+    const queues = depths.map((depth, index) => ({ ...depth, workers: workers[index].workers?.length ?? null }));
     const minutes = windowMs / 60_000;
     const types = groupBy(outcomes, (group) => group.taskType);
     for (const count of counts) if (!types.has(count.taskType)) types.set(count.taskType, []);

@@ -68,6 +68,32 @@ export class QueueDepthDto {
   @ApiProperty() prioritized!: number;
   @ApiProperty() delayed!: number;
   @ApiProperty() active!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Workers serving the queue now, over every process; null when Redis refuses to list its clients.' })
+  workers!: number | null;
+}
+
+export class WorkerConnectionDto {
+  @ApiProperty({ example: '10.0.3.17:52114', description: "`host:port` of the worker's connection to Redis." }) address!: string;
+  @ApiProperty({ example: 3600, description: 'Seconds since that connection was made.' }) connected_seconds!: number;
+}
+
+export class QueueWorkersDto {
+  @ApiProperty() queue!: string;
+  @ApiProperty() task_type!: string;
+  @ApiProperty({ type: Number, nullable: true, description: 'How many workers serve the queue (a process serves a queue with one); null when Redis refuses to list its clients.' })
+  worker_count!: number | null;
+  @ApiProperty({ type: [WorkerConnectionDto], nullable: true }) workers!: WorkerConnectionDto[] | null;
+}
+
+export class WorkersResponseDto {
+  @ApiProperty({ type: [QueueWorkersDto] }) queues!: QueueWorkersDto[];
+}
+
+export class WorkersQueryDto {
+  @ApiPropertyOptional({ description: 'Only the queue that carries this task type.' })
+  @IsOptional()
+  @IsString()
+  task_type?: string;
 }
 
 export class TaskStatsResponseDto {

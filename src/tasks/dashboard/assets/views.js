@@ -58,13 +58,21 @@ export async function overview(params) {
         h('td', { class: 'number' }, percent(task.success_rate)),
         h('td', { class: 'number' }, task.duration_ms ? formatMs(task.duration_ms.p50) : '–'), h('td', { class: 'number' }, task.duration_ms ? formatMs(task.duration_ms.p99) : '–')))),
     h('h2', {}, 'Queues'),
-    table(['Queue', 'Type', 'Waiting', 'Prioritized', 'Delayed', 'Active'], stats.queues.map((queue) =>
-      h('tr', {}, h('td', {}, queue.queue), h('td', {}, queue.task_type), ['waiting', 'prioritized', 'delayed', 'active'].map((key) => h('td', { class: 'number' }, queue[key]))))),
+    table(['Queue', 'Type', 'Waiting', 'Prioritized', 'Delayed', 'Active', 'Workers'], stats.queues.map((queue) =>
+      h('tr', {}, h('td', {}, queue.queue), h('td', {}, queue.task_type), ['waiting', 'prioritized', 'delayed', 'active'].map((key) => h('td', { class: 'number' }, queue[key])),
+        workersCell(queue)))),
     h('h2', {}, 'Schedules'),
     schedules.length === 0 ? h('p', { class: 'muted' }, 'No periodic task.') :
       table(['Schedule', 'Task', 'When', 'Next run'], schedules.map((schedule) =>
         h('tr', {}, h('td', {}, schedule.name), h('td', {}, schedule.task_name),
           h('td', {}, schedule.cron ? `${schedule.cron} (${schedule.tz})` : `every ${formatMs(schedule.every_ms)}`), h('td', {}, when(schedule.next_run_at))))));
+}
+
+/** How many workers serve a queue; flagged when none does while its jobs wait (null: Redis would not say). */
+function workersCell(queue) {
+  const waiting = queue.waiting + queue.prioritized > 0;
+  if (queue.workers === null) return h('td', { class: 'number muted', title: 'Redis refuses to list its clients' }, '?');
+  return h('td', { class: queue.workers === 0 && waiting ? 'number unserved' : 'number', 'data-workers': queue.queue, title: queue.workers === 0 && waiting ? 'Jobs wait and no worker serves this queue' : '' }, queue.workers);
 }
 
 /**
