@@ -88,6 +88,8 @@ describe('outages of MySQL and Redis (private MariaDB + Redis)', () => {
       30_000,
     );
     await waitFor(async () => (await t.tasks.getTaskStatus(taskId)).status === TaskStatus.Completed, 'a task to run after the restart', 30_000);
+    // The worker's reconnected connection carries its queue's name again: it is counted.
+    expect((await t.tasks.getWorkers('test'))[0].workers).toHaveLength(1);
     await t.http().post(`/api/tasks/${waiting}/cancel`).expect(200);
     expect((await t.tasks.getTaskStatus(waiting)).status).toBe(TaskStatus.Cancelled);
   });
