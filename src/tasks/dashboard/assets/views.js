@@ -71,7 +71,7 @@ export async function overview(params) {
 /** How many workers serve a queue; flagged when none does while its jobs wait (null: Redis would not say). */
 function workersCell(queue) {
   const waiting = queue.waiting + queue.prioritized > 0;
-  if (queue.workers === null) return h('td', { class: 'number muted', title: 'Redis refuses to list its clients' }, '?');
+  if (queue.workers === null) return h('td', { class: 'number muted', 'data-workers': queue.queue, title: 'Redis refuses to list its clients' }, '?');
   return h('td', { class: queue.workers === 0 && waiting ? 'number unserved' : 'number', 'data-workers': queue.queue, title: queue.workers === 0 && waiting ? 'Jobs wait and no worker serves this queue' : '' }, queue.workers);
 }
 
