@@ -77,9 +77,9 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
       taskType,
       // Null: this Redis refuses to list its clients.
       workers: workers?.length ?? 'unknown',
-      addresses: workers?.map((worker) => worker.address).join(', '),
+      processes: workers?.map((worker) => `${worker.name ?? '?'} (${worker.address})`).join(', '),
     }));
-    printTable(rows, ['queue', 'taskType', 'workers', 'addresses']);
+    printTable(rows, ['queue', 'taskType', 'workers', 'processes']);
   },
 
   async cancel(input) {
