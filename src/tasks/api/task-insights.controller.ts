@@ -57,7 +57,7 @@ export class TaskInsightsController {
         queue,
         task_type: taskType,
         worker_count: workers?.length ?? null,
-        workers: workers?.map((worker) => ({ name: worker.name, address: worker.address, connected_seconds: worker.connectedSeconds })) ?? null,
+        workers: workers?.map((worker) => ({ address: worker.address, connected_seconds: worker.connectedSeconds })) ?? null,
       })),
     };
   }

@@ -77,9 +77,9 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
       taskType,
       // Null: this Redis refuses to list its clients.
       workers: workers?.length ?? 'unknown',
-      processes: workers?.map((worker) => `${worker.name ?? '?'} (${worker.address})`).join(', '),
+      addresses: workers?.map((worker) => worker.address).join(', '),
     }));
-    printTable(rows, ['queue', 'taskType', 'workers', 'processes']);
+    printTable(rows, ['queue', 'taskType', 'workers', 'addresses']);
   },
 
   async cancel(input) {

@@ -18,8 +18,6 @@ export interface QueueDepth {
 
 /** One worker of a queue, as Redis sees its connection (a process serves a queue with one). */
 export interface WorkerConnection {
-  /** The worker's process, `host:pid` (null for a BullMQ worker that is not the module's). */
-  name: string | null;
   /** `host:port` of the worker's connection to Redis. */
   address: string;
   /** Seconds since that connection was made. */
@@ -40,15 +38,6 @@ export interface QueueWorkers {
  */
 const CLIENT_LIST_REFUSED = /NOPERM|unknown command/i;
 const BULLMQ_NO_CLIENT_LIST = 'GCP does not support client list';
-
-/**
- * A named BullMQ worker's connection is `<prefix>:<queue>:w:<worker name>`; the module's names
- * (`host:pid`) hold no `:w:`, so the last one starts the name, whatever the prefix holds.
- */
-function workerNameOf(connectionName: string | undefined): string | null {
-  const at = connectionName?.lastIndexOf(':w:') ?? -1;
-  return at < 0 ? null : connectionName!.slice(at + 3);
-}
 
 /** The producer side: one BullMQ `Queue` per configured queue, sharing one Redis connection. */
 @Injectable()
@@ -120,7 +109,7 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     try {
       const clients = await this.get(name).getWorkers();
       if (clients.some((client) => client.name === BULLMQ_NO_CLIENT_LIST)) return null;
-      return clients.map((client) => ({ name: workerNameOf(client.rawname), address: client.addr, connectedSeconds: Number(client.age) }));
+      return clients.map((client) => ({ address: client.addr, connectedSeconds: Number(client.age) }));
     } catch (error) {
       if (CLIENT_LIST_REFUSED.test((error as Error).message)) return null;
       throw error;

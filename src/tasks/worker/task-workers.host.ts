@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
@@ -21,13 +20,6 @@ import { TaskStateWriter } from '../store/task-state.writer.js';
 import { TaskRunner } from './task.runner.js';
 import { CANCEL_REASON, SHUTDOWN_REASON } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
-
-/**
- * This process's workers' name, `host:pid`: Redis lists their connections under it (`GET
- * /api/tasks/workers`) and BullMQ stamps it on each job it hands them (`processedBy`).
- * Redis refuses spaces in a connection's name.
- */
-const WORKER_NAME = `${hostname()}:${process.pid}`.replace(/\s/g, '_');
 
 /**
  * One BullMQ Worker per queue that has handlers in this process (none in the `api` role).
@@ -84,7 +76,6 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
     const processor = (job: Job<TaskJobData>, token?: string) => this.runner.run(job, token);
     await this.applyQueueLimits(queue);
     const worker = new Worker<TaskJobData>(name, processor, {
-      name: WORKER_NAME,
       connection,
       prefix: this.options.queuePrefix,
       concurrency: queue.concurrency,

@@ -73,8 +73,6 @@ export class QueueDepthDto {
 }
 
 export class WorkerConnectionDto {
-  @ApiProperty({ type: String, nullable: true, example: 'worker-7f9c4:42', description: "The worker's process, `host:pid`; null for a BullMQ worker that is not TasksModule's." })
-  name!: string | null;
   @ApiProperty({ example: '10.0.3.17:52114', description: "`host:port` of the worker's connection to Redis." }) address!: string;
   @ApiProperty({ example: 3600, description: 'Seconds since that connection was made.' }) connected_seconds!: number;
 }
