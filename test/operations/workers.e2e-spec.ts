@@ -24,8 +24,9 @@ async function workersMetric(app: TestApp, queue: string): Promise<number | unde
 }
 
 /**
- * Three processes of one deployment (one database, one queue prefix): `all` serves every queue
- * with a handler (`test`, `email`), `emailOnly` serves `email` alone, `api` serves none.
+ * Three apps of one deployment, each standing for a process (one database, one queue prefix,
+ * connections of their own): `all` serves every queue with a handler (`test`, `email`),
+ * `emailOnly` serves `email` alone, `api` serves none.
  */
 describe('workers of each queue, over every process', () => {
   let all: TestApp;
