@@ -78,6 +78,11 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
     return this.options.queues.find((queue) => queue.taskType === taskType);
   }
 
+  /** The configured queues, in their order: all, or the one that carries `taskType`. */
+  private configured(taskType?: string): TaskQueueOptions[] {
+    return this.options.queues.filter((queue) => taskType === undefined || queue.taskType === taskType);
+  }
+
   /** The BullMQ queue that carries `taskType`, if one is configured. */
   queueOf(taskType: string): Queue | undefined {
     const options = this.forTaskType(taskType);
@@ -86,9 +91,8 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
 
   /** Jobs per state of each configured queue (of one task type, if given): a few Redis reads per queue. */
   depth(taskType?: string): Promise<QueueDepth[]> {
-    const queues = this.options.queues.filter((queue) => taskType === undefined || queue.taskType === taskType);
     return Promise.all(
-      queues.map(async (queue) => {
+      this.configured(taskType).map(async (queue) => {
         const counts = await this.get(queue.name).getJobCounts('waiting', 'prioritized', 'delayed', 'active');
         return { queue: queue.name, taskType: queue.taskType, waiting: counts.waiting, prioritized: counts.prioritized, delayed: counts.delayed, active: counts.active };
       }),
@@ -101,8 +105,7 @@ export class TaskQueues implements OnModuleInit, OnApplicationShutdown {
    * per queue). A process that serves a queue counts once; `api` processes have no workers.
    */
   workers(taskType?: string): Promise<QueueWorkers[]> {
-    const queues = this.options.queues.filter((queue) => taskType === undefined || queue.taskType === taskType);
-    return Promise.all(queues.map(async (queue) => ({ queue: queue.name, taskType: queue.taskType, workers: await this.workersOf(queue.name) })));
+    return Promise.all(this.configured(taskType).map(async (queue) => ({ queue: queue.name, taskType: queue.taskType, workers: await this.workersOf(queue.name) })));
   }
 
   private async workersOf(name: string): Promise<WorkerConnection[] | null> {

@@ -80,6 +80,7 @@ export class TaskStatsQuery {
       Promise.all([this.repository.outcomes(window), this.repository.series(window), this.repository.counts(input.taskType)]),
     );
     const [depths, workers] = await orRedisUnavailable(() => Promise.all([this.queues.depth(input.taskType), this.queues.workers(input.taskType)]));
+    // Both lists are the configured queues in their order (TaskQueues.configured).
     const queues = depths.map((depth, index) => ({ ...depth, workers: workers[index].workers?.length ?? null }));
     const minutes = windowMs / 60_000;
     const types = groupBy(outcomes, (group) => group.taskType);

@@ -70,9 +70,9 @@ export async function overview(params) {
 
 /** How many workers serve a queue; flagged when none does while its jobs wait (null: Redis would not say). */
 function workersCell(queue) {
-  const waiting = queue.waiting + queue.prioritized > 0;
   if (queue.workers === null) return h('td', { class: 'number muted', 'data-workers': queue.queue, title: 'Redis refuses to list its clients' }, '?');
-  return h('td', { class: queue.workers === 0 && waiting ? 'number unserved' : 'number', 'data-workers': queue.queue, title: queue.workers === 0 && waiting ? 'Jobs wait and no worker serves this queue' : '' }, queue.workers);
+  const unserved = queue.workers === 0 && queue.waiting + queue.prioritized > 0;
+  return h('td', { class: unserved ? 'number unserved' : 'number', 'data-workers': queue.queue, title: unserved ? 'Jobs wait and no worker serves this queue' : '' }, queue.workers);
 }
 
 /**
