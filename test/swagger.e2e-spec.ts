@@ -51,6 +51,7 @@ describe('Swagger document', () => {
     const get = doc.paths['/api/tasks/{task_id}'].get!;
     expect(jsonSchema(get, '200')).toEqual(schemaRef('TaskResponseDto'));
     expect(Object.keys(get.responses)).toContain('404');
+    expect(get.parameters!.map((parameter) => (parameter as { name: string }).name).sort()).toEqual(['task_id', 'wait_seconds']);
 
     const list = doc.paths['/api/tasks'].get!;
     expect(jsonSchema(list, '200')).toEqual(schemaRef('TaskListResponseDto'));

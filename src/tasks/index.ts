@@ -19,6 +19,7 @@ export * from './tasks.module.js';
 export { DEFAULT_TASK_QUEUE, DEFAULT_TASKS_OPTIONS, TASKS_OPTIONS, TASKS_ROLE, type TasksModuleExtras, type TasksRole } from './tasks.module-definition.js';
 export { resolveTasksOptions } from './tasks.options.js';
 export { TasksService } from './tasks.service.js';
+export type { WaitForTaskOptions } from './commands/wait-for-task.query.js';
 export type { ReconcilerStats } from './worker/task.reconciler.js';
 export type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 export type { TaskStatsInput, TaskStatsReport, OutcomeSummary, TaskNameStats, TaskTypeStats } from './stats/task-stats.query.js';

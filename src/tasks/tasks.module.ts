@@ -10,6 +10,7 @@ import { WorkflowRepository } from './store/workflow.repository.js';
 import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
+import { WaitForTaskQuery } from './commands/wait-for-task.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
 import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
@@ -66,7 +67,7 @@ const PROVIDERS: Provider[] = [
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
   TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
-  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
+  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, CancelledAttemptsSweep, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,
   TaskStatsRepository, TaskStatsQuery, TaskEventBus, TasksMetrics, TasksHealth, ProbeServer,

@@ -9,6 +9,7 @@ import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
 import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
+import { WaitForTaskQuery, type WaitForTaskOptions } from './commands/wait-for-task.query.js';
 import { orMysqlUnavailable, orRedisUnavailable } from './commands/unavailable.js';
 import type { Observable } from 'rxjs';
 import { TaskEventBus } from './events/task-event.bus.js';
@@ -35,7 +36,8 @@ import { TaskReconciler, type ReconcilerStats } from './worker/task.reconciler.j
  * Inject it anywhere in the host app. A façade: each use-case is a command of its own.
  *
  * Errors are typed: InvalidTaskRequestError (400), TaskNotFoundError (404),
- * TaskNotCancellableError and TaskNotRetryableError (409), TasksUnavailableError (503).
+ * TaskNotCancellableError and TaskNotRetryableError (409), TasksUnavailableError (503),
+ * TaskWaitTimeoutError (504).
  */
 @Injectable()
 export class TasksService {
@@ -55,6 +57,7 @@ export class TasksService {
     private readonly workflows: CreateWorkflowCommand,
     private readonly workflowRows: WorkflowRepository,
     private readonly queues: TaskQueues,
+    private readonly waiter: WaitForTaskQuery,
   ) {}
 
   /**
@@ -85,6 +88,16 @@ export class TasksService {
   /** The task's row; throws TaskNotFoundError for an unknown id. */
   getTaskStatus(taskId: string): Promise<BackgroundTask> {
     return this.finder.get(taskId);
+  }
+
+  /**
+   * The task's row once it is completed, failed or cancelled (any process may run it), as
+   * Celery's `AsyncResult.get(timeout)`. Rejects with TaskWaitTimeoutError (504) when `timeoutMs`
+   * passes first, with the signal's reason when `signal` aborts, TaskNotFoundError (404) for an
+   * unknown id. A failed task resolves too: read its `status` and `errorMessage`.
+   */
+  waitForTask(taskId: string, options: WaitForTaskOptions = {}): Promise<BackgroundTask> {
+    return this.waiter.wait(taskId, options);
   }
 
   /** A page of tasks, newest first, with the number of all tasks that match the filter. */

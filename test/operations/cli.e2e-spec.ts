@@ -93,6 +93,13 @@ describe('the tasks-module CLI', () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect((await cli(['purge', '--older-than', '1s'], env)).stdout).toBe('Deleted 1 finished task(s) older than 1s\n');
       await waitFor(async () => (await t.tasks.getTaskCount({ status: TaskStatus.Completed })) === 0, 'the purge');
+
+      // --wait: the row once final (a worker of another process runs it), or as it is when the wait runs out.
+      const slowTask = await t.tasks.enqueue({ taskName: 'demo.sleep', params: { ms: 1500 } });
+      expect(JSON.parse((await cli(['status', slowTask.taskId, '--wait', '60s', '--json'], env)).stdout)).toMatchObject({ taskId: slowTask.taskId, status: 'completed' });
+      const waited = await cli(['status', emailTask.taskId, '--wait', '1s'], env);
+      expect(waited.code).toBe(0);
+      expect(waited.stdout).toMatch(/status\s+pending/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -106,7 +113,7 @@ describe('the tasks-module CLI', () => {
     const bad = await cli(['list', '--status', 'done'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('status must be one of');
-    for (const args of [['frobnicate'], ['purge'], ['purge', '--older-than', 'soon'], ['list', '--nope'], ['status']]) {
+    for (const args of [['frobnicate'], ['purge'], ['purge', '--older-than', 'soon'], ['list', '--nope'], ['status'], ['status', '00000000-0000-4000-8000-000000000000', '--wait', 'soon']]) {
       const usage = await cli(args, env);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toContain('Usage: tasks-module <command>');

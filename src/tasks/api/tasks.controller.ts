@@ -15,11 +15,10 @@ import {
 } from '@nestjs/swagger';
 import { TaskNotCancellableError, TaskNotRetryableError } from '../errors/tasks.errors.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
-import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
-import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TasksService } from '../tasks.service.js';
 import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
+import { parseWaitSeconds, taskView, waitedTask, type ClosableResponse } from './task-read.js';
 import { TasksExceptionFilter } from './tasks-exception.filter.js';
 import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
 import {
@@ -29,6 +28,7 @@ import {
   EnqueueTaskDto,
   EnqueueTaskResponseDto,
   ErrorResponseDto,
+  GetTaskQueryDto,
   ListTasksQueryDto,
   RetryTaskResponseDto,
   TaskScheduleListResponseDto,
@@ -175,17 +175,13 @@ export class TasksController {
 
   @Get(':task_id')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Get the status of one task' })
+  @ApiOperation({ summary: 'Get the status of one task', description: 'With `wait_seconds`, a long poll: the answer comes once the task is final, or when the wait runs out.' })
   @ApiParam(TASK_ID_PARAM)
   @ApiOkResponse({ type: TaskResponseDto })
   @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
-  async get(@Param('task_id', TaskIdPipe) taskId: string): Promise<TaskResponseDto> {
-    const task = TaskResponseDto.from(await this.tasks.getTaskStatus(taskId));
-    if (task.task_type !== WORKFLOW_TASK_TYPE) return task;
-    // A workflow (or its inner chain or group): its steps in order, and its tasks by status.
-    const { steps, summary } = await this.tasks.getWorkflowSteps(taskId);
-    const view = (step: BackgroundTask) => ({ task_id: step.taskId, task_name: step.taskName, position: step.position ?? 0, status: step.status, blocked: Boolean(step.blocked), error_message: step.errorMessage });
-    return { ...task, steps: steps.map(view), summary };
+  async get(@Param('task_id', TaskIdPipe) taskId: string, @Query() query: GetTaskQueryDto, @Res({ passthrough: true }) response: ClosableResponse): Promise<TaskResponseDto> {
+    const task = await waitedTask(this.tasks, taskId, parseWaitSeconds(query.wait_seconds), response);
+    return taskView(this.tasks, task);
   }
 
   @Post(':task_id/cancel')

@@ -1,6 +1,8 @@
 import { parseDuration } from '../durations.js';
 import type { TasksService } from '../tasks.service.js';
+import { TaskWaitTimeoutError } from '../errors/tasks.errors.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
 import { printJson, printRecord, printTable, type Row } from './cli-format.js';
 
 /** What a command gets: its positional arguments, its flags, and the app's TasksService. */
@@ -17,6 +19,14 @@ function durationFlag(value: string, flag: string): number {
   return ms;
 }
 
+/** The task once final, or as it is when `ms` have passed. */
+async function finalOrNow(tasks: TasksService, id: string, ms: number): Promise<BackgroundTask> {
+  return tasks.waitForTask(id, { timeoutMs: ms }).catch((error: unknown) => {
+    if (error instanceof TaskWaitTimeoutError) return tasks.getTaskStatus(id);
+    throw error;
+  });
+}
+
 /** A mistake in the command line (exit code 2). */
 export class UsageError extends Error {}
 
@@ -31,7 +41,8 @@ function taskId(input: CommandInput): string {
 /** The commands that run against an application context in the `api` role. */
 export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<void>> = {
   async status(input) {
-    const task = await input.tasks.getTaskStatus(taskId(input));
+    const wait = text(input, 'wait');
+    const task = wait === undefined ? await input.tasks.getTaskStatus(taskId(input)) : await finalOrNow(input.tasks, taskId(input), durationFlag(wait, '--wait'));
     if (json(input)) return printJson(task);
     printRecord(task as unknown as Row);
   },

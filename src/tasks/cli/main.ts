@@ -12,7 +12,7 @@ import { runMigrations } from './cli-migrate.js';
 const USAGE = `Usage: tasks-module <command> [options]
 
 Commands (against the application named by --app or TASKS_APP_MODULE):
-  status <task_id>                    one task
+  status <task_id> [--wait 30s]       one task (with --wait: once it is final, or when the wait runs out)
   list [--status S] [--type T] [--error-type E] [--limit N] [--cursor C]
   stats [--type T] [--name N] [--window 24h]
   cancel <task_id>
@@ -32,7 +32,7 @@ Environment: as the application's (DATABASE_URL, REDIS_URL, ...); TASKS_APP_MODU
 const OPTIONS = {
   app: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   status: { type: 'string' }, type: { type: 'string' }, 'error-type': { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' },
-  name: { type: 'string' }, window: { type: 'string' }, 'older-than': { type: 'string' }, queues: { type: 'string' },
+  name: { type: 'string' }, window: { type: 'string' }, 'older-than': { type: 'string' }, queues: { type: 'string' }, wait: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   ConflictException,
+  GatewayTimeoutException,
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
@@ -45,6 +46,20 @@ export class TaskNotRetryableError extends ConflictException {
     reason = messages.TASK_NOT_RETRYABLE(taskStatus),
   ) {
     super(reason);
+  }
+}
+
+/**
+ * `waitForTask` ran out of time before the task reached a final state (504 where a host's
+ * controller lets it through: the task goes on, it has only not finished yet).
+ */
+export class TaskWaitTimeoutError extends GatewayTimeoutException {
+  constructor(
+    readonly taskId: string,
+    readonly taskStatus: TaskStatus,
+    readonly timeoutMs: number,
+  ) {
+    super(messages.TASK_WAIT_TIMED_OUT(taskId, taskStatus, timeoutMs));
   }
 }
 

@@ -55,3 +55,15 @@ export class ListTasksQueryDto extends TaskFilterQueryDto {
   @IsString()
   cursor?: string;
 }
+
+/** Query of `GET /:task_id`. */
+export class GetTaskQueryDto {
+  // No example: Swagger UI would fill it in, and "Try it out" would wait.
+  @ApiPropertyOptional({
+    description:
+      'Long polling: answer as soon as the task is completed, failed or cancelled, or after this many seconds (0 to 60) with its state then. Left out: at once.',
+  })
+  @IsOptional()
+  @IsString()
+  wait_seconds?: string;
+}

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { catchError, EMPTY, exhaustMap, filter, firstValueFrom, from, fromEvent, interval, NEVER, race, timer, type Observable } from 'rxjs';
+import { InvalidTaskRequestError, TaskWaitTimeoutError } from '../errors/tasks.errors.js';
+import { TaskEventBus } from '../events/task-event.bus.js';
+import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
+import { FindTasksQuery } from './find-tasks.query.js';
+
+/**
+ * How often a waiter reads the row itself. The live events say at once when to read it; an
+ * event lost with the process that committed it, or while Redis was down, costs at most this.
+ */
+export const WAIT_POLL_MS = 5_000;
+
+/** The longest `setTimeout` Node keeps (a longer one fires at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+export interface WaitForTaskOptions {
+  /** Give up after this long (TaskWaitTimeoutError); no limit when left out. */
+  timeoutMs?: number;
+  /** Stop waiting when it aborts (the promise rejects with its reason). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits for a task to reach a final state, as Celery's `AsyncResult.get(timeout)` does. The row
+ * is the answer, read from MySQL; the live events (any process's commits) only say when to read
+ * it again, and a read every {@link WAIT_POLL_MS} stands in for an event that never came.
+ */
+@Injectable()
+export class WaitForTaskQuery {
+  constructor(
+    private readonly finder: FindTasksQuery,
+    private readonly events: TaskEventBus,
+  ) {}
+
+  /** The row once completed, failed or cancelled; throws TaskWaitTimeoutError when `timeoutMs` runs out first. */
+  async wait(taskId: string, { timeoutMs, signal }: WaitForTaskOptions = {}): Promise<BackgroundTask> {
+    assertTimeout(timeoutMs);
+    signal?.throwIfAborted();
+    // The stream's position first, then the row: a change committed in between is in the stream.
+    // Without Redis there is no position, and the reads alone find the outcome.
+    const after = await this.events.latestId().catch(() => undefined);
+    const task = await this.finder.get(taskId);
+    if (isFinalStatus(task.status)) return task;
+    const stops = [this.finalEvent(taskId, after), this.finalRead(taskId), signal ? fromEvent(signal, 'abort') : NEVER];
+    if (timeoutMs !== undefined) stops.push(timer(timeoutMs));
+    await firstValueFrom(race(stops));
+    signal?.throwIfAborted();
+    const now = await this.finder.get(taskId);
+    if (!isFinalStatus(now.status)) throw new TaskWaitTimeoutError(taskId, now.status as TaskStatus, timeoutMs!);
+    return now;
+  }
+
+  /** The first event that says the task is final (none when Redis is not answering). */
+  private finalEvent(taskId: string, after: string | undefined): Observable<unknown> {
+    if (after === undefined) return NEVER;
+    return this.events.subscribe({ taskId }, after).pipe(
+      filter((event) => isFinalStatus(event.status as TaskStatus)),
+      catchError(() => NEVER),
+    );
+  }
+
+  /** A read of the row every {@link WAIT_POLL_MS} that finds it final; a failed read waits for the next. */
+  private finalRead(taskId: string): Observable<unknown> {
+    return interval(WAIT_POLL_MS).pipe(
+      exhaustMap(() => from(this.finder.get(taskId)).pipe(catchError(() => EMPTY))),
+      filter((task) => isFinalStatus(task.status)),
+    );
+  }
+}
+
+function assertTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs === undefined) return;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidTaskRequestError([`timeoutMs must be an integer from 0 to ${MAX_TIMEOUT_MS} (or left out: no limit)`]);
+  }
+}
