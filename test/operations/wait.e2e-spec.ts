@@ -40,6 +40,13 @@ describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?
     expect(listenersOf(api)).toBe(0);
   });
 
+  it('waits for a whole workflow through its own row, with the steps in the long poll\'s answer', async () => {
+    const { workflowId } = await api.tasks.chain([{ taskName: 'test.record', params: { label: 'one' } }, { taskName: 'test.sleep', params: { ms: 100 } }]);
+    expect(await api.tasks.waitForTask(workflowId, { timeoutMs: 30_000 })).toMatchObject({ taskId: workflowId, status: TaskStatus.Completed });
+    const response = await api.http().get(`/api/tasks/${workflowId}?wait_seconds=5`).expect(200);
+    expect(response.body.steps.map((step: { status: string }) => step.status)).toEqual(['completed', 'completed']);
+  });
+
   it('answers at once for a final task, and resolves for a failed one too', async () => {
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 0 });
     const failed = await api.tasks.waitForTask(taskId);
