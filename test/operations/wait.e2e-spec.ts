@@ -81,6 +81,23 @@ describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?
     expect(already).toMatchObject({ name: 'AbortError' });
   });
 
+  it("hands each event to its own task's waiters only, and forgets a task once nobody waits for it", async () => {
+    await api.queue('test').pause();
+    const ids = await Promise.all(['a', 'b', 'c'].map(async (label) => (await api.tasks.enqueue({ taskName: 'test.record', params: { label } })).taskId));
+    const controller = new AbortController();
+    const waits = ids.map((id) => api.tasks.waitForTask(id, { signal: controller.signal }).catch((caught: unknown) => caught));
+    await waitFor(async () => listenersOf(api) === 3, 'the three waiters to listen');
+    const bus = api.app.get(TaskEventBus) as unknown as { deliver(subscriber: unknown, event: { task_id: string }): void; byTask: Map<string, unknown> };
+    const delivered = jest.spyOn(bus, 'deliver');
+    await api.tasks.cancelTask(ids[0]);
+    expect(await waits[0]).toMatchObject({ taskId: ids[0], status: TaskStatus.Cancelled });
+    // One event, one delivery: not one per waiter of every task.
+    expect(delivered.mock.calls.map(([, event]) => event.task_id)).toEqual([ids[0]]);
+    controller.abort();
+    await Promise.all(waits);
+    expect(bus.byTask.size).toBe(0);
+  });
+
   it('refuses an unknown task and a timeout that is not a whole number of ms in setTimeout\'s range', async () => {
     await expect(api.tasks.waitForTask('01a24998-0000-7000-8000-000000000000')).rejects.toBeInstanceOf(TaskNotFoundError);
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: { label: 'x' } });

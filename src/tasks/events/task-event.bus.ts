@@ -57,6 +57,13 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TaskEventBus.name);
   private readonly key: string;
   private readonly subscribers = new Set<Subscriber>();
+  /**
+   * The subscribers to one task (its event stream, `waitForTask`) by task id: each event goes to
+   * its own task's and to the others only, not past every waiter of every task.
+   */
+  private readonly byTask = new Map<string, Set<Subscriber>>();
+  /** The subscribers to many tasks (by type, by name, or all). */
+  private readonly broad = new Set<Subscriber>();
   private publisher?: EventPublisher;
   private reader?: Redis;
   private reading = false;
@@ -101,7 +108,7 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
         emit: (event) => (replaying ? buffered.push(event) : this.deliver(subscriber, event, (e) => observer.next(e))),
       };
       // Registered before the backlog is read: whatever the read misses, the reader brings.
-      this.subscribers.add(subscriber);
+      this.add(subscriber);
       this.ensureReading();
       void this.publisher!.xrange(this.key, `(${afterId}`, '+', 'COUNT', STREAM_LENGTH).then(
         (entries) => {
@@ -111,8 +118,24 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
         },
         (error: Error) => observer.error(error),
       );
-      return () => this.subscribers.delete(subscriber);
+      return () => this.remove(subscriber);
     });
+  }
+
+  private add(subscriber: Subscriber): void {
+    this.subscribers.add(subscriber);
+    const { taskId } = subscriber.filter;
+    if (taskId === undefined) this.broad.add(subscriber);
+    else this.byTask.set(taskId, (this.byTask.get(taskId) ?? new Set<Subscriber>()).add(subscriber));
+  }
+
+  private remove(subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber);
+    const { taskId } = subscriber.filter;
+    if (taskId === undefined) return void this.broad.delete(subscriber);
+    const forTask = this.byTask.get(taskId);
+    forTask?.delete(subscriber);
+    if (forTask?.size === 0) this.byTask.delete(taskId);
   }
 
   private deliver(subscriber: Subscriber, event: TaskEvent, next: (event: TaskEvent) => void): void {
@@ -154,7 +177,8 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
         for (const [id, fields] of answer?.[0]?.[1] ?? []) {
           lastId = id;
           const event = eventOf(id, fields);
-          for (const subscriber of this.subscribers) subscriber.emit(event);
+          for (const subscriber of this.broad) subscriber.emit(event);
+          for (const subscriber of this.byTask.get(event.task_id) ?? []) subscriber.emit(event);
         }
       } catch (error) {
         if (this.stopped) return;
