@@ -5,7 +5,7 @@ import type { BackgroundTask } from '../store/background-task.entity.js';
 import type { TasksService } from '../tasks.service.js';
 import { TaskResponseDto } from './dto/index.js';
 
-/** The longest long poll: under the idle timeouts of common proxies and load balancers (60 s). */
+/** The longest long poll: the idle timeout of common proxies and load balancers (60 s); behind one, clients ask for less. */
 export const MAX_WAIT_SECONDS = 60;
 
 type CloseListener = (event: 'close', listener: () => void) => unknown;
