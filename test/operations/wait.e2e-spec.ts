@@ -121,6 +121,17 @@ describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?
     expect(await waiting).toMatchObject({ taskId, status: TaskStatus.Cancelled });
   });
 
+  it('ends with TaskNotFoundError when the row is deleted while it waits (no limit given)', async () => {
+    await api.queue('test').pause();
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: { label: 'deleted' } });
+    const waiting = api.tasks.waitForTask(taskId).catch((caught: unknown) => caught);
+    await waitFor(async () => listenersOf(api) === 1, 'the waiter to listen');
+    await api.dataSource.query('DELETE FROM background_tasks WHERE task_id = ?', [taskId]);
+    expect(await waiting).toBeInstanceOf(TaskNotFoundError);
+    expect(listenersOf(api)).toBe(0);
+    await api.queue('test').remove(taskId);
+  });
+
   it('waits on the reads alone when Redis has no stream position to give', async () => {
     jest.spyOn(api.app.get(TaskEventBus), 'latestId').mockRejectedValue(new Error('Connection is closed.'));
     const subscribe = jest.spyOn(api.app.get(TaskEventBus), 'subscribe');

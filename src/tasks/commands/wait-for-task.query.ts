@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { catchError, EMPTY, exhaustMap, filter, firstValueFrom, from, fromEvent, interval, NEVER, race, timer, type Observable } from 'rxjs';
-import { InvalidTaskRequestError, TaskWaitTimeoutError } from '../errors/tasks.errors.js';
+import { catchError, exhaustMap, filter, firstValueFrom, from, fromEvent, interval, map, NEVER, of, race, timer, type Observable } from 'rxjs';
+import { InvalidTaskRequestError, TaskNotFoundError, TaskWaitTimeoutError } from '../errors/tasks.errors.js';
 import { TaskEventBus } from '../events/task-event.bus.js';
 import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
@@ -61,11 +61,19 @@ export class WaitForTaskQuery {
     );
   }
 
-  /** A read of the row every {@link WAIT_POLL_MS} that finds it final; a failed read waits for the next. */
+  /**
+   * A read of the row every {@link WAIT_POLL_MS} that finds it final, or gone (deleted by hand:
+   * the last read then says so); a read that fails otherwise (MySQL away) waits for the next.
+   */
   private finalRead(taskId: string): Observable<unknown> {
     return interval(WAIT_POLL_MS).pipe(
-      exhaustMap(() => from(this.finder.get(taskId)).pipe(catchError(() => EMPTY))),
-      filter((task) => isFinalStatus(task.status)),
+      exhaustMap(() =>
+        from(this.finder.get(taskId)).pipe(
+          map((task) => isFinalStatus(task.status)),
+          catchError((error: unknown) => of(error instanceof TaskNotFoundError)),
+        ),
+      ),
+      filter(Boolean),
     );
   }
 }
