@@ -98,6 +98,25 @@ describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?
     expect(bus.byTask.size).toBe(0);
   });
 
+  it("goes on waiting when a user's retry reopened the task between its final event and the read", async () => {
+    await api.queue('test').pause();
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: { label: 'reopened' } });
+    const finder = api.app.get(FindTasksQuery);
+    const read = finder.get.bind(finder);
+    let reads = 0;
+    jest.spyOn(finder, 'get').mockImplementation(async (id: string) => {
+      // The read that follows the cancel's event: a user retries first.
+      if (++reads === 2) await api.tasks.retryTask(id);
+      return read(id);
+    });
+    const waiting = api.tasks.waitForTask(taskId, { timeoutMs: 30_000 });
+    await waitFor(async () => listenersOf(api) === 1, 'the waiter to listen');
+    await api.tasks.cancelTask(taskId);
+    await waitFor(async () => reads >= 2 && listenersOf(api) === 1, 'the waiter to listen again');
+    await api.queue('test').resume();
+    expect(await waiting).toMatchObject({ taskId, status: TaskStatus.Completed });
+  });
+
   it('refuses an unknown task and a timeout that is not a whole number of ms in setTimeout\'s range', async () => {
     await expect(api.tasks.waitForTask('01a24998-0000-7000-8000-000000000000')).rejects.toBeInstanceOf(TaskNotFoundError);
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: { label: 'x' } });

@@ -37,19 +37,21 @@ export class WaitForTaskQuery {
   /** The row once completed, failed or cancelled; throws TaskWaitTimeoutError when `timeoutMs` runs out first. */
   async wait(taskId: string, { timeoutMs, signal }: WaitForTaskOptions = {}): Promise<BackgroundTask> {
     assertTimeout(timeoutMs);
-    signal?.throwIfAborted();
-    // The stream's position first, then the row: a change committed in between is in the stream.
-    // Without Redis there is no position, and the reads alone find the outcome.
-    const after = await this.events.latestId().catch(() => undefined);
-    const task = await this.finder.get(taskId);
-    if (isFinalStatus(task.status)) return task;
-    const stops = [this.finalEvent(taskId, after), this.finalRead(taskId), signal ? fromEvent(signal, 'abort') : NEVER];
-    if (timeoutMs !== undefined) stops.push(timer(timeoutMs));
-    await firstValueFrom(race(stops));
-    signal?.throwIfAborted();
-    const now = await this.finder.get(taskId);
-    if (!isFinalStatus(now.status)) throw new TaskWaitTimeoutError(taskId, now.status as TaskStatus, timeoutMs!);
-    return now;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      signal?.throwIfAborted();
+      // The stream's position first, then the row: a change committed in between is in the stream.
+      // Without Redis there is no position, and the reads alone find the outcome.
+      const after = await this.events.latestId().catch(() => undefined);
+      const task = await this.finder.get(taskId);
+      if (isFinalStatus(task.status)) return task;
+      if (deadline !== undefined && Date.now() >= deadline) throw new TaskWaitTimeoutError(taskId, task.status, timeoutMs!);
+      const stops = [this.finalEvent(taskId, after), this.finalRead(taskId), signal ? fromEvent(signal, 'abort') : NEVER];
+      if (deadline !== undefined) stops.push(timer(deadline - Date.now()));
+      // Whatever ended the wait, the row says what is true now; a user's retry may even have
+      // reopened the task since its final event, and then the wait goes on.
+      await firstValueFrom(race(stops));
+    }
   }
 
   /** The first event that says the task is final (none when Redis is not answering). */
