@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, ensureDatabase } from '../src/config/ensure-database.js';
 import { TaskStatus } from '../src/tasks/index.js';
-import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { DemoProcess } from './faults/demo-process.js';
+import { startPrivateRedis } from './support/private-services.js';
+import { createTestApp, MYSQL_SERVER_URL, waitFor, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /** Shutting a worker application down while handlers run: no row may be left `running`. */
@@ -78,4 +82,23 @@ describe('graceful shutdown (MariaDB + Redis)', () => {
     expect((await observer.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);
     await observer.tasks.cancelTask(taskId);
   });
+
+  it('ends a worker process on SIGTERM although Redis is unreachable: BullMQ\'s closes are bounded, then dropped', async () => {
+    // BullMQ's Worker.close() and Relay.close() wait for Redis; without a bound the process never exited.
+    const redis = await startPrivateRedis();
+    const database = `tasks_test_shutdown_${randomBytes(4).toString('hex')}`;
+    await ensureDatabase(`${MYSQL_SERVER_URL}/${database}`);
+    const demo = new DemoProcess('no-redis', { DATABASE_URL: `${MYSQL_SERVER_URL}/${database}`, REDIS_URL: redis.url, PORT: '0', TASKS_QUEUE_PREFIX: database });
+    try {
+      await demo.start(/Listening on/);
+      await redis.kill();
+      expect(await demo.stop()).toBe('SIGTERM');
+      expect(demo.logTail()).toContain("BullMQ's workers: not closed within 5000 ms (is Redis reachable?), connections dropped");
+      expect(demo.logTail()).toContain('The cancel relay: not closed within 5000 ms');
+    } finally {
+      await demo.kill();
+      await redis.destroy();
+      await dropDatabase(`${MYSQL_SERVER_URL}/${database}`);
+    }
+  }, 60_000);
 });

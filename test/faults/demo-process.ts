@@ -53,15 +53,20 @@ export class DemoProcess {
     return signal;
   }
 
-  /** SIGTERM and wait for a clean exit (the shutdown hooks run). */
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM and wait for a clean exit (the shutdown hooks run); SIGKILL after 30 s. Resolves with
+   * the signal the process died of (`SIGTERM` when Nest re-raised it after closing, `SIGKILL` when
+   * it did not close in time), or null when it exited with a code or was not running.
+   */
+  async stop(): Promise<string | null> {
     const child = this.child;
-    if (!child || this.exited) return;
+    if (!child || this.exited) return null;
     child.kill('SIGTERM');
-    const exited = once(child, 'exit');
+    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
+    const [, signal] = await exited;
     clearTimeout(timer);
+    return signal;
   }
 
   /** True once the process has exited (or was killed). */

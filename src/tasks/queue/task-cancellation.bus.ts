@@ -5,6 +5,7 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { closeRedis, createRedisConnection, WORKER_REDIS_OPTIONS } from './redis-connection.factory.js';
 import { readyWithin } from './redis-ready.js';
+import { closeOrDrop } from './bounded-close.js';
 
 /** What a cancel message carries: the task, and when its job was fetched (the job's `processedOn`). */
 interface CancelMessage {
@@ -78,7 +79,8 @@ export class TaskCancellationBus implements OnModuleInit, OnApplicationShutdown 
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.relay?.close();
+    // Dropping the relay's connection fails what its close waits for, and its close then ends.
+    if (this.relay) await closeOrDrop(this.relay.close(), () => closeRedis(this.connection), 'The cancel relay', this.logger);
     closeRedis(this.connection);
   }
 }

@@ -7,6 +7,7 @@ import { PurgeFinishedCommand } from '../commands/purge-finished.command.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { PERIODIC_JOB, RETENTION_JOB, TaskSchedules } from '../schedules/task-schedules.js';
 import { INTERNAL_QUEUE, TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
+import { closeOrDrop, dropWorker } from '../queue/bounded-close.js';
 
 /**
  * Runs the library's internal jobs in worker processes: when a periodic schedule fires, it
@@ -40,7 +41,8 @@ export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    const worker = this.worker;
+    if (worker) await closeOrDrop(worker.close(), () => dropWorker(worker), 'The internal worker', this.logger);
     closeRedis(this.connection);
   }
 

@@ -20,6 +20,7 @@ import { TaskStateWriter } from '../store/task-state.writer.js';
 import { TaskRunner } from './task.runner.js';
 import { CANCEL_REASON, SHUTDOWN_REASON } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
+import { closeOrDrop, dropWorker } from '../queue/bounded-close.js';
 
 /**
  * One BullMQ Worker per queue that has handlers in this process (none in the `api` role).
@@ -122,7 +123,8 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
         this.writer.requeue(taskId).catch((error: Error) => this.logger.error(`Task ${taskId} left running: ${error.message}`)),
       ),
     );
-    await Promise.all(stopping.map(({ worker }) => worker.close(stuck.length > 0)));
+    const closing = Promise.all(stopping.map(({ worker }) => worker.close(stuck.length > 0)));
+    await closeOrDrop(closing, () => stopping.forEach(({ worker }) => dropWorker(worker)), "BullMQ's workers", this.logger);
     for (const { connection } of stopping) closeRedis(connection);
   }
 
