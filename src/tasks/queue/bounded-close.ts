@@ -13,7 +13,8 @@ export const CLOSE_TIMEOUT_MS = 5_000;
  * that moment leaves, which the reconciler and BullMQ's stalled-job check already repair.
  */
 export async function closeOrDrop(closing: Promise<unknown>, drop: () => void, what: string, logger: Logger): Promise<void> {
-  const closed = closing.then(() => true);
+  // A close that failed has ended too (BullMQ reports its errors as `error` events).
+  const closed = closing.then(() => true, () => true);
   // An unref'd timer: a close that settles must not keep the process alive for the rest of the bound.
   if (await Promise.race([closed, sleep(CLOSE_TIMEOUT_MS, false, { ref: false })])) return;
   logger.warn(`${what}: not closed within ${CLOSE_TIMEOUT_MS} ms (is Redis reachable?), connections dropped`);
