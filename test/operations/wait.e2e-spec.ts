@@ -7,7 +7,10 @@ import { createTestApp, waitFor, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
 /** The event bus's listeners in this process (SSE streams and waiters). */
-const listenersOf = (app: TestApp) => (app.app.get(TaskEventBus) as unknown as { subscribers: Set<unknown> }).subscribers.size;
+const listenersOf = (app: TestApp) => {
+  const bus = app.app.get(TaskEventBus) as unknown as { broad: Set<unknown>; byTask: Map<string, Set<unknown>> };
+  return bus.broad.size + [...bus.byTask.values()].reduce((sum, listeners) => sum + listeners.size, 0);
+};
 
 describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?wait_seconds)', () => {
   let api: TestApp;

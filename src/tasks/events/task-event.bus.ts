@@ -56,7 +56,6 @@ interface Subscriber {
 export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TaskEventBus.name);
   private readonly key: string;
-  private readonly subscribers = new Set<Subscriber>();
   /**
    * The subscribers to one task (its event stream, `waitForTask`) by task id: each event goes to
    * its own task's and to the others only, not past every waiter of every task.
@@ -122,15 +121,18 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /** Whether anyone in this process listens (the reader stops when nobody does). */
+  private get listening(): boolean {
+    return this.broad.size > 0 || this.byTask.size > 0;
+  }
+
   private add(subscriber: Subscriber): void {
-    this.subscribers.add(subscriber);
     const { taskId } = subscriber.filter;
     if (taskId === undefined) this.broad.add(subscriber);
     else this.byTask.set(taskId, (this.byTask.get(taskId) ?? new Set<Subscriber>()).add(subscriber));
   }
 
   private remove(subscriber: Subscriber): void {
-    this.subscribers.delete(subscriber);
     const { taskId } = subscriber.filter;
     if (taskId === undefined) return void this.broad.delete(subscriber);
     const forTask = this.byTask.get(taskId);
@@ -171,7 +173,7 @@ export class TaskEventBus implements OnModuleInit, OnApplicationShutdown {
 
   private async readLoop(): Promise<void> {
     let lastId = await this.latestId().catch(() => '$');
-    while (!this.stopped && this.subscribers.size > 0) {
+    while (!this.stopped && this.listening) {
       try {
         const answer = (await this.reader!.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.key, lastId)) as [string, [string, string[]][]][] | null;
         for (const [id, fields] of answer?.[0]?.[1] ?? []) {
