@@ -85,9 +85,12 @@ export class TasksService {
     return options.manager ? this.transactional.enqueueMany(inputs, options.manager) : this.enqueuer.enqueueMany(inputs);
   }
 
-  /** The task's row; throws TaskNotFoundError for an unknown id. */
-  getTaskStatus(taskId: string): Promise<BackgroundTask> {
-    return this.finder.get(taskId);
+  /**
+   * The task's row; throws TaskNotFoundError for an unknown id. With `timeoutMs`, a long poll:
+   * the row once the task is final, or as it is when `timeoutMs` has passed (see waitForTask).
+   */
+  getTaskStatus(taskId: string, options?: WaitForTaskOptions): Promise<BackgroundTask> {
+    return options?.timeoutMs ? this.waiter.finalOrCurrent(taskId, options) : this.finder.get(taskId);
   }
 
   /**

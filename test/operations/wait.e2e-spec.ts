@@ -66,6 +66,8 @@ describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?
     expect(error).toBeInstanceOf(TaskWaitTimeoutError);
     expect(error).toMatchObject({ taskId, taskStatus: TaskStatus.Pending, timeoutMs: 300, message: `Task ${taskId} is still pending after 300 ms` });
     expect((error as TaskWaitTimeoutError).getStatus()).toBe(504);
+    // getTaskStatus with a timeout waits the same way and answers the row as it is then.
+    expect(await api.tasks.getTaskStatus(taskId, { timeoutMs: 300 })).toMatchObject({ taskId, status: TaskStatus.Pending });
     expect(listenersOf(api)).toBe(0);
     await api.queue('test').resume();
     expect((await api.tasks.waitForTask(taskId, { timeoutMs: 30_000 })).status).toBe(TaskStatus.Completed);

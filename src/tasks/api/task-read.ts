@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { InvalidTaskRequestError, TaskWaitTimeoutError } from '../errors/tasks.errors.js';
+import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import type { TasksService } from '../tasks.service.js';
@@ -33,9 +33,8 @@ export async function waitedTask(tasks: TasksService, taskId: string, seconds: n
   const gone = new AbortController();
   (response.raw ?? response).on?.('close', () => gone.abort());
   try {
-    return await tasks.waitForTask(taskId, { timeoutMs: seconds * 1000, signal: gone.signal });
+    return await tasks.getTaskStatus(taskId, { timeoutMs: seconds * 1000, signal: gone.signal });
   } catch (error) {
-    if (error instanceof TaskWaitTimeoutError) return tasks.getTaskStatus(taskId);
     // Nobody to answer; an HTTP error, so that it is not logged as a failure (nginx's 499).
     if (gone.signal.aborted) throw new HttpException('Client closed the request', 499);
     throw error;

@@ -1,8 +1,6 @@
 import { parseDuration } from '../durations.js';
 import type { TasksService } from '../tasks.service.js';
-import { TaskWaitTimeoutError } from '../errors/tasks.errors.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
-import type { BackgroundTask } from '../store/background-task.entity.js';
 import { printJson, printRecord, printTable, type Row } from './cli-format.js';
 
 /** What a command gets: its positional arguments, its flags, and the app's TasksService. */
@@ -17,14 +15,6 @@ function durationFlag(value: string, flag: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new UsageError(`${flag} must be a duration such as 90s, 15m, 12h or 30d, got "${value}"`);
   return ms;
-}
-
-/** The task once final, or as it is when `ms` have passed. */
-async function finalOrNow(tasks: TasksService, id: string, ms: number): Promise<BackgroundTask> {
-  return tasks.waitForTask(id, { timeoutMs: ms }).catch((error: unknown) => {
-    if (error instanceof TaskWaitTimeoutError) return tasks.getTaskStatus(id);
-    throw error;
-  });
 }
 
 /** A mistake in the command line (exit code 2). */
@@ -42,7 +32,7 @@ function taskId(input: CommandInput): string {
 export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<void>> = {
   async status(input) {
     const wait = text(input, 'wait');
-    const task = wait === undefined ? await input.tasks.getTaskStatus(taskId(input)) : await finalOrNow(input.tasks, taskId(input), durationFlag(wait, '--wait'));
+    const task = await input.tasks.getTaskStatus(taskId(input), wait === undefined ? undefined : { timeoutMs: durationFlag(wait, '--wait') });
     if (json(input)) return printJson(task);
     printRecord(task as unknown as Row);
   },

@@ -36,6 +36,13 @@ export class WaitForTaskQuery {
 
   /** The row once completed, failed or cancelled; throws TaskWaitTimeoutError when `timeoutMs` runs out first. */
   async wait(taskId: string, { timeoutMs, signal }: WaitForTaskOptions = {}): Promise<BackgroundTask> {
+    const task = await this.finalOrCurrent(taskId, { timeoutMs, signal });
+    if (!isFinalStatus(task.status)) throw new TaskWaitTimeoutError(taskId, task.status, timeoutMs!);
+    return task;
+  }
+
+  /** The row once completed, failed or cancelled, or as it is when `timeoutMs` has passed (a long poll's answer). */
+  async finalOrCurrent(taskId: string, { timeoutMs, signal }: WaitForTaskOptions = {}): Promise<BackgroundTask> {
     assertTimeout(timeoutMs);
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (;;) {
@@ -44,8 +51,7 @@ export class WaitForTaskQuery {
       // Without Redis there is no position, and the reads alone find the outcome.
       const after = await this.events.latestId().catch(() => undefined);
       const task = await this.finder.get(taskId);
-      if (isFinalStatus(task.status)) return task;
-      if (deadline !== undefined && Date.now() >= deadline) throw new TaskWaitTimeoutError(taskId, task.status, timeoutMs!);
+      if (isFinalStatus(task.status) || (deadline !== undefined && Date.now() >= deadline)) return task;
       const stops = [this.finalEvent(taskId, after), this.finalRead(taskId), signal ? fromEvent(signal, 'abort') : NEVER];
       if (deadline !== undefined) stops.push(timer(deadline - Date.now()));
       // Whatever ended the wait, the row says what is true now; a user's retry may even have
