@@ -92,9 +92,11 @@ describe('graceful shutdown (MariaDB + Redis)', () => {
     try {
       await demo.start(/Listening on/);
       await redis.kill();
+      // Without the bounds it was still running when the helper's SIGKILL came, 30 s later.
       expect(await demo.stop()).toBe('SIGTERM');
-      expect(demo.logTail()).toContain("BullMQ's workers: not closed within 5000 ms (is Redis reachable?), connections dropped");
-      expect(demo.logTail()).toContain('The cancel relay: not closed within 5000 ms');
+      // The relay's close always waits (its last command queues for a Redis that never comes back);
+      // the workers' close waits only when Redis died under their blocking read, so it is not asserted.
+      expect(demo.logTail()).toContain('The cancel relay: not closed within 5000 ms (is Redis reachable?), connections dropped');
     } finally {
       await demo.kill();
       await redis.destroy();
