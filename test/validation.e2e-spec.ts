@@ -108,6 +108,6 @@ describe('bad input (MariaDB + Redis)', () => {
 
   it('accepts the valid body of the seed (201) after all the refusals', async () => {
     const response = await t.http().post('/api/tasks/enqueue').send(valid).expect(201);
-    expect(response.body).toEqual({ task_id: expect.stringMatching(/^[0-9a-f-]{36}$/), message: 'Task enqueued successfully with priority 5', created: true, run_at: null });
+    expect(response.body).toEqual({ task_id: expect.stringMatching(/^[0-9a-f-]{36}$/), message: 'Task enqueued successfully with priority 5', created: true, run_at: null, expires_at: null });
   });
 });

@@ -60,7 +60,7 @@ export class TasksExplorer implements OnModuleInit {
     const { taskName, timeoutSeconds, retry, params } = metadata;
     const location = `${className}.${method}`;
     const schedule = metadata.schedule && { ...metadata.schedule, name: metadata.schedule.name ?? taskName, taskName };
-    const problems = handlerProblems(metadata, location);
+    const problems = handlerProblems(metadata, location, this.options.maxDelaySeconds);
     if (problems.length > 0) throw new InvalidTasksOptionsError(problems.join('; '));
     this.registry.register({
       taskName,
@@ -78,11 +78,11 @@ export class TasksExplorer implements OnModuleInit {
 }
 
 /** What is wrong with a handler's own settings. */
-function handlerProblems({ taskName, timeoutSeconds, retry, schedule, enqueue }: TaskHandlerMetadata, location: string): string[] {
+function handlerProblems({ taskName, timeoutSeconds, retry, schedule, enqueue }: TaskHandlerMetadata, location: string, maxDelaySeconds: number): string[] {
   return [
     ...(timeoutSeconds !== undefined && !(timeoutSeconds > 0) ? [`${location}: timeoutSeconds must be > 0`] : []),
     ...(enqueue !== undefined && enqueue !== 'api' && enqueue !== 'internal' ? [`${location}: enqueue must be 'api' or 'internal'`] : []),
     ...retryStrategiesProblems(retry, `${location} retry`),
-    ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`) : []),
+    ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`, maxDelaySeconds) : []),
   ];
 }

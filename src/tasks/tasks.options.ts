@@ -59,7 +59,7 @@ const OPTION_RULES: OptionRule[] = [
   ({ retry }) => retryStrategiesProblems(retry.strategies, 'retry.strategies'),
   ({ retry }) => problemIf(!isIntegerIn(retry.maxRetries, 0, MAX_RETRIES_LIMIT), `retry.maxRetries must be an integer 0..${MAX_RETRIES_LIMIT}`),
   ({ retry }) => problemIf(!(retry.backoffDelayMs >= 0), 'retry.backoffDelayMs must be >= 0'),
-  ({ schedules }) => schedules.flatMap((schedule, index) => scheduleProblems(schedule, `schedules[${index}]`)),
+  ({ schedules, maxDelaySeconds }) => schedules.flatMap((schedule, index) => scheduleProblems(schedule, `schedules[${index}]`, maxDelaySeconds)),
   ({ schedules }) => duplicates(schedules.map((schedule) => schedule.name)).map((name) => `schedule "${name}" is declared twice`),
   (o) => problemIf(!(o.timeoutGraceMs >= 0) || !(o.progressIntervalMs >= 0), 'timeoutGraceMs and progressIntervalMs must be >= 0'),
   (o) => problemIf(!(o.maxDelaySeconds >= 0), 'maxDelaySeconds must be >= 0'),

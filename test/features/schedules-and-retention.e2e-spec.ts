@@ -7,7 +7,7 @@ import { TestTasks } from '../support/test-tasks.processor.js';
 /** A handler that declares its own schedule (every second). */
 @TaskProcessor('test')
 class PeriodicTasks {
-  @TaskHandler('test.periodic', { schedule: { everyMs: 1000 } })
+  @TaskHandler('test.periodic', { schedule: { everyMs: 1000, expiresInSeconds: 30 } })
   periodic(_params: unknown, context: TaskContext) {
     return { taskId: context.taskId };
   }
@@ -40,8 +40,8 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
   it('lists the schedules (decorator and module option) with their next run', async () => {
     const { body } = await t.http().get('/api/tasks/schedules').expect(200);
     expect(body.schedules).toEqual([
-      { name: 'every-second-berlin', task_name: 'test.record', cron: '* * * * * *', every_ms: null, tz: 'Europe/Berlin', params: { label: 'cron' }, priority: null, next_run_at: expect.any(String) },
-      { name: 'test.periodic', task_name: 'test.periodic', cron: null, every_ms: 1000, tz: null, params: null, priority: null, next_run_at: expect.any(String) },
+      { name: 'every-second-berlin', task_name: 'test.record', cron: '* * * * * *', every_ms: null, tz: 'Europe/Berlin', params: { label: 'cron' }, priority: null, expires_in_seconds: null, next_run_at: expect.any(String) },
+      { name: 'test.periodic', task_name: 'test.periodic', cron: null, every_ms: 1000, tz: null, params: null, priority: null, expires_in_seconds: 30, next_run_at: expect.any(String) },
     ]);
     for (const schedule of body.schedules) expect(Date.parse(schedule.next_run_at)).toBeGreaterThan(Date.now() - 1000);
   });
@@ -57,6 +57,9 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(500);
     }
     expect((await rowsOf('test.record'))[0].params).toEqual({ label: 'cron' });
+    // Each run of test.periodic expires 30 s after it was enqueued (its schedule's expiresInSeconds); the cron's runs never.
+    for (const row of await rowsOf('test.periodic')) expect(Math.abs(row.expiresAt!.getTime() - row.createdAt.getTime() - 30_000)).toBeLessThanOrEqual(100);
+    expect((await rowsOf('test.record')).every((row) => row.expiresAt === null)).toBe(true);
   });
 
   it('purges finished rows older than the retention age in the background, never unfinished or recent ones', async () => {

@@ -126,6 +126,13 @@ export class TestTasks {
     throw new Error(`attempt ${context.attempt} failed; the next waits a minute`);
   }
 
+  /** Fails; its retry waits 3 s (a fixed strategy), longer than the expiry its test gives it. */
+  @TaskHandler('test.fails_then_retries_late', { retry: { unknown: { backoff: 'fixed', delayMs: 3000 } } })
+  failsThenRetriesLate(params: Record<string, unknown>, context: TaskContext) {
+    this.observe('test.fails_then_retries_late', params, context);
+    throw new Error(`attempt ${context.attempt} failed; the next waits 3 s`);
+  }
+
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */
   @TaskHandler('test.ignores_abort')
   async ignoresAbort(params: { ms?: number }, context: TaskContext) {

@@ -96,6 +96,7 @@ export class TasksController {
       message: enqueuedMessage(task),
       created: task.created,
       run_at: task.runAt?.toISOString() ?? null,
+      expires_at: task.expiresAt?.toISOString() ?? null,
     };
   }
 
@@ -168,6 +169,7 @@ export class TasksController {
         tz: schedule.cron ? (schedule.tz ?? 'UTC') : null,
         params: schedule.params ?? null,
         priority: schedule.priority ?? null,
+        expires_in_seconds: schedule.expiresInSeconds ?? null,
         next_run_at: schedule.nextRunAt?.toISOString() ?? null,
       })),
     };
@@ -214,7 +216,7 @@ export class TasksController {
   @ApiOperation({
     summary: 'Retry a failed or cancelled task',
     description:
-      'Puts the task back to pending for a new round of attempts under the same task_id: retry_count 0; result, started_at, completed_at, progress and run_at cleared; ' +
+      'Puts the task back to pending for a new round of attempts under the same task_id: retry_count 0; result, started_at, completed_at, progress, run_at and expires_at cleared; ' +
       'created_at, params, max_retries and the last error_message/error_type kept until an attempt of the new round ends.',
   })
   @ApiParam(TASK_ID_PARAM)

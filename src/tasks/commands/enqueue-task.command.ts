@@ -12,7 +12,7 @@ import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { paramsDtoProblems } from './params-dto.validator.js';
-import { enqueueProblems, parseRunAt } from './task-request.validator.js';
+import { enqueueProblems, expiryTime, parseRunAt } from './task-request.validator.js';
 import { newTaskId } from './task-id.js';
 import { orMysqlUnavailable } from './unavailable.js';
 
@@ -104,6 +104,7 @@ export class EnqueueTaskCommand {
     if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
     const now = Date.now();
     const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - now) : (input.delaySeconds ?? 0) * 1000;
+    const expiresAt = expiryTime(input, now);
     return {
       taskId: newTaskId(),
       taskName: input.taskName,
@@ -116,6 +117,7 @@ export class EnqueueTaskCommand {
       runAt: delayMs > 0 ? new Date(now + delayMs) : null,
       timeoutSeconds: input.timeoutSeconds,
       idempotencyKey: input.idempotencyKey,
+      expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
     };
   }
 
@@ -159,11 +161,11 @@ function outcomeOfError(error: unknown): BulkEnqueueOutcome {
 }
 
 /** A new task as callers see it (without its params). */
-export function newView({ taskId, taskName, taskType, priority, maxRetries, runAt }: NewTask): EnqueuedTask {
-  return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt };
+export function newView({ taskId, taskName, taskType, priority, maxRetries, runAt, expiresAt }: NewTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt, expiresAt: expiresAt ?? null };
 }
 
 /** The task an idempotency key already named. */
-export function existingView({ taskId, taskName, taskType, priority, maxRetries, runAt }: BackgroundTask): EnqueuedTask {
-  return { taskId, taskName, taskType, priority, maxRetries, created: false, runAt };
+export function existingView({ taskId, taskName, taskType, priority, maxRetries, runAt, expiresAt }: BackgroundTask): EnqueuedTask {
+  return { taskId, taskName, taskType, priority, maxRetries, created: false, runAt, expiresAt };
 }

@@ -58,7 +58,8 @@ export class RetryTaskCommand {
       throw new TaskNotRetryableError(taskId, task.status, messages.TASK_CHANGED_MEANWHILE());
     }
     // Should Redis refuse now, the row is pending without a job and the reconciler queues it.
-    await orRedisUnavailable(() => this.jobs.add(task, task.maxRetries + 1));
-    return { ...existingView(task), runAt: null };
+    // The new round runs at once and has no expiry (resubmit cleared both): the user asked for it now.
+    await orRedisUnavailable(() => this.jobs.add({ ...task, expiresAt: null }, task.maxRetries + 1));
+    return { ...existingView(task), runAt: null, expiresAt: null };
   }
 }

@@ -36,6 +36,7 @@ export function enqueueProblems(
   }
   problems.push(...paramsProblems(input.params, options.maxParamsBytes));
   problems.push(...scheduleProblems(input, options.maxDelaySeconds));
+  problems.push(...expiryProblems(input, options.maxDelaySeconds));
   if (input.timeoutSeconds !== undefined && !isIntegerIn(input.timeoutSeconds, 1, MAX_TIMEOUT_SECONDS)) {
     problems.push(`timeout_seconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
@@ -67,6 +68,42 @@ function scheduleProblems(input: EnqueueTaskInput, maxDelaySeconds: number): str
   if (at < now - RUN_AT_PAST_TOLERANCE_MS) return [`run_at is in the past (${new Date(at).toISOString()})`];
   if (at > now + maxDelaySeconds * 1000) return [`run_at is more than ${maxDelaySeconds} seconds ahead`];
   return [];
+}
+
+/**
+ * `expires_in_seconds` or `expires_at`, not both; later than now and than the time the task is
+ * due (it could never start otherwise), and within `maxDelaySeconds`, as `run_at` is.
+ */
+function expiryProblems(input: EnqueueTaskInput, maxDelaySeconds: number): string[] {
+  if (input.expiresInSeconds === undefined && input.expiresAt === undefined) return [];
+  if (input.expiresInSeconds !== undefined && input.expiresAt !== undefined) return ['give expires_in_seconds or expires_at, not both'];
+  const { expiresInSeconds } = input;
+  if (expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= maxDelaySeconds)) {
+    return [`expires_in_seconds must be a number greater than 0 and at most ${maxDelaySeconds}`];
+  }
+  const now = Date.now();
+  const expiresAt = expiryTime(input, now);
+  if (expiresAt === undefined) return ['expires_at must be an ISO 8601 date-time, e.g. 2030-01-15T10:30:00Z'];
+  if (expiresAt <= now) return [`expires_at is in the past (${new Date(expiresAt).toISOString()})`];
+  if (expiresAt > now + maxDelaySeconds * 1000) return [`expires_at is more than ${maxDelaySeconds} seconds ahead`];
+  const due = dueTime(input, now);
+  if (due !== undefined && expiresAt <= due) {
+    return [`the task would expire (${new Date(expiresAt).toISOString()}) before it is due (${new Date(due).toISOString()})`];
+  }
+  return [];
+}
+
+/** When a valid request's task expires (ms since the epoch), or undefined when it has no expiry or an unreadable one. */
+export function expiryTime(input: EnqueueTaskInput, now: number): number | undefined {
+  if (input.expiresInSeconds !== undefined) return now + input.expiresInSeconds * 1000;
+  return input.expiresAt === undefined ? undefined : parseRunAt(input.expiresAt);
+}
+
+/** When a request's task is due (ms since the epoch); undefined when its schedule is itself invalid. */
+function dueTime(input: EnqueueTaskInput, now: number): number | undefined {
+  if (input.runAt !== undefined) return parseRunAt(input.runAt);
+  if (input.delaySeconds === undefined) return now;
+  return typeof input.delaySeconds === 'number' ? now + input.delaySeconds * 1000 : undefined;
 }
 
 /** Milliseconds since the epoch of a Date or an ISO 8601 date-time with a time, else undefined. */

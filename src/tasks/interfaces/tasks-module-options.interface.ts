@@ -173,6 +173,12 @@ export interface TaskScheduleOptions {
   params?: Record<string, unknown>;
   /** 1..10; the queue's default when omitted. */
   priority?: number;
+  /**
+   * Each run's task expires this many seconds after it is enqueued (`expiresInSeconds` of an
+   * enqueue): runs that wait longer, e.g. while no worker serves the queue, are not started
+   * but cancelled as expired. Often the interval, so that a backlog does not run late.
+   */
+  expiresInSeconds?: number;
 }
 
 /** `@TaskHandler(name, { schedule })`: a schedule of the handler's own task (named after it). */

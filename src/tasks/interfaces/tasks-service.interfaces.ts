@@ -23,6 +23,14 @@ export interface EnqueueTaskInput {
   /** Time limit of each attempt in seconds (1..86400), over the handler's own. */
   timeoutSeconds?: number;
   /**
+   * Not started this many seconds from now, the task is not started at all: it is cancelled
+   * as expired when a worker picks it up (a retry or a redelivery too). Must end after the
+   * task is due; at most `maxDelaySeconds`. Not with `expiresAt`.
+   */
+  expiresInSeconds?: number;
+  /** Or not started by this time (a Date or an ISO 8601 string), it is not started at all. */
+  expiresAt?: Date | string;
+  /**
    * At most one task per key: enqueueing again with a key already used returns that task
    * (`created: false`) instead of a new one, for as long as its row is kept. 1..255 characters.
    */
@@ -49,6 +57,8 @@ export interface EnqueuedTask {
   created: boolean;
   /** When the task is due (delayed tasks), else null. */
   runAt: Date | null;
+  /** When the task expires if not started by then, else null. */
+  expiresAt: Date | null;
 }
 
 /** One task's outcome in `enqueueMany`: the task, or why it was not enqueued. */

@@ -47,6 +47,12 @@ export class TasksMetrics {
     labelNames: ['kind'],
     registers: [this.registry],
   });
+  private readonly expirations = new Counter({
+    name: 'background_tasks_expired_total',
+    help: 'Tasks this process did not start because their expiry had passed (cancelled as expired), by task name.',
+    labelNames: ['task_name'],
+    registers: [this.registry],
+  });
   private readonly rejected = new Counter({
     name: 'background_tasks_enqueue_rejected_total',
     help: 'Enqueues refused by this process, by reason (invalid, unavailable, error).',
@@ -110,6 +116,10 @@ export class TasksMetrics {
 
   handlerFinished(taskName: string, outcome: 'completed' | 'failed', seconds: number): void {
     this.handlerDuration.observe({ task_name: taskName, outcome }, seconds);
+  }
+
+  expired(taskName: string): void {
+    this.expirations.inc({ task_name: taskName });
   }
 
   repaired(kind: string): void {

@@ -8,6 +8,8 @@ export interface TaskJobData {
   priorAttempts?: number;
   /** The enqueue's time limit per attempt (the handler's applies when absent). */
   timeoutSeconds?: number;
+  /** An attempt that would begin after this time (ms since the epoch) does not: the task expired. */
+  expiresAt?: number;
   /** A workflow step's workflow (its root task's id): a cancel of the workflow marks it. */
   workflowId?: string;
   /** A workflow step's input: the previous step's result, or a group's results in order. */

@@ -21,7 +21,12 @@ export const toBullPriority = (priority: number): number => 11 - priority;
 
 /** A task's job to add: `attempts` attempts, after `priorAttempts` the task already made. */
 export interface NewJob {
-  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'> & { timeoutSeconds?: number | null; input?: unknown; workflowId?: string | null };
+  task: Pick<BackgroundTask, 'taskId' | 'taskName' | 'taskType' | 'priority' | 'params'> & {
+    timeoutSeconds?: number | null;
+    input?: unknown;
+    workflowId?: string | null;
+    expiresAt?: Date | null;
+  };
   attempts: number;
   priorAttempts?: number;
   /** Wait this long before the first attempt (a delayed task). */
@@ -99,6 +104,7 @@ export class TaskJobs {
     const data: TaskJobData = { params: task.params ?? {} };
     if (priorAttempts > 0) data.priorAttempts = priorAttempts;
     if (task.timeoutSeconds) data.timeoutSeconds = task.timeoutSeconds;
+    if (task.expiresAt) data.expiresAt = task.expiresAt.getTime();
     if (task.input !== undefined && task.input !== null) data.input = task.input;
     if (task.workflowId) data.workflowId = task.workflowId;
     const opts: JobsOptions = {

@@ -3,8 +3,8 @@ import type { TaskScheduleOptions } from '../interfaces/tasks-module-options.int
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** What is wrong with a schedule, for a bootstrap error. */
-export function scheduleProblems(schedule: TaskScheduleOptions, where: string): string[] {
+/** What is wrong with a schedule, for a bootstrap error (`maxDelaySeconds` bounds its expiry, as it bounds an enqueue's). */
+export function scheduleProblems(schedule: TaskScheduleOptions, where: string, maxDelaySeconds: number): string[] {
   const problems: string[] = [];
   if (!NAME.test(schedule.name ?? '')) problems.push(`${where}.name must be 1-100 characters of A-Z a-z 0-9 . _ -`);
   if (typeof schedule.taskName !== 'string' || schedule.taskName === '') problems.push(`${where}.taskName is required`);
@@ -17,6 +17,10 @@ export function scheduleProblems(schedule: TaskScheduleOptions, where: string): 
   if (schedule.tz !== undefined && !isTimeZone(schedule.tz)) problems.push(`${where}.tz "${schedule.tz}" is not an IANA time zone`);
   if (schedule.priority !== undefined && !(Number.isInteger(schedule.priority) && schedule.priority >= 1 && schedule.priority <= 10)) {
     problems.push(`${where}.priority must be an integer 1..10`);
+  }
+  const { expiresInSeconds } = schedule;
+  if (expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= maxDelaySeconds)) {
+    problems.push(`${where}.expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`);
   }
   return problems;
 }

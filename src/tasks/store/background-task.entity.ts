@@ -117,4 +117,8 @@ export class BackgroundTask {
   /** What the step received from its predecessors: the previous step's result, or a group's results in order. */
   @Column({ type: 'json', nullable: true })
   input!: unknown;
+
+  /** A task not started by then is not started (cancelled as expired); null: no expiry. */
+  @Column({ name: 'expires_at', type: 'timestamp', precision: 3, nullable: true })
+  expiresAt!: Date | null;
 }

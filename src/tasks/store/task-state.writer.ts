@@ -132,16 +132,16 @@ export class TaskStateWriter {
     return this.write(taskId, 'abandon', { errorMessage: truncate(failure.message), errorType: failure.errorType });
   }
 
-  /** `pending|running -> cancelled`. */
-  cancel(taskId: string): Promise<boolean> {
-    return this.write(taskId, 'cancel', {});
+  /** `pending|running -> cancelled`; with `reason` as `error_message` (an expired task says so). */
+  cancel(taskId: string, reason?: string): Promise<boolean> {
+    return this.write(taskId, 'cancel', reason === undefined ? {} : { errorMessage: reason });
   }
 
   /**
    * `failed|cancelled -> pending`: a user's retry, a new round of attempts. The row loses what
    * belonged to the old round (`retry_count` 0; `result`, `started_at`, `completed_at`,
-   * `progress`, `progress_message`, `run_at` cleared) and keeps the last error until an
-   * attempt of the new round ends.
+   * `progress`, `progress_message`, `run_at`, `expires_at` cleared) and keeps the last error
+   * until an attempt of the new round ends.
    */
   resubmit(taskId: string): Promise<boolean> {
     return this.write(taskId, 'resubmit', { result: null, retryCount: 0, runAfterMs: null });

@@ -48,6 +48,8 @@ export function batchUpdateStatement(
     column('retry_count', (change) => (change.values.retryCount !== undefined ? { value: change.values.retryCount } : undefined)),
     column('error_type', (change) => ('errorType' in change.values ? { value: change.values.errorType ?? null } : undefined)),
     column('run_at', (change) => ('runAfterMs' in change.values ? { value: change.values.runAfterMs ?? null } : undefined), `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`),
+    // A user's retry is asked for now: the new round has no expiry.
+    column('expires_at', (change) => (change.reopened ? { value: null } : undefined)),
     // Progress belongs to an attempt: a new attempt (or round) starts without one; a completed task is at 100.
     column('progress', (change) => (change.status === TaskStatus.Completed ? { value: 100 } : change.started || change.reopened ? { value: null } : undefined)),
     column('progress_message', (change) => ((change.started || change.reopened) && change.status !== TaskStatus.Completed ? { value: null } : undefined)),

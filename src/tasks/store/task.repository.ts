@@ -41,6 +41,8 @@ export interface NewTaskRow {
   delayMs?: number;
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  /** Not started by then, not started; written by the database's clock, as `run_at` is. */
+  expiresAt?: Date | null;
   /** Workflow rows: the root's id (null for the root), the parent, the place in it, and whether it waits. */
   workflowId?: string | null;
   parentId?: string | null;
@@ -51,7 +53,7 @@ export interface NewTaskRow {
 /** What the reconciler reads of an unfinished row. */
 export type UnfinishedRow = Pick<
   BackgroundTask,
-  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds' | 'input' | 'workflowId'
+  'taskId' | 'taskName' | 'taskType' | 'status' | 'priority' | 'retryCount' | 'maxRetries' | 'params' | 'startedAt' | 'runAt' | 'timeoutSeconds' | 'input' | 'workflowId' | 'expiresAt'
 >;
 
 /**
@@ -67,10 +69,10 @@ export type UnfinishedRow = Pick<
 const LARGE_INSERT_FROM = 100;
 const LARGE_INSERTS_AT_ONCE = 2;
 
-/** `run_at` by the database's clock: its now plus `delayMs` (rounded to whole milliseconds). */
-function runAtAfter(delayMs: number): { toSqlString(): string } {
-  const micros = Math.round(delayMs) * 1000;
-  if (!Number.isSafeInteger(micros)) throw new RangeError(`delay out of range: ${delayMs} ms`);
+/** A time by the database's clock (`run_at`, `expires_at`): its now plus `ms` (rounded to whole milliseconds). */
+function databaseNowPlus(ms: number): { toSqlString(): string } {
+  const micros = Math.round(ms) * 1000;
+  if (!Number.isSafeInteger(micros)) throw new RangeError(`time out of range: now + ${ms} ms`);
   return { toSqlString: () => `TIMESTAMPADD(MICROSECOND, ${micros}, CURRENT_TIMESTAMP(3))` };
 }
 
@@ -159,11 +161,12 @@ export class TaskRepository {
     // placeholders per row cost more to build and to scan than the values themselves.
     const rows = tasks.map((task) => [
       task.taskId, task.taskName, task.taskType, task.priority, TaskStatus.Pending, JSON.stringify(task.params), task.maxRetries,
-      task.delayMs ? runAtAfter(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
+      task.delayMs ? databaseNowPlus(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
       task.workflowId ?? null, task.parentId ?? null, task.position ?? null, task.blocked ? 1 : 0,
+      task.expiresAt ? databaseNowPlus(task.expiresAt.getTime() - Date.now()) : null,
     ]);
     const sql = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
-         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked)
+         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked, expires_at)
        VALUES ?`;
     const parameters = [rows];
     const deltas = rowCountDeltas(tasks.map((task) => ({ task_type: task.taskType, status: TaskStatus.Pending, error_type: null })), 1);
@@ -197,7 +200,7 @@ export class TaskRepository {
     return this.dataSource
       .getRepository(BackgroundTask)
       .createQueryBuilder('task')
-      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds', 'task.input', 'task.workflowId'])
+      .select(['task.taskId', 'task.taskName', 'task.taskType', 'task.status', 'task.priority', 'task.retryCount', 'task.maxRetries', 'task.params', 'task.startedAt', 'task.runAt', 'task.timeoutSeconds', 'task.input', 'task.workflowId', 'task.expiresAt'])
       .where('task.status IN (:...unfinished)', { unfinished: [TaskStatus.Pending, TaskStatus.Running] })
       .andWhere('task.blocked = 0 AND task.task_type <> :workflow', { workflow: WORKFLOW_TASK_TYPE })
       .andWhere('COALESCE(task.started_at, task.created_at) < NOW(3) - INTERVAL :grace MICROSECOND', { grace: minAgeMs * 1000 })

@@ -59,6 +59,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicat
         taskName: schedule.taskName,
         params: schedule.params,
         priority: schedule.priority,
+        expiresInSeconds: schedule.expiresInSeconds,
         idempotencyKey: `schedule:${job.id}`,
       });
       return { taskId: task.taskId };

@@ -23,6 +23,7 @@ import { RunningAttempts } from './running-attempts.js';
 import { CompletionWrites, freshTaskOf } from './completion-writes.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
+import { expiredMessage, passedExpiry } from './task-expiry.js';
 
 /**
  * Runs one BullMQ job: calls the handler with `(params, context)` and writes `running` and the
@@ -79,6 +80,8 @@ export class TaskRunner {
 
   private async attempt(job: Job<TaskJobData>, token: string | undefined, abort: AttemptAbort): Promise<unknown> {
     const taskId = job.id!;
+    const expiry = passedExpiry(job.data);
+    if (expiry) return this.expire(job, expiry);
     const start = await this.begin(job, token);
     if (!start) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
@@ -134,6 +137,13 @@ export class TaskRunner {
     }
     const start = AttemptStart.written();
     return (await this.markRunning(job, token, start.token)) ? start : null;
+  }
+
+  /** The task expired before this attempt began: the handler never starts, and the row says why. */
+  private async expire(job: Job<TaskJobData>, expiry: Date): Promise<null> {
+    if (await this.health.durably(() => this.writer.cancel(job.id!, expiredMessage(expiry)))) this.metrics.expired(job.name);
+    this.logger.debug(`Task ${job.id} expired at ${expiry.toISOString()}; job ${job.name} skipped`);
+    return null;
   }
 
   /**

@@ -89,6 +89,27 @@ export class EnqueueTaskDto {
 
   @ApiPropertyOptional({
     description:
+      'Not started within this many seconds from now, the task is not started at all: a worker that picks it up later (a retry too) cancels it with error_message "expired: not started by …". ' +
+      'Must end after the task is due; at most maxDelaySeconds. An attempt already running is not stopped (timeout_seconds is). Not with expires_at.',
+    example: 3600,
+    exclusiveMinimum: true,
+    minimum: 0,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  expires_in_seconds?: number;
+
+  @ApiPropertyOptional({
+    description: 'Or not started by this time (ISO 8601 with a time), the task is not started at all. In the future and after the task is due. Not with expires_in_seconds.',
+    // No example: any fixed time ends up in the past.
+    format: 'date-time',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'expires_at must be an ISO 8601 date-time, e.g. 2030-01-15T10:30:00Z' })
+  expires_at?: string;
+
+  @ApiPropertyOptional({
+    description:
       'At most one task per key: a second enqueue with a key already used returns the existing task (200 instead of 201), also after it finished, for as long as its row is kept (retention).',
     example: 'order-1234-confirmation',
     minLength: 1,
@@ -110,6 +131,8 @@ export class EnqueueTaskDto {
       runAt: dto.run_at,
       timeoutSeconds: dto.timeout_seconds,
       idempotencyKey: dto.idempotency_key,
+      expiresInSeconds: dto.expires_in_seconds,
+      expiresAt: dto.expires_at,
     };
   }
 }
@@ -127,4 +150,7 @@ export class EnqueueTaskResponseDto {
 
   @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null, description: 'When a delayed task is due; null for at once.' })
   run_at!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null, description: 'When the task expires if not started by then; null for never.' })
+  expires_at!: string | null;
 }

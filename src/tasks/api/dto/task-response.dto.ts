@@ -81,6 +81,15 @@ export class TaskResponseDto {
   @ApiProperty({ type: Number, nullable: true, example: null, description: "The enqueue's time limit per attempt (null: the handler's, if any)." })
   timeout_seconds!: number | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    example: null,
+    description: 'Not started by then, the task is cancelled as expired (error_message says so); null for never. A retry clears it.',
+  })
+  expires_at!: string | null;
+
   @ApiProperty({ type: String, nullable: true, example: null })
   idempotency_key!: string | null;
 
@@ -125,6 +134,7 @@ export class TaskResponseDto {
       error_type: task.errorType,
       run_at: task.runAt?.toISOString() ?? null,
       timeout_seconds: task.timeoutSeconds,
+      expires_at: task.expiresAt?.toISOString() ?? null,
       idempotency_key: task.idempotencyKey,
       workflow_id: task.workflowId ?? null,
       parent_id: task.parentId ?? null,
@@ -205,6 +215,9 @@ export class TaskScheduleResponseDto {
 
   @ApiProperty({ type: Number, nullable: true, example: null })
   priority!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null, description: "Each run's task expires this many seconds after it is enqueued (null: never)." })
+  expires_in_seconds!: number | null;
 
   @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2024-01-15T10:35:00.000Z', description: 'Next run; null until a worker process registered the schedule.' })
   next_run_at!: string | null;

@@ -3,7 +3,7 @@ import { IsArray, IsIn, IsObject, IsOptional } from 'class-validator';
 
 /**
  * Body of `POST /workflows`: exactly one of `chain`, `group`, `chord` (with `callback`). Each
- * item is a task as `POST /enqueue` takes it (without delay_seconds, run_at, idempotency_key)
+ * item is a task as `POST /enqueue` takes it (without delay_seconds, run_at, idempotency_key, expires_in_seconds, expires_at)
  * or a nested `{ chain }`, `{ group }` or `{ chord, callback }`.
  */
 export class WorkflowRequestDto {

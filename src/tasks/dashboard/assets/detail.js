@@ -66,6 +66,7 @@ function content(task, act) {
     h('ol', { class: 'timeline' },
       h('li', {}, 'created ', when(task.created_at)),
       task.run_at ? h('li', {}, 'runs at ', when(task.run_at)) : null,
+      task.expires_at ? h('li', { id: 'expires', 'data-at': task.expires_at }, 'expires if not started by ', when(task.expires_at)) : null,
       task.started_at ? h('li', {}, 'started ', when(task.started_at)) : null,
       task.completed_at ? h('li', {}, `${task.status} `, when(task.completed_at), duration ? ` (${duration})` : '') : null),
     ...(task.steps ? [
