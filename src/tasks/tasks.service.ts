@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
+import { CancelWaitingCommand, type CancelledWaitingTasks } from './commands/cancel-waiting.command.js';
 import { CreateWorkflowCommand } from './commands/create-workflow.command.js';
 import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
 import { WorkflowRepository } from './store/workflow.repository.js';
@@ -58,6 +59,7 @@ export class TasksService {
     private readonly workflowRows: WorkflowRepository,
     private readonly queues: TaskQueues,
     private readonly waiter: WaitForTaskQuery,
+    private readonly purgeWaiting: CancelWaitingCommand,
   ) {}
 
   /**
@@ -123,6 +125,14 @@ export class TasksService {
     return this.canceller.cancel(taskId);
   }
 
+  /**
+   * Celery's `purge`: cancels, as `cancelTask` does, every pending task of `taskType` (of
+   * `taskName` only, if given) enqueued before the call; not workflow steps. Says how many.
+   */
+  cancelWaitingTasks(taskType: string, taskName?: string): Promise<CancelledWaitingTasks> {
+    return this.purgeWaiting.cancelWaiting(taskType, taskName);
+  }
+
   /** Starts a new round of attempts for a failed or cancelled task (same task id). */
   retryTask(taskId: string): Promise<EnqueuedTask> {
     return this.retrier.retry(taskId);
@@ -142,18 +152,12 @@ export class TasksService {
     return orRedisUnavailable(() => this.queues.workers(taskType));
   }
 
-  /**
-   * Deletes finished rows older than `maxAgeMs` (default: the `retention.finishedMaxAgeMs`
-   * option) now, in batches; the scheduled cleanup calls the same. Returns how many went.
-   */
+  /** Deletes finished rows older than `maxAgeMs` (default: `retention.finishedMaxAgeMs`) now, in batches; returns how many went. */
   purgeFinishedTasks(maxAgeMs?: number): Promise<number> {
     return this.purger.purge(maxAgeMs);
   }
 
-  /**
-   * Rebuilds the exact counts (`getTaskCount`, `total_count`) from the rows, after writes to
-   * `background_tasks` that the library did not make; returns how many rows were counted.
-   */
+  /** Rebuilds the exact counts from the rows, after writes the library did not make; returns how many rows were counted. */
   recountTasks(): Promise<number> {
     return this.recounter.recount();
   }
@@ -163,10 +167,7 @@ export class TasksService {
     return this.reconciler.getStats();
   }
 
-  /**
-   * Runs one reconciler pass now, in this process (whatever its role), instead of waiting for
-   * the next interval: after Redis lost its data, say. Returns the stats after the pass.
-   */
+  /** One reconciler pass now, in this process (whatever its role): after Redis lost its data, say. Returns the stats after it. */
   async reconcileNow(): Promise<ReconcilerStats> {
     await this.reconciler.reconcileOnce();
     return this.reconciler.getStats();
@@ -181,10 +182,7 @@ export class TasksService {
     return this.statistics.stats(input);
   }
 
-  /**
-   * Refills the stats summary from the finished rows, after writes the library did not make
-   * (the history of rows already purged is lost).
-   */
+  /** Refills the stats summary from the finished rows, after writes the library did not make (purged rows' history is lost). */
   rebuildTaskStats(): Promise<void> {
     return orMysqlUnavailable(() => this.statisticsStore.rebuild());
   }

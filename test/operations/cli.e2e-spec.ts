@@ -46,7 +46,7 @@ describe('the tasks-module CLI', () => {
     }
   });
 
-  it('runs workers of the chosen queues only, lists them per queue, and shows, lists, counts, cancels, retries and purges tasks', async () => {
+  it('runs workers of the chosen queues only, lists them per queue, and shows, lists, counts, cancels, retries and purges tasks, finished and waiting', async () => {
     const sleepTask = await t.tasks.enqueue({ taskName: 'demo.sleep', params: { ms: 50 } });
     const emailTask = await t.tasks.enqueue({ taskName: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'f1', recipient_email: 'a@example.com' } });
     const child = spawn(process.execPath, [CLI, 'worker', '--queues', 'demo'], { env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: 'ignore' });
@@ -100,6 +100,12 @@ describe('the tasks-module CLI', () => {
       const waited = await cli(['status', emailTask.taskId, '--wait', '1s'], env);
       expect(waited.code).toBe(0);
       expect(waited.stdout).toMatch(/status\s+pending/);
+
+      // purge --type: Celery's purge, the e-mail tasks still waiting (no worker serves them) cancelled.
+      const another = await t.tasks.enqueue({ taskName: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'f2', recipient_email: 'b@example.com' } });
+      expect((await cli(['purge', '--type', 'email'], env)).stdout).toBe('Cancelled 2 waiting email task(s); left 0 (workflow steps, or finished meanwhile)\n');
+      for (const taskId of [emailTask.taskId, another.taskId]) expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
+      expect(JSON.parse((await cli(['purge', '--type', 'email', '--json'], env)).stdout)).toEqual({ cancelled: 0, skipped: 0 });
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -113,7 +119,7 @@ describe('the tasks-module CLI', () => {
     const bad = await cli(['list', '--status', 'done'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('status must be one of');
-    for (const args of [['frobnicate'], ['purge'], ['purge', '--older-than', 'soon'], ['list', '--nope'], ['status'], ['status', '00000000-0000-4000-8000-000000000000', '--wait', 'soon']]) {
+    for (const args of [['frobnicate'], ['purge'], ['purge', '--older-than', 'soon'], ['purge', '--older-than', '1d', '--type', 'email'], ['list', '--nope'], ['status'], ['status', '00000000-0000-4000-8000-000000000000', '--wait', 'soon']]) {
       const usage = await cli(args, env);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toContain('Usage: tasks-module <command>');

@@ -96,9 +96,10 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
   },
 
   async purge(input) {
-    const olderThan = text(input, 'older-than');
-    if (!olderThan) throw new UsageError('purge needs --older-than, e.g. --older-than 30d');
-    const deleted = await input.tasks.purgeFinishedTasks(durationFlag(olderThan, '--older-than'));
+    const [olderThan, type] = [text(input, 'older-than'), text(input, 'type')];
+    if (Boolean(olderThan) === Boolean(type)) throw new UsageError('purge needs --older-than (e.g. 30d) or --type (e.g. email), not both');
+    if (type) return purgeWaiting(input, type, text(input, 'name'));
+    const deleted = await input.tasks.purgeFinishedTasks(durationFlag(olderThan!, '--older-than'));
     if (json(input)) return printJson({ deleted });
     console.log(`Deleted ${deleted} finished task(s) older than ${olderThan}`);
   },
@@ -109,3 +110,10 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
     printTable(schedules.map((schedule) => ({ ...schedule, when: schedule.cron ? `${schedule.cron} ${schedule.tz ?? 'UTC'}` : `every ${schedule.everyMs} ms` })) as unknown as Row[], ['name', 'taskName', 'when', 'nextRunAt']);
   },
 };
+
+/** `purge --type T [--name N]`: Celery's purge, every waiting task of the type cancelled. */
+async function purgeWaiting(input: CommandInput, type: string, name: string | undefined): Promise<void> {
+  const outcome = await input.tasks.cancelWaitingTasks(type, name);
+  if (json(input)) return printJson(outcome);
+  console.log(`Cancelled ${outcome.cancelled} waiting ${name ?? type} task(s); left ${outcome.skipped} (workflow steps, or finished meanwhile)`);
+}

@@ -18,6 +18,7 @@ Commands (against the application named by --app or TASKS_APP_MODULE):
   cancel <task_id>
   retry <task_id>
   purge --older-than 30d              delete finished tasks older than that
+  purge --type T [--name N]           cancel every waiting task of that type (and name)
   schedules                           periodic tasks and their next run
   workers [--type T]                  the workers serving each queue now, over every process
   worker [--queues email,reports]     run workers (all queues with handlers by default)
