@@ -58,6 +58,26 @@ describe('failure classes, retry strategies and time limits (MariaDB + Redis)', 
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(100);
   });
 
+  it('waits as long as a RetryLaterError asks before the next attempt, whatever its class says, and shows when', async () => {
+    // Validation failures are never retried by the default strategy; the handler's own ask wins.
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.retry_later', params: { delay_ms: 1500, error_type: TaskErrorType.Validation }, maxRetries: 1 });
+    const pending = await waitForFinalRowOr(taskId, (row) => row.status === TaskStatus.Pending && row.retryCount === 1);
+    expect(pending).toMatchObject({ errorType: TaskErrorType.Validation, errorMessage: 'rate limited: retry later' });
+    expect(pending.runAt!.getTime() - pending.startedAt!.getTime()).toBeGreaterThanOrEqual(1490);
+    expect(pending.runAt!.getTime() - pending.startedAt!.getTime()).toBeLessThanOrEqual(1700);
+    const row = await waitForFinalRow(t.tasks, taskId);
+    expect(row).toMatchObject({ status: TaskStatus.Completed, result: { attempt: 2 } });
+    const [first, second] = fixtures.callsOf(taskId).map((call) => call.at);
+    expect(second - first).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('does not retry a RetryLaterError past max_retries', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.retry_later', params: { delay_ms: 10 }, maxRetries: 0 });
+    const row = await waitForFinalRow(t.tasks, taskId);
+    expect(row).toMatchObject({ status: TaskStatus.Failed, errorType: TaskErrorType.Network, retryCount: 0, errorMessage: 'rate limited: retry later' });
+    expect(fixtures.callsOf(taskId)).toHaveLength(1);
+  });
+
   it('shows a failed attempt that will be retried as pending with its error_type and when it runs next', async () => {
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.throws', params: { kind: 'resource' }, maxRetries: 1 });
     const pending = await waitForFinalRowOr(taskId, (row) => row.status === TaskStatus.Pending && row.retryCount === 1);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   NonRetryableError,
+  RetryLaterError,
   TaskErrorType,
   TaskFailure,
   TaskHandler,
@@ -131,6 +132,14 @@ export class TestTasks {
   failsThenRetriesLate(params: Record<string, unknown>, context: TaskContext) {
     this.observe('test.fails_then_retries_late', params, context);
     throw new Error(`attempt ${context.attempt} failed; the next waits 3 s`);
+  }
+
+  /** Fails its first attempt asking for the next one `delay_ms` later (RetryLaterError, of class `error_type`), then returns. */
+  @TaskHandler('test.retry_later')
+  retryLater(params: { delay_ms?: number; error_type?: TaskErrorType }, context: TaskContext) {
+    this.observe('test.retry_later', params, context);
+    if (context.attempt === 1) throw new RetryLaterError('rate limited: retry later', params.delay_ms ?? 1000, params.error_type);
+    return { attempt: context.attempt };
   }
 
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */

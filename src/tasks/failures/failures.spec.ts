@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { TaskErrorType } from './task-error-type.js';
 import { classifyError } from './error-classifier.js';
-import { defaultRetryStrategies, mergeRetryStrategies, retryDelayMs, retryStrategiesProblems } from './retry-policy.js';
-import { NonRetryableError, TaskNetworkError } from './task-failure.errors.js';
+import { defaultRetryStrategies, mergeRetryStrategies, requestedRetryDelayMs, retryDelayMs, retryStrategiesProblems } from './retry-policy.js';
+import { NonRetryableError, RetryLaterError, TaskFailure, TaskNetworkError } from './task-failure.errors.js';
 
 describe('classifyError', () => {
   it.each([
@@ -52,5 +52,24 @@ describe('retry strategies', () => {
       'retry.strategies.network.backoff must be exponential or fixed',
       'retry.strategies.network.delayMs must be >= 0',
     ]);
+  });
+});
+
+describe('requestedRetryDelayMs', () => {
+  it.each([
+    ['a RetryLaterError', new RetryLaterError('429', 1500.4), 1500],
+    ['a wait above the bound', new RetryLaterError('429', 10 ** 12), 60_000],
+    ['a TaskFailure with its own wait', new TaskFailure('x', TaskErrorType.Unknown, undefined, 0), 0],
+    ['a TaskFailure without one', new TaskNetworkError('x'), undefined],
+    ['a negative wait', new RetryLaterError('429', -1), undefined],
+    ['a wait that is no number', new RetryLaterError('429', Number.NaN), undefined],
+    ['any other error', Object.assign(new Error('x'), { retryAfterMs: 5 }), undefined],
+  ])('reads %s', (_case, error, expected) => {
+    expect(requestedRetryDelayMs(error, 60_000)).toBe(expected);
+  });
+
+  it('makes RetryLaterError retryable whatever its class (network by default)', () => {
+    expect(new RetryLaterError('429', 10)).toMatchObject({ retryable: true, errorType: TaskErrorType.Network, retryAfterMs: 10, name: 'RetryLaterError' });
+    expect(new RetryLaterError('bad', 10, TaskErrorType.Validation).retryable).toBe(true);
   });
 });

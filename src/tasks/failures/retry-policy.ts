@@ -1,4 +1,5 @@
 import { TASK_ERROR_TYPES, TaskErrorType } from './task-error-type.js';
+import { TaskFailure } from './task-failure.errors.js';
 
 /** How failures of one class are retried. */
 export interface TaskRetryStrategy {
@@ -69,4 +70,13 @@ export function retryStrategiesProblems(strategies: TaskRetryStrategies | undefi
 export function retryDelayMs(strategy: TaskRetryStrategy, attempt: number): number {
   const delay = strategy.backoff === 'fixed' ? strategy.delayMs : strategy.delayMs * 2 ** Math.max(0, attempt - 1);
   return Math.round(Math.min(delay, strategy.maxDelayMs));
+}
+
+/**
+ * The wait a failure asked for itself (`TaskFailure.retryAfterMs`, see RetryLaterError), at most
+ * `maxMs`; undefined when it asked for none, or for a wait that is not a number of ms >= 0.
+ */
+export function requestedRetryDelayMs(error: unknown, maxMs: number): number | undefined {
+  const asked = error instanceof TaskFailure ? error.retryAfterMs : undefined;
+  return typeof asked === 'number' && asked >= 0 ? Math.round(Math.min(asked, maxMs)) : undefined;
 }

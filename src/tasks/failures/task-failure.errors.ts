@@ -3,16 +3,29 @@ import { TaskErrorType } from './task-error-type.js';
 /**
  * A failure a handler throws on purpose, with its class. The class picks the retry strategy
  * (and is stored as `error_type`); `retryable: false` ends the task at once whatever the
- * strategy says.
+ * strategy says; `retryAfterMs` sets the wait before the next attempt instead of the strategy's
+ * backoff (see {@link RetryLaterError}).
  */
 export class TaskFailure extends Error {
   constructor(
     message: string,
     readonly errorType: TaskErrorType = TaskErrorType.Unknown,
     readonly retryable?: boolean,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = new.target.name;
+  }
+}
+
+/**
+ * Celery's `self.retry(countdown=…)`: the attempt failed, and the next one should come after
+ * `delayMs` (a remote service's `Retry-After`, say), whatever the class's backoff and its
+ * `retry` say. `max_retries` still bounds the attempts; the wait is at most `maxDelaySeconds`.
+ */
+export class RetryLaterError extends TaskFailure {
+  constructor(message: string, delayMs: number, errorType: TaskErrorType = TaskErrorType.Network) {
+    super(message, errorType, true, delayMs);
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { classifyError } from '../failures/error-classifier.js';
-import { retryDelayMs } from '../failures/retry-policy.js';
+import { requestedRetryDelayMs, retryDelayMs } from '../failures/retry-policy.js';
 import { NonRetryableError, TaskFailure } from '../failures/task-failure.errors.js';
 import { describeError, toJsonValue } from './attempt-values.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
@@ -205,7 +205,8 @@ export class TaskRunner {
   /**
    * Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. The failure's
    * class picks the strategy (the handler's, over the module's): whether to retry at all and
-   * how long to wait, which BullMQ applies through the workers' backoff strategy. Without a
+   * how long to wait (unless the failure asked for its own wait: RetryLaterError), which BullMQ
+   * applies through the workers' backoff strategy. Without a
    * guard the row refused this attempt (cancelled): nothing is written, no attempt follows.
    */
   private async recordFailure(
@@ -223,7 +224,7 @@ export class TaskRunner {
     const retryable = !(error instanceof UnrecoverableError) && (error instanceof TaskFailure ? error.retryable ?? strategy.retry : strategy.retry);
     if (attemptsLeft && retryable) {
       const attempt = attemptNumber(job);
-      const delayMs = retryDelayMs(strategy, attempt);
+      const delayMs = requestedRetryDelayMs(error, this.options.maxDelaySeconds * 1000) ?? retryDelayMs(strategy, attempt);
       const retried = await this.health.durably(() => this.writer.scheduleRetry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt, guard));
       if (retried || (await this.retryWasWritten(taskId, attempt))) throw new ScheduledRetry(message, delayMs);
       // The row left `running` meanwhile (cancelled), or another attempt took it over: no further attempt from here.
