@@ -54,7 +54,7 @@ export const DEFAULT_TASKS_OPTIONS: Readonly<Omit<ResolvedTasksOptions, 'retrySt
   shutdownAbortGraceMs: 3_000,
   reconciler: { intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000 },
   cancelWaitMs: 2000,
-  workers: { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1, cancelCheckIntervalMs: 5000 },
+  workers: { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1, cancelCheckIntervalMs: 5000, missingHandlerGraceMs: 600_000 },
   timeoutGraceMs: 1000,
   progressIntervalMs: 1000,
   runningWriteDelayMs: 100,

@@ -60,6 +60,7 @@ describe('resolveTasksOptions', () => {
     ['a cron pattern out of range', { schedules: [{ name: 's', taskName: 't', cron: '61 * * * *' }] }, /cron "61 \* \* \* \*" is not a valid cron pattern: Constraint error, got value 61 expected range 0-59/],
     ['a cron pattern of words', { schedules: [{ name: 's', taskName: 't', cron: 'every day at noon' }] }, /cron must have 5 or 6 fields/],
     ['a cron pattern with an unknown name', { schedules: [{ name: 's', taskName: 't', cron: '0 3 * * funday' }] }, /is not a valid cron pattern/],
+    ['a negative grace for jobs without their handler', { workers: { missingHandlerGraceMs: -1 } }, /workers\.missingHandlerGraceMs must be >= 0/],
     ['a schedule every 10 ms', { schedules: [{ name: 's', taskName: 't', everyMs: 10 }] }, /everyMs must be an integer >= 1000/],
     ['a schedule whose runs expire at once', { schedules: [{ name: 's', taskName: 't', everyMs: 1000, expiresInSeconds: 0 }] }, /schedules\[0\]\.expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds \(2592000\)/],
     ['a schedule whose runs expire beyond maxDelaySeconds', { maxDelaySeconds: 60, schedules: [{ name: 's', taskName: 't', everyMs: 1000, expiresInSeconds: 61 }] }, /expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds \(60\)/],

@@ -64,6 +64,7 @@ const OPTION_RULES: OptionRule[] = [
   (o) => problemIf(!(o.timeoutGraceMs >= 0) || !(o.progressIntervalMs >= 0), 'timeoutGraceMs and progressIntervalMs must be >= 0'),
   (o) => problemIf(!(o.maxDelaySeconds >= 0), 'maxDelaySeconds must be >= 0'),
   (o) => problemIf(!isIntegerIn(o.runningWriteDelayMs, 0), 'runningWriteDelayMs must be an integer >= 0'),
+  ({ workers }) => problemIf(!(workers.missingHandlerGraceMs >= 0), 'workers.missingHandlerGraceMs must be >= 0'),
   ({ retention: { finishedMaxAgeMs, intervalMs, batchSize } }) =>
     problemIf(
       !(finishedMaxAgeMs >= 0) || !(intervalMs >= 1000) || !isIntegerIn(batchSize, 1),

@@ -62,7 +62,7 @@ describe('health and metrics', () => {
     const readme = await readFile('README.md', 'utf8');
     const rules = /### Alerting[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
     const expressions = rules.split(/^\s+expr: /m).slice(1).map((rule) => rule.split(/^\s+for: |^\s+labels: /m)[0]);
-    expect(expressions).toHaveLength(6);
+    expect(expressions).toHaveLength(7);
     const registry = t.app.get(TasksMetrics).registry;
     const text = (await t.http().get('/metrics').expect(200)).text;
     for (const expression of expressions) {

@@ -118,6 +118,12 @@ export interface TaskWorkerTuning {
    * aborts those: the way a cancel reaches a handler when Redis lost the cancel's message. 0: off.
    */
   cancelCheckIntervalMs: number;
+  /**
+   * A job whose task this process has no handler for goes back to its queue (tried again every
+   * 5 s, by whichever worker takes it) until this long after it was due, then fails: during a
+   * rolling deploy that adds a task, old workers leave its jobs to the new ones. 0: fails at once.
+   */
+  missingHandlerGraceMs: number;
 }
 
 /** The crash reconciler of worker processes. */

@@ -53,6 +53,12 @@ export class TasksMetrics {
     labelNames: ['task_name'],
     registers: [this.registry],
   });
+  private readonly handlersMissing = new Counter({
+    name: 'background_tasks_handler_missing_total',
+    help: "Jobs this process's workers handed back to their queue for want of the task's handler (another worker may have it), by task name.",
+    labelNames: ['task_name'],
+    registers: [this.registry],
+  });
   private readonly rejected = new Counter({
     name: 'background_tasks_enqueue_rejected_total',
     help: 'Enqueues refused by this process, by reason (invalid, unavailable, error).',
@@ -120,6 +126,10 @@ export class TasksMetrics {
 
   expired(taskName: string): void {
     this.expirations.inc({ task_name: taskName });
+  }
+
+  handlerMissing(taskName: string): void {
+    this.handlersMissing.inc({ task_name: taskName });
   }
 
   repaired(kind: string): void {

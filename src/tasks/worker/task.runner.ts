@@ -23,7 +23,7 @@ import { RunningAttempts } from './running-attempts.js';
 import { CompletionWrites, freshTaskOf } from './completion-writes.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
-import { expiredMessage, passedExpiry } from './task-expiry.js';
+import { JobGate } from './job-gate.js';
 
 /**
  * Runs one BullMQ job: calls the handler with `(params, context)` and writes `running` and the
@@ -35,6 +35,7 @@ import { expiredMessage, passedExpiry } from './task-expiry.js';
 export class TaskRunner {
   private readonly logger = new Logger(TaskRunner.name);
   private readonly running = new RunningAttempts();
+  private readonly gate: JobGate;
   private readonly completions = new CompletionWrites((taskId, error) =>
     this.logger.warn(`Completion of task ${taskId} not written (the reconciler will record it): ${error.message}`),
   );
@@ -46,7 +47,9 @@ export class TaskRunner {
     private readonly health: DatabaseHealth,
     private readonly metrics: TasksMetrics,
     private readonly marks: CancelMarks,
-  ) {}
+  ) {
+    this.gate = new JobGate(options, registry, writer, health, metrics);
+  }
 
   /** Resolves with the job's return value: the handler's result (null when it did not complete). */
   run(job: Job<TaskJobData>, token: string | undefined): Promise<unknown> {
@@ -80,8 +83,8 @@ export class TaskRunner {
 
   private async attempt(job: Job<TaskJobData>, token: string | undefined, abort: AttemptAbort): Promise<unknown> {
     const taskId = job.id!;
-    const expiry = passedExpiry(job.data);
-    if (expiry) return this.expire(job, expiry);
+    // Expired (cancelled, never started), or handed back for a worker that has the handler.
+    if (!(await this.gate.admits(job, token))) return null;
     const start = await this.begin(job, token);
     if (!start) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
@@ -137,13 +140,6 @@ export class TaskRunner {
     }
     const start = AttemptStart.written();
     return (await this.markRunning(job, token, start.token)) ? start : null;
-  }
-
-  /** The task expired before this attempt began: the handler never starts, and the row says why. */
-  private async expire(job: Job<TaskJobData>, expiry: Date): Promise<null> {
-    if (await this.health.durably(() => this.writer.cancel(job.id!, expiredMessage(expiry)))) this.metrics.expired(job.name);
-    this.logger.debug(`Task ${job.id} expired at ${expiry.toISOString()}; job ${job.name} skipped`);
-    return null;
   }
 
   /**
