@@ -50,6 +50,7 @@ export const DEFAULT_TASKS_OPTIONS: Readonly<Omit<ResolvedTasksOptions, 'retrySt
   retry: { maxRetries: 3, backoffDelayMs: 1000 },
   jobRetention: { completedAgeSeconds: 3600, failedAgeSeconds: 24 * 3600 },
   maxParamsBytes: 64 * 1024,
+  maxResultBytes: 1024 * 1024,
   shutdownGraceMs: 25_000,
   shutdownAbortGraceMs: 3_000,
   reconciler: { intervalMs: 15_000, minAgeMs: 60_000, batchSize: 1000 },

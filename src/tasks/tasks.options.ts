@@ -70,7 +70,7 @@ const OPTION_RULES: OptionRule[] = [
       !(finishedMaxAgeMs >= 0) || !(intervalMs >= 1000) || !isIntegerIn(batchSize, 1),
       'retention needs finishedMaxAgeMs >= 0, intervalMs >= 1000 and an integer batchSize >= 1',
     ),
-  (o) => problemIf(!(o.maxParamsBytes > 0), 'maxParamsBytes must be > 0'),
+  (o) => problemIf(!(o.maxParamsBytes > 0) || !(o.maxResultBytes > 0), 'maxParamsBytes and maxResultBytes must be > 0'),
   (o) => problemIf(!(o.startupTimeoutMs > 0), 'startupTimeoutMs must be > 0'),
   ({ workerQueues, queues }) =>
     (workerQueues ?? []).filter((name) => !queues.some((queue) => queue.name === name)).map((name) => `workerQueues: "${name}" is not a declared queue`),

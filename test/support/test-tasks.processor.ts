@@ -142,6 +142,13 @@ export class TestTasks {
     return { attempt: context.attempt };
   }
 
+  /** Returns a string of `bytes` characters. */
+  @TaskHandler('test.big_result')
+  bigResult(params: { bytes?: number }, context: TaskContext) {
+    this.observe('test.big_result', params, context);
+    return { text: 'x'.repeat(params.bytes ?? 1000) };
+  }
+
   /** Ignores its signal: notes the abort, keeps sleeping `ms`, then returns a result anyway. */
   @TaskHandler('test.ignores_abort')
   async ignoresAbort(params: { ms?: number }, context: TaskContext) {

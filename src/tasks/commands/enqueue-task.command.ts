@@ -5,7 +5,7 @@ import type { BulkEnqueueOutcome, EnqueuedTask, EnqueueTaskInput } from '../inte
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
-import { GroupCommitQueue, ItemFailure } from '../store/group-commit.queue.js';
+import { GroupCommitQueue, ItemFailure, MAX_BATCH_TEXT } from '../store/group-commit.queue.js';
 import { TaskDeletes } from '../store/task-deletes.js';
 import { isDuplicateKeyError, TaskRepository, type NewTaskRow } from '../store/task.repository.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
@@ -43,7 +43,11 @@ export type NewTask = NewTaskRow & { runAt: Date | null };
 @Injectable()
 export class EnqueueTaskCommand {
   private readonly logger = new Logger(EnqueueTaskCommand.name);
-  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT);
+  // A batch's params stay under MAX_BATCH_TEXT: 250 tasks with 64 KiB each would be over MySQL's packet limit.
+  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, {
+    of: (task) => JSON.stringify(task.params).length,
+    max: MAX_BATCH_TEXT,
+  });
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,

@@ -64,6 +64,11 @@ export interface TasksModuleOptions {
   /** Largest accepted `params`, in bytes of its JSON. */
   maxParamsBytes?: number;
   /**
+   * Largest handler result kept, in bytes of JSON (default 1 MiB): a larger one fails its task
+   * at once, without retries (`validation`). Keep it under half of MySQL's `max_allowed_packet`.
+   */
+  maxResultBytes?: number;
+  /**
    * On shutdown, how long running handlers may take to finish before their AbortSignal fires;
    * a handler still running `shutdownAbortGraceMs` later is handed back to the queue.
    */
@@ -144,6 +149,7 @@ export interface ResolvedTasksOptions {
   retry: TaskRetryOptions;
   jobRetention: TaskJobRetentionOptions;
   maxParamsBytes: number;
+  maxResultBytes: number;
   shutdownGraceMs: number;
   shutdownAbortGraceMs: number;
   reconciler: TaskReconcilerOptions;

@@ -27,6 +27,19 @@ describe('GroupCommitQueue', () => {
     await expect(results).resolves.toEqual([10, 20, 30, 40, 50]);
   });
 
+  it('keeps each batch within its weight, a heavier item going out alone', async () => {
+    const { batches, write, finishNext } = recordingWrite();
+    // Each item weighs its own value; a batch at most 1000.
+    const queue = new GroupCommitQueue(write, 1000, 1, 1000, { of: (item) => item, max: 1000 });
+    const results = Promise.all([600, 300, 600, 2000, 10, 20].map((item) => queue.submit(item)));
+    for (let batch = 0; batch < 4; batch++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await finishNext();
+    }
+    expect(batches).toEqual([[600, 300], [600], [2000], [10, 20]]);
+    await expect(results).resolves.toEqual([6000, 3000, 6000, 20000, 100, 200]);
+  });
+
   it('sends an item submitted alone at once, without waiting for company', async () => {
     const { batches, write, finishNext } = recordingWrite();
     const queue = new GroupCommitQueue(write, 1000, 1);

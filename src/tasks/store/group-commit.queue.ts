@@ -6,6 +6,22 @@ export class ItemFailure {
 /** Taken items kept at the front of the list before it is compacted: copying a short list saves nothing. */
 const COMPACT_FROM = 1024;
 
+/**
+ * Most text (JSON params, results, error messages, in UTF-16 code units) one batch carries.
+ * A statement over MySQL's `max_allowed_packet` (16 MiB on MariaDB, 64 MiB on MySQL 8) is
+ * refused and its connection dropped, which looks like an outage: a batch of 250 enqueues with
+ * 64 KiB of params each, or of completions with large results, would otherwise never be
+ * written. A code unit is at most 3 bytes of UTF-8 (2 once a quote is escaped), so a batch
+ * stays under 3 MiB; an item larger than this goes out alone.
+ */
+export const MAX_BATCH_TEXT = 1 << 20;
+
+/** How heavy an item is, and how heavy a batch may be (a heavier item still goes out, alone). */
+export interface BatchWeight<T> {
+  of(item: T): number;
+  max: number;
+}
+
 interface Waiting<T, R> {
   item: T;
   resolve(result: R): void;
@@ -43,6 +59,7 @@ export class GroupCommitQueue<T, R> {
     private readonly maxConcurrent: number,
     /** Smallest batch a backlog is split into; by default a backlog is split only past `maxBatch`. */
     private readonly minSplit = maxBatch,
+    private readonly weight?: BatchWeight<T>,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -88,11 +105,23 @@ export class GroupCommitQueue<T, R> {
   }
 
   private take(count: number): Waiting<T, R>[] {
-    const batch = this.waiting.slice(this.head, this.head + count);
+    const batch = this.waiting.slice(this.head, this.head + this.countWithinWeight(count));
     this.head += batch.length;
     if (this.head === this.waiting.length) [this.waiting, this.head] = [[], 0];
     else if (this.head > COMPACT_FROM && this.head * 2 > this.waiting.length) [this.waiting, this.head] = [this.waiting.slice(this.head), 0];
     return batch;
+  }
+
+  /** How many of the next `count` items fit the batch's weight (at least one). */
+  private countWithinWeight(count: number): number {
+    if (!this.weight) return count;
+    const end = Math.min(this.head + count, this.waiting.length);
+    let total = 0;
+    for (let index = this.head; index < end; index++) {
+      total += this.weight.of(this.waiting[index].item);
+      if (total > this.weight.max && index > this.head) return index - this.head;
+    }
+    return count;
   }
 
   /**

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { InjectTasksDataSource } from './tasks-connection.js';
-import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
 import {
   applyTransitions,
@@ -12,7 +11,8 @@ import {
 } from '../lifecycle/transition-batch.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { isDatabaseUnavailable } from './database-health.js';
-import { GroupCommitQueue, ItemFailure } from './group-commit.queue.js';
+import { GroupCommitQueue, ItemFailure, MAX_BATCH_TEXT } from './group-commit.queue.js';
+import { truncateMessage as truncate, type RecordedFailure } from './recorded-failure.js';
 import { withLockRetry } from './lock-retry.js';
 import { countDeltas, countsStatement } from './task-counts.js';
 import { statsDeltas, statsStatement } from './task-stats.js';
@@ -26,18 +26,9 @@ export type { AttemptGuard } from '../lifecycle/transition-batch.js';
 export type { CommittedChange, CommitListener } from './committed-change.js';
 export type { DispatchedStep } from './workflow-cascade.js';
 export type { FreshTask } from './fresh-completions.js';
+export type { RecordedFailure } from './recorded-failure.js';
 
-/** A failed attempt as the row records it. */
-export interface RecordedFailure {
-  message: string;
-  errorType: TaskErrorType;
-  /** For a retry: how long until the next attempt (stored as `run_at`). */
-  retryDelayMs?: number;
-}
-
-/** Longest error message kept in the row (TEXT holds 64 KiB; a stack trace is not a message). */
-const MAX_ERROR_MESSAGE_LENGTH = 8000;
-/** Most requests written in one transaction. */
+/** Most requests written in one transaction (and at most MAX_BATCH_TEXT of results and messages). */
 const MAX_BATCH = 500;
 /**
  * Batches in flight at once: one. Requests that arrive while a batch is written form the next,
@@ -67,6 +58,8 @@ export class TaskStateWriter {
     (requests) => this.writeIsolated(requests),
     MAX_BATCH,
     MAX_CONCURRENT_BATCHES,
+    MAX_BATCH,
+    { of: (request) => request.weight, max: MAX_BATCH_TEXT },
   );
 
   private readonly listeners: CommitListener[] = [];
@@ -99,9 +92,12 @@ export class TaskStateWriter {
     return this.write(taskId, 'start', { ...(attemptToken === undefined ? {} : { attemptToken }), ...(startedAt === undefined ? {} : { startedAt }) });
   }
 
-  /** `running -> completed` with the handler's result; `fresh` when the worker knows the task is (see FreshTask). */
-  complete(taskId: string, result: unknown, guard?: AttemptGuard, fresh?: FreshTask): Promise<boolean> {
-    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null }, guard, fresh);
+  /**
+   * `running -> completed` with the handler's result (`resultSize`: its JSON's length, what it
+   * weighs in a batch); `fresh` when the worker knows the task is (see FreshTask).
+   */
+  complete(taskId: string, result: unknown, guard?: AttemptGuard, fresh?: FreshTask, resultSize = 0): Promise<boolean> {
+    return this.write(taskId, 'complete', { result: result ?? null, errorMessage: null, errorType: null }, guard, fresh, resultSize);
   }
 
   /**
@@ -170,8 +166,9 @@ export class TaskStateWriter {
     return row && { status: row.status, retryCount: row.retry_count };
   }
 
-  private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard, fresh?: FreshTask): Promise<boolean> {
-    return this.batches.submit({ taskId, transition, values, guard, fresh, submittedAt: performance.now() });
+  private write(taskId: string, transition: TaskTransition, values: TransitionValues, guard?: AttemptGuard, fresh?: FreshTask, resultSize = 0): Promise<boolean> {
+    const weight = resultSize + (values.errorMessage?.length ?? 0);
+    return this.batches.submit({ taskId, transition, values, guard, fresh, submittedAt: performance.now(), weight });
   }
 
   private async writeBatch(batch: TimedRequest[]): Promise<boolean[]> {
@@ -241,9 +238,5 @@ interface BatchOutcome {
   dispatched: DispatchedStep[];
 }
 
-/** A request with the moment it was made (for the commit-wait metric). */
-type TimedRequest = FreshRequest & { submittedAt: number };
-
-function truncate(message: string): string {
-  return message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message;
-}
+/** A request with the moment it was made (for the commit-wait metric) and the text it carries (see MAX_BATCH_TEXT). */
+type TimedRequest = FreshRequest & { submittedAt: number; weight: number };

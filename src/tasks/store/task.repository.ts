@@ -11,6 +11,7 @@ import { OneTripTransactions } from './one-trip-transactions.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { TaskCursor } from './task-cursor.js';
 import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
+import { pendingInserts, type NewTaskRow } from './pending-insert.js';
 
 /** Filters shared by listing and counting. */
 export interface TaskFilter {
@@ -29,26 +30,7 @@ export interface TaskPageQuery {
   after?: TaskCursor;
 }
 
-/** What a new row holds; the database stamps `created_at` and `run_at` from its own clock. */
-export interface NewTaskRow {
-  taskId: string;
-  taskName: string;
-  taskType: string;
-  priority: number;
-  maxRetries: number;
-  params: Record<string, unknown>;
-  /** Wait before the first attempt (a delayed task); the row's `run_at` is the database's now plus this. */
-  delayMs?: number;
-  timeoutSeconds?: number;
-  idempotencyKey?: string;
-  /** Not started by then, not started; written by the database's clock, as `run_at` is. */
-  expiresAt?: Date | null;
-  /** Workflow rows: the root's id (null for the root), the parent, the place in it, and whether it waits. */
-  workflowId?: string | null;
-  parentId?: string | null;
-  position?: number;
-  blocked?: boolean;
-}
+export type { NewTaskRow } from './pending-insert.js';
 
 /** What the reconciler reads of an unfinished row. */
 export type UnfinishedRow = Pick<
@@ -68,13 +50,6 @@ export type UnfinishedRow = Pick<
  */
 const LARGE_INSERT_FROM = 100;
 const LARGE_INSERTS_AT_ONCE = 2;
-
-/** A time by the database's clock (`run_at`, `expires_at`): its now plus `ms` (rounded to whole milliseconds). */
-function databaseNowPlus(ms: number): { toSqlString(): string } {
-  const micros = Math.round(ms) * 1000;
-  if (!Number.isSafeInteger(micros)) throw new RangeError(`time out of range: now + ${ms} ms`);
-  return { toSqlString: () => `TIMESTAMPADD(MICROSECOND, ${micros}, CURRENT_TIMESTAMP(3))` };
-}
 
 /** MySQL's "duplicate entry for a unique key" error. */
 export function isDuplicateKeyError(error: unknown): boolean {
@@ -149,33 +124,28 @@ export class TaskRepository {
   }
 
   /**
-   * One multi-row INSERT of `pending` rows and their counts, in one transaction sent as one
-   * round trip (see OneTripTransactions); `run_at` is computed by the database so that its
+   * One multi-row INSERT of `pending` rows (a few when their params outweigh one statement, see
+   * pendingInserts) and their counts, in one transaction sent as one round trip (see
+   * OneTripTransactions); `run_at` is computed by the database so that its
    * clock alone stamps rows. Run again when a concurrent batch made it a deadlock victim. A large
    * one may wait for another large one to commit (LARGE_INSERT_FROM). With `manager`, both go
    * into the caller's open transaction instead (and a deadlock is the caller's to retry, as for
    * its own statements).
    */
   async insertPending(tasks: NewTaskRow[], manager?: EntityManager): Promise<void> {
-    // One placeholder for all the rows (the driver writes each as a list): a template with 13
-    // placeholders per row cost more to build and to scan than the values themselves.
-    const rows = tasks.map((task) => [
-      task.taskId, task.taskName, task.taskType, task.priority, TaskStatus.Pending, JSON.stringify(task.params), task.maxRetries,
-      task.delayMs ? databaseNowPlus(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
-      task.workflowId ?? null, task.parentId ?? null, task.position ?? null, task.blocked ? 1 : 0,
-      task.expiresAt ? databaseNowPlus(task.expiresAt.getTime() - Date.now()) : null,
-    ]);
-    const sql = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
-         (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked, expires_at)
-       VALUES ?`;
-    const parameters = [rows];
+    const inserts = pendingInserts(tasks);
     const deltas = rowCountDeltas(tasks.map((task) => ({ task_type: task.taskType, status: TaskStatus.Pending, error_type: null })), 1);
     if (manager) {
-      await manager.query(sql, parameters);
+      for (const [sql, parameters] of inserts) await manager.query(sql, parameters);
       await addCounts((statement, values) => manager.query(statement, values), deltas);
       return;
     }
-    const insert = () => withLockRetry(() => this.oneTrip.run([[sql, parameters], countsStatement(deltas)]));
+    // Params heavier than one statement may carry (a large workflow): one round trip per INSERT.
+    const inChunks = () => this.oneTrip.transaction(async (tx) => {
+      for (const [sql, parameters] of inserts) await tx.query(sql, parameters);
+      tx.defer(...countsStatement(deltas));
+    });
+    const insert = () => withLockRetry(() => (inserts.length === 1 ? this.oneTrip.run([inserts[0], countsStatement(deltas)]) : inChunks()));
     await (tasks.length >= LARGE_INSERT_FROM ? this.largeInserts.run(insert) : insert());
   }
 

@@ -158,7 +158,8 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const guard = row.status === TaskStatus.Running
       ? this.sameAttempt(row)
       : { attemptToken: nextAttemptToken(), startsAt: performance.now() - Math.max(0, Date.now() - (job.processedOn ?? Date.now())) };
-    if (await this.writer.complete(row.taskId, job.returnvalue ?? null, guard)) {
+    const result: unknown = job.returnvalue ?? null;
+    if (await this.writer.complete(row.taskId, result, guard, undefined, JSON.stringify(result).length)) {
       this.repaired('completionsRecorded');
       this.logger.warn(`Task ${row.taskId}: job completed in Redis but not in MySQL (worker died before writing it); recorded`);
     }

@@ -107,11 +107,11 @@ export class TaskRunner {
         throw error;
       });
       this.metrics.handlerFinished(job.name, 'completed', (performance.now() - startedAt) / 1000);
-      const json = toJsonValue(result);
+      const { value: json, size } = toJsonValue(result, this.options.maxResultBytes);
       const guard = await start.end();
       await progress.close();
       if (!guard) return null;
-      await this.completeBehind(taskId, json, guard, freshTaskOf(job, handler.queue.taskType, guard));
+      await this.completeBehind(taskId, json, size, guard, freshTaskOf(job, handler.queue.taskType, guard));
       // The job's return value: what the reconciler records if this process dies before the row is written.
       return json;
     } catch (error) {
@@ -147,8 +147,8 @@ export class TaskRunner {
    * `attempt`: a closure keeps its whole scope alive, and `attempt`'s holds the job (its params
    * and all) and the handler's context, which a completion waiting for its batch must not.
    */
-  private completeBehind(taskId: string, json: unknown, guard: WorkerAttempt, fresh: FreshTask | undefined): Promise<void> {
-    return this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard, fresh)));
+  private completeBehind(taskId: string, json: unknown, size: number, guard: WorkerAttempt, fresh: FreshTask | undefined): Promise<void> {
+    return this.completions.submit(taskId, () => this.health.durably(() => this.writer.complete(taskId, json, guard, fresh, size)));
   }
 
   /** Calls the handler under its time limit: the enqueue's, else the handler's (see withTimeLimit). */

@@ -1,0 +1,67 @@
+import { TaskStatus } from '../lifecycle/task-status.js';
+import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
+import { MAX_BATCH_TEXT } from './group-commit.queue.js';
+
+/** What a new row holds; the database stamps `created_at` and `run_at` from its own clock. */
+export interface NewTaskRow {
+  taskId: string;
+  taskName: string;
+  taskType: string;
+  priority: number;
+  maxRetries: number;
+  params: Record<string, unknown>;
+  /** Wait before the first attempt (a delayed task); the row's `run_at` is the database's now plus this. */
+  delayMs?: number;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+  /** Not started by then, not started; written by the database's clock, as `run_at` is. */
+  expiresAt?: Date | null;
+  /** Workflow rows: the root's id (null for the root), the parent, the place in it, and whether it waits. */
+  workflowId?: string | null;
+  parentId?: string | null;
+  position?: number;
+  blocked?: boolean;
+}
+
+const INSERT = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
+  (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked, expires_at)
+  VALUES ?`;
+
+/**
+ * The multi-row INSERTs of new `pending` rows: one, unless their params outweigh
+ * MAX_BATCH_TEXT (an enqueue batch never does), so that no statement outgrows MySQL's
+ * `max_allowed_packet`. One placeholder for all of a statement's rows (the driver writes each as
+ * a list): a template with 15 placeholders per row cost more to build and to scan than the values.
+ */
+export function pendingInserts(tasks: NewTaskRow[]): Array<[string, unknown[]]> {
+  const statements: Array<[string, unknown[]]> = [];
+  let rows: unknown[][] = [];
+  let weight = 0;
+  for (const task of tasks) {
+    const params = JSON.stringify(task.params);
+    if (rows.length > 0 && weight + params.length > MAX_BATCH_TEXT) {
+      statements.push([INSERT, [rows]]);
+      [rows, weight] = [[], 0];
+    }
+    rows.push(rowOf(task, params));
+    weight += params.length;
+  }
+  if (rows.length > 0) statements.push([INSERT, [rows]]);
+  return statements;
+}
+
+function rowOf(task: NewTaskRow, params: string): unknown[] {
+  return [
+    task.taskId, task.taskName, task.taskType, task.priority, TaskStatus.Pending, params, task.maxRetries,
+    task.delayMs ? databaseNowPlus(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
+    task.workflowId ?? null, task.parentId ?? null, task.position ?? null, task.blocked ? 1 : 0,
+    task.expiresAt ? databaseNowPlus(task.expiresAt.getTime() - Date.now()) : null,
+  ];
+}
+
+/** A time by the database's clock (`run_at`, `expires_at`): its now plus `ms` (rounded to whole milliseconds). */
+function databaseNowPlus(ms: number): { toSqlString(): string } {
+  const micros = Math.round(ms) * 1000;
+  if (!Number.isSafeInteger(micros)) throw new RangeError(`time out of range: now + ${ms} ms`);
+  return { toSqlString: () => `TIMESTAMPADD(MICROSECOND, ${micros}, CURRENT_TIMESTAMP(3))` };
+}
