@@ -46,6 +46,17 @@ describe('params and results heavier than one MySQL packet (MariaDB + Redis)', (
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
   });
 
+  it("fails a chord's group whose members' results together outweigh one packet (20 x 900 KB); its callback never runs", async () => {
+    const members = Array.from({ length: 20 }, () => ({ taskName: 'test.big_result', params: { bytes: 900_000 } }));
+    const { workflowId, nodes } = await t.tasks.chord(members, { taskName: 'test.record' });
+    const workflow = await waitForFinalRow(t.tasks, workflowId);
+    expect(workflow).toMatchObject({ status: TaskStatus.Failed, errorType: TaskErrorType.Validation });
+    expect(workflow.errorMessage).toMatch(/members' results together are 180\d{5} characters of JSON; a group's result holds at most 524288$/);
+    const callback = nodes.find((node) => node.taskName === 'test.record')!;
+    expect((await t.tasks.getTaskStatus(callback.taskId)).status).toBe(TaskStatus.Cancelled);
+    expect(fixtures.callsOf(callback.taskId)).toEqual([]);
+  });
+
   it("inserts tasks whose params outweigh one packet: a workflow of 100 steps, and 100 enqueues in the caller's transaction", async () => {
     await t.queue('test').pause();
     try {

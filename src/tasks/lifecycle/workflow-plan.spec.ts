@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { TaskStatus } from './task-status.js';
-import { planWorkflow, runnableAtStart, type WorkflowNode } from './workflow-plan.js';
+import { TaskErrorType } from '../failures/task-error-type.js';
+import { MAX_GROUP_RESULT_LENGTH, planWorkflow, runnableAtStart, type WorkflowNode } from './workflow-plan.js';
 
 /** A node with defaults: a pending, blocked task. */
 function node(id: string, parentId: string | null, position: number, extra: Partial<WorkflowNode> = {}): WorkflowNode {
@@ -52,6 +53,22 @@ describe('planWorkflow', () => {
     const plan = planWorkflow(nodes);
     expect(plan.requests).toContainEqual({ taskId: 'group', transition: 'complete', values: { errorMessage: null, errorType: null, result: ['one', 'two'] } });
     expect(Object.fromEntries(plan.unblock)).toEqual({ cb: ['one', 'two'] });
+  });
+
+  it("fails a group whose members' results together are too large to be written, and so its chord", () => {
+    const half = 'x'.repeat(MAX_GROUP_RESULT_LENGTH / 2);
+    const nodes = chainWithChord().map((n) => {
+      if (['root', 'chord', 'group'].includes(n.id)) return { ...n, status: TaskStatus.Running, blocked: false };
+      if (n.id === 'a') return { ...n, status: TaskStatus.Completed, blocked: false, result: 1 };
+      if (n.id === 'm1' || n.id === 'm2') return { ...n, status: TaskStatus.Completed, blocked: false, result: half };
+      return n;
+    });
+    const plan = planWorkflow(nodes);
+    const group = plan.requests.find((request) => request.taskId === 'group')!;
+    expect(group).toMatchObject({ transition: 'fail', values: { errorType: TaskErrorType.Validation } });
+    expect(group.values.errorMessage).toBe(`the members' results together are ${MAX_GROUP_RESULT_LENGTH + 7} characters of JSON; a group's result holds at most ${MAX_GROUP_RESULT_LENGTH}`);
+    expect(plan.requests).toContainEqual(expect.objectContaining({ taskId: 'cb', transition: 'cancel' }));
+    expect(plan.unblock.size).toBe(0);
   });
 
   it('fails a chain at a failed step and cancels the steps after it; a retry of that step reopens them', () => {

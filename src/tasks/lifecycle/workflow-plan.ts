@@ -1,4 +1,4 @@
-import type { TaskErrorType } from '../failures/task-error-type.js';
+import { TaskErrorType } from '../failures/task-error-type.js';
 import { isFinalStatus, TASK_TRANSITIONS, TaskStatus, type TaskTransition } from './task-status.js';
 import type { TransitionRequest, TransitionValues } from './transition-batch.js';
 
@@ -6,6 +6,13 @@ import type { TransitionRequest, TransitionValues } from './transition-batch.js'
 export type WorkflowKind = 'chain' | 'group';
 /** What a group does when a member fails: fail itself once all members finished, or complete with every outcome. */
 export type MemberFailurePolicy = 'fail' | 'continue';
+
+/**
+ * Most characters of JSON a group's result (its members' results together) may have. It is
+ * written by the statement that finishes the group, with its successor's input (the same value)
+ * and perhaps its chain's result: three copies stay well under MySQL's `max_allowed_packet`.
+ */
+export const MAX_GROUP_RESULT_LENGTH = 512 * 1024;
 
 /** One row of a workflow tree as a batch sees it: its state after the batch's own requests. */
 export interface WorkflowNode {
@@ -109,13 +116,21 @@ class WorkflowTree {
     if (!kids.every((kid) => isFinalStatus(kid.status))) return;
     if (group.onMemberFailure === 'continue') {
       const outcomes = kids.map((kid) => ({ status: kid.status, result: kid.result ?? null, error: kid.errorMessage }));
-      return this.finish(group, TaskStatus.Completed, { result: outcomes });
+      return this.completeGroup(group, outcomes);
     }
-    if (kids.every((kid) => kid.status === TaskStatus.Completed)) return this.finish(group, TaskStatus.Completed, { result: kids.map((kid) => kid.result ?? null) });
+    if (kids.every((kid) => kid.status === TaskStatus.Completed)) return this.completeGroup(group, kids.map((kid) => kid.result ?? null));
     const failed = kids.filter((kid) => kid.status === TaskStatus.Failed);
     if (failed.length === 0) return this.finish(group, TaskStatus.Cancelled, { errorMessage: `${kids.filter((kid) => kid.status === TaskStatus.Cancelled).length} of ${kids.length} members cancelled` });
     const first = failed[0];
     this.finish(group, TaskStatus.Failed, { errorMessage: `${failed.length} of ${kids.length} members failed; member ${first.position + 1} (${first.taskName}): ${first.errorMessage ?? 'failed'}`, errorType: first.errorType });
+  }
+
+  /** Completes a group with its members' results, or fails it when they are too large together to be written. */
+  private completeGroup(group: WorkflowNode, result: unknown[]): void {
+    const length = JSON.stringify(result).length;
+    if (length <= MAX_GROUP_RESULT_LENGTH) return this.finish(group, TaskStatus.Completed, { result });
+    const errorMessage = `the members' results together are ${length} characters of JSON; a group's result holds at most ${MAX_GROUP_RESULT_LENGTH}`;
+    this.finish(group, TaskStatus.Failed, { errorMessage, errorType: TaskErrorType.Validation });
   }
 
   /** Releases a blocked node with what it receives; a composite releases its first step (chain) or every member (group). */
