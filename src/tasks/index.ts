@@ -21,6 +21,7 @@ export { resolveTasksOptions } from './tasks.options.js';
 export { TasksService } from './tasks.service.js';
 export type { WaitForTaskOptions } from './commands/wait-for-task.query.js';
 export type { CancelledWaitingTasks } from './commands/cancel-waiting.command.js';
+export type { RetriedFailedTasks } from './commands/retry-failed.command.js';
 export type { ReconcilerStats } from './worker/task.reconciler.js';
 export type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 export type { TaskStatsInput, TaskStatsReport, OutcomeSummary, TaskNameStats, TaskTypeStats } from './stats/task-stats.query.js';

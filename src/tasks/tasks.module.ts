@@ -5,6 +5,7 @@ import { SwaggerDocumenter } from './api/swagger.documenter.js';
 import { createTasksControllers } from './api/tasks-controller.factory.js';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { CancelWaitingCommand } from './commands/cancel-waiting.command.js';
+import { RetryFailedCommand } from './commands/retry-failed.command.js';
 import { AfterCommitOutbox } from './commands/after-commit.outbox.js';
 import { CreateWorkflowCommand } from './commands/create-workflow.command.js';
 import { WorkflowRepository } from './store/workflow.repository.js';
@@ -68,7 +69,7 @@ const PROVIDERS: Provider[] = [
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
   TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
-  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, CancelWaitingCommand, RetryTaskCommand, PurgeFinishedCommand, RecountTasksCommand,
+  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, CancelWaitingCommand, RetryTaskCommand, RetryFailedCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, CancelledAttemptsSweep, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,
   TaskStatsRepository, TaskStatsQuery, TaskEventBus, TasksMetrics, TasksHealth, ProbeServer,

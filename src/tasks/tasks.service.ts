@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { CancelWaitingCommand, type CancelledWaitingTasks } from './commands/cancel-waiting.command.js';
+import { RetryFailedCommand, type RetriedFailedTasks } from './commands/retry-failed.command.js';
+import type { TaskErrorType } from './failures/task-error-type.js';
 import { CreateWorkflowCommand } from './commands/create-workflow.command.js';
 import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
 import { WorkflowRepository } from './store/workflow.repository.js';
@@ -60,6 +62,7 @@ export class TasksService {
     private readonly queues: TaskQueues,
     private readonly waiter: WaitForTaskQuery,
     private readonly purgeWaiting: CancelWaitingCommand,
+    private readonly retryFailed: RetryFailedCommand,
   ) {}
 
   /**
@@ -138,15 +141,19 @@ export class TasksService {
     return this.retrier.retry(taskId);
   }
 
+  /** Retries, as `retryTask` does, every failed task of `taskType` (of `errorType`, of `taskName`, if given). Says how many. */
+  retryFailedTasks(taskType: string, options: { errorType?: TaskErrorType; taskName?: string } = {}): Promise<RetriedFailedTasks> {
+    return this.retryFailed.retryFailed(taskType, options);
+  }
+
   /** The periodic tasks and when each runs next. */
   getSchedules(): Promise<TaskScheduleView[]> {
     return orRedisUnavailable(() => this.schedules.list());
   }
 
   /**
-   * The workers serving each queue now, over every process (of one task type, if given): a
-   * queue with jobs waiting and no worker is not being worked. `workers` is null where Redis
-   * refuses to list its clients.
+   * The workers serving each queue now, over every process (of one task type, if given); `workers`
+   * is null where Redis refuses to list its clients.
    */
   getWorkers(taskType?: string): Promise<QueueWorkers[]> {
     return orRedisUnavailable(() => this.queues.workers(taskType));
@@ -174,9 +181,8 @@ export class TasksService {
   }
 
   /**
-   * Per task type and name over a window ending now (default 24 h): outcomes by status and
-   * error class, success rate, duration percentiles, throughput, plus exact current counts and
-   * queue depth. Read from a small summary, so fast at any table size.
+   * Per task type and name over a window ending now (default 24 h): outcomes, success rate, duration
+   * percentiles, throughput, exact counts and queue depth; read from a small summary, fast at any size.
    */
   getTaskStats(input?: TaskStatsInput): Promise<TaskStatsReport> {
     return this.statistics.stats(input);
@@ -187,7 +193,7 @@ export class TasksService {
     return orMysqlUnavailable(() => this.statisticsStore.rebuild());
   }
 
-  /** The id of the newest task event, to subscribe from now on. */
+  /** The newest task event's id, to subscribe from now on. */
   latestTaskEventId(): Promise<string> {
     return orRedisUnavailable(() => this.events.latestId());
   }

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BackgroundTask, InvalidTaskRequestError, isFinalStatus, TaskStatus } from '../../src/tasks/index.js';
+import { BackgroundTask, InvalidTaskRequestError, isFinalStatus, TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
 import { createTestApp, waitFor, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
-describe('cancelling every waiting task of a type: Celery purge (MariaDB + Redis)', () => {
+describe('bulk actions: every waiting task cancelled (Celery purge), every failed task retried (MariaDB + Redis)', () => {
   let t: TestApp;
   let fixtures: TestTasks;
 
   beforeAll(async () => {
-    t = await createTestApp({ suite: 'purge_waiting', providers: [TestTasks] });
+    t = await createTestApp({ suite: 'bulk_actions', providers: [TestTasks] });
     fixtures = t.app.get(TestTasks);
   });
   afterAll(() => t.close());
@@ -73,16 +73,37 @@ describe('cancelling every waiting task of a type: Celery purge (MariaDB + Redis
     expect(lateStarts).toEqual([]);
   });
 
-  it('refuses the workflow type, a type of no queue and an empty name, changing nothing', async () => {
+  it('retries every failed task of a type and failure class once, over several pages, and leaves the other classes', async () => {
+    const enqueueFailing = async (count: number, kind: string) => {
+      const outcomes = await t.tasks.enqueueMany(Array.from({ length: count }, () => ({ taskName: 'test.throws', params: { kind }, maxRetries: 0 })));
+      return outcomes.map((outcome) => outcome.task!.taskId);
+    };
+    const network = await enqueueFailing(520, 'network');
+    const validation = await enqueueFailing(5, 'validation');
+    const failed = async (taskIds: string[]) => (await statusesOf(taskIds)).size === 1 && (await statusesOf(taskIds)).has(TaskStatus.Failed);
+    await waitFor(async () => (await failed(network)) && (await failed(validation)), 'every task to fail');
+
+    // test.throws fails again at once: a task failed anew while the call pages is not retried twice.
+    expect(await t.tasks.retryFailedTasks('test', { errorType: TaskErrorType.Network })).toEqual({ retried: 520, skipped: 0 });
+    await waitFor(() => failed(network), 'the retried tasks to fail again');
+    expect(new Set(network.map((taskId) => fixtures.callsOf(taskId).length))).toEqual(new Set([2]));
+    expect(new Set(validation.map((taskId) => fixtures.callsOf(taskId).length))).toEqual(new Set([1]));
+    // Of one name only: none of that name failed.
+    expect(await t.tasks.retryFailedTasks('test', { taskName: 'test.record' })).toEqual({ retried: 0, skipped: 0 });
+  });
+
+  it('refuses the workflow type, a type of no queue, an empty name and an unknown failure class, changing nothing', async () => {
     const cases: Array<[string, string | undefined, string]> = [
-      ['workflow', undefined, "task_type must be a queue's type"],
+      ['workflow', undefined, "task_type must be a queue's type: act on a workflow by its id"],
       ['nope', undefined, 'task_type must be one of'],
       ['test', '', 'task_name must be a non-empty string'],
     ];
     for (const [taskType, taskName, message] of cases) {
-      const refusal = t.tasks.cancelWaitingTasks(taskType, taskName);
-      await expect(refusal).rejects.toThrow(InvalidTaskRequestError);
-      await expect(refusal).rejects.toMatchObject({ reasons: [expect.stringContaining(message)] });
+      for (const refusal of [t.tasks.cancelWaitingTasks(taskType, taskName), t.tasks.retryFailedTasks(taskType, { taskName })]) {
+        await expect(refusal).rejects.toThrow(InvalidTaskRequestError);
+        await expect(refusal).rejects.toMatchObject({ reasons: [expect.stringContaining(message)] });
+      }
     }
+    await expect(t.tasks.retryFailedTasks('test', { errorType: 'cosmic' as TaskErrorType })).rejects.toMatchObject({ reasons: [expect.stringContaining('error_type must be one of')] });
   });
 });

@@ -106,6 +106,8 @@ describe('the tasks-module CLI', () => {
       expect((await cli(['purge', '--type', 'email'], env)).stdout).toBe('Cancelled 2 waiting email task(s); left 0 (workflow steps, or finished meanwhile)\n');
       for (const taskId of [emailTask.taskId, another.taskId]) expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
       expect(JSON.parse((await cli(['purge', '--type', 'email', '--json'], env)).stdout)).toEqual({ cancelled: 0, skipped: 0 });
+      // retry --type: every failed task of the type (none failed here).
+      expect((await cli(['retry', '--type', 'demo', '--error-type', 'network'], env)).stdout).toBe('Retrying 0 failed demo task(s); left 0 (a retry refused them, or they were retried meanwhile)\n');
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -1,6 +1,7 @@
 import { parseDuration } from '../durations.js';
 import type { TasksService } from '../tasks.service.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
+import type { TaskErrorType } from '../failures/task-error-type.js';
 import { printJson, printRecord, printTable, type Row } from './cli-format.js';
 
 /** What a command gets: its positional arguments, its flags, and the app's TasksService. */
@@ -90,6 +91,8 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
   },
 
   async retry(input) {
+    const type = text(input, 'type');
+    if (type && input.args.length === 0) return retryFailed(input, type);
     const task = await input.tasks.retryTask(taskId(input));
     if (json(input)) return printJson(task);
     console.log(`Retrying ${task.taskId} (${task.taskName})`);
@@ -110,6 +113,14 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
     printTable(schedules.map((schedule) => ({ ...schedule, when: schedule.cron ? `${schedule.cron} ${schedule.tz ?? 'UTC'}` : `every ${schedule.everyMs} ms` })) as unknown as Row[], ['name', 'taskName', 'when', 'nextRunAt']);
   },
 };
+
+/** `retry --type T [--error-type E] [--name N]`: every failed task of the type (class, name) retried. */
+async function retryFailed(input: CommandInput, type: string): Promise<void> {
+  const [errorType, name] = [text(input, 'error-type'), text(input, 'name')];
+  const outcome = await input.tasks.retryFailedTasks(type, { errorType: errorType as TaskErrorType | undefined, taskName: name });
+  if (json(input)) return printJson(outcome);
+  console.log(`Retrying ${outcome.retried} failed ${name ?? type} task(s); left ${outcome.skipped} (a retry refused them, or they were retried meanwhile)`);
+}
 
 /** `purge --type T [--name N]`: Celery's purge, every waiting task of the type cancelled. */
 async function purgeWaiting(input: CommandInput, type: string, name: string | undefined): Promise<void> {

@@ -17,6 +17,7 @@ Commands (against the application named by --app or TASKS_APP_MODULE):
   stats [--type T] [--name N] [--window 24h]
   cancel <task_id>
   retry <task_id>
+  retry --type T [--error-type E] [--name N]   retry every failed task of that type (class, name)
   purge --older-than 30d              delete finished tasks older than that
   purge --type T [--name N]           cancel every waiting task of that type (and name)
   schedules                           periodic tasks and their next run

@@ -3,13 +3,9 @@ import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError } f
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
-import { ConcurrencyLimit } from '../store/concurrency-limit.js';
 import { CancelTaskCommand } from './cancel-task.command.js';
+import { eachListedTask } from './each-listed-task.js';
 import { FindTasksQuery } from './find-tasks.query.js';
-
-/** Pending tasks read per page, and cancels in flight at once. */
-const PAGE_SIZE = 500;
-const CANCELS_AT_ONCE = 16;
 
 /** What `cancelWaitingTasks` did. */
 export interface CancelledWaitingTasks {
@@ -22,8 +18,8 @@ export interface CancelledWaitingTasks {
 /**
  * Celery's `purge`, kept true in MySQL: every task of one type (and name) still waiting is
  * cancelled, one by one as `cancelTask` cancels it (marked in Redis, the row `cancelled`, its job
- * removed), so no handler of them starts once this returns. Pages go newest first by cursor:
- * a task enqueued after the first page was read is newer than every page and stays pending.
+ * removed), so no handler of them starts once this returns. Tasks enqueued after it began stay
+ * pending (see eachListedTask).
  */
 @Injectable()
 export class CancelWaitingCommand {
@@ -33,20 +29,10 @@ export class CancelWaitingCommand {
   ) {}
 
   async cancelWaiting(taskType: string, taskName?: string): Promise<CancelledWaitingTasks> {
-    if (taskType === WORKFLOW_TASK_TYPE) throw new InvalidTaskRequestError(['task_type must be a queue\'s type: cancel a workflow by its id']);
-    if (taskName !== undefined && (typeof taskName !== 'string' || taskName === '')) throw new InvalidTaskRequestError(['task_name must be a non-empty string']);
-    const limit = new ConcurrencyLimit(CANCELS_AT_ONCE);
-    const outcome: CancelledWaitingTasks = { cancelled: 0, skipped: 0 };
-    let cursor: string | undefined;
-    do {
-      // The finder validates the type (a 400 naming the valid ones).
-      const page = await this.finder.list({ taskType, status: TaskStatus.Pending, limit: PAGE_SIZE, cursor });
-      const named = page.tasks.filter((task) => taskName === undefined || task.taskName === taskName);
-      const cancels = await Promise.all(named.map((task) => limit.run(() => this.cancelOne(task))));
-      for (const cancelled of cancels) outcome[cancelled ? 'cancelled' : 'skipped']++;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return outcome;
+    assertBulkTarget(taskType, taskName);
+    const named = (task: BackgroundTask) => taskName === undefined || task.taskName === taskName;
+    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Pending }, named, (task) => this.cancelOne(task));
+    return { cancelled: done, skipped };
   }
 
   /** True once cancelled; false for a workflow step, or a task that finished or went since the page was read. */
@@ -60,4 +46,10 @@ export class CancelWaitingCommand {
       throw error;
     }
   }
+}
+
+/** A bulk action's type must be a queue's (the finder checks which), its name, if any, a name. */
+export function assertBulkTarget(taskType: string, taskName: string | undefined): void {
+  if (taskType === WORKFLOW_TASK_TYPE) throw new InvalidTaskRequestError(["task_type must be a queue's type: act on a workflow by its id"]);
+  if (taskName !== undefined && (typeof taskName !== 'string' || taskName === '')) throw new InvalidTaskRequestError(['task_name must be a non-empty string']);
 }

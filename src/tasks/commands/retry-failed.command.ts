@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors.js';
+import type { TaskErrorType } from '../failures/task-error-type.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
+import type { BackgroundTask } from '../store/background-task.entity.js';
+import { assertBulkTarget } from './cancel-waiting.command.js';
+import { eachListedTask } from './each-listed-task.js';
+import { FindTasksQuery } from './find-tasks.query.js';
+import { RetryTaskCommand } from './retry-task.command.js';
+
+/** What `retryFailedTasks` did. */
+export interface RetriedFailedTasks {
+  /** Tasks back to `pending` for a new round. */
+  retried: number;
+  /** Failed tasks left as they were: those a retry refuses (a step waiting for its predecessor, a type no queue carries now), or retried meanwhile. */
+  skipped: number;
+}
+
+/**
+ * A new round for every failed task of one type (of one failure class, of one name), each as
+ * `retryTask` retries it: after a downstream outage, say, every `network` failure of `email`.
+ * A task that fails again while this runs is not retried twice (see eachListedTask).
+ */
+@Injectable()
+export class RetryFailedCommand {
+  constructor(
+    private readonly finder: FindTasksQuery,
+    private readonly retrier: RetryTaskCommand,
+  ) {}
+
+  async retryFailed(taskType: string, options: { errorType?: TaskErrorType; taskName?: string } = {}): Promise<RetriedFailedTasks> {
+    const { errorType, taskName } = options;
+    assertBulkTarget(taskType, taskName);
+    const named = (task: BackgroundTask) => taskName === undefined || task.taskName === taskName;
+    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Failed, errorType }, named, (task) => this.retryOne(task));
+    return { retried: done, skipped };
+  }
+
+  private async retryOne(task: BackgroundTask): Promise<boolean> {
+    try {
+      await this.retrier.retry(task.taskId);
+      return true;
+    } catch (error) {
+      if (error instanceof TaskNotRetryableError || error instanceof TaskNotFoundError) return false;
+      throw error;
+    }
+  }
+}
