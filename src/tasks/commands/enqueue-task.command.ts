@@ -45,7 +45,7 @@ export class EnqueueTaskCommand {
   private readonly logger = new Logger(EnqueueTaskCommand.name);
   // A batch's params stay under MAX_BATCH_TEXT: 250 tasks with 64 KiB each would be over MySQL's packet limit.
   private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, {
-    of: (task) => JSON.stringify(task.params).length,
+    of: (task) => task.paramsJson.length,
     max: MAX_BATCH_TEXT,
   });
 
@@ -109,13 +109,15 @@ export class EnqueueTaskCommand {
     const now = Date.now();
     const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - now) : (input.delaySeconds ?? 0) * 1000;
     const expiresAt = expiryTime(input, now);
+    const params = input.params ?? {};
     return {
       taskId: newTaskId(),
       taskName: input.taskName,
       taskType: handler.queue.taskType,
       priority: input.priority ?? handler.queue.defaultPriority,
       maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
-      params: input.params ?? {},
+      params,
+      paramsJson: JSON.stringify(params),
       delayMs,
       // Taken before the job is added, so the job is never due before the time reported.
       runAt: delayMs > 0 ? new Date(now + delayMs) : null,

@@ -74,13 +74,15 @@ class WorkflowBuilder {
 }
 
 function composite(id: string, kind: 'chain' | 'group' | 'chord', parentId: string | null, position: number, workflowId: string | null, path: string, policy?: string): WorkflowRow {
+  const params = kind === 'chain' ? {} : { on_member_failure: policy ?? 'fail' };
   return {
     taskId: id,
     taskName: WORKFLOW_TASK_NAMES[kind],
     taskType: WORKFLOW_TASK_TYPE,
     priority: 5,
     maxRetries: 0,
-    params: kind === 'chain' ? {} : { on_member_failure: policy ?? 'fail' },
+    params,
+    paramsJson: JSON.stringify(params),
     runAt: null,
     parentId,
     position,

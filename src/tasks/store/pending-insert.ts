@@ -10,6 +10,8 @@ export interface NewTaskRow {
   priority: number;
   maxRetries: number;
   params: Record<string, unknown>;
+  /** `params` as JSON, serialised once: what its batch weighs and what the INSERT sends. */
+  paramsJson: string;
   /** Wait before the first attempt (a delayed task); the row's `run_at` is the database's now plus this. */
   delayMs?: number;
   timeoutSeconds?: number;
@@ -38,21 +40,20 @@ export function pendingInserts(tasks: NewTaskRow[]): Array<[string, unknown[]]> 
   let rows: unknown[][] = [];
   let weight = 0;
   for (const task of tasks) {
-    const params = JSON.stringify(task.params);
-    if (rows.length > 0 && weight + params.length > MAX_BATCH_TEXT) {
+    if (rows.length > 0 && weight + task.paramsJson.length > MAX_BATCH_TEXT) {
       statements.push([INSERT, [rows]]);
       [rows, weight] = [[], 0];
     }
-    rows.push(rowOf(task, params));
-    weight += params.length;
+    rows.push(rowOf(task));
+    weight += task.paramsJson.length;
   }
   if (rows.length > 0) statements.push([INSERT, [rows]]);
   return statements;
 }
 
-function rowOf(task: NewTaskRow, params: string): unknown[] {
+function rowOf(task: NewTaskRow): unknown[] {
   return [
-    task.taskId, task.taskName, task.taskType, task.priority, TaskStatus.Pending, params, task.maxRetries,
+    task.taskId, task.taskName, task.taskType, task.priority, TaskStatus.Pending, task.paramsJson, task.maxRetries,
     task.delayMs ? databaseNowPlus(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
     task.workflowId ?? null, task.parentId ?? null, task.position ?? null, task.blocked ? 1 : 0,
     task.expiresAt ? databaseNowPlus(task.expiresAt.getTime() - Date.now()) : null,
