@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InvalidTaskRequestError, TaskNotCancellableError, TaskNotFoundError } from '../errors/tasks.errors.js';
+import { TaskNotCancellableError, TaskNotFoundError } from '../errors/tasks.errors.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
-import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { CancelTaskCommand } from './cancel-task.command.js';
-import { eachListedTask } from './each-listed-task.js';
+import { doneUnlessRefused, eachListedTask } from './each-listed-task.js';
 import { FindTasksQuery } from './find-tasks.query.js';
 
 /** What `cancelWaitingTasks` did. */
@@ -29,27 +28,13 @@ export class CancelWaitingCommand {
   ) {}
 
   async cancelWaiting(taskType: string, taskName?: string): Promise<CancelledWaitingTasks> {
-    assertBulkTarget(taskType, taskName);
-    const named = (task: BackgroundTask) => taskName === undefined || task.taskName === taskName;
-    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Pending }, named, (task) => this.cancelOne(task));
+    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Pending }, taskName, (task) => this.cancelOne(task));
     return { cancelled: done, skipped };
   }
 
   /** True once cancelled; false for a workflow step, or a task that finished or went since the page was read. */
   private async cancelOne(task: BackgroundTask): Promise<boolean> {
     if (task.workflowId !== null) return false;
-    try {
-      await this.canceller.cancel(task.taskId);
-      return true;
-    } catch (error) {
-      if (error instanceof TaskNotCancellableError || error instanceof TaskNotFoundError) return false;
-      throw error;
-    }
+    return doneUnlessRefused(() => this.canceller.cancel(task.taskId), [TaskNotCancellableError, TaskNotFoundError]);
   }
-}
-
-/** A bulk action's type must be a queue's (the finder checks which), its name, if any, a name. */
-export function assertBulkTarget(taskType: string, taskName: string | undefined): void {
-  if (taskType === WORKFLOW_TASK_TYPE) throw new InvalidTaskRequestError(["task_type must be a queue's type: act on a workflow by its id"]);
-  if (taskName !== undefined && (typeof taskName !== 'string' || taskName === '')) throw new InvalidTaskRequestError(['task_name must be a non-empty string']);
 }

@@ -3,8 +3,7 @@ import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
-import { assertBulkTarget } from './cancel-waiting.command.js';
-import { eachListedTask } from './each-listed-task.js';
+import { doneUnlessRefused, eachListedTask } from './each-listed-task.js';
 import { FindTasksQuery } from './find-tasks.query.js';
 import { RetryTaskCommand } from './retry-task.command.js';
 
@@ -30,19 +29,12 @@ export class RetryFailedCommand {
 
   async retryFailed(taskType: string, options: { errorType?: TaskErrorType; taskName?: string } = {}): Promise<RetriedFailedTasks> {
     const { errorType, taskName } = options;
-    assertBulkTarget(taskType, taskName);
-    const named = (task: BackgroundTask) => taskName === undefined || task.taskName === taskName;
-    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Failed, errorType }, named, (task) => this.retryOne(task));
+    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Failed, errorType }, taskName, (task) => this.retryOne(task));
     return { retried: done, skipped };
   }
 
-  private async retryOne(task: BackgroundTask): Promise<boolean> {
-    try {
-      await this.retrier.retry(task.taskId);
-      return true;
-    } catch (error) {
-      if (error instanceof TaskNotRetryableError || error instanceof TaskNotFoundError) return false;
-      throw error;
-    }
+  /** True once retried; false for a task a retry refuses, or one retried or gone since the page was read. */
+  private retryOne(task: BackgroundTask): Promise<boolean> {
+    return doneUnlessRefused(() => this.retrier.retry(task.taskId), [TaskNotRetryableError, TaskNotFoundError]);
   }
 }
