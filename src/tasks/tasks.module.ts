@@ -30,6 +30,7 @@ import { TaskQueues } from './queue/task-queues.js';
 import { TaskSchedules } from './schedules/task-schedules.js';
 import { BackgroundTaskSubscriber } from './store/background-task.subscriber.js';
 import { DatabaseHealth } from './store/database-health.js';
+import { PacketLimitCheck } from './health/packet-limit.check.js';
 import { TaskDeletes } from './store/task-deletes.js';
 import { TaskRepository } from './store/task.repository.js';
 import { OneTripTransactions } from './store/one-trip-transactions.js';
@@ -67,7 +68,7 @@ const resolvedOptionsProvider: Provider = {
 const PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
-  TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, BackgroundTaskSubscriber,
+  TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, PacketLimitCheck, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
   EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, CancelWaitingCommand, RetryTaskCommand, RetryFailedCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, CancelledAttemptsSweep, TaskReconciler, MaintenanceWorker,

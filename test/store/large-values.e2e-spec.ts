@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BackgroundTask, TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
+import { BackgroundTask, InvalidTasksOptionsError, TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
 import { TaskStateWriter } from '../../src/tasks/store/task-state.writer.js';
 import { countMismatches, seedTasks } from '../support/task-rows.js';
 import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
@@ -74,5 +74,20 @@ describe('params and results heavier than one MySQL packet (MariaDB + Redis)', (
     } finally {
       await t.queue('test').resume();
     }
+  });
+
+  it("refuses to start when maxParamsBytes or maxResultBytes admits a value over a third of the server's max_allowed_packet", async () => {
+    const [{ packet }] = await t.dataSource.query('SELECT @@max_allowed_packet AS packet');
+    const third = Math.floor(Number(packet) / 3);
+    const started = createTestApp({ suite: 'large_values_limits', tasks: { maxResultBytes: third + 1, maxParamsBytes: third + 1 } });
+    await expect(started).rejects.toBeInstanceOf(InvalidTasksOptionsError);
+    await expect(started).rejects.toThrow(
+      `Invalid TasksModule options: maxParamsBytes (${third + 1}) is over a third of MySQL's max_allowed_packet (${packet} bytes): ` +
+        'a value that large could never be written (MySQL drops the connection of a larger statement). ' +
+        `Set maxParamsBytes to at most ${third}, or raise max_allowed_packet on the server. maxResultBytes (${third + 1}) is over a third`,
+    );
+    // At the limit it starts.
+    const atLimit = await createTestApp({ suite: 'large_values_limits', tasks: { maxResultBytes: third, maxParamsBytes: third } });
+    await atLimit.close();
   });
 });

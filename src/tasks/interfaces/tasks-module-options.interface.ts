@@ -65,7 +65,8 @@ export interface TasksModuleOptions {
   maxParamsBytes?: number;
   /**
    * Largest handler result kept, in bytes of JSON (default 1 MiB): a larger one fails its task
-   * at once, without retries (`validation`). Keep it under half of MySQL's `max_allowed_packet`.
+   * at once, without retries (`validation`). Must be at most a third of MySQL's `max_allowed_packet`
+   * (checked at startup), as must `maxParamsBytes`.
    */
   maxResultBytes?: number;
   /**

@@ -52,6 +52,13 @@ export class DatabaseHealth implements OnApplicationShutdown {
     await this.dataSource.query('SELECT 1');
   }
 
+  /** The server's `max_allowed_packet` in bytes; undefined while the data source is not initialised. */
+  async maxAllowedPacket(): Promise<number | undefined> {
+    if (!this.dataSource.isInitialized) return undefined;
+    const [row] = (await this.dataSource.query('SELECT @@max_allowed_packet AS packet')) as Array<{ packet: number | string }>;
+    return Number(row.packet);
+  }
+
   /** Calls `listener(false)` when MySQL goes away and `listener(true)` when it is back. */
   onChange(listener: Listener): void {
     this.listeners.push(listener);
