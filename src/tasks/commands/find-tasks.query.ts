@@ -7,7 +7,7 @@ import { decodeTaskCursor, encodeTaskCursor } from '../store/task-cursor.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { DEFAULT_LIST_LIMIT } from '../tasks.constants.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
-import { filterProblems, pageProblems } from './task-request.validator.js';
+import { configuredTaskTypes, filterProblems, pageProblems, unknownTaskTypeProblem } from './task-request.validator.js';
 import { orMysqlUnavailable } from './unavailable.js';
 
 /** The reads: one task, a page of tasks, a count. They read MySQL only. */
@@ -29,7 +29,7 @@ export class FindTasksQuery {
   async list(input: ListTasksInput): Promise<TaskPage> {
     const after = input.cursor === undefined ? undefined : decodeTaskCursor(input.cursor);
     assertValid([
-      ...filterProblems(input, this.options),
+      ...(await this.filterProblems(input)),
       ...pageProblems(input),
       ...(input.cursor !== undefined && !after ? ['cursor is not a cursor returned by this API'] : []),
       ...(after && (input.offset ?? 0) > 0 ? ['cursor and offset cannot be combined'] : []),
@@ -46,8 +46,22 @@ export class FindTasksQuery {
 
   /** How many tasks match the filter (exact, from the counter table). */
   async count(input: TaskFilter): Promise<number> {
-    assertValid(filterProblems(input, this.options));
+    assertValid(await this.filterProblems(input));
     return orMysqlUnavailable(() => this.repository.count(filterOf(input)));
+  }
+
+  /**
+   * What is wrong with a filter. Its task type must be a configured queue's or the workflows',
+   * or still have tasks: a queue's type taken out of the options (a retired queue) keeps its
+   * history listable, countable and purgeable, and the stats, which report every type that has
+   * tasks, link to it. Asking MySQL costs one read of the counter table, for such types only.
+   */
+  private async filterProblems(filter: TaskFilter): Promise<string[]> {
+    const problems = filterProblems(filter);
+    const { taskType } = filter;
+    if (problems.length > 0 || taskType === undefined || configuredTaskTypes(this.options).includes(taskType)) return problems;
+    const tasksOfType = await orMysqlUnavailable(() => this.repository.count({ taskType }));
+    return tasksOfType > 0 ? [] : [unknownTaskTypeProblem(this.options)];
   }
 }
 

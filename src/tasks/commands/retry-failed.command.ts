@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors.js';
+import { InvalidTaskRequestError, TaskNotFoundError, TaskNotRetryableError } from '../errors/tasks.errors.js';
+import * as messages from '../errors/tasks.messages.js';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
+import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import { TaskQueues } from '../queue/task-queues.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { doneUnlessRefused, eachListedTask } from './each-listed-task.js';
 import { FindTasksQuery } from './find-tasks.query.js';
@@ -25,11 +28,18 @@ export class RetryFailedCommand {
   constructor(
     private readonly finder: FindTasksQuery,
     private readonly retrier: RetryTaskCommand,
+    private readonly queues: TaskQueues,
   ) {}
 
   async retryFailed(taskType: string, options: { errorType?: TaskErrorType; taskName?: string } = {}): Promise<RetriedFailedTasks> {
     const { errorType, taskName } = options;
-    const { done, skipped } = await eachListedTask(this.finder, { taskType, status: TaskStatus.Failed, errorType }, taskName, (task) => this.retryOne(task));
+    const filter = { taskType, status: TaskStatus.Failed, errorType };
+    if (!this.queues.forTaskType(taskType)) {
+      // A retired queue's type passes the finder (its tasks stay listed), but no job can carry them.
+      await this.finder.count(filter);
+      if (taskType !== WORKFLOW_TASK_TYPE) throw new InvalidTaskRequestError([messages.NO_QUEUE_TO_RETRY_ON(taskType)]);
+    }
+    const { done, skipped } = await eachListedTask(this.finder, filter, taskName, (task) => this.retryOne(task));
     return { retried: done, skipped };
   }
 

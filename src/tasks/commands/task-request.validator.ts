@@ -128,15 +128,26 @@ export function paramsProblems(params: unknown, maxBytes: number): string[] {
 /** A lower-case UUID, as task ids are. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function filterProblems(filter: TaskFilter, options: ResolvedTasksOptions): string[] {
+/** The task types of the configured queues, and the workflows'. */
+export function configuredTaskTypes(options: ResolvedTasksOptions): string[] {
+  return [...options.queues.map((queue) => queue.taskType), WORKFLOW_TASK_TYPE];
+}
+
+/** What a filter's task type that is neither configured nor has any task gets told. */
+export function unknownTaskTypeProblem(options: ResolvedTasksOptions): string {
+  return `task_type must be one of: ${configuredTaskTypes(options).join(', ')}; or a type that still has tasks (a retired queue's)`;
+}
+
+/**
+ * The filter's values, but whether its task type exists: that may need MySQL (a type no queue
+ * carries any more still lists its tasks), see FindTasksQuery.
+ */
+export function filterProblems(filter: TaskFilter): string[] {
   const problems: string[] = [];
   if (filter.status !== undefined && !Object.values(TaskStatus).includes(filter.status)) {
     problems.push(`status must be one of: ${Object.values(TaskStatus).join(', ')}`);
   }
-  const types = [...options.queues.map((queue) => queue.taskType), WORKFLOW_TASK_TYPE];
-  if (filter.taskType !== undefined && !types.includes(filter.taskType)) {
-    problems.push(`task_type must be one of: ${types.join(', ')}`);
-  }
+  if (filter.taskType !== undefined && !isStringOfLength(filter.taskType, 1, 100)) problems.push('task_type must be a string of 1 to 100 characters');
   if (filter.workflowId !== undefined && !UUID.test(filter.workflowId)) problems.push('workflow_id must be a task id (a UUID)');
   if (filter.errorType !== undefined && !TASK_ERROR_TYPES.includes(filter.errorType)) {
     problems.push(`error_type must be one of: ${TASK_ERROR_TYPES.join(', ')}`);

@@ -13,6 +13,8 @@ export const TASK_CHANGED_MEANWHILE = () => 'The task changed meanwhile; read it
 export const RETRY_A_STEP = () => 'A workflow is retried through its failed or cancelled step: retry that step and the workflow resumes from there';
 export const STEP_WAITS_FOR_PREDECESSOR = () => 'This step never ran: it waits for an earlier step; retry that one and the workflow resumes from there';
 export const NO_QUEUE_FOR_TYPE = (taskType: string) => `No queue carries task type "${taskType}"`;
+export const NO_QUEUE_TO_RETRY_ON = (taskType: string) =>
+  `task_type "${taskType}" has tasks but no queue of this process's options carries it (a retired queue?): its failed tasks cannot be retried here`;
 export const TASK_WAIT_TIMED_OUT = (taskId: string, status: TaskStatus, ms: number) => `Task ${taskId} is still ${status} after ${ms} ms`;
 export const SERVICE_UNAVAILABLE = (what: 'MySQL' | 'Redis') => `${what} is unavailable, try again later`;
 export const ILLEGAL_TRANSITION = (taskId: string, from: TaskStatus, to: TaskStatus) => `Task ${taskId} cannot move from ${from} to ${to}`;

@@ -14,7 +14,7 @@ export class TaskFilterQueryDto {
 
   @ApiPropertyOptional({
     // No example: which types exist is the host's configuration.
-    description: 'A task type of the configured queues.',
+    description: 'A task type of the configured queues, `workflow`, or a type no queue carries any more that still has tasks (a retired queue).',
   })
   @IsOptional()
   @IsString()
