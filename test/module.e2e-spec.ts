@@ -157,6 +157,22 @@ describe('TasksModule wiring (MariaDB + Redis)', () => {
     await expect(attempt).rejects.toThrow(/LooseTasks.loose: enqueue must be 'api' or 'internal'/);
   });
 
+  it("refuses a handler's defaults outside what an enqueue may set, naming each", async () => {
+    @TaskProcessor('test')
+    class OverreachingTasks {
+      @TaskHandler('test.overreach', { maxRetries: 26, priority: 0, expiresInSeconds: 0 })
+      overreach() {
+        return null;
+      }
+    }
+    const attempt = boot([OverreachingTasks]);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidTasksOptionsError);
+    await expect(attempt).rejects.toThrow(
+      'OverreachingTasks.overreach: maxRetries must be an integer from 0 to 25; OverreachingTasks.overreach: priority must be an integer from 1 to 10; ' +
+        'OverreachingTasks.overreach: expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (2592000)',
+    );
+  });
+
   it('gives an extra passed as undefined (an unset environment variable, say) its default', async () => {
     const app = await boot([GreetingService, GreeterTasks], { routePrefix: undefined, dataSource: undefined, healthPath: undefined });
     try {

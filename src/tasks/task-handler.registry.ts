@@ -1,5 +1,6 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { DuplicateTaskHandlerError } from './errors/bootstrap.errors.js';
+import type { TaskHandlerOptions } from './decorators/task-handler.decorator.js';
 import type { ResolvedRetryStrategies } from './failures/retry-policy.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { TaskQueueOptions, TaskScheduleOptions } from './interfaces/tasks-module-options.interface.js';
@@ -12,6 +13,8 @@ export interface RegisteredTaskHandler {
   location: string;
   /** The handler's time limit per attempt, if it declares one. */
   timeoutSeconds?: number;
+  /** The handler's defaults for a task enqueued without its own (see TaskHandlerOptions). */
+  defaults: Pick<TaskHandlerOptions, 'maxRetries' | 'priority' | 'expiresInSeconds'>;
   /** The module's strategies with the handler's own over them. */
   retryStrategies: ResolvedRetryStrategies;
   /** The class-validator DTO its params must satisfy, if it declares one. */

@@ -8,7 +8,9 @@ import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from './interfaces/tasks-module-options.interface.js';
 import { scheduleProblems } from './schedules/task-schedule.validator.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
+import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
 import { TASKS_OPTIONS } from './tasks.module-definition.js';
+import { isIntegerIn } from './tasks.options.js';
 import { TasksMetadataAccessor } from './tasks-metadata.accessor.js';
 
 type Method = (...args: unknown[]) => unknown;
@@ -67,6 +69,7 @@ export class TasksExplorer implements OnModuleInit {
       queue,
       location,
       timeoutSeconds,
+      defaults: { maxRetries: metadata.maxRetries, priority: metadata.priority, expiresInSeconds: metadata.expiresInSeconds },
       retryStrategies: mergeRetryStrategies(this.options.retryStrategies, retry),
       paramsType: params,
       schedule,
@@ -78,11 +81,24 @@ export class TasksExplorer implements OnModuleInit {
 }
 
 /** What is wrong with a handler's own settings. */
-function handlerProblems({ taskName, timeoutSeconds, retry, schedule, enqueue }: TaskHandlerMetadata, location: string, maxDelaySeconds: number): string[] {
+function handlerProblems(metadata: TaskHandlerMetadata, location: string, maxDelaySeconds: number): string[] {
+  const { taskName, timeoutSeconds, retry, schedule, enqueue } = metadata;
   return [
     ...(timeoutSeconds !== undefined && !(timeoutSeconds > 0) ? [`${location}: timeoutSeconds must be > 0`] : []),
+    ...handlerDefaultsProblems(metadata, maxDelaySeconds).map((problem) => `${location}: ${problem}`),
     ...(enqueue !== undefined && enqueue !== 'api' && enqueue !== 'internal' ? [`${location}: enqueue must be 'api' or 'internal'`] : []),
     ...retryStrategiesProblems(retry, `${location} retry`),
     ...(schedule ? scheduleProblems({ ...schedule, name: schedule.name ?? taskName, taskName }, `${location} schedule`, maxDelaySeconds) : []),
+  ];
+}
+
+/** What is wrong with a handler's defaults for the tasks enqueued without their own. */
+function handlerDefaultsProblems({ maxRetries, priority, expiresInSeconds }: TaskHandlerMetadata, maxDelaySeconds: number): string[] {
+  return [
+    ...(maxRetries !== undefined && !isIntegerIn(maxRetries, 0, MAX_RETRIES_LIMIT) ? [`maxRetries must be an integer from 0 to ${MAX_RETRIES_LIMIT}`] : []),
+    ...(priority !== undefined && !isIntegerIn(priority, MIN_PRIORITY, MAX_PRIORITY) ? [`priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}`] : []),
+    ...(expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= maxDelaySeconds)
+      ? [`expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`]
+      : []),
   ];
 }

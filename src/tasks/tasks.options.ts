@@ -47,7 +47,7 @@ function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefin
 
 type OptionRule = (options: ResolvedTasksOptions) => string[];
 
-const isIntegerIn = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean =>
+export const isIntegerIn = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean =>
   Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 const problemIf = (failed: boolean, problem: string): string[] => (failed ? [problem] : []);
 

@@ -38,7 +38,7 @@ export class CreateWorkflowCommand implements OnModuleInit {
 
   async create(root: WorkflowStep, kind: CreatedWorkflow['kind'], manager?: EntityManager): Promise<CreatedWorkflow> {
     const transaction = manager && this.outbox.transactionOf(manager);
-    const rows = workflowRows(root, (input) => this.enqueuer.prepare(input));
+    const rows = workflowRows(root, (input) => this.enqueuer.prepare(input, true));
     const released = rows.filter((row) => row.kind === null && !row.blocked).map((row) => stepOf(row));
     if (manager && transaction) {
       await this.repository.insertPending(rows, manager);

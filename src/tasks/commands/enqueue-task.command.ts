@@ -100,22 +100,28 @@ export class EnqueueTaskCommand {
     }
   }
 
-  /** Validates a request and gives the task its id and defaults (throws InvalidTaskRequestError). */
-  prepare(input: EnqueueTaskInput): NewTask {
+  /**
+   * Validates a request and gives the task its id and defaults: the request's own, else its
+   * handler's, else the module's (throws InvalidTaskRequestError). A workflow's `step` takes
+   * no expiry, its handler's neither: it is due only once its predecessors are done.
+   */
+  prepare(input: EnqueueTaskInput, step = false): NewTask {
     const handler = this.registry.find(input.taskName);
     const problems = enqueueProblems(input, handler?.queue, this.options);
     if (problems.length === 0 && handler?.paramsType) problems.push(...paramsDtoProblems(handler.paramsType, input.params ?? {}));
     if (problems.length > 0 || !handler) throw new InvalidTaskRequestError(problems);
     const now = Date.now();
     const delayMs = input.runAt !== undefined ? Math.max(0, parseRunAt(input.runAt)! - now) : (input.delaySeconds ?? 0) * 1000;
-    const expiresAt = expiryTime(input, now);
+    const { defaults } = handler;
+    const defaultExpiry = step || defaults.expiresInSeconds === undefined ? undefined : now + delayMs + defaults.expiresInSeconds * 1000;
+    const expiresAt = expiryTime(input, now) ?? defaultExpiry;
     const params = input.params ?? {};
     return {
       taskId: newTaskId(),
       taskName: input.taskName,
       taskType: handler.queue.taskType,
-      priority: input.priority ?? handler.queue.defaultPriority,
-      maxRetries: input.maxRetries ?? this.options.retry.maxRetries,
+      priority: input.priority ?? defaults.priority ?? handler.queue.defaultPriority,
+      maxRetries: input.maxRetries ?? defaults.maxRetries ?? this.options.retry.maxRetries,
       params,
       paramsJson: JSON.stringify(params),
       delayMs,

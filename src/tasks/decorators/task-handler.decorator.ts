@@ -11,6 +11,16 @@ export interface TaskHandlerOptions {
    * fails with a `timeout` error and the retry policy applies.
    */
   timeoutSeconds?: number;
+  /** Retries of a task enqueued without `max_retries` (0..25); default: the module's `retry.maxRetries`. */
+  maxRetries?: number;
+  /** Priority (1..10, 10 first) of a task enqueued without one; default: its queue's `defaultPriority`. */
+  priority?: number;
+  /**
+   * A task enqueued without an expiry of its own is never started more than this many seconds
+   * after it was due (its enqueue, or the end of its delay), as Celery's `expires` on a task:
+   * the worker that takes it later cancels it. At most `maxDelaySeconds`. Workflow steps never expire.
+   */
+  expiresInSeconds?: number;
   /** Retry strategy per failure class, over the module's (`retry.strategies`). */
   retry?: TaskRetryStrategies;
   /**

@@ -40,7 +40,7 @@ export class EnqueueTaskDto {
   params?: Record<string, unknown>;
 
   @ApiPropertyOptional({
-    description: "1 (lowest) to 10 (highest); equal priorities run in FIFO order. Default: the queue's priority.",
+    description: "1 (lowest) to 10 (highest); equal priorities run in FIFO order. Default: the handler's `priority`, else the queue's.",
     example: 5,
     minimum: MIN_PRIORITY,
     maximum: MAX_PRIORITY,
@@ -50,7 +50,7 @@ export class EnqueueTaskDto {
   priority?: number;
 
   @ApiPropertyOptional({
-    description: `Retries after the first attempt, with exponential backoff (0 to ${MAX_RETRIES_LIMIT}; default 3).`,
+    description: `Retries after the first attempt, with exponential backoff (0 to ${MAX_RETRIES_LIMIT}; default: the handler's \`maxRetries\`, else the module's, 3).`,
     example: 3,
     minimum: 0,
     maximum: MAX_RETRIES_LIMIT,
@@ -90,7 +90,7 @@ export class EnqueueTaskDto {
   @ApiPropertyOptional({
     description:
       'Not started within this many seconds from now, the task is not started at all: a worker that picks it up later (a retry too) cancels it with error_message "expired: not started by …". ' +
-      'Must end after the task is due; at most maxDelaySeconds. An attempt already running is not stopped (timeout_seconds is). Not with expires_at.',
+      'Must end after the task is due; at most maxDelaySeconds. An attempt already running is not stopped (timeout_seconds is). Not with expires_at. Default: the handler\'s expiresInSeconds, counted from when the task is due.',
     example: 3600,
     exclusiveMinimum: true,
     minimum: 0,
