@@ -6,7 +6,7 @@ import type { TaskErrorType } from './failures/task-error-type.js';
 import { CreateWorkflowCommand } from './commands/create-workflow.command.js';
 import { EnqueueInTransactionCommand } from './commands/enqueue-in-transaction.command.js';
 import { WorkflowRepository } from './store/workflow.repository.js';
-import type { ChainStep, ChordStep, CreatedWorkflow, GroupStep, MemberFailurePolicy, WorkflowStep } from './interfaces/workflow.interfaces.js';
+import type { ChainStep, ChordStep, CreatedWorkflow, GroupStep, MemberFailurePolicy, WorkflowOptions, WorkflowStep } from './interfaces/workflow.interfaces.js';
 import { EnqueueTaskCommand } from './commands/enqueue-task.command.js';
 import { FindTasksQuery } from './commands/find-tasks.query.js';
 import { PurgeFinishedCommand } from './commands/purge-finished.command.js';
@@ -211,15 +211,15 @@ export class TasksService {
    * (`context.previousResult`); a step that fails (after its retries) fails the chain and the
    * steps after it end `cancelled`. Steps may be tasks or nested `{ chain }`, `{ group }`,
    * `{ chord }`. Validated whole first: a bad workflow creates nothing (InvalidTaskRequestError
-   * naming each problem by its path). With `{ manager }`, written in your transaction.
+   * naming each problem by its path). With `{ manager }`, written in your transaction; `onFailure` runs if it fails.
    */
-  chain(steps: WorkflowStep[], options: EnqueueOptions = {}): Promise<CreatedWorkflow> {
-    return this.workflows.create({ chain: steps }, 'chain', options.manager);
+  chain(steps: WorkflowStep[], options: WorkflowOptions = {}): Promise<CreatedWorkflow> {
+    return this.workflows.create({ chain: steps, onFailure: options.onFailure }, 'chain', options.manager);
   }
 
   /** A group: `members` run at once; it finishes when all have, its result their results in order. */
-  group(members: WorkflowStep[], options: EnqueueOptions & { onMemberFailure?: MemberFailurePolicy } = {}): Promise<CreatedWorkflow> {
-    return this.workflows.create({ group: members, onMemberFailure: options.onMemberFailure }, 'group', options.manager);
+  group(members: WorkflowStep[], options: WorkflowOptions & { onMemberFailure?: MemberFailurePolicy } = {}): Promise<CreatedWorkflow> {
+    return this.workflows.create({ group: members, onMemberFailure: options.onMemberFailure, onFailure: options.onFailure }, 'group', options.manager);
   }
 
   /**
@@ -228,8 +228,8 @@ export class TasksService {
    * (else the chord fails and the callback is cancelled); with `continue` it always runs and
    * receives each member's `{ status, result, error }`.
    */
-  chord(members: WorkflowStep[], callback: WorkflowStep, options: EnqueueOptions & { onMemberFailure?: MemberFailurePolicy } = {}): Promise<CreatedWorkflow> {
-    return this.workflows.create({ chord: members, callback, onMemberFailure: options.onMemberFailure }, 'chord', options.manager);
+  chord(members: WorkflowStep[], callback: WorkflowStep, options: WorkflowOptions & { onMemberFailure?: MemberFailurePolicy } = {}): Promise<CreatedWorkflow> {
+    return this.workflows.create({ chord: members, callback, onMemberFailure: options.onMemberFailure, onFailure: options.onFailure }, 'chord', options.manager);
   }
 
   /** A workflow described as one tree (`{ chain }`, `{ group }` or `{ chord, callback }`), as `POST /workflows` takes it. */

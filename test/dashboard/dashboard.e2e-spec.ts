@@ -141,14 +141,17 @@ describe('the dashboard in a real browser', () => {
     expect(errors).toEqual([]);
   });
 
-  it("shows a workflow's steps, each linked to its task", async () => {
+  it("shows a workflow's steps, each linked to its task, and its error callback apart", async () => {
     const { page, errors } = await open(OPERATOR);
-    const workflow = await t.tasks.chain([{ taskName: 'test.record', params: { label: 'one' } }, { taskName: 'test.record', params: { label: 'two' } }]);
+    const onFailure = { taskName: 'test.record', params: { label: 'oops' } };
+    const workflow = await t.tasks.chain([{ taskName: 'test.record', params: { label: 'one' } }, { taskName: 'test.record', params: { label: 'two' } }], { onFailure });
     await waitForFinalRow(t.tasks, workflow.workflowId);
     await page.goto(`${url}#/tasks/${workflow.workflowId}`);
     await page.locator('#steps li').nth(1).waitFor();
     expect(await page.locator('#steps li').count()).toBe(2);
     expect(await page.locator('#summary').textContent()).toContain('2 completed');
+    // The workflow completed: its error callback never ran.
+    expect(await page.locator('#on-failure').textContent()).toBe('If it fails: test.record cancelled');
     await page.locator('#steps li a').first().click();
     await page.locator(`#task-detail[data-task-id="${workflow.nodes[1].taskId}"]`).waitFor();
     expect(errors).toEqual([]);

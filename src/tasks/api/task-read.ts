@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
+import { ERROR_CALLBACK_POSITION } from '../lifecycle/workflow-plan.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import type { TasksService } from '../tasks.service.js';
 import { TaskResponseDto } from './dto/index.js';
@@ -47,5 +48,7 @@ export async function taskView(tasks: TasksService, row: BackgroundTask): Promis
   if (task.task_type !== WORKFLOW_TASK_TYPE) return task;
   const { steps, summary } = await tasks.getWorkflowSteps(task.task_id);
   const view = (step: BackgroundTask) => ({ task_id: step.taskId, task_name: step.taskName, position: step.position ?? 0, status: step.status, blocked: Boolean(step.blocked), error_message: step.errorMessage });
-  return { ...task, steps: steps.map(view), summary };
+  const errorCallback = steps.find((step) => step.position === ERROR_CALLBACK_POSITION);
+  const body = { ...task, steps: steps.filter((step) => step !== errorCallback).map(view), summary };
+  return errorCallback ? { ...body, on_failure: view(errorCallback) } : body;
 }

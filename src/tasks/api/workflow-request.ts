@@ -1,9 +1,9 @@
 import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
-import type { ChainStep, ChordStep, GroupStep, WorkflowStep } from '../interfaces/workflow.interfaces.js';
+import type { ChainStep, ChordStep, GroupStep, WorkflowRootOptions, WorkflowStep } from '../interfaces/workflow.interfaces.js';
 import { validateBulkItem } from './bulk-item.validator.js';
 
 type Checked = { step: WorkflowStep } | { problems: string[] };
-const COMPOSITE_KEYS = new Set(['chain', 'group', 'chord', 'callback', 'on_member_failure']);
+const COMPOSITE_KEYS = new Set(['chain', 'group', 'chord', 'callback', 'on_member_failure', 'on_failure']);
 
 /**
  * A `POST /workflows` body as the service's tree: `{ chain: [...] }`, `{ group: [...],
@@ -38,11 +38,23 @@ async function check(value: unknown, path: string, depth: number, onTask: (input
   if (!Array.isArray(items)) return { problems: [...problems, `${where}.${kind} must be a list`] };
   const children = await Promise.all(items.map((item, index) => check(item, `${path}${path ? '.' : ''}${kind}[${index}]`, depth + 1, onTask)));
   const callback = kind === 'chord' ? await check(object.callback, `${path}${path ? '.' : ''}callback`, depth + 1, onTask) : undefined;
-  for (const child of [...children, ...(callback ? [callback] : [])]) if ('problems' in child) problems.push(...child.problems);
+  const errorCallback = await checkErrorCallback(object, path, depth, onTask);
+  for (const child of [...children, ...(callback ? [callback] : []), errorCallback]) if ('problems' in child) problems.push(...child.problems);
   if (problems.length > 0) return { problems };
   const steps = children.map((child) => (child as { step: WorkflowStep }).step);
   const onMemberFailure = object.on_member_failure as GroupStep['onMemberFailure'];
-  if (kind === 'chain') return { step: { chain: steps } };
-  if (kind === 'group') return { step: { group: steps, onMemberFailure } };
-  return { step: { chord: steps, callback: (callback as { step: WorkflowStep }).step, onMemberFailure } };
+  const { onFailure } = errorCallback as WorkflowRootOptions;
+  if (kind === 'chain') return { step: { chain: steps, onFailure } };
+  if (kind === 'group') return { step: { group: steps, onMemberFailure, onFailure } };
+  return { step: { chord: steps, callback: (callback as { step: WorkflowStep }).step, onMemberFailure, onFailure } };
+}
+
+/** A composite's `on_failure`, checked as a task is (whether it may sit there is the workflow builder's to say). */
+async function checkErrorCallback(object: Record<string, unknown>, path: string, depth: number, onTask: (input: EnqueueTaskInput, path: string) => void): Promise<WorkflowRootOptions | { problems: string[] }> {
+  if (!('on_failure' in object)) return {};
+  const where = `${path}${path ? '.' : ''}on_failure`;
+  const checked = await check(object.on_failure, where, depth + 1, onTask);
+  if ('problems' in checked) return checked;
+  if (!('taskName' in checked.step)) return { problems: [`${where}: must be a task (task_name), not a chain, group or chord`] };
+  return { onFailure: checked.step };
 }

@@ -1,9 +1,9 @@
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
-import type { WorkflowStep } from '../interfaces/workflow.interfaces.js';
+import type { WorkflowRootOptions, WorkflowStep } from '../interfaces/workflow.interfaces.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_NAMES, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
-import { runnableAtStart, type WorkflowKind } from '../lifecycle/workflow-plan.js';
+import { ERROR_CALLBACK_POSITION, runnableAtStart, type WorkflowKind } from '../lifecycle/workflow-plan.js';
 import type { NewTask } from './enqueue-task.command.js';
 import { newTaskId } from './task-id.js';
 
@@ -50,12 +50,23 @@ class WorkflowBuilder {
     const id = parentId === null ? this.rootId : newTaskId();
     this.rows.push(composite(id, kind, parentId, position, parentId === null ? null : this.rootId, path, policy));
     const at = (name: string) => `${path}${path ? '.' : ''}${name}`;
-    if (kind !== 'chord') return steps.forEach((child: WorkflowStep, index) => this.add(child, id, index, at(`${kind}[${index}]`), depth + 1));
-    // A chord is a chain of a group and its callback.
-    const groupId = newTaskId();
-    this.rows.push(composite(groupId, 'group', id, 0, this.rootId, at('chord'), policy));
-    steps.forEach((child: WorkflowStep, index) => this.add(child, groupId, index, at(`chord[${index}]`), depth + 1));
-    this.add((step as { callback: WorkflowStep }).callback, id, 1, at('callback'), depth + 1);
+    if (kind !== 'chord') steps.forEach((child: WorkflowStep, index) => this.add(child, id, index, at(`${kind}[${index}]`), depth + 1));
+    else {
+      // A chord is a chain of a group and its callback.
+      const groupId = newTaskId();
+      this.rows.push(composite(groupId, 'group', id, 0, this.rootId, at('chord'), policy));
+      steps.forEach((child: WorkflowStep, index) => this.add(child, groupId, index, at(`chord[${index}]`), depth + 1));
+      this.add((step as { callback: WorkflowStep }).callback, id, 1, at('callback'), depth + 1);
+    }
+    this.addErrorCallback(step as WorkflowRootOptions, parentId, at('on_failure'));
+  }
+
+  /** The workflow's `onFailure` task, under its root and after every step; only the root may have one. */
+  private addErrorCallback({ onFailure }: WorkflowRootOptions, parentId: string | null, where: string): void {
+    if (onFailure === undefined) return;
+    if (parentId !== null) return void this.problems.push(`${where}: applies to a whole workflow only, not to a nested chain, group or chord`);
+    if (onFailure === null || typeof onFailure !== 'object' || Array.isArray(onFailure) || !('taskName' in onFailure)) return void this.problems.push(`${where}: must be a task (task_name)`);
+    this.addTask(onFailure, this.rootId, ERROR_CALLBACK_POSITION, where);
   }
 
   private addTask(input: EnqueueTaskInput, parentId: string | null, position: number, where: string): void {

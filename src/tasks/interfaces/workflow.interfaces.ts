@@ -1,10 +1,22 @@
 import type { MemberFailurePolicy } from '../lifecycle/workflow-plan.js';
-import type { EnqueueTaskInput } from './tasks-service.interfaces.js';
+import type { EnqueueOptions, EnqueueTaskInput } from './tasks-service.interfaces.js';
 
 export type { MemberFailurePolicy } from '../lifecycle/workflow-plan.js';
 
+/**
+ * What a whole workflow (its root only) may add: `onFailure`, a task that runs if the workflow
+ * fails (Celery's `link_error`), receiving `{ workflow_id, error_type, error_message }` as
+ * `context.previousResult`; cancelled when the workflow completes or is cancelled.
+ */
+export interface WorkflowRootOptions {
+  onFailure?: EnqueueTaskInput;
+}
+
+/** How a workflow is created: in your transaction (`manager`), with an error callback (`onFailure`). */
+export type WorkflowOptions = EnqueueOptions & WorkflowRootOptions;
+
 /** Steps that run one after another; each receives the previous one's result (`context.previousResult`). */
-export interface ChainStep {
+export interface ChainStep extends WorkflowRootOptions {
   chain: WorkflowStep[];
 }
 
@@ -13,13 +25,13 @@ export interface ChainStep {
  * members' results in order. `onMemberFailure`: `fail` (default) fails the group once all
  * finished if any failed; `continue` completes it with every member's `{ status, result, error }`.
  */
-export interface GroupStep {
+export interface GroupStep extends WorkflowRootOptions {
   group: WorkflowStep[];
   onMemberFailure?: MemberFailurePolicy;
 }
 
 /** A group, then a callback that receives the members' results in order (with `fail`, only when all completed). */
-export interface ChordStep {
+export interface ChordStep extends WorkflowRootOptions {
   chord: WorkflowStep[];
   callback: WorkflowStep;
   onMemberFailure?: MemberFailurePolicy;

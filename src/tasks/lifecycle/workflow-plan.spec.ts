@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { TaskStatus } from './task-status.js';
 import { TaskErrorType } from '../failures/task-error-type.js';
-import { MAX_GROUP_RESULT_LENGTH, planWorkflow, runnableAtStart, type WorkflowNode } from './workflow-plan.js';
+import { ERROR_CALLBACK_POSITION, MAX_GROUP_RESULT_LENGTH, planWorkflow, runnableAtStart, type WorkflowNode } from './workflow-plan.js';
 
 /** A node with defaults: a pending, blocked task. */
 function node(id: string, parentId: string | null, position: number, extra: Partial<WorkflowNode> = {}): WorkflowNode {
@@ -111,5 +111,48 @@ describe('planWorkflow', () => {
     const plan = planWorkflow([...chord('a.', ['m1']), ...chord('b.', ['m1', 'm2'])]);
     expect(Object.fromEntries(plan.unblock)).toEqual({ 'b.cb': ['m1', 'm2'] });
     expect(plan.requests).toContainEqual({ taskId: 'b.group', transition: 'complete', values: { errorMessage: null, errorType: null, result: ['m1', 'm2'] } });
+  });
+});
+
+describe('a workflow\'s error callback (onFailure)', () => {
+  /** chain(a, b) with an error callback `oops`; `a` in the given state. */
+  function chainWithErrorCallback(a: Partial<WorkflowNode>, root: Partial<WorkflowNode> = { status: TaskStatus.Running }): WorkflowNode[] {
+    return [
+      node('root', null, 0, { kind: 'chain', blocked: false, ...root }),
+      node('a', 'root', 0, { blocked: false, ...a }),
+      node('b', 'root', 1),
+      node('oops', 'root', ERROR_CALLBACK_POSITION),
+    ];
+  }
+
+  it('is not released at the start, nor counted as a step of its workflow', () => {
+    expect([...runnableAtStart(chainWithErrorCallback({}, { status: TaskStatus.Pending })).keys()].sort()).toEqual(['a', 'root']);
+    const plan = planWorkflow(chainWithErrorCallback({ status: TaskStatus.Completed, result: 1 }).map((n) => (n.id === 'b' ? { ...n, blocked: false, status: TaskStatus.Completed, result: 2 } : n)));
+    expect(plan.requests).toContainEqual({ taskId: 'root', transition: 'complete', values: { errorMessage: null, errorType: null, result: 2 } });
+    expect(plan.requests).toContainEqual({ taskId: 'oops', transition: 'cancel', values: { errorMessage: 'cancelled: its workflow completed' } });
+    expect([...plan.unblock.keys()]).toEqual([]);
+  });
+
+  it('is released when the workflow fails, with what failed', () => {
+    const plan = planWorkflow(chainWithErrorCallback({ status: TaskStatus.Failed, errorMessage: 'boom', errorType: TaskErrorType.Network }));
+    expect(plan.requests).toContainEqual({ taskId: 'b', transition: 'cancel', values: { errorMessage: 'cancelled: step 1 (a) failed' } });
+    expect(Object.fromEntries(plan.unblock)).toEqual({ oops: { workflow_id: 'root', error_type: TaskErrorType.Network, error_message: 'step 1 (a) failed: boom' } });
+  });
+
+  it('is cancelled with its workflow', () => {
+    const plan = planWorkflow(chainWithErrorCallback({ status: TaskStatus.Running }, { status: TaskStatus.Cancelled }));
+    expect(plan.requests).toContainEqual({ taskId: 'oops', transition: 'cancel', values: { errorMessage: 'cancelled: its workflow was cancelled' } });
+    expect([...plan.unblock.keys()]).toEqual([]);
+  });
+
+  it('runs once: a retry that reopens the workflow leaves a released callback as it is, and its own retry reopens nothing', () => {
+    const released = { blocked: false, status: TaskStatus.Completed };
+    const reopened = chainWithErrorCallback({ status: TaskStatus.Pending, reopened: true }, { status: TaskStatus.Failed }).map((n) => (n.id === 'oops' ? { ...n, ...released } : n));
+    const plan = planWorkflow(reopened);
+    expect(plan.requests.filter((request) => request.taskId === 'oops')).toEqual([]);
+    expect(plan.requests).toContainEqual({ taskId: 'root', transition: 'resubmit', values: { result: null, retryCount: 0, runAfterMs: null } });
+
+    const retriedCallback = chainWithErrorCallback({ status: TaskStatus.Failed }, { status: TaskStatus.Failed }).map((n) => (n.id === 'oops' ? { ...n, blocked: false, reopened: true } : n.id === 'b' ? { ...n, status: TaskStatus.Cancelled } : n));
+    expect(planWorkflow(retriedCallback).requests).toEqual([]);
   });
 });

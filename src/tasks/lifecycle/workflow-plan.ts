@@ -14,6 +14,13 @@ export type MemberFailurePolicy = 'fail' | 'continue';
  */
 export const MAX_GROUP_RESULT_LENGTH = 512 * 1024;
 
+/**
+ * The `position` of a workflow's error callback (`onFailure`), a task under its root that is no
+ * step of it: released when the workflow fails, cancelled when it ends otherwise. The column is
+ * a SMALLINT UNSIGNED; a workflow holds at most 1,000 tasks, so no step sits there.
+ */
+export const ERROR_CALLBACK_POSITION = 65_535;
+
 /** One row of a workflow tree as a batch sees it: its state after the batch's own requests. */
 export interface WorkflowNode {
   id: string;
@@ -51,9 +58,20 @@ export interface WorkflowPlan {
  */
 export function planWorkflow(nodes: WorkflowNode[]): WorkflowPlan {
   const tree = new WorkflowTree(nodes);
-  for (const node of nodes) if (node.reopened && node.kind === null) tree.reopenAncestors(node);
-  for (const root of nodes.filter((node) => node.parentId === null)) tree.settle(root);
+  // A retried error callback runs again on its own: its workflow stays as it ended.
+  for (const node of nodes) if (node.reopened && node.kind === null && node.position !== ERROR_CALLBACK_POSITION) tree.reopenAncestors(node);
+  for (const root of nodes.filter((node) => node.parentId === null)) {
+    tree.settle(root);
+    tree.settleErrorCallback(root);
+  }
   return tree.plan;
+}
+
+/** What a workflow's error callback receives (`context.previousResult`): the workflow that failed, and why. */
+export interface WorkflowFailure {
+  workflow_id: string;
+  error_type: TaskErrorType | null;
+  error_message: string | null;
 }
 
 /** The nodes that may run when a workflow is created: the first step of each chain, every member of each group. */
@@ -68,11 +86,17 @@ class WorkflowTree {
   readonly plan: WorkflowPlan = { requests: [], unblock: new Map(), block: new Set() };
   private readonly byId = new Map<string, WorkflowNode>();
   private readonly children = new Map<string, WorkflowNode[]>();
+  /** Each root's error callback, kept apart from its steps. */
+  private readonly errorCallbacks = new Map<string, WorkflowNode>();
 
   constructor(nodes: WorkflowNode[]) {
     for (const node of nodes) this.byId.set(node.id, { ...node });
     for (const node of this.byId.values()) {
       if (node.parentId === null) continue;
+      if (node.position === ERROR_CALLBACK_POSITION) {
+        this.errorCallbacks.set(node.parentId, node);
+        continue;
+      }
       const siblings = this.children.get(node.parentId);
       if (siblings) siblings.push(node);
       else this.children.set(node.parentId, [node]);
@@ -95,6 +119,20 @@ class WorkflowTree {
     if (kids.some((kid) => kid.status !== TaskStatus.Pending)) this.transition(current, 'start', {});
     if (current.kind === 'chain') this.settleChain(current, kids);
     else this.settleGroup(current, kids);
+  }
+
+  /**
+   * Releases the workflow's error callback once the workflow failed, with what failed, or
+   * cancels it once the workflow ended otherwise. A callback released before stays as it is:
+   * it runs once, for the workflow's first failure, even if a retry reopens the workflow.
+   */
+  settleErrorCallback(root: WorkflowNode): void {
+    const callback = this.errorCallbacks.get(root.id);
+    const workflow = this.byId.get(root.id)!;
+    if (!callback?.blocked || !isFinalStatus(workflow.status)) return;
+    if (workflow.status !== TaskStatus.Failed) return this.cancelSubtree(callback, `cancelled: its workflow ${workflow.status === TaskStatus.Completed ? 'completed' : 'was cancelled'}`);
+    const failure: WorkflowFailure = { workflow_id: workflow.id, error_type: workflow.errorType, error_message: workflow.errorMessage };
+    this.release(callback, failure);
   }
 
   private settleChain(chain: WorkflowNode, kids: WorkflowNode[]): void {

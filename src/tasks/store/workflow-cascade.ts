@@ -1,6 +1,6 @@
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { applyTransitions, type RowChange, type RowState } from '../lifecycle/transition-batch.js';
-import { planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
+import { ERROR_CALLBACK_POSITION, planWorkflow, type WorkflowNode } from '../lifecycle/workflow-plan.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import type { LockedRow } from './committed-change.js';
 import type { BlockingWrites } from './task-update.statement.js';
@@ -140,8 +140,9 @@ async function onlyMembersOfOpenGroups(
  */
 async function openParents(tx: TransactionQueries, roots: KindRow[], parents: string[], changed: LockedRow[]): Promise<Set<string>> {
   const workflows = roots.map((root) => root.task_id);
-  const unfinished = `FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) AND parent_id IN (?) AND status IN ('pending', 'running') AND task_id NOT IN (?)`;
-  const values = [workflows, parents, changed.map((row) => row.task_id)];
+  // A root's error callback is no member: it waits for the root to end.
+  const unfinished = `FROM ${BACKGROUND_TASKS_TABLE} WHERE workflow_id IN (?) AND parent_id IN (?) AND status IN ('pending', 'running') AND task_id NOT IN (?) AND position <> ?`;
+  const values = [workflows, parents, changed.map((row) => row.task_id), ERROR_CALLBACK_POSITION];
   const rows: { parent_id: string }[] = await tx.query(
     parents.length === 1 ? `SELECT parent_id ${unfinished} ORDER BY created_at DESC, id DESC LIMIT 1` : `SELECT DISTINCT parent_id ${unfinished}`,
     values,

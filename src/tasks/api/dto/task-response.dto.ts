@@ -4,6 +4,16 @@ import { TaskErrorType } from '../../failures/task-error-type.js';
 import { TaskStatus } from '../../lifecycle/task-status.js';
 import { TASK_ID_DESCRIPTION, TASK_ID_PROPERTY } from './task-id.property.js';
 
+/** One step or member of a workflow, as its parent's `steps` list it. */
+export class WorkflowStepDto {
+  @ApiProperty() task_id!: string;
+  @ApiProperty({ example: 'orders.send_confirmation' }) task_name!: string;
+  @ApiProperty({ example: 0 }) position!: number;
+  @ApiProperty({ enum: TaskStatus, enumName: 'TaskStatus' }) status!: TaskStatus;
+  @ApiProperty() blocked!: boolean;
+  @ApiProperty({ type: String, nullable: true }) error_message!: string | null;
+}
+
 /** One task as the API shows it (`GET /:task_id` and the items of `GET /`). */
 export class TaskResponseDto {
   @ApiProperty({ ...TASK_ID_PROPERTY, description: TASK_ID_DESCRIPTION })
@@ -111,6 +121,9 @@ export class TaskResponseDto {
   @ApiPropertyOptional({ type: () => [WorkflowStepDto], description: 'Workflows (and their inner chains and groups): the steps or members, in order.' })
   steps?: WorkflowStepDto[];
 
+  @ApiPropertyOptional({ type: () => WorkflowStepDto, description: "A workflow with an error callback: that task (`on_failure`), released if the workflow fails." })
+  on_failure?: WorkflowStepDto;
+
   @ApiPropertyOptional({ description: "Workflows: the workflow's tasks (not its inner chains and groups) by status.", example: { pending: 1, running: 1, completed: 2, failed: 0, cancelled: 0 } })
   summary?: Record<string, number>;
 
@@ -143,16 +156,6 @@ export class TaskResponseDto {
       input: task.input ?? null,
     };
   }
-}
-
-/** One step or member of a workflow, as its parent's `steps` list it. */
-export class WorkflowStepDto {
-  @ApiProperty() task_id!: string;
-  @ApiProperty({ example: 'orders.send_confirmation' }) task_name!: string;
-  @ApiProperty({ example: 0 }) position!: number;
-  @ApiProperty({ enum: TaskStatus, enumName: 'TaskStatus' }) status!: TaskStatus;
-  @ApiProperty() blocked!: boolean;
-  @ApiProperty({ type: String, nullable: true }) error_message!: string | null;
 }
 
 /** Response of `GET /`. */

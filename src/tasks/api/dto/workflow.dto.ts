@@ -31,6 +31,17 @@ export class WorkflowRequestDto {
   @IsOptional()
   @IsIn(['fail', 'continue'])
   on_member_failure?: 'fail' | 'continue';
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'The whole workflow only: a task (as POST /enqueue takes it, without delay or expiry) that runs if the workflow fails, receiving ' +
+      '`{ workflow_id, error_type, error_message }` as its previous result (Celery\'s link_error); cancelled when the workflow completes or is cancelled. Runs once.',
+  })
+  @IsOptional()
+  @IsObject()
+  on_failure?: unknown;
 }
 
 export class WorkflowNodeDto {

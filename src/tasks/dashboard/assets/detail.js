@@ -76,6 +76,8 @@ function content(task, act) {
         h('a', { href: `#/tasks/${step.task_id}` }, step.task_name), ' ', h('span', { class: `badge ${step.status}` }, step.status),
         step.blocked ? h('span', { class: 'muted' }, ' waiting') : null, step.error_message ? h('span', { class: 'muted' }, ` ${step.error_message}`) : null))),
     ] : []),
+    task.on_failure ? h('p', { id: 'on-failure' }, 'If it fails: ', h('a', { href: `#/tasks/${task.on_failure.task_id}` }, task.on_failure.task_name), ' ',
+      h('span', { class: `badge ${task.on_failure.status}` }, task.on_failure.status), task.on_failure.status === 'pending' && task.on_failure.blocked ? h('span', { class: 'muted' }, ' waiting for a failure') : null) : null,
     task.workflow_id ? h('p', {}, 'Part of workflow ', h('a', { href: `#/tasks/${task.workflow_id}` }, task.workflow_id)) : null,
     h('h3', {}, 'Params'), h('pre', { id: 'params' }, json(task.params)),
     h('h3', {}, 'Result'), h('pre', { id: 'result' }, json(task.result)),
