@@ -76,7 +76,7 @@ describe("a workflow's error callback (MariaDB + Redis)", () => {
     const cases: Array<[unknown, string]> = [
       [{ chain: [step, { group: [step], on_failure: { task_name: 'wf.collect', params: {} } }] }, 'chain[1].on_failure: applies to a whole workflow only, not to a nested chain, group or chord'],
       [{ chain: [step], on_failure: { chain: [step] } }, 'on_failure: must be a task (task_name), not a chain, group or chord'],
-      [{ chain: [step], on_failure: { task_name: 'wf.collect', params: {}, delay_seconds: 5 } }, 'on_failure: delay_seconds, run_at, idempotency_key, expires_in_seconds and expires_at do not apply to workflow steps'],
+      [{ chain: [step], on_failure: { task_name: 'wf.collect', params: {}, delay_seconds: 5 } }, 'on_failure: delay_seconds, run_at, idempotency_key, singleton_key, expires_in_seconds and expires_at do not apply to workflow steps'],
       [{ chain: [step], on_failure: { task_name: 'nope.task', params: {} } }, 'on_failure: task_name \\"nope.task\\" is not registered by any @TaskHandler'],
       [{ chain: [step], on_failure: 'notify' }, 'on_failure must be an object'],
     ];

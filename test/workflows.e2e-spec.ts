@@ -193,8 +193,8 @@ describe('POST /api/tasks/workflows', () => {
     const cases: Array<[unknown, string]> = [
       [{ chain: [{ task_name: 'wf.add', params: { n: 1 } }, { group: [{ task_name: 'wf.add', params: {} }, { priority: 5 }] }] }, 'chain[1].group[1]: task_name must be a string'],
       [{ chain: [{ task_name: 'wf.add', params: { n: 1 } }, { group: [{ task_name: 'nope.task', params: {} }] }] }, 'chain[1].group[0]: task_name'],
-      [{ chain: [{ task_name: 'wf.add', params: {}, delay_seconds: 5 }] }, 'chain[0]: delay_seconds, run_at, idempotency_key, expires_in_seconds and expires_at do not apply to workflow steps'],
-      [{ group: [{ task_name: 'wf.add', params: {}, expires_in_seconds: 60 }] }, 'group[0]: delay_seconds, run_at, idempotency_key, expires_in_seconds and expires_at do not apply to workflow steps'],
+      [{ chain: [{ task_name: 'wf.add', params: {}, delay_seconds: 5 }] }, 'chain[0]: delay_seconds, run_at, idempotency_key, singleton_key, expires_in_seconds and expires_at do not apply to workflow steps'],
+      [{ group: [{ task_name: 'wf.add', params: {}, expires_in_seconds: 60 }] }, 'group[0]: delay_seconds, run_at, idempotency_key, singleton_key, expires_in_seconds and expires_at do not apply to workflow steps'],
       [{ chain: [] }, 'chain must be a non-empty list'],
       [{ chord: [{ task_name: 'wf.add', params: {} }] }, 'callback must be a JSON object'],
       [{ task_name: 'wf.add', params: {} }, 'property task_name should not exist'],

@@ -27,6 +27,13 @@ export class EnqueueInTransactionCommand {
   async enqueue(input: EnqueueTaskInput, manager: EntityManager): Promise<EnqueuedTask> {
     const queryRunner = this.outbox.transactionOf(manager);
     const task = this.enqueuer.prepare(input);
+    if (task.singletonKey !== undefined) {
+      // The key's row stays locked until the caller's transaction ends.
+      const holder = await this.repository.insertSingleton(task, task.singletonKey, manager);
+      if (holder) return existingView(holder);
+      this.outbox.defer(queryRunner, () => this.addJobs([task]));
+      return newView(task);
+    }
     if (task.idempotencyKey !== undefined) {
       const existing = await this.repository.findByIdempotencyKeyIn(manager, task.idempotencyKey);
       if (existing) return existingView(existing);
@@ -48,8 +55,8 @@ export class EnqueueInTransactionCommand {
     if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > MAX_BULK_ENQUEUE) {
       throw new InvalidTaskRequestError([`tasks must hold 1 to ${MAX_BULK_ENQUEUE} tasks`]);
     }
-    if (inputs.some((input) => input.idempotencyKey !== undefined)) {
-      throw new InvalidTaskRequestError(['idempotency keys are not supported by enqueueMany in a transaction: enqueue those tasks one by one']);
+    if (inputs.some((input) => input.idempotencyKey !== undefined || input.singletonKey !== undefined)) {
+      throw new InvalidTaskRequestError(['idempotency and singleton keys are not supported by enqueueMany in a transaction: enqueue those tasks one by one']);
     }
     const problems: string[] = [];
     const tasks = inputs.map((input, index) => {

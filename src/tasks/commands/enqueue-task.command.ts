@@ -31,7 +31,7 @@ const MAX_CONCURRENT_BATCHES = 4;
 const MIN_SPLIT = 25;
 
 /** A validated task ready to be recorded and queued. */
-export type NewTask = NewTaskRow & { runAt: Date | null };
+export type NewTask = NewTaskRow & { runAt: Date | null; singletonKey?: string };
 
 /**
  * Enqueue: validates the request, records the row (`pending`), then queues its job, whose id
@@ -63,6 +63,7 @@ export class EnqueueTaskCommand {
     try {
       const task = this.prepare(input);
       if (task.idempotencyKey !== undefined) return await this.enqueueOnce(task, task.idempotencyKey);
+      if (task.singletonKey !== undefined) return await this.enqueueSingleton(task, task.singletonKey);
       await this.batches.submit(task);
       return newView(task);
     } catch (error) {
@@ -101,6 +102,19 @@ export class EnqueueTaskCommand {
   }
 
   /**
+   * A task with a singleton key is written alone, unless an unfinished task holds the key: that
+   * task is returned (`created: false`) and nothing is written. Should Redis refuse the new
+   * task's job, its row goes again, and with it its hold on the key.
+   */
+  private async enqueueSingleton(task: NewTask, key: string): Promise<EnqueuedTask> {
+    const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key));
+    if (holder) return existingView(holder);
+    const [outcome] = await this.addJobsOrUndo([task]);
+    if (outcome instanceof ItemFailure) throw outcome.error;
+    return newView(task);
+  }
+
+  /**
    * Validates a request and gives the task its id and defaults: the request's own, else its
    * handler's, else the module's (throws InvalidTaskRequestError). A workflow's `step` takes
    * no expiry, its handler's neither: it is due only once its predecessors are done.
@@ -129,6 +143,7 @@ export class EnqueueTaskCommand {
       runAt: delayMs > 0 ? new Date(now + delayMs) : null,
       timeoutSeconds: input.timeoutSeconds,
       idempotencyKey: input.idempotencyKey,
+      singletonKey: input.singletonKey,
       expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
     };
   }
@@ -153,6 +168,11 @@ export class EnqueueTaskCommand {
    */
   private async writeBatch(tasks: NewTask[]): Promise<Array<void | ItemFailure>> {
     await orMysqlUnavailable(() => this.repository.insertPending(tasks));
+    return this.addJobsOrUndo(tasks);
+  }
+
+  /** Adds the jobs of recorded tasks; a task whose job Redis refused loses its row again and fails alone. */
+  private async addJobsOrUndo(tasks: NewTask[]): Promise<Array<void | ItemFailure>> {
     const refusals = await this.jobs.addEach(tasks.map((task) => ({ task, attempts: task.maxRetries + 1, delayMs: task.delayMs })));
     const refused = tasks.filter((_, index) => refusals[index]);
     if (refused.length === 0) return tasks.map(() => undefined);

@@ -40,13 +40,17 @@ export function enqueueProblems(
   if (input.timeoutSeconds !== undefined && !isIntegerIn(input.timeoutSeconds, 1, MAX_TIMEOUT_SECONDS)) {
     problems.push(`timeout_seconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
-  if (input.idempotencyKey !== undefined && !isStringOfLength(input.idempotencyKey, 1, 255)) {
-    problems.push('idempotency_key must be a string of 1 to 255 characters');
-  } else if (input.idempotencyKey !== undefined && input.idempotencyKey.trim() !== input.idempotencyKey) {
-    // Keys are compared byte for byte, except that SQL ignores trailing spaces: refuse them.
-    problems.push('idempotency_key must not start or end with whitespace');
-  }
+  problems.push(...keyProblems('idempotency_key', input.idempotencyKey), ...keyProblems('singleton_key', input.singletonKey));
+  if (input.idempotencyKey !== undefined && input.singletonKey !== undefined) problems.push('give idempotency_key or singleton_key, not both');
   return problems;
+}
+
+/** An idempotency or singleton key: 1 to 255 characters, compared byte for byte. */
+function keyProblems(name: string, key: string | undefined): string[] {
+  if (key === undefined) return [];
+  if (!isStringOfLength(key, 1, 255)) return [`${name} must be a string of 1 to 255 characters`];
+  // Keys are compared byte for byte, except that SQL ignores trailing spaces: refuse them.
+  return key.trim() === key ? [] : [`${name} must not start or end with whitespace`];
 }
 
 /**

@@ -71,9 +71,9 @@ class WorkflowBuilder {
 
   private addTask(input: EnqueueTaskInput, parentId: string | null, position: number, where: string): void {
     if (parentId === null) return void this.problems.push('a workflow is a chain, group or chord, not a single task');
-    const stepless = [input.delaySeconds, input.runAt, input.idempotencyKey, input.expiresInSeconds, input.expiresAt];
+    const stepless = [input.delaySeconds, input.runAt, input.idempotencyKey, input.singletonKey, input.expiresInSeconds, input.expiresAt];
     if (stepless.some((value) => value !== undefined)) {
-      this.problems.push(`${where}: delay_seconds, run_at, idempotency_key, expires_in_seconds and expires_at do not apply to workflow steps`);
+      this.problems.push(`${where}: delay_seconds, run_at, idempotency_key, singleton_key, expires_in_seconds and expires_at do not apply to workflow steps`);
     }
     try {
       this.rows.push({ ...this.prepare(input), parentId, position, workflowId: this.rootId, blocked: true, kind: null, path: where });

@@ -35,6 +35,12 @@ export interface EnqueueTaskInput {
    * (`created: false`) instead of a new one, for as long as its row is kept. 1..255 characters.
    */
   idempotencyKey?: string;
+  /**
+   * At most one unfinished task per key (pg-boss's `singletonKey`): while a task with this key
+   * is `pending` or `running`, enqueueing with it returns that task (`created: false`); once it
+   * has finished, the key makes a new task. 1..255 characters; not with `idempotencyKey`.
+   */
+  singletonKey?: string;
 }
 
 /** What `TasksService.enqueue` returns once the row and the job exist. */

@@ -5,6 +5,7 @@ import { FINAL_STATUSES } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { withLockRetry } from './lock-retry.js';
+import { releaseKeysStatement } from './singleton-keys.js';
 import { addCounts, rowCountDeltas, type CountedRow } from './task-counts.js';
 
 /** Every delete of `background_tasks`, each with its counts in the same transaction: refused enqueues, refused workflows, retention. */
@@ -67,6 +68,7 @@ export class TaskDeletes {
         );
         if (rows.length === 0) return 0;
         await manager.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE id IN (?)`, [rows.map((row) => row.id)]);
+        await manager.query(...releaseKeysStatement(rows.map((row) => row.task_id)));
         await addCounts((sql, values) => manager.query(sql, values), rowCountDeltas(rows, -1));
         return rows.length;
       }),

@@ -12,6 +12,7 @@ import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { TaskCursor } from './task-cursor.js';
 import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
 import { pendingInserts, type NewTaskRow } from './pending-insert.js';
+import { claimSingletonKey } from './singleton-keys.js';
 
 /** Filters shared by listing and counting. */
 export interface TaskFilter {
@@ -147,6 +148,21 @@ export class TaskRepository {
     });
     const insert = () => withLockRetry(() => (inserts.length === 1 ? this.oneTrip.run([inserts[0], countsStatement(deltas)]) : inChunks()));
     await (tasks.length >= LARGE_INSERT_FROM ? this.largeInserts.run(insert) : insert());
+  }
+
+  /**
+   * Inserts a task that takes singleton key `key`, unless an unfinished task holds the key: then
+   * nothing is written and that task's row is answered. One transaction (the caller's, with
+   * `manager`); run again when two enqueues of one new key deadlock on its gap.
+   */
+  async insertSingleton(task: NewTaskRow, key: string, manager?: EntityManager): Promise<BackgroundTask | undefined> {
+    const claim = async (tx: EntityManager): Promise<BackgroundTask | undefined> => {
+      const held = await claimSingletonKey((sql, parameters) => tx.query(sql, parameters), key, task.taskId);
+      if (held) return (await tx.getRepository(BackgroundTask).findOneBy({ taskId: held.holder })) ?? undefined;
+      await this.insertPending([task], tx);
+      return undefined;
+    };
+    return manager ? claim(manager) : withLockRetry(() => this.dataSource.transaction(claim));
   }
 
   /** Which of these tasks are `cancelled` (one read by the unique task id index). */

@@ -119,6 +119,17 @@ export class EnqueueTaskDto {
   @IsString()
   idempotency_key?: string;
 
+  @ApiPropertyOptional({
+    description:
+      'At most one unfinished task per key: while a task with this key is pending or running, an enqueue with it returns that task (200 instead of 201); once it finished, the key makes a new task. Not with idempotency_key.',
+    // No example: the examples carry an idempotency_key, which excludes it.
+    minLength: 1,
+    maxLength: 255,
+  })
+  @IsOptional()
+  @IsString()
+  singleton_key?: string;
+
   /** The service's input for this body. */
   static toInput(dto: EnqueueTaskDto): EnqueueTaskInput {
     return {
@@ -131,6 +142,7 @@ export class EnqueueTaskDto {
       runAt: dto.run_at,
       timeoutSeconds: dto.timeout_seconds,
       idempotencyKey: dto.idempotency_key,
+      singletonKey: dto.singleton_key,
       expiresInSeconds: dto.expires_in_seconds,
       expiresAt: dto.expires_at,
     };

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { InvalidTaskRequestError, TaskStatus } from '../../src/tasks/index.js';
+import { countMismatches } from '../support/task-rows.js';
+import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { TestTasks } from '../support/test-tasks.processor.js';
+
+/** Singleton keys (pg-boss's `singletonKey`): at most one unfinished task per key. */
+describe('singleton keys (MariaDB + Redis)', () => {
+  let t: TestApp;
+  let peer: TestApp;
+  let fixtures: TestTasks;
+
+  beforeAll(async () => {
+    t = await createTestApp({ suite: 'singleton_keys', providers: [TestTasks] });
+    // A second process on the same database and queues (no workers), for enqueues that race across processes.
+    peer = await createTestApp({ suite: 'singleton_keys', role: 'api', providers: [TestTasks], shareWith: t });
+    fixtures = t.app.get(TestTasks);
+  });
+  afterAll(async () => {
+    await peer?.close();
+    await t?.close();
+  });
+
+  const keyRows = () => t.dataSource.query('SELECT singleton_key, task_id FROM background_task_singletons ORDER BY singleton_key') as Promise<Array<{ singleton_key: string; task_id: string }>>;
+  /** Runs `body` with the `test` queue paused (no worker takes its jobs), and resumes it after. */
+  const whilePaused = async <T>(body: () => Promise<T>): Promise<T> => {
+    await t.queue('test').pause();
+    try {
+      return await body();
+    } finally {
+      await t.queue('test').resume();
+    }
+  };
+
+  it('returns the unfinished task that holds the key; once it has finished, the key makes a new task', async () => {
+    const [first, again, overHttp] = await whilePaused(async () => [
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-1' }, singletonKey: 'reindex:42' }),
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-2' }, singletonKey: 'reindex:42' }),
+      (await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: { label: 'reindex-3' }, singleton_key: 'reindex:42' }).expect(200)).body,
+    ]);
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ taskId: first.taskId, created: false });
+    expect(overHttp).toMatchObject({ task_id: first.taskId, created: false });
+    expect((await waitForFinalRow(t.tasks, first.taskId)).status).toBe(TaskStatus.Completed);
+    expect(fixtures.callsOf(first.taskId)).toHaveLength(1);
+
+    const next = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-4' }, singletonKey: 'reindex:42' });
+    expect(next).toMatchObject({ created: true });
+    expect(next.taskId).not.toBe(first.taskId);
+    expect((await waitForFinalRow(t.tasks, next.taskId)).status).toBe(TaskStatus.Completed);
+  });
+
+  it('creates exactly one task for 40 enqueues of one key racing from two processes', async () => {
+    const outcomes = await whilePaused(() =>
+      Promise.all(Array.from({ length: 40 }, (_, index) => (index % 2 ? peer : t).tasks.enqueue({ taskName: 'test.record', params: { label: `race-${index}` }, singletonKey: 'race' }))),
+    );
+    const created = outcomes.filter((outcome) => outcome.created);
+    expect(created).toHaveLength(1);
+    expect(new Set(outcomes.map((outcome) => outcome.taskId))).toEqual(new Set([created[0].taskId]));
+    expect(await t.tasks.getTaskCount({ taskType: 'test', status: TaskStatus.Pending })).toBeLessThanOrEqual(1);
+    await waitForFinalRow(t.tasks, created[0].taskId);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
+  it('frees the key of a task that was cancelled or failed', async () => {
+    const held = await whilePaused(async () => {
+      const task = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'cancelled' }, singletonKey: 'cancel-me' });
+      await t.tasks.cancelTask(task.taskId);
+      return task;
+    });
+    const after = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'after-cancel' }, singletonKey: 'cancel-me' });
+    expect(after.created).toBe(true);
+    expect(after.taskId).not.toBe(held.taskId);
+
+    const failing = await t.tasks.enqueue({ taskName: 'test.throws', params: { kind: 'validation' }, singletonKey: 'fail-me' });
+    expect((await waitForFinalRow(t.tasks, failing.taskId)).status).toBe(TaskStatus.Failed);
+    expect((await t.tasks.enqueue({ taskName: 'test.throws', params: { kind: 'validation' }, singletonKey: 'fail-me' })).created).toBe(true);
+  });
+
+  it("holds the key in the caller's transaction: a second enqueue in it returns the first, a rollback frees the key", async () => {
+    const [first, second] = await t.dataSource.transaction(async (manager) => [
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'tx-1' }, singletonKey: 'in-tx' }, { manager }),
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'tx-2' }, singletonKey: 'in-tx' }, { manager }),
+    ]);
+    expect(second).toMatchObject({ taskId: first.taskId, created: false });
+    expect((await waitForFinalRow(t.tasks, first.taskId)).status).toBe(TaskStatus.Completed);
+
+    const rolledBack = t.dataSource.transaction(async (manager) => {
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'tx-rolled-back' }, singletonKey: 'rolled-back' }, { manager });
+      throw new Error('the caller changed its mind');
+    });
+    await expect(rolledBack).rejects.toThrow('the caller changed its mind');
+    expect((await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'tx-after' }, singletonKey: 'rolled-back' })).created).toBe(true);
+  });
+
+  it('frees the key rows of the tasks retention deletes', async () => {
+    expect((await keyRows()).map((row) => row.singleton_key)).toContain('reindex:42');
+    // Every task of this suite has finished by now (or finishes within the wait).
+    const held = await keyRows();
+    for (const { task_id: taskId } of held) await waitForFinalRow(t.tasks, taskId);
+    await t.tasks.purgeFinishedTasks(0);
+    expect(await keyRows()).toEqual([]);
+  });
+
+  it('refuses a bad key, both keys at once, and keys on workflow steps or in a transactional bulk enqueue', async () => {
+    const cases: Array<[object, string]> = [
+      [{ singleton_key: '' }, 'singleton_key must be a string of 1 to 255 characters'],
+      [{ singleton_key: ' padded' }, 'singleton_key must not start or end with whitespace'],
+      [{ singleton_key: 'k', idempotency_key: 'k' }, 'give idempotency_key or singleton_key, not both'],
+    ];
+    for (const [fields, message] of cases) {
+      const { body } = await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: {}, ...fields }).expect(400);
+      expect(body.message).toEqual([message]);
+    }
+    const step = await t.http().post('/api/tasks/workflows').send({ chain: [{ task_name: 'test.record', params: {}, singleton_key: 'k' }] }).expect(400);
+    expect(JSON.stringify(step.body.message)).toContain('singleton_key');
+    const bulk = t.dataSource.transaction((manager) => t.tasks.enqueueMany([{ taskName: 'test.record', singletonKey: 'k' }], { manager }));
+    await expect(bulk).rejects.toBeInstanceOf(InvalidTaskRequestError);
+  });
+});
