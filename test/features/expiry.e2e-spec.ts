@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BackgroundTask, InvalidTaskRequestError, TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
-import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { createTestApp, waitFor, waitForFinalRow, whilePaused, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
 const EXPIRED = /^expired: not started by \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -22,19 +22,10 @@ describe('task expiry (MariaDB + Redis)', () => {
     const text = (await t.http().get('/metrics').expect(200)).text;
     return Number(/^background_tasks_expired_total\{task_name="test\.record"\} (\d+)$/m.exec(text)?.[1] ?? 0);
   };
-  /** Runs `body` with the `test` queue paused (no worker takes its jobs), and resumes it after. */
-  const whilePaused = async <T>(body: () => Promise<T>): Promise<T> => {
-    await t.queue('test').pause();
-    try {
-      return await body();
-    } finally {
-      await t.queue('test').resume();
-    }
-  };
 
   it('does not start a task that waited past its expiry: cancelled, the reason in error_message, the handler never called', async () => {
     const before = await expiredCount();
-    const [expiring, lasting] = await whilePaused(async () => {
+    const [expiring, lasting] = await whilePaused(t.queue('test'), async () => {
       const tasks = [await t.tasks.enqueue({ taskName: 'test.record', expiresInSeconds: 1 }), await t.tasks.enqueue({ taskName: 'test.record', expiresInSeconds: 600 })];
       const row = await rowOf(tasks[0].taskId);
       // Stored by the database's clock, as created_at is.
@@ -71,7 +62,7 @@ describe('task expiry (MariaDB + Redis)', () => {
   });
 
   it("runs an expired task again when a user retries it: the new round has no expiry", async () => {
-    const { taskId, expiresAt } = await whilePaused(async () => {
+    const { taskId, expiresAt } = await whilePaused(t.queue('test'), async () => {
       const task = await t.tasks.enqueue({ taskName: 'test.record', expiresInSeconds: 0.2 });
       await passed(task.expiresAt!);
       return task;
@@ -86,7 +77,7 @@ describe('task expiry (MariaDB + Redis)', () => {
   });
 
   it('keeps the expiry when the reconciler re-creates a lost job', async () => {
-    const taskId = await whilePaused(async () => {
+    const taskId = await whilePaused(t.queue('test'), async () => {
       const task = await t.tasks.enqueue({ taskName: 'test.record', expiresInSeconds: 1 });
       await t.queue('test').remove(task.taskId);
       await t.tasks.reconcileNow();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { InvalidTaskRequestError, TaskStatus } from '../../src/tasks/index.js';
 import { countMismatches } from '../support/task-rows.js';
-import { createTestApp, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { createTestApp, waitForFinalRow, whilePaused, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
 /** Singleton keys (pg-boss's `singletonKey`): at most one unfinished task per key. */
@@ -22,18 +22,9 @@ describe('singleton keys (MariaDB + Redis)', () => {
   });
 
   const keyRows = () => t.dataSource.query('SELECT singleton_key, task_id FROM background_task_singletons ORDER BY singleton_key') as Promise<Array<{ singleton_key: string; task_id: string }>>;
-  /** Runs `body` with the `test` queue paused (no worker takes its jobs), and resumes it after. */
-  const whilePaused = async <T>(body: () => Promise<T>): Promise<T> => {
-    await t.queue('test').pause();
-    try {
-      return await body();
-    } finally {
-      await t.queue('test').resume();
-    }
-  };
 
   it('returns the unfinished task that holds the key; once it has finished, the key makes a new task', async () => {
-    const [first, again, overHttp] = await whilePaused(async () => [
+    const [first, again, overHttp] = await whilePaused(t.queue('test'), async () => [
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-1' }, singletonKey: 'reindex:42' }),
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-2' }, singletonKey: 'reindex:42' }),
       (await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: { label: 'reindex-3' }, singleton_key: 'reindex:42' }).expect(200)).body,
@@ -51,7 +42,7 @@ describe('singleton keys (MariaDB + Redis)', () => {
   });
 
   it('creates exactly one task for 40 enqueues of one key racing from two processes', async () => {
-    const outcomes = await whilePaused(() =>
+    const outcomes = await whilePaused(t.queue('test'), () =>
       Promise.all(Array.from({ length: 40 }, (_, index) => (index % 2 ? peer : t).tasks.enqueue({ taskName: 'test.record', params: { label: `race-${index}` }, singletonKey: 'race' }))),
     );
     const created = outcomes.filter((outcome) => outcome.created);
@@ -63,7 +54,7 @@ describe('singleton keys (MariaDB + Redis)', () => {
   });
 
   it('frees the key of a task that was cancelled or failed', async () => {
-    const held = await whilePaused(async () => {
+    const held = await whilePaused(t.queue('test'), async () => {
       const task = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'cancelled' }, singletonKey: 'cancel-me' });
       await t.tasks.cancelTask(task.taskId);
       return task;

@@ -203,3 +203,13 @@ export function waitForFinalRow(tasks: TasksService, taskId: string): Promise<Ba
     return isFinalStatus(task.status) && task;
   }, `task ${taskId} to finish`);
 }
+
+/** Runs `body` with `queue` paused (no worker takes its jobs), and resumes it after. */
+export async function whilePaused<T>(queue: Queue, body: () => Promise<T>): Promise<T> {
+  await queue.pause();
+  try {
+    return await body();
+  } finally {
+    await queue.resume();
+  }
+}
