@@ -24,18 +24,21 @@ describe('singleton keys (MariaDB + Redis)', () => {
   const keyRows = () => t.dataSource.query('SELECT singleton_key, task_id FROM background_task_singletons ORDER BY singleton_key') as Promise<Array<{ singleton_key: string; task_id: string }>>;
 
   it('returns the unfinished task that holds the key; once it has finished, the key makes a new task', async () => {
-    const [first, again, overHttp] = await whilePaused(t.queue('test'), async () => [
+    const [first, again, overHttp, inBulk] = await whilePaused(t.queue('test'), async () => [
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-1' }, singletonKey: 'reindex:42' }),
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-2' }, singletonKey: 'reindex:42' }),
       (await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: { label: 'reindex-3' }, singleton_key: 'reindex:42' }).expect(200)).body,
+      (await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: [{ task_name: 'test.record', params: { label: 'reindex-4' }, singleton_key: 'reindex:42' }] }).expect(200)).body,
     ]);
     expect(first.created).toBe(true);
     expect(again).toMatchObject({ taskId: first.taskId, created: false });
-    expect(overHttp).toMatchObject({ task_id: first.taskId, created: false });
+    const held = { task_id: first.taskId, created: false, message: 'A task with this singleton_key is still pending or running' };
+    expect(overHttp).toMatchObject(held);
+    expect(inBulk.results).toEqual([{ index: 0, ...held }]);
     expect((await waitForFinalRow(t.tasks, first.taskId)).status).toBe(TaskStatus.Completed);
     expect(fixtures.callsOf(first.taskId)).toHaveLength(1);
 
-    const next = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-4' }, singletonKey: 'reindex:42' });
+    const next = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-5' }, singletonKey: 'reindex:42' });
     expect(next).toMatchObject({ created: true });
     expect(next.taskId).not.toBe(first.taskId);
     expect((await waitForFinalRow(t.tasks, next.taskId)).status).toBe(TaskStatus.Completed);

@@ -25,16 +25,17 @@ export function bulkResponse(checked: CheckedBulkItem[], enqueued: { index: numb
   const results: EnqueueBulkItemDto[] = checked.map((item, index) => ('problems' in item ? { index, error: refusal(item) } : { index }));
   for (const { index, outcome } of enqueued) {
     results[index] = outcome.task
-      ? { index, task_id: outcome.task.taskId, created: outcome.task.created, message: enqueuedMessage(outcome.task) }
+      ? { index, task_id: outcome.task.taskId, created: outcome.task.created, message: enqueuedMessage(outcome.task, (checked[index] as { input: EnqueueTaskInput }).input) }
       : { index, error: { statusCode: outcome.error.statusCode, error: outcome.error.statusCode === 503 ? 'Service Unavailable' : 'Bad Request', message: outcome.error.message } };
   }
   const accepted = results.filter((result) => result.task_id).length;
   return { results, accepted, rejected: results.length - accepted };
 }
 
-/** What an enqueue answers: a new task, or the one its idempotency key named. */
-export function enqueuedMessage(task: { created: boolean; priority: number }): string {
-  return task.created ? `Task enqueued successfully with priority ${task.priority}` : 'Task already exists for this idempotency_key';
+/** What an enqueue answers: a new task, or the one its idempotency key named, or the unfinished one holding its singleton key. */
+export function enqueuedMessage(task: { created: boolean; priority: number }, input: Pick<EnqueueTaskInput, 'singletonKey'>): string {
+  if (task.created) return `Task enqueued successfully with priority ${task.priority}`;
+  return input.singletonKey === undefined ? 'Task already exists for this idempotency_key' : 'A task with this singleton_key is still pending or running';
 }
 
 function refusal(item: { problems: string[]; status?: number }) {

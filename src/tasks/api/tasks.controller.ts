@@ -85,7 +85,7 @@ export class TasksController {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation(ENQUEUE_OPERATION)
   @ApiCreatedResponse({ type: EnqueueTaskResponseDto, description: 'A new task.' })
-  @ApiOkResponse({ type: EnqueueTaskResponseDto, description: 'The idempotency_key named an existing task; it is returned and nothing is created.' })
+  @ApiOkResponse({ type: EnqueueTaskResponseDto, description: 'The idempotency_key named an existing task, or the singleton_key one still pending or running; it is returned and nothing is created.' })
   @ApiForbiddenResponse({ description: 'The task is internal: only the application enqueues it.', type: ErrorResponseDto })
   async enqueue(@Body() body: EnqueueTaskDto, @Res({ passthrough: true }) response: StatusSettable): Promise<EnqueueTaskResponseDto> {
     this.assertEnqueueableOverHttp(body.task_name);
@@ -93,7 +93,7 @@ export class TasksController {
     if (!task.created) response.status(HttpStatus.OK);
     return {
       task_id: task.taskId,
-      message: enqueuedMessage(task),
+      message: enqueuedMessage(task, { singletonKey: body.singleton_key }),
       created: task.created,
       run_at: task.runAt?.toISOString() ?? null,
       expires_at: task.expiresAt?.toISOString() ?? null,
