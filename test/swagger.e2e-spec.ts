@@ -17,11 +17,12 @@ describe('Swagger document', () => {
   const jsonSchema = (operation: { responses: Record<string, unknown> }, status: string) =>
     (operation.responses[status] as { content: { 'application/json': { schema: unknown } } }).content['application/json'].schema;
 
-  it('lists the five routes of the seed, bulk enqueue, retry, schedules, stats, workers, events, workflows, health and metrics, each with a summary', () => {
+  it('lists the five routes of the seed, bulk enqueue, retry, delete, schedules, stats, workers, events, workflows, health and metrics, each with a summary', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as { summary?: string }).summary ? 'with summary' : 'NO SUMMARY'}`),
     );
     expect(routes.sort()).toEqual([
+      'DELETE /api/tasks/{task_id} with summary',
       'GET /api/tasks with summary',
       'GET /api/tasks/count/all with summary',
       'GET /api/tasks/events with summary',

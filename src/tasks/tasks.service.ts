@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
+import { DeleteTaskCommand } from './commands/delete-task.command.js';
 import { CancelWaitingCommand, type CancelledWaitingTasks } from './commands/cancel-waiting.command.js';
 import { RetryFailedCommand, type RetriedFailedTasks } from './commands/retry-failed.command.js';
 import type { TaskErrorType } from './failures/task-error-type.js';
@@ -19,16 +20,7 @@ import { TaskEventBus } from './events/task-event.bus.js';
 import type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 import { TaskStatsQuery, type TaskStatsInput, type TaskStatsReport } from './stats/task-stats.query.js';
 import { TaskStatsRepository } from './store/task-stats.repository.js';
-import type {
-  EnqueueOptions,
-  BulkEnqueueOutcome,
-  CancelledTask,
-  EnqueuedTask,
-  EnqueueTaskInput,
-  ListTasksInput,
-  TaskFilter,
-  TaskPage,
-} from './interfaces/tasks-service.interfaces.js';
+import type { EnqueueOptions, BulkEnqueueOutcome, CancelledTask, EnqueuedTask, EnqueueTaskInput, ListTasksInput, TaskFilter, TaskPage } from './interfaces/tasks-service.interfaces.js';
 import { TaskQueues, type QueueWorkers } from './queue/task-queues.js';
 import { TaskSchedules, type TaskScheduleView } from './schedules/task-schedules.js';
 import type { BackgroundTask } from './store/background-task.entity.js';
@@ -39,7 +31,7 @@ import { TaskReconciler, type ReconcilerStats } from './worker/task.reconciler.j
  * Inject it anywhere in the host app. A façade: each use-case is a command of its own.
  *
  * Errors are typed: InvalidTaskRequestError (400), TaskNotFoundError (404),
- * TaskNotCancellableError and TaskNotRetryableError (409), TasksUnavailableError (503),
+ * TaskNotCancellableError, TaskNotRetryableError and TaskNotDeletableError (409), TasksUnavailableError (503),
  * TaskWaitTimeoutError (504).
  */
 @Injectable()
@@ -63,6 +55,7 @@ export class TasksService {
     private readonly waiter: WaitForTaskQuery,
     private readonly purgeWaiting: CancelWaitingCommand,
     private readonly retryFailed: RetryFailedCommand,
+    private readonly deleter: DeleteTaskCommand,
   ) {}
 
   /**
@@ -157,6 +150,11 @@ export class TasksService {
    */
   getWorkers(taskType?: string): Promise<QueueWorkers[]> {
     return orRedisUnavailable(() => this.queues.workers(taskType));
+  }
+
+  /** Deletes a finished task's row, or a finished workflow whole by its id; never an unfinished task nor a step (TaskNotDeletableError). */
+  deleteTask(taskId: string): Promise<void> {
+    return this.deleter.delete(taskId);
   }
 
   /** Deletes finished rows older than `maxAgeMs` (default: `retention.finishedMaxAgeMs`) now, in batches; returns how many went. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { TaskStatus } from '../../src/tasks/index.js';
+import { TaskNotFoundError, TaskStatus } from '../../src/tasks/index.js';
 import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 import { BasicAuthGuard, OPERATOR, VIEWER } from './browser-guard.js';
@@ -127,6 +127,19 @@ describe('the dashboard in a real browser', () => {
     await operator.page.locator('.flash.ok').waitFor();
     expect((await waitForFinalRow(t.tasks, failed.taskId)).retryCount).toBe(0);
     expect(operator.errors).toEqual([]);
+  });
+
+  it('deletes a finished task from the page and goes back to the list', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'erase' } });
+    await waitForFinalRow(t.tasks, taskId);
+    const { page, errors } = await open(OPERATOR);
+    await page.goto(`${url}#/tasks/${taskId}`);
+    await page.locator('#task-detail').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('#delete').click();
+    await page.waitForURL(/#\/tasks$/);
+    await expect(t.tasks.getTaskStatus(taskId)).rejects.toBeInstanceOf(TaskNotFoundError);
+    expect(errors).toEqual([]);
   });
 
   it('renders hostile task data as text', async () => {

@@ -1,4 +1,4 @@
-import { Body, ConflictException, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Delete, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -13,7 +13,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { TaskNotCancellableError, TaskNotRetryableError } from '../errors/tasks.errors.js';
+import { withConflictBody } from './conflict-body.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
 import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
@@ -23,6 +23,7 @@ import { TasksExceptionFilter } from './tasks-exception.filter.js';
 import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
 import {
   CancelTaskResponseDto,
+  DeleteTaskResponseDto,
   EnqueueBulkDto,
   EnqueueBulkResponseDto,
   EnqueueTaskDto,
@@ -227,17 +228,17 @@ export class TasksController {
     await withConflictBody(taskId, () => this.tasks.retryTask(taskId));
     return { task_id: taskId, success: true, message: 'Task queued again for a new round of attempts' };
   }
-}
 
-/** A 409 of cancel or retry answers in the REST contract's shape: `{ task_id, success: false, message }`. */
-async function withConflictBody<T>(taskId: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof TaskNotCancellableError || error instanceof TaskNotRetryableError) {
-      throw new ConflictException({ task_id: taskId, success: false, message: error.message });
-    }
-    throw error;
+  @Delete(':task_id')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Delete a finished task (a workflow whole, by its id)', description: "Erases the row and what it carried (params, result) before retention would: a user's request to erase their data, say. Never an unfinished task, nor a step of a workflow." })
+  @ApiParam(TASK_ID_PARAM)
+  @ApiOkResponse({ type: DeleteTaskResponseDto })
+  @ApiNotFoundResponse({ description: 'No task has this id.', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The task is pending or running, is a step of a workflow, or is a workflow with an unfinished task; `success` is false.', type: DeleteTaskResponseDto })
+  async delete(@Param('task_id', TaskIdPipe) taskId: string): Promise<DeleteTaskResponseDto> {
+    await withConflictBody(taskId, () => this.tasks.deleteTask(taskId));
+    return { task_id: taskId, success: true, message: 'Task deleted' };
   }
 }
 

@@ -38,6 +38,17 @@ export class TaskNotCancellableError extends ConflictException {
   }
 }
 
+/** Only a finished task can be deleted, a workflow only once every task of it has finished, and a step only with its workflow. */
+export class TaskNotDeletableError extends ConflictException {
+  constructor(
+    readonly taskId: string,
+    readonly taskStatus: TaskStatus,
+    reason = messages.TASK_NOT_DELETABLE(taskStatus),
+  ) {
+    super(reason);
+  }
+}
+
 /** Only a failed or cancelled task whose last attempt has ended can be retried. */
 export class TaskNotRetryableError extends ConflictException {
   constructor(

@@ -18,6 +18,14 @@ export class TaskDeletes {
     await this.deleteCounted(`task_id IN (?) AND status = 'pending'`, [taskIds]);
   }
 
+  /**
+   * Deletes a finished task, or a workflow whole by its root's id, in one transaction, unless a
+   * row of it is unfinished (then nothing); how many rows went.
+   */
+  deleteFinished(taskId: string): Promise<number> {
+    return this.deleteCounted('task_id = ? OR workflow_id = ?', [taskId, taskId], (rows) => rows.every((row) => FINAL_STATUSES.includes(row.status)));
+  }
+
   /** Deletes a workflow that could not start (Redis refused its first jobs): every row, while still pending. */
   async deleteWorkflow(workflowId: string): Promise<void> {
     await this.deleteCounted(`(task_id = ? OR workflow_id = ?) AND status = 'pending'`, [workflowId, workflowId]);
@@ -58,15 +66,15 @@ export class TaskDeletes {
     }
   }
 
-  /** Deletes the rows `where` selects and takes them off the counts, in one transaction; returns how many. */
-  private deleteCounted(where: string, parameters: unknown[]): Promise<number> {
+  /** Deletes the rows `where` selects (if `admits` them all) and takes them off the counts, in one transaction; returns how many. */
+  private deleteCounted(where: string, parameters: unknown[], admits: (rows: CountedRow[]) => boolean = () => true): Promise<number> {
     return withLockRetry(() =>
       this.dataSource.transaction(async (manager) => {
         const rows: (CountedRow & { id: number })[] = await manager.query(
           `SELECT id, task_id, task_type, status, error_type FROM ${BACKGROUND_TASKS_TABLE} WHERE ${where} FOR UPDATE`,
           parameters,
         );
-        if (rows.length === 0) return 0;
+        if (rows.length === 0 || !admits(rows)) return 0;
         await manager.query(`DELETE FROM ${BACKGROUND_TASKS_TABLE} WHERE id IN (?)`, [rows.map((row) => row.id)]);
         await manager.query(...releaseKeysStatement(rows.map((row) => row.task_id)));
         await addCounts((sql, values) => manager.query(sql, values), rowCountDeltas(rows, -1));

@@ -13,6 +13,18 @@ export class RetryTaskResponseDto {
   message!: string;
 }
 
+/** Response of `DELETE /:task_id`, also the body of its 409. */
+export class DeleteTaskResponseDto {
+  @ApiProperty(TASK_ID_PROPERTY)
+  task_id!: string;
+
+  @ApiProperty({ example: true })
+  success!: boolean;
+
+  @ApiProperty({ example: 'Task deleted' })
+  message!: string;
+}
+
 /** Response of `POST /:task_id/cancel`, also the body of its 409. */
 export class CancelTaskResponseDto {
   @ApiProperty(TASK_ID_PROPERTY)

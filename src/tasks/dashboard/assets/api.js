@@ -29,6 +29,7 @@ export const api = {
   schedules: () => call('GET', '/schedules'),
   cancel: (id) => call('POST', `/${encodeURIComponent(id)}/cancel`),
   retry: (id) => call('POST', `/${encodeURIComponent(id)}/retry`),
+  remove: (id) => call('DELETE', `/${encodeURIComponent(id)}`),
   /** An EventSource on one task's changes (it ends at the final state). */
   taskEvents: (id) => new EventSource(`${base}/${encodeURIComponent(id)}/events`, { withCredentials: true }),
   allEvents: () => new EventSource(`${base}/events`, { withCredentials: true }),

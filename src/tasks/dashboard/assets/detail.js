@@ -1,4 +1,4 @@
-// One task: everything its row holds, live over its event stream, with cancel and retry.
+// One task: everything its row holds, live over its event stream, with cancel, retry and delete.
 import { api } from './api.js';
 import { formatMs } from './charts.js';
 import { h, when } from './views.js';
@@ -16,6 +16,8 @@ export async function taskDetail(taskId, signal) {
     if (!confirm(question)) return;
     try {
       const answer = await api[action](taskId);
+      // A deleted task has no page any more: back to the list.
+      if (action === 'remove') return void (location.hash = '#/tasks');
       notice = { kind: 'ok', message: answer.message ?? `${action} done` };
     } catch (error) {
       notice = { kind: 'error', message: error.message };
@@ -52,7 +54,9 @@ function content(task, act) {
     h('p', { class: 'muted mono' }, task.task_id),
     h('div', { class: 'actions' },
       h('button', { id: 'cancel', disabled: FINAL.includes(task.status), onclick: () => act('cancel', `Cancel task ${task.task_id}?`) }, 'Cancel'),
-      h('button', { id: 'retry', disabled: !['failed', 'cancelled'].includes(task.status), onclick: () => act('retry', `Retry task ${task.task_id}?`) }, 'Retry')),
+      h('button', { id: 'retry', disabled: !['failed', 'cancelled'].includes(task.status), onclick: () => act('retry', `Retry task ${task.task_id}?`) }, 'Retry'),
+      // A step goes with its workflow.
+      h('button', { id: 'delete', disabled: !FINAL.includes(task.status) || task.workflow_id !== null, onclick: () => act('remove', `Delete task ${task.task_id} and its data?`) }, 'Delete')),
     h('div', { class: 'progress' },
       h('progress', { id: 'progress', max: 100, value: task.progress ?? 0 }),
       h('span', { id: 'progress-text' }, task.progress === null ? 'no progress reported' : `${task.progress} % ${task.progress_message ?? ''}`)),
