@@ -40,7 +40,7 @@ describe('deleting a finished task (MariaDB + Redis)', () => {
     expect(await rowCount([taskId])).toBe(0);
   });
 
-  it('deletes a finished workflow whole by its id, never one of its steps, nor a workflow whose error callback still runs', async () => {
+  it('deletes a finished workflow whole by its id, never one of its steps, nor (as retention neither) a workflow whose error callback still runs', async () => {
     const workflow = await t.tasks.chain([{ taskName: 'wf.add', params: { n: 1 } }, { taskName: 'wf.add', params: { n: 2 } }]);
     await waitForFinalRow(t.tasks, workflow.workflowId);
     const step = workflow.nodes[1].taskId;
@@ -54,6 +54,9 @@ describe('deleting a finished task (MariaDB + Redis)', () => {
     const refused = t.tasks.deleteTask(failing.workflowId);
     await expect(refused).rejects.toBeInstanceOf(TaskNotDeletableError);
     await expect(refused).rejects.toThrow('A task of this workflow is not finished');
+    expect(await rowCount([failing.workflowId])).toBe(3);
+    // Retention leaves it too while its callback runs.
+    await t.tasks.purgeFinishedTasks(0);
     expect(await rowCount([failing.workflowId])).toBe(3);
     await t.tasks.cancelTask(failing.nodes.find((node) => node.path === 'on_failure')!.taskId);
     await t.tasks.deleteTask(failing.workflowId);

@@ -23,7 +23,7 @@ export class TaskDeletes {
    * row of it is unfinished (then nothing); how many rows went.
    */
   deleteFinished(taskId: string): Promise<number> {
-    return this.deleteCounted('task_id = ? OR workflow_id = ?', [taskId, taskId], (rows) => rows.every((row) => FINAL_STATUSES.includes(row.status)));
+    return this.deleteCounted('task_id = ? OR workflow_id = ?', [taskId, taskId], allFinished);
   }
 
   /** Deletes a workflow that could not start (Redis refused its first jobs): every row, while still pending. */
@@ -51,18 +51,23 @@ export class TaskDeletes {
     }
   }
 
-  /** Workflows go whole, once the workflow itself finished long enough ago: never a step of one still running. */
+  /**
+   * Workflows go whole, once the workflow itself finished long enough ago and no task of it is
+   * unfinished (its error callback may still run, or a retry have reopened a step): never a row
+   * of one still at work.
+   */
   private async purgeWorkflows(ageMicros: number, batchSize: number): Promise<number> {
     let deleted = 0;
     for (;;) {
       const roots: { task_id: string }[] = await this.dataSource.query(
-        `SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_type = ? AND parent_id IS NULL AND status IN (?)
-           AND created_at < NOW(3) - INTERVAL ? MICROSECOND AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND LIMIT ?`,
+        `SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} AS root WHERE task_type = ? AND parent_id IS NULL AND status IN (?)
+           AND created_at < NOW(3) - INTERVAL ? MICROSECOND AND COALESCE(completed_at, created_at) < NOW(3) - INTERVAL ? MICROSECOND
+           AND NOT EXISTS (SELECT 1 FROM ${BACKGROUND_TASKS_TABLE} AS task WHERE task.workflow_id = root.task_id AND task.status IN ('pending', 'running')) LIMIT ?`,
         [WORKFLOW_TASK_TYPE, FINAL_STATUSES, ageMicros, ageMicros, Math.max(1, Math.floor(batchSize / 100))],
       );
       if (roots.length === 0) return deleted;
       const ids = roots.map((root) => root.task_id);
-      deleted += await this.deleteCounted('task_id IN (?) OR workflow_id IN (?)', [ids, ids]);
+      deleted += await this.deleteCounted('task_id IN (?) OR workflow_id IN (?)', [ids, ids], allFinished);
     }
   }
 
@@ -82,4 +87,9 @@ export class TaskDeletes {
       }),
     );
   }
+}
+
+/** True when every row is completed, failed or cancelled. */
+function allFinished(rows: CountedRow[]): boolean {
+  return rows.every((row) => FINAL_STATUSES.includes(row.status));
 }
