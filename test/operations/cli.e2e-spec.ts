@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { DEMO_QUEUES, DemoModule } from '../../src/demo/demo.module.js';
 import { dropDatabase, ensureDatabase } from '../../src/config/ensure-database.js';
-import { TaskStatus } from '../../src/tasks/index.js';
+import { TaskNotFoundError, TaskStatus } from '../../src/tasks/index.js';
 import { createTestApp, MYSQL_SERVER_URL, REDIS_URL, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
 
 /** The CLI as built (`npm test` builds first), against the demo application's compiled module. */
@@ -46,7 +46,7 @@ describe('the tasks-module CLI', () => {
     }
   });
 
-  it('runs workers of the chosen queues only, lists them per queue, and shows, lists, counts, cancels, retries and purges tasks, finished and waiting', async () => {
+  it('runs workers of the chosen queues only, lists them per queue, and shows, lists, counts, cancels, retries, deletes and purges tasks, finished and waiting', async () => {
     const sleepTask = await t.tasks.enqueue({ taskName: 'demo.sleep', params: { ms: 50 } });
     const emailTask = await t.tasks.enqueue({ taskName: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'f1', recipient_email: 'a@example.com' } });
     const child = spawn(process.execPath, [CLI, 'worker', '--queues', 'demo'], { env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: 'ignore' });
@@ -100,6 +100,13 @@ describe('the tasks-module CLI', () => {
       const waited = await cli(['status', emailTask.taskId, '--wait', '1s'], env);
       expect(waited.code).toBe(0);
       expect(waited.stdout).toMatch(/status\s+pending/);
+
+      // delete: a finished task goes; a waiting one is refused (exit 1, the reason on stderr).
+      expect((await cli(['delete', slowTask.taskId], env)).stdout).toBe(`Deleted ${slowTask.taskId}\n`);
+      await expect(t.tasks.getTaskStatus(slowTask.taskId)).rejects.toBeInstanceOf(TaskNotFoundError);
+      const refused = await cli(['delete', emailTask.taskId], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('Task is pending; only a completed, failed or cancelled task can be deleted (cancel it first)');
 
       // purge --type: Celery's purge, the e-mail tasks still waiting (no worker serves them) cancelled.
       const another = await t.tasks.enqueue({ taskName: 'afirgen_tasks.email.send_confirmation', params: { fir_id: 'f2', recipient_email: 'b@example.com' } });

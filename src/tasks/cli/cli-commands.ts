@@ -98,6 +98,13 @@ export const SERVICE_COMMANDS: Record<string, (input: CommandInput) => Promise<v
     console.log(`Retrying ${task.taskId} (${task.taskName})`);
   },
 
+  async delete(input) {
+    const id = taskId(input);
+    await input.tasks.deleteTask(id);
+    if (json(input)) return printJson({ taskId: id, deleted: true });
+    console.log(`Deleted ${id}`);
+  },
+
   async purge(input) {
     const [olderThan, type] = [text(input, 'older-than'), text(input, 'type')];
     if (Boolean(olderThan) === Boolean(type)) throw new UsageError('purge needs --older-than (e.g. 30d) or --type (e.g. email), not both');

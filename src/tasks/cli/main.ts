@@ -18,6 +18,7 @@ Commands (against the application named by --app or TASKS_APP_MODULE):
   cancel <task_id>
   retry <task_id>
   retry --type T [--error-type E] [--name N]   retry every failed task of that type (class, name)
+  delete <task_id>                    delete a finished task (a workflow whole, by its id)
   purge --older-than 30d              delete finished tasks older than that
   purge --type T [--name N]           cancel every waiting task of that type (and name)
   schedules                           periodic tasks and their next run
