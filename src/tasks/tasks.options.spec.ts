@@ -65,6 +65,7 @@ describe('resolveTasksOptions', () => {
     ['a schedule every 10 ms', { schedules: [{ name: 's', taskName: 't', everyMs: 10 }] }, /everyMs must be an integer >= 1000/],
     ['a schedule whose runs expire at once', { schedules: [{ name: 's', taskName: 't', everyMs: 1000, expiresInSeconds: 0 }] }, /schedules\[0\]\.expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds \(2592000\)/],
     ['a schedule whose runs expire beyond maxDelaySeconds', { maxDelaySeconds: 60, schedules: [{ name: 's', taskName: 't', everyMs: 1000, expiresInSeconds: 61 }] }, /expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds \(60\)/],
+    ['a schedule whose overlap is not a boolean', { schedules: [{ name: 's', taskName: 't', everyMs: 1000, overlap: 'no' as never }] }, /schedules\[0\]\.overlap must be true or false/],
     ['two schedules with one name', { schedules: [{ name: 's', taskName: 't', everyMs: 1000 }, { name: 's', taskName: 'u', everyMs: 2000 }] }, /schedule "s" is declared twice/],
     ['a retention interval of 10 ms', { retention: { intervalMs: 10 } }, /retention needs/],
     ['completed jobs kept for less than the reconciler needs to see them', { jobRetention: { completedAgeSeconds: 60 } }, /completedAgeSeconds must be at least the reconciler's minAgeMs \+ intervalMs \(75 s\)/],

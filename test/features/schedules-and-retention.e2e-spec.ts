@@ -40,8 +40,8 @@ describe('periodic tasks and retention (MariaDB + Redis)', () => {
   it('lists the schedules (decorator and module option) with their next run', async () => {
     const { body } = await t.http().get('/api/tasks/schedules').expect(200);
     expect(body.schedules).toEqual([
-      { name: 'every-second-berlin', task_name: 'test.record', cron: '* * * * * *', every_ms: null, tz: 'Europe/Berlin', params: { label: 'cron' }, priority: null, expires_in_seconds: null, next_run_at: expect.any(String) },
-      { name: 'test.periodic', task_name: 'test.periodic', cron: null, every_ms: 1000, tz: null, params: null, priority: null, expires_in_seconds: 30, next_run_at: expect.any(String) },
+      { name: 'every-second-berlin', task_name: 'test.record', cron: '* * * * * *', every_ms: null, tz: 'Europe/Berlin', params: { label: 'cron' }, priority: null, expires_in_seconds: null, overlap: true, next_run_at: expect.any(String) },
+      { name: 'test.periodic', task_name: 'test.periodic', cron: null, every_ms: 1000, tz: null, params: null, priority: null, expires_in_seconds: 30, overlap: true, next_run_at: expect.any(String) },
     ]);
     for (const schedule of body.schedules) expect(Date.parse(schedule.next_run_at)).toBeGreaterThan(Date.now() - 1000);
   });

@@ -96,11 +96,27 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect(await keyRows()).toEqual([]);
   });
 
-  it('refuses a bad key, both keys at once, and keys on workflow steps or in a transactional bulk enqueue', async () => {
+  it('takes an idempotency key beside it: either one finding its task returns that task', async () => {
+    const [first, sameSingleton, sameIdempotency] = await whilePaused(t.queue('test'), async () => [
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'both-1' }, singletonKey: 'both', idempotencyKey: 'both-1' }),
+      (await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: {}, singleton_key: 'both', idempotency_key: 'both-2' }).expect(200)).body,
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'both-3' }, singletonKey: 'other', idempotencyKey: 'both-1' }),
+    ]);
+    expect(first.created).toBe(true);
+    expect(sameSingleton).toMatchObject({ task_id: first.taskId, created: false, message: 'A task with this idempotency_key exists, or one with this singleton_key is still pending or running' });
+    expect(sameIdempotency).toMatchObject({ taskId: first.taskId, created: false });
+    await waitForFinalRow(t.tasks, first.taskId);
+    // Finished: its singleton key is free, its idempotency key still names it.
+    expect(await t.tasks.enqueue({ taskName: 'test.record', singletonKey: 'both', idempotencyKey: 'both-1' })).toMatchObject({ taskId: first.taskId, created: false });
+    const next = await t.tasks.enqueue({ taskName: 'test.record', singletonKey: 'both', idempotencyKey: 'both-4' });
+    expect(next.created).toBe(true);
+    await waitForFinalRow(t.tasks, next.taskId);
+  });
+
+  it('refuses a bad key, and keys on workflow steps or in a transactional bulk enqueue', async () => {
     const cases: Array<[object, string]> = [
       [{ singleton_key: '' }, 'singleton_key must be a string of 1 to 255 characters'],
       [{ singleton_key: ' padded' }, 'singleton_key must not start or end with whitespace'],
-      [{ singleton_key: 'k', idempotency_key: 'k' }, 'give idempotency_key or singleton_key, not both'],
     ];
     for (const [fields, message] of cases) {
       const { body } = await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: {}, ...fields }).expect(400);

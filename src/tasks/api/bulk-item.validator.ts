@@ -33,9 +33,11 @@ export function bulkResponse(checked: CheckedBulkItem[], enqueued: { index: numb
 }
 
 /** What an enqueue answers: a new task, or the one its idempotency key named, or the unfinished one holding its singleton key. */
-export function enqueuedMessage(task: { created: boolean; priority: number }, input: Pick<EnqueueTaskInput, 'singletonKey'>): string {
+export function enqueuedMessage(task: { created: boolean; priority: number }, input: Pick<EnqueueTaskInput, 'idempotencyKey' | 'singletonKey'>): string {
   if (task.created) return `Task enqueued successfully with priority ${task.priority}`;
-  return input.singletonKey === undefined ? 'Task already exists for this idempotency_key' : 'A task with this singleton_key is still pending or running';
+  if (input.singletonKey === undefined) return 'Task already exists for this idempotency_key';
+  if (input.idempotencyKey === undefined) return 'A task with this singleton_key is still pending or running';
+  return 'A task with this idempotency_key exists, or one with this singleton_key is still pending or running';
 }
 
 function refusal(item: { problems: string[]; status?: number }) {

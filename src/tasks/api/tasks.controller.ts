@@ -33,6 +33,7 @@ import {
   ListTasksQueryDto,
   RetryTaskResponseDto,
   TaskScheduleListResponseDto,
+  TaskScheduleResponseDto,
   TaskCountResponseDto,
   TaskFilterQueryDto,
   TaskListResponseDto,
@@ -94,7 +95,7 @@ export class TasksController {
     if (!task.created) response.status(HttpStatus.OK);
     return {
       task_id: task.taskId,
-      message: enqueuedMessage(task, { singletonKey: body.singleton_key }),
+      message: enqueuedMessage(task, { idempotencyKey: body.idempotency_key, singletonKey: body.singleton_key }),
       created: task.created,
       run_at: task.runAt?.toISOString() ?? null,
       expires_at: task.expiresAt?.toISOString() ?? null,
@@ -160,20 +161,7 @@ export class TasksController {
   @ApiOperation({ summary: 'List the periodic tasks and when each runs next' })
   @ApiOkResponse({ type: TaskScheduleListResponseDto })
   async schedules(): Promise<TaskScheduleListResponseDto> {
-    const schedules = await this.tasks.getSchedules();
-    return {
-      schedules: schedules.map((schedule) => ({
-        name: schedule.name,
-        task_name: schedule.taskName,
-        cron: schedule.cron ?? null,
-        every_ms: schedule.everyMs ?? null,
-        tz: schedule.cron ? (schedule.tz ?? 'UTC') : null,
-        params: schedule.params ?? null,
-        priority: schedule.priority ?? null,
-        expires_in_seconds: schedule.expiresInSeconds ?? null,
-        next_run_at: schedule.nextRunAt?.toISOString() ?? null,
-      })),
-    };
+    return { schedules: (await this.tasks.getSchedules()).map((schedule) => TaskScheduleResponseDto.from(schedule)) };
   }
 
   @Get(':task_id')

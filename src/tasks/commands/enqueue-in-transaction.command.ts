@@ -27,19 +27,15 @@ export class EnqueueInTransactionCommand {
   async enqueue(input: EnqueueTaskInput, manager: EntityManager): Promise<EnqueuedTask> {
     const queryRunner = this.outbox.transactionOf(manager);
     const task = this.enqueuer.prepare(input);
-    if (task.singletonKey !== undefined) {
-      // The key's row stays locked until the caller's transaction ends.
-      const holder = await this.repository.insertSingleton(task, task.singletonKey, manager);
-      if (holder) return existingView(holder);
-      this.outbox.defer(queryRunner, () => this.addJobs([task]));
-      return newView(task);
-    }
     if (task.idempotencyKey !== undefined) {
       const existing = await this.repository.findByIdempotencyKeyIn(manager, task.idempotencyKey);
       if (existing) return existingView(existing);
     }
     try {
-      await this.repository.insertPending([task], manager);
+      // A singleton key's row stays locked until the caller's transaction ends.
+      const holder = task.singletonKey === undefined ? undefined : await this.repository.insertSingleton(task, task.singletonKey, manager);
+      if (holder) return existingView(holder);
+      if (task.singletonKey === undefined) await this.repository.insertPending([task], manager);
     } catch (error) {
       // MySQL undoes only the failed statement: the caller's transaction goes on.
       if (!isDuplicateKeyError(error) || task.idempotencyKey === undefined) throw error;

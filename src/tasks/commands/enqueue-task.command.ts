@@ -62,8 +62,8 @@ export class EnqueueTaskCommand {
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
     try {
       const task = this.prepare(input);
-      if (task.idempotencyKey !== undefined) return await this.enqueueOnce(task, task.idempotencyKey);
       if (task.singletonKey !== undefined) return await this.enqueueSingleton(task, task.singletonKey);
+      if (task.idempotencyKey !== undefined) return await this.enqueueOnce(task, task.idempotencyKey);
       await this.batches.submit(task);
       return newView(task);
     } catch (error) {
@@ -102,12 +102,19 @@ export class EnqueueTaskCommand {
   }
 
   /**
-   * A task with a singleton key is written alone, unless an unfinished task holds the key: that
-   * task is returned (`created: false`) and nothing is written. Should Redis refuse the new
-   * task's job, its row goes again, and with it its hold on the key.
+   * A task with a singleton key is written alone, unless an unfinished task holds the key (or
+   * a task has its idempotency key, if it has one too): that task is returned (`created:
+   * false`) and nothing is written. Should Redis refuse the new task's job, its row goes again,
+   * and with it its hold on the key.
    */
   private async enqueueSingleton(task: NewTask, key: string): Promise<EnqueuedTask> {
-    const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key));
+    const existing = task.idempotencyKey === undefined ? null : await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!));
+    if (existing) return existingView(existing);
+    const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key)).catch(async (error: unknown) => {
+      // Another enqueue with its idempotency key won the race: the whole transaction, key claim included, was undone.
+      if (!isDuplicateKeyError(error) || task.idempotencyKey === undefined) throw error;
+      return (await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!))) ?? undefined;
+    });
     if (holder) return existingView(holder);
     const [outcome] = await this.addJobsOrUndo([task]);
     if (outcome instanceof ItemFailure) throw outcome.error;

@@ -41,7 +41,6 @@ export function enqueueProblems(
     problems.push(`timeout_seconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
   problems.push(...keyProblems('idempotency_key', input.idempotencyKey), ...keyProblems('singleton_key', input.singletonKey));
-  if (input.idempotencyKey !== undefined && input.singletonKey !== undefined) problems.push('give idempotency_key or singleton_key, not both');
   return problems;
 }
 

@@ -192,6 +192,11 @@ export interface TaskScheduleOptions {
    * but cancelled as expired. Often the interval, so that a backlog does not run late.
    */
   expiresInSeconds?: number;
+  /**
+   * False: a run is skipped (nothing enqueued) while the schedule's previous run is still
+   * pending or running, as a singleton key `schedule:<name>` does. Default true: runs may overlap.
+   */
+  overlap?: boolean;
 }
 
 /** `@TaskHandler(name, { schedule })`: a schedule of the handler's own task (named after it). */

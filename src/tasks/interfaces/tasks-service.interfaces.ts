@@ -38,7 +38,8 @@ export interface EnqueueTaskInput {
   /**
    * At most one unfinished task per key (pg-boss's `singletonKey`): while a task with this key
    * is `pending` or `running`, enqueueing with it returns that task (`created: false`); once it
-   * has finished, the key makes a new task. 1..255 characters; not with `idempotencyKey`.
+   * has finished, the key makes a new task. 1..255 characters. With an `idempotencyKey` too,
+   * either one finding its task returns it.
    */
   singletonKey?: string;
 }

@@ -22,6 +22,7 @@ export function scheduleProblems(schedule: TaskScheduleOptions, where: string, m
   if (expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= maxDelaySeconds)) {
     problems.push(`${where}.expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`);
   }
+  if (schedule.overlap !== undefined && typeof schedule.overlap !== 'boolean') problems.push(`${where}.overlap must be true or false`);
   return problems;
 }
 

@@ -61,6 +61,8 @@ export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicat
         priority: schedule.priority,
         expiresInSeconds: schedule.expiresInSeconds,
         idempotencyKey: `schedule:${job.id}`,
+        // The previous run's singleton key, if it is still at work, absorbs this one.
+        singletonKey: schedule.overlap === false ? `schedule:${schedule.name}` : undefined,
       });
       return { taskId: task.taskId };
     }

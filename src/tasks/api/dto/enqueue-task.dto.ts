@@ -121,8 +121,8 @@ export class EnqueueTaskDto {
 
   @ApiPropertyOptional({
     description:
-      'At most one unfinished task per key: while a task with this key is pending or running, an enqueue with it returns that task (200 instead of 201); once it finished, the key makes a new task. Not with idempotency_key.',
-    // No example: the examples carry an idempotency_key, which excludes it.
+      'At most one unfinished task per key: while a task with this key is pending or running, an enqueue with it returns that task (200 instead of 201); once it finished, the key makes a new task. With an idempotency_key too, either one finding its task returns it.',
+    // No example: which keys make sense is the application's.
     minLength: 1,
     maxLength: 255,
   })

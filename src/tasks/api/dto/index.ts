@@ -6,3 +6,4 @@ export * from './task-action-response.dto.js';
 export * from './enqueue-bulk.dto.js';
 export * from './task-stats.dto.js';
 export * from './workflow.dto.js';
+export * from './task-schedule-response.dto.js';

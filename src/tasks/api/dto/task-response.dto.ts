@@ -195,39 +195,3 @@ export class TaskCountResponseDto {
   @ApiProperty({ enum: TaskErrorType, enumName: 'TaskErrorType', nullable: true, example: null })
   error_type!: TaskErrorType | null;
 }
-
-/** One periodic task of `GET /schedules`. */
-export class TaskScheduleResponseDto {
-  @ApiProperty({ example: 'demo.heartbeat' })
-  name!: string;
-
-  @ApiProperty({ example: 'demo.heartbeat' })
-  task_name!: string;
-
-  @ApiProperty({ type: String, nullable: true, example: '*/5 * * * *', description: 'Cron pattern, or null for a fixed interval.' })
-  cron!: string | null;
-
-  @ApiProperty({ type: Number, nullable: true, example: null, description: 'Fixed interval in ms, or null for a cron pattern.' })
-  every_ms!: number | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'Europe/Berlin', description: 'Time zone of the cron pattern (UTC when null).' })
-  tz!: string | null;
-
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: {} })
-  params!: Record<string, unknown> | null;
-
-  @ApiProperty({ type: Number, nullable: true, example: null })
-  priority!: number | null;
-
-  @ApiProperty({ type: Number, nullable: true, example: null, description: "Each run's task expires this many seconds after it is enqueued (null: never)." })
-  expires_in_seconds!: number | null;
-
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2024-01-15T10:35:00.000Z', description: 'Next run; null until a worker process registered the schedule.' })
-  next_run_at!: string | null;
-}
-
-/** Response of `GET /schedules`. */
-export class TaskScheduleListResponseDto {
-  @ApiProperty({ type: [TaskScheduleResponseDto] })
-  schedules!: TaskScheduleResponseDto[];
-}
