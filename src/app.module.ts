@@ -46,7 +46,7 @@ import { TasksModule } from 'tasks-module';
         },
         // TASKS_WORKER_QUEUES and TASKS_PROBE_PORT/HOST are read by the module itself.
         // A periodic task: the seed's statistics every six hours (GET /api/tasks/schedules).
-        schedules: [{ name: 'task-stats', taskName: 'afirgen_tasks.analytics.task_stats', cron: '0 */6 * * *', tz: 'UTC' }],
+        schedules: [{ name: 'task-stats', taskName: 'afirgen_tasks.analytics.task_stats', cron: '0 */6 * * *', tz: 'UTC', overlap: false }],
       }),
     }),
     DemoModule,
