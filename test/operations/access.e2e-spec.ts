@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { TaskStatus } from '../../src/tasks/index.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 
@@ -39,6 +40,23 @@ describe("the operations routes honour the module's guards", () => {
       const { body } = await t.http().get(route).expect(401);
       expect(body.message).toBe('key needed');
     }
+  });
+
+  it('refuses every task route without the key, the ones that change tasks too, and changes nothing', async () => {
+    const refused = [
+      t.http().get('/api/tasks'),
+      t.http().get(`/api/tasks/${taskId}`),
+      t.http().get('/api/tasks/count/all'),
+      t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: {} }),
+      t.http().post('/api/tasks/enqueue/bulk').send({ tasks: [{ task_name: 'test.record', params: {} }] }),
+      t.http().post('/api/tasks/workflows').send({ chain: [{ task_name: 'test.record', params: {} }] }),
+      t.http().post(`/api/tasks/${taskId}/cancel`),
+      t.http().post(`/api/tasks/${taskId}/retry`),
+      t.http().delete(`/api/tasks/${taskId}`),
+    ];
+    for (const call of refused) expect((await call).status).toBe(401);
+    expect(await t.tasks.getTaskCount()).toBe(1);
+    expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Pending);
   });
 
   it('serves every one of them with the key', async () => {
