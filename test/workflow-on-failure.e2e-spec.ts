@@ -46,6 +46,20 @@ describe("a workflow's error callback (MariaDB + Redis)", () => {
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
   });
 
+  it('runs again when retried after it failed itself, leaving its workflow failed', async () => {
+    steps.failing.add('y1');
+    steps.failing.add('alert-1');
+    const workflow = await t.tasks.chain([add('y1', 1)], { onFailure: { taskName: 'wf.add', params: { label: 'alert-1', n: 0 } } });
+    const callbackId = errorCallbackOf(workflow).taskId;
+    expect((await waitForFinalRow(t.tasks, callbackId)).status).toBe(TaskStatus.Failed);
+    steps.failing.delete('alert-1');
+    await t.tasks.retryTask(callbackId);
+    await waitFor(async () => (await t.tasks.getTaskStatus(callbackId)).status === TaskStatus.Completed, 'the retried callback to complete');
+    expect(steps.calls.filter((call) => call.label === 'alert-1')).toHaveLength(2);
+    expect((await t.tasks.getTaskStatus(workflow.workflowId)).status).toBe(TaskStatus.Failed);
+    expect(steps.calls.filter((call) => call.label === 'y1')).toHaveLength(1);
+  });
+
   it("runs for a group or chord that failed, and is cancelled, never run, once its workflow completes or is cancelled", async () => {
     steps.failing.add('g2');
     const chord = await t.tasks.chord([add('g1', 1), add('g2', 1)], collect('chord-cb'), { onFailure: collect('chord-oops') });
