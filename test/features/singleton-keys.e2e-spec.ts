@@ -23,7 +23,14 @@ describe('singleton keys (MariaDB + Redis)', () => {
 
   const keyRows = () => t.dataSource.query('SELECT singleton_key, task_id FROM background_task_singletons ORDER BY singleton_key') as Promise<Array<{ singleton_key: string; task_id: string }>>;
 
+  /** `background_tasks_enqueue_deduplicated_total` for one key kind, as /metrics shows it. */
+  const deduplicated = async (key: 'idempotency' | 'singleton') => {
+    const text = (await t.http().get('/metrics').expect(200)).text;
+    return Number(new RegExp(`^background_tasks_enqueue_deduplicated_total\\{key="${key}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+
   it('returns the unfinished task that holds the key; once it has finished, the key makes a new task', async () => {
+    const before = await deduplicated('singleton');
     const [first, again, overHttp, inBulk] = await whilePaused(t.queue('test'), async () => [
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-1' }, singletonKey: 'reindex:42' }),
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-2' }, singletonKey: 'reindex:42' }),
@@ -35,6 +42,7 @@ describe('singleton keys (MariaDB + Redis)', () => {
     const held = { task_id: first.taskId, created: false, message: 'A task with this singleton_key is still pending or running' };
     expect(overHttp).toMatchObject(held);
     expect(inBulk.results).toEqual([{ index: 0, ...held }]);
+    expect(await deduplicated('singleton')).toBe(before + 3);
     expect((await waitForFinalRow(t.tasks, first.taskId)).status).toBe(TaskStatus.Completed);
     expect(fixtures.callsOf(first.taskId)).toHaveLength(1);
 
@@ -97,6 +105,7 @@ describe('singleton keys (MariaDB + Redis)', () => {
   });
 
   it('takes an idempotency key beside it: either one finding its task returns that task', async () => {
+    const before = { idempotency: await deduplicated('idempotency'), singleton: await deduplicated('singleton') };
     const [first, sameSingleton, sameIdempotency] = await whilePaused(t.queue('test'), async () => [
       await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'both-1' }, singletonKey: 'both', idempotencyKey: 'both-1' }),
       (await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: {}, singleton_key: 'both', idempotency_key: 'both-2' }).expect(200)).body,
@@ -105,6 +114,7 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect(first.created).toBe(true);
     expect(sameSingleton).toMatchObject({ task_id: first.taskId, created: false, message: 'A task with this idempotency_key exists, or one with this singleton_key is still pending or running' });
     expect(sameIdempotency).toMatchObject({ taskId: first.taskId, created: false });
+    expect({ idempotency: await deduplicated('idempotency'), singleton: await deduplicated('singleton') }).toEqual({ idempotency: before.idempotency + 1, singleton: before.singleton + 1 });
     await waitForFinalRow(t.tasks, first.taskId);
     // Finished: its singleton key is free, its idempotency key still names it.
     expect(await t.tasks.enqueue({ taskName: 'test.record', singletonKey: 'both', idempotencyKey: 'both-1' })).toMatchObject({ taskId: first.taskId, created: false });

@@ -6,7 +6,7 @@ import { TaskJobs } from '../queue/task-jobs.js';
 import { isDuplicateKeyError, TaskRepository } from '../store/task.repository.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { AfterCommitOutbox } from './after-commit.outbox.js';
-import { EnqueueTaskCommand, existingView, newView, type NewTask } from './enqueue-task.command.js';
+import { EnqueueTaskCommand, newView, type NewTask } from './enqueue-task.command.js';
 
 /**
  * Transactional enqueue: the rows go into the caller's open TypeORM transaction, so they exist
@@ -29,17 +29,17 @@ export class EnqueueInTransactionCommand {
     const task = this.enqueuer.prepare(input);
     if (task.idempotencyKey !== undefined) {
       const existing = await this.repository.findByIdempotencyKeyIn(manager, task.idempotencyKey);
-      if (existing) return existingView(existing);
+      if (existing) return this.enqueuer.answerExisting(existing, 'idempotency');
     }
     try {
       // A singleton key's row stays locked until the caller's transaction ends.
       const holder = task.singletonKey === undefined ? undefined : await this.repository.insertSingleton(task, task.singletonKey, manager);
-      if (holder) return existingView(holder);
+      if (holder) return this.enqueuer.answerExisting(holder, 'singleton');
       if (task.singletonKey === undefined) await this.repository.insertPending([task], manager);
     } catch (error) {
       // MySQL undoes only the failed statement: the caller's transaction goes on.
       if (!isDuplicateKeyError(error) || task.idempotencyKey === undefined) throw error;
-      return existingView((await this.repository.findByIdempotencyKeyIn(manager, task.idempotencyKey))!);
+      return this.enqueuer.answerExisting((await this.repository.findByIdempotencyKeyIn(manager, task.idempotencyKey))!, 'idempotency');
     }
     this.outbox.defer(queryRunner, () => this.addJobs([task]));
     return newView(task);

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InvalidTaskRequestError, TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import type { BulkEnqueueOutcome, EnqueuedTask, EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
-import { TasksMetrics } from '../metrics/tasks-metrics.js';
+import { TasksMetrics, type DeduplicationKey } from '../metrics/tasks-metrics.js';
 import { TaskJobs } from '../queue/task-jobs.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { GroupCommitQueue, ItemFailure, MAX_BATCH_TEXT } from '../store/group-commit.queue.js';
@@ -88,7 +88,7 @@ export class EnqueueTaskCommand {
    */
   private async enqueueOnce(task: NewTask, key: string): Promise<EnqueuedTask> {
     const existing = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
-    if (existing) return existingView(existing);
+    if (existing) return this.answerExisting(existing, 'idempotency');
     try {
       const [outcome] = await this.writeBatch([task]);
       if (outcome instanceof ItemFailure) throw outcome.error;
@@ -97,8 +97,14 @@ export class EnqueueTaskCommand {
       if (!isDuplicateKeyError(error)) throw error;
       const winner = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
       if (!winner) throw new TasksUnavailableError('MySQL');
-      return existingView(winner);
+      return this.answerExisting(winner, 'idempotency');
     }
+  }
+
+  /** The task a key found, answered instead of a new one (and counted: `background_tasks_enqueue_deduplicated_total`). */
+  answerExisting(task: BackgroundTask, key: DeduplicationKey): EnqueuedTask {
+    this.metrics.enqueueDeduplicated(key);
+    return existingView(task);
   }
 
   /**
@@ -109,13 +115,16 @@ export class EnqueueTaskCommand {
    */
   private async enqueueSingleton(task: NewTask, key: string): Promise<EnqueuedTask> {
     const existing = task.idempotencyKey === undefined ? null : await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!));
-    if (existing) return existingView(existing);
-    const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key)).catch(async (error: unknown) => {
+    if (existing) return this.answerExisting(existing, 'idempotency');
+    try {
+      const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key));
+      if (holder) return this.answerExisting(holder, 'singleton');
+    } catch (error) {
       // Another enqueue with its idempotency key won the race: the whole transaction, key claim included, was undone.
-      if (!isDuplicateKeyError(error) || task.idempotencyKey === undefined) throw error;
-      return (await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!))) ?? undefined;
-    });
-    if (holder) return existingView(holder);
+      const winner = isDuplicateKeyError(error) && task.idempotencyKey !== undefined ? await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!)) : null;
+      if (!winner) throw error;
+      return this.answerExisting(winner, 'idempotency');
+    }
     const [outcome] = await this.addJobsOrUndo([task]);
     if (outcome instanceof ItemFailure) throw outcome.error;
     return newView(task);

@@ -9,6 +9,9 @@ const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 /** Seconds: a commit normally takes milliseconds; seconds mean MySQL lags the queue. */
 const WRITE_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Which key found the task an enqueue answered instead of a new one (a label of `background_tasks_enqueue_deduplicated_total`). */
+export type DeduplicationKey = 'idempotency' | 'singleton';
+
 /** Why an enqueue was refused (a label of `background_tasks_enqueue_rejected_total`). */
 export type EnqueueRejection = 'invalid' | 'unavailable' | 'error';
 
@@ -57,6 +60,12 @@ export class TasksMetrics {
     name: 'background_tasks_handler_missing_total',
     help: "Jobs this process's workers handed back to their queue for want of the task's handler (another worker may have it), by task name.",
     labelNames: ['task_name'],
+    registers: [this.registry],
+  });
+  private readonly deduplicated = new Counter({
+    name: 'background_tasks_enqueue_deduplicated_total',
+    help: 'Enqueues this process answered with an existing task instead of a new one, by the key that found it (idempotency, singleton).',
+    labelNames: ['key'],
     registers: [this.registry],
   });
   private readonly rejected = new Counter({
@@ -134,6 +143,10 @@ export class TasksMetrics {
 
   repaired(kind: string): void {
     this.repairs.inc({ kind });
+  }
+
+  enqueueDeduplicated(key: DeduplicationKey): void {
+    this.deduplicated.inc({ key });
   }
 
   enqueueRejected(reason: EnqueueRejection): void {
