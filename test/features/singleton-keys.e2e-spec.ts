@@ -64,6 +64,17 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
   });
 
+  it('lets enqueues with different keys run at once: 1,000 new keys from 50 callers, none waiting on another, all created', async () => {
+    let next = 0;
+    const outcomes: boolean[] = [];
+    await whilePaused(t.queue('test'), () =>
+      Promise.all(Array.from({ length: 50 }, async () => {
+        for (let index = next++; index < 1000; index = next++) outcomes.push((await t.tasks.enqueue({ taskName: 'test.record', params: { index }, singletonKey: `many:${index}` })).created);
+      })),
+    );
+    expect(outcomes).toEqual(Array.from({ length: 1000 }, () => true));
+  });
+
   it('frees the key of a task that was cancelled or failed', async () => {
     const held = await whilePaused(t.queue('test'), async () => {
       const task = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'cancelled' }, singletonKey: 'cancel-me' });

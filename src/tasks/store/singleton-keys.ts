@@ -22,17 +22,20 @@ export type TransactionQuery = (sql: string, parameters: unknown[]) => Promise<u
 
 /**
  * Takes `key` for `taskId` in the caller's transaction, or answers the id of the unfinished task
- * that holds it. The key row stays locked until that transaction ends, so two enqueues with one
- * key run one after the other (two that both find no row may deadlock on the gap: the loser's
- * retry then finds the winner's).
+ * that holds it. The upsert locks the key's row exclusively, inserted or found (a primary key's
+ * duplicate takes a record lock, no gap lock), so two enqueues with one key run one after the
+ * other, and enqueues with different keys never wait for each other. A locking read, first
+ * locking the key row with `FOR UPDATE` and then inserting, deadlocked instead: both enqueues
+ * of two new keys took the same gap's lock, then each waited for the other's to insert.
  */
 export async function claimSingletonKey(query: TransactionQuery, key: string, taskId: string): Promise<{ holder: string } | undefined> {
+  await query(`INSERT INTO ${SINGLETON_KEYS_TABLE} (singleton_key, task_id) VALUES (?, ?) ON DUPLICATE KEY UPDATE task_id = task_id`, [key, taskId]);
+  // The row is ours to read now (locked): a locking read sees it as committed, whatever the transaction's snapshot.
   const [held] = (await query(`SELECT task_id FROM ${SINGLETON_KEYS_TABLE} WHERE singleton_key = ? FOR UPDATE`, [key])) as Array<{ task_id: string }>;
-  if (held) {
-    const [holder] = (await query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id = ? AND status IN ('pending', 'running')`, [held.task_id])) as Array<{ task_id: string }>;
-    if (holder) return { holder: holder.task_id };
-  }
-  await query(`INSERT INTO ${SINGLETON_KEYS_TABLE} (singleton_key, task_id) VALUES (?, ?) ON DUPLICATE KEY UPDATE task_id = ?`, [key, taskId, taskId]);
+  if (held.task_id === taskId) return undefined;
+  const [holder] = (await query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id = ? AND status IN ('pending', 'running')`, [held.task_id])) as Array<{ task_id: string }>;
+  if (holder) return { holder: holder.task_id };
+  await query(`UPDATE ${SINGLETON_KEYS_TABLE} SET task_id = ? WHERE singleton_key = ?`, [taskId, key]);
   return undefined;
 }
 

@@ -152,8 +152,8 @@ export class TaskRepository {
 
   /**
    * Inserts a task that takes singleton key `key`, unless an unfinished task holds the key: then
-   * nothing is written and that task's row is answered. One transaction (the caller's, with
-   * `manager`); run again when two enqueues of one new key deadlock on its gap.
+   * nothing is written and that task's row is answered. One transaction, run again on a lock
+   * conflict; with `manager`, the caller's (and a conflict is the caller's to retry).
    */
   async insertSingleton(task: NewTaskRow, key: string, manager?: EntityManager): Promise<BackgroundTask | undefined> {
     const claim = async (tx: EntityManager): Promise<BackgroundTask | undefined> => {
