@@ -62,8 +62,9 @@ export class EnqueueTaskCommand {
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
     try {
       const task = this.prepare(input);
-      if (task.singletonKey !== undefined) return await this.enqueueSingleton(task, task.singletonKey);
-      if (task.idempotencyKey !== undefined) return await this.enqueueOnce(task, task.idempotencyKey);
+      const { idempotencyKey, singletonKey } = task;
+      if (singletonKey !== undefined) return await this.once(task, () => this.writeSingleton(task, singletonKey));
+      if (idempotencyKey !== undefined) return await this.once(task, () => this.writeAlone(task));
       await this.batches.submit(task);
       return newView(task);
     } catch (error) {
@@ -81,18 +82,18 @@ export class EnqueueTaskCommand {
   }
 
   /**
-   * A task with an idempotency key is written alone, unless a task with that key exists, which
-   * is returned (`created: false`). The unique index decides a race between two processes: the
-   * loser's INSERT fails with a duplicate key (which must not fail a whole batch) and it
-   * returns the winner.
+   * `write` for a task with a key, unless a task with its idempotency key (if it has one) exists,
+   * which is returned (`created: false`). The unique index decides a race between two processes:
+   * the loser's INSERT fails with a duplicate key (its transaction undone, a singleton key's
+   * claim included) and it returns the winner.
    */
-  private async enqueueOnce(task: NewTask, key: string): Promise<EnqueuedTask> {
+  private async once(task: NewTask, write: () => Promise<EnqueuedTask>): Promise<EnqueuedTask> {
+    const key = task.idempotencyKey;
+    if (key === undefined) return write();
     const existing = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
     if (existing) return this.answerExisting(existing, 'idempotency');
     try {
-      const [outcome] = await this.writeBatch([task]);
-      if (outcome instanceof ItemFailure) throw outcome.error;
-      return newView(task);
+      return await write();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       const winner = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
@@ -107,24 +108,21 @@ export class EnqueueTaskCommand {
     return existingView(task);
   }
 
+  /** A task written alone, not group-committed (a duplicate key must not fail a whole batch). */
+  private async writeAlone(task: NewTask): Promise<EnqueuedTask> {
+    const [outcome] = await this.writeBatch([task]);
+    if (outcome instanceof ItemFailure) throw outcome.error;
+    return newView(task);
+  }
+
   /**
-   * A task with a singleton key is written alone, unless an unfinished task holds the key (or
-   * a task has its idempotency key, if it has one too): that task is returned (`created:
-   * false`) and nothing is written. Should Redis refuse the new task's job, its row goes again,
-   * and with it its hold on the key.
+   * A task with a singleton key is written alone, unless an unfinished task holds the key: that
+   * task is returned (`created: false`) and nothing is written. Should Redis refuse the new
+   * task's job, its row goes again, and with it its hold on the key.
    */
-  private async enqueueSingleton(task: NewTask, key: string): Promise<EnqueuedTask> {
-    const existing = task.idempotencyKey === undefined ? null : await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!));
-    if (existing) return this.answerExisting(existing, 'idempotency');
-    try {
-      const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key));
-      if (holder) return this.answerExisting(holder, 'singleton');
-    } catch (error) {
-      // Another enqueue with its idempotency key won the race: the whole transaction, key claim included, was undone.
-      const winner = isDuplicateKeyError(error) && task.idempotencyKey !== undefined ? await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(task.idempotencyKey!)) : null;
-      if (!winner) throw error;
-      return this.answerExisting(winner, 'idempotency');
-    }
+  private async writeSingleton(task: NewTask, key: string): Promise<EnqueuedTask> {
+    const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key));
+    if (holder) return this.answerExisting(holder, 'singleton');
     const [outcome] = await this.addJobsOrUndo([task]);
     if (outcome instanceof ItemFailure) throw outcome.error;
     return newView(task);
