@@ -46,8 +46,13 @@ export class FindTasksQuery {
 
   /** How many tasks match the filter (exact, from the counter table). */
   async count(input: TaskFilter): Promise<number> {
-    assertValid(await this.filterProblems(input));
+    await this.assertValidFilter(input);
     return orMysqlUnavailable(() => this.repository.count(filterOf(input)));
+  }
+
+  /** Throws InvalidTaskRequestError naming what is wrong with the filter, as `list` and `count` would. */
+  async assertValidFilter(filter: TaskFilter): Promise<void> {
+    assertValid(await this.filterProblems(filter));
   }
 
   /**

@@ -36,7 +36,7 @@ export class RetryFailedCommand {
     const filter = { taskType, status: TaskStatus.Failed, errorType };
     if (!this.queues.forTaskType(taskType)) {
       // A retired queue's type passes the finder (its tasks stay listed), but no job can carry them.
-      await this.finder.count(filter);
+      await this.finder.assertValidFilter(filter);
       if (taskType !== WORKFLOW_TASK_TYPE) throw new InvalidTaskRequestError([messages.NO_QUEUE_TO_RETRY_ON(taskType)]);
     }
     const { done, skipped } = await eachListedTask(this.finder, filter, taskName, (task) => this.retryOne(task));

@@ -3,6 +3,11 @@ import type { TaskScheduleOptions } from '../interfaces/tasks-module-options.int
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
+/** A configured expiry in seconds (a schedule's runs, a handler's default): as an enqueue's, above 0 and within `maxDelaySeconds`. */
+export function isExpiryWithin(seconds: unknown, maxDelaySeconds: number): boolean {
+  return typeof seconds === 'number' && seconds > 0 && seconds <= maxDelaySeconds;
+}
+
 /** What is wrong with a schedule, for a bootstrap error (`maxDelaySeconds` bounds its expiry, as it bounds an enqueue's). */
 export function scheduleProblems(schedule: TaskScheduleOptions, where: string, maxDelaySeconds: number): string[] {
   const problems: string[] = [];
@@ -18,8 +23,7 @@ export function scheduleProblems(schedule: TaskScheduleOptions, where: string, m
   if (schedule.priority !== undefined && !(Number.isInteger(schedule.priority) && schedule.priority >= 1 && schedule.priority <= 10)) {
     problems.push(`${where}.priority must be an integer 1..10`);
   }
-  const { expiresInSeconds } = schedule;
-  if (expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= maxDelaySeconds)) {
+  if (schedule.expiresInSeconds !== undefined && !isExpiryWithin(schedule.expiresInSeconds, maxDelaySeconds)) {
     problems.push(`${where}.expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`);
   }
   if (schedule.overlap !== undefined && typeof schedule.overlap !== 'boolean') problems.push(`${where}.overlap must be true or false`);
