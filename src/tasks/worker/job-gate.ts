@@ -50,20 +50,28 @@ export class JobGate {
     private readonly metrics: TasksMetrics,
   ) {}
 
-  /** True when the attempt may begin; false when the job is settled (expired). Throws DelayedError when it was handed back. */
-  async admits(job: Job<TaskJobData>, token: string | undefined): Promise<boolean> {
+  /**
+   * `true`, at once, when the attempt may begin (nearly every job: no promise on a job's path);
+   * otherwise a promise of false once the job is settled (expired), or rejected with
+   * DelayedError once it was handed back.
+   */
+  admits(job: Job<TaskJobData>, token: string | undefined): true | Promise<boolean> {
     const expiry = passedExpiry(job.data);
-    if (expiry) {
-      if (await this.health.durably(() => this.writer.cancel(job.id!, expiredMessage(expiry)))) this.metrics.expired(job.name);
-      this.logger.debug(`Task ${job.id} expired at ${expiry.toISOString()}; job ${job.name} skipped`);
-      return false;
-    }
-    if (!this.registry.find(job.name) && mayAwaitItsHandler(job, this.options.workers.missingHandlerGraceMs)) {
-      // The row stays `pending`; no attempt is counted.
-      this.metrics.handlerMissing(job.name);
-      await job.moveToDelayed(Date.now() + MISSING_HANDLER_RETRY_MS, token);
-      throw new DelayedError();
-    }
+    if (expiry) return this.cancelExpired(job, expiry);
+    if (!this.registry.find(job.name) && mayAwaitItsHandler(job, this.options.workers.missingHandlerGraceMs)) return this.handBack(job, token);
     return true;
+  }
+
+  private async cancelExpired(job: Job<TaskJobData>, expiry: Date): Promise<boolean> {
+    if (await this.health.durably(() => this.writer.cancel(job.id!, expiredMessage(expiry)))) this.metrics.expired(job.name);
+    this.logger.debug(`Task ${job.id} expired at ${expiry.toISOString()}; job ${job.name} skipped`);
+    return false;
+  }
+
+  /** The row stays `pending`; no attempt is counted. */
+  private async handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
+    this.metrics.handlerMissing(job.name);
+    await job.moveToDelayed(Date.now() + MISSING_HANDLER_RETRY_MS, token);
+    throw new DelayedError();
   }
 }

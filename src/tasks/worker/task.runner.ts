@@ -82,20 +82,20 @@ export class TaskRunner {
   }
 
   private async attempt(job: Job<TaskJobData>, token: string | undefined, abort: AttemptAbort): Promise<unknown> {
-    const taskId = job.id!;
-    // Expired (cancelled, never started), or handed back for a worker that has the handler.
-    if (!(await this.gate.admits(job, token))) return null;
+    // Expired (cancelled, never started), or handed back for a worker that has the handler: a promise only then.
+    const admitted = this.gate.admits(job, token);
+    if (admitted !== true && !(await admitted)) return null;
     const start = await this.begin(job, token);
     if (!start) {
       // Cancelled (or finished) before this attempt began: the handler never starts.
-      this.logger.debug(`Task ${taskId} is no longer runnable; job ${job.name} skipped`);
+      this.logger.debug(`Task ${job.id} is no longer runnable; job ${job.name} skipped`);
       return null;
     }
     const handler = this.registry.find(job.name);
     const progress = new ProgressReporter(
       (percent, message) => this.writeProgress(job, start, percent, message),
       this.options.progressIntervalMs,
-      (error) => this.logger.warn(`Progress of task ${taskId} not written: ${error.message}`),
+      (error) => this.logger.warn(`Progress of task ${job.id} not written: ${error.message}`),
     );
     try {
       if (!handler) throw new NonRetryableError(`No handler for task "${job.name}" in this worker`);
@@ -111,7 +111,7 @@ export class TaskRunner {
       const guard = await start.end();
       await progress.close();
       if (!guard) return null;
-      await this.completeBehind(taskId, json, size, guard, freshTaskOf(job, handler.queue.taskType, guard));
+      await this.completeBehind(job.id!, json, size, guard, freshTaskOf(job, handler.queue.taskType, guard));
       // The job's return value: what the reconciler records if this process dies before the row is written.
       return json;
     } catch (error) {
