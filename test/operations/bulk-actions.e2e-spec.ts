@@ -99,7 +99,9 @@ describe('bulk actions: every waiting task cancelled (Celery purge), every faile
       ['test', '', 'task_name must be a non-empty string'],
     ];
     for (const [taskType, taskName, message] of cases) {
-      for (const refusal of [t.tasks.cancelWaitingTasks(taskType, taskName), t.tasks.retryFailedTasks(taskType, { taskName })]) {
+      // One call at a time: a refusal made while the other is awaited would be an unhandled rejection until its turn.
+      for (const refuse of [() => t.tasks.cancelWaitingTasks(taskType, taskName), () => t.tasks.retryFailedTasks(taskType, { taskName })]) {
+        const refusal = refuse();
         await expect(refusal).rejects.toThrow(InvalidTaskRequestError);
         await expect(refusal).rejects.toMatchObject({ reasons: [expect.stringContaining(message)] });
       }
