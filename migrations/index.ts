@@ -12,6 +12,7 @@ import { LeanIndexes1764800000000 } from './1764800000000-LeanIndexes.js';
 import { FewerIndexWrites1764900000000 } from './1764900000000-FewerIndexWrites.js';
 import { TaskExpiry1765000000000 } from './1765000000000-TaskExpiry.js';
 import { SingletonKeys1765100000000 } from './1765100000000-SingletonKeys.js';
+import { TaskSingletonKey1765200000000 } from './1765200000000-TaskSingletonKey.js';
 
 /** Every migration of TasksModule, oldest first. Hand these to your DataSource's `migrations`. */
-export const TASKS_MIGRATIONS = [CreateBackgroundTasks1763800000000, AddTaskCounts1763900000000, AddTaskFeatures1764000000000, CountEpoch1764100000000, AddAttemptToken1764200000000, CountByErrorType1764300000000, CountsWithoutTriggers1764400000000, ExactIds1764500000000, TaskStats1764600000000, Workflows1764700000000, LeanIndexes1764800000000, FewerIndexWrites1764900000000, TaskExpiry1765000000000, SingletonKeys1765100000000];
+export const TASKS_MIGRATIONS = [CreateBackgroundTasks1763800000000, AddTaskCounts1763900000000, AddTaskFeatures1764000000000, CountEpoch1764100000000, AddAttemptToken1764200000000, CountByErrorType1764300000000, CountsWithoutTriggers1764400000000, ExactIds1764500000000, TaskStats1764600000000, Workflows1764700000000, LeanIndexes1764800000000, FewerIndexWrites1764900000000, TaskExpiry1765000000000, SingletonKeys1765100000000, TaskSingletonKey1765200000000];

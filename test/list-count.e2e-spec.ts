@@ -64,7 +64,7 @@ describe('listing and counting (MariaDB)', () => {
     expect(body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual(newestFirst(rows));
     expect(Object.keys(body.tasks[0]).sort()).toEqual([
       'blocked', 'completed_at', 'created_at', 'error_message', 'error_type', 'expires_at', 'idempotency_key', 'input', 'max_retries', 'params',
-      'parent_id', 'position', 'priority', 'progress', 'progress_message', 'result', 'retry_count', 'run_at', 'started_at', 'status',
+      'parent_id', 'position', 'priority', 'progress', 'progress_message', 'result', 'retry_count', 'run_at', 'singleton_key', 'started_at', 'status',
       'task_id', 'task_name', 'task_type', 'timeout_seconds', 'workflow_id',
     ]);
   });
@@ -234,6 +234,7 @@ describe('listing and counting (MariaDB)', () => {
       timeout_seconds: null,
       expires_at: null,
       idempotency_key: null,
+      singleton_key: null,
       // Workflow fields: a plain task is in none.
       workflow_id: null,
       parent_id: null,

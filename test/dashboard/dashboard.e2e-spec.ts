@@ -85,7 +85,7 @@ describe('the dashboard in a real browser', () => {
   it('lists a task enqueued through the API, follows its progress live, and cancels it from the page', async () => {
     const { page, errors } = await open(OPERATOR);
     await page.goto(url);
-    const { taskId } = await t.tasks.enqueue({ taskName: 'test.steps', params: { ms: 8000 }, expiresInSeconds: 3600 });
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.steps', params: { ms: 8000 }, expiresInSeconds: 3600, singletonKey: 'dashboard-steps' });
     await page.goto(`${url}#/tasks`);
     const row = page.locator(`tr[data-task-id="${taskId}"]`);
     await row.waitFor();
@@ -96,6 +96,7 @@ describe('the dashboard in a real browser', () => {
     await row.locator('a').click();
     await page.locator(`#task-detail[data-task-id="${taskId}"]`).waitFor();
     expect(await page.locator('#expires').getAttribute('data-at')).toBe((await t.tasks.getTaskStatus(taskId)).expiresAt!.toISOString());
+    expect(await page.locator('dt:text-is("Singleton key") + dd').textContent()).toBe('dashboard-steps');
     const progress = page.locator('#progress');
     const first = await waitFor(async () => Number(await progress.getAttribute('value')) || undefined, 'progress on the page');
     // No reload in between: the page moves with the task's events.

@@ -44,8 +44,10 @@ describe("a schedule's overlap (MariaDB + Redis)", () => {
     expect(runs.length).toBeGreaterThanOrEqual(1);
     expect(runs.length).toBeLessThanOrEqual(3);
     for (let index = 1; index < runs.length; index++) expect(runs[index].createdAt.getTime()).toBeGreaterThanOrEqual(runs[index - 1].completedAt!.getTime());
+    expect(runs.map((run) => run.singletonKey)).toEqual(runs.map(() => 'schedule:one-at-a-time'));
 
     const piled = await runsOf('piled');
+    expect(piled.map((run) => run.singletonKey)).toEqual(piled.map(() => null));
     expect(piled.some((run, index) => index > 0 && run.createdAt.getTime() < (piled[index - 1].completedAt?.getTime() ?? Infinity))).toBe(true);
   }, 30_000);
 });

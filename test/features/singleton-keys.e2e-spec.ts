@@ -45,6 +45,11 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect(await deduplicated('singleton')).toBe(before + 3);
     expect((await waitForFinalRow(t.tasks, first.taskId)).status).toBe(TaskStatus.Completed);
     expect(fixtures.callsOf(first.taskId)).toHaveLength(1);
+    // The row keeps the key it was enqueued with, finished or not; a task without one shows null.
+    expect((await t.tasks.getTaskStatus(first.taskId)).singletonKey).toBe('reindex:42');
+    expect((await t.http().get(`/api/tasks/${first.taskId}`).expect(200)).body).toMatchObject({ singleton_key: 'reindex:42', idempotency_key: null });
+    const plain = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'no key' } });
+    expect((await t.http().get(`/api/tasks/${plain.taskId}`).expect(200)).body).toMatchObject({ singleton_key: null });
 
     const next = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'reindex-5' }, singletonKey: 'reindex:42' });
     expect(next).toMatchObject({ created: true });

@@ -31,7 +31,7 @@ const MAX_CONCURRENT_BATCHES = 4;
 const MIN_SPLIT = 25;
 
 /** A validated task ready to be recorded and queued. */
-export type NewTask = NewTaskRow & { runAt: Date | null; singletonKey?: string };
+export type NewTask = NewTaskRow & { runAt: Date | null };
 
 /**
  * Enqueue: validates the request, records the row (`pending`), then queues its job, whose id

@@ -121,4 +121,11 @@ export class BackgroundTask {
   /** A task not started by then is not started (cancelled as expired); null: no expiry. */
   @Column({ name: 'expires_at', type: 'timestamp', precision: 3, nullable: true })
   expiresAt!: Date | null;
+
+  /**
+   * The singleton key the task was enqueued with, for reading only: which task holds a key is
+   * decided in `background_task_singletons` (see store/singleton-keys.ts), so no index here.
+   */
+  @Column({ name: 'singleton_key', type: 'varchar', length: 255, nullable: true })
+  singletonKey!: string | null;
 }

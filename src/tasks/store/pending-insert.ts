@@ -16,6 +16,8 @@ export interface NewTaskRow {
   delayMs?: number;
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  /** Recorded on the row for reading; the claim on the key is made apart (see singleton-keys.ts). */
+  singletonKey?: string;
   /** Not started by then, not started; written by the database's clock, as `run_at` is. */
   expiresAt?: Date | null;
   /** Workflow rows: the root's id (null for the root), the parent, the place in it, and whether it waits. */
@@ -26,14 +28,14 @@ export interface NewTaskRow {
 }
 
 const INSERT = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
-  (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked, expires_at)
+  (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked, expires_at, singleton_key)
   VALUES ?`;
 
 /**
  * The multi-row INSERTs of new `pending` rows: one, unless their params outweigh
  * MAX_BATCH_TEXT (an enqueue batch never does), so that no statement outgrows MySQL's
  * `max_allowed_packet`. One placeholder for all of a statement's rows (the driver writes each as
- * a list): a template with 15 placeholders per row cost more to build and to scan than the values.
+ * a list): a template with 16 placeholders per row cost more to build and to scan than the values.
  */
 export function pendingInserts(tasks: NewTaskRow[]): Array<[string, unknown[]]> {
   const statements: Array<[string, unknown[]]> = [];
@@ -56,7 +58,7 @@ function rowOf(task: NewTaskRow): unknown[] {
     task.taskId, task.taskName, task.taskType, task.priority, TaskStatus.Pending, task.paramsJson, task.maxRetries,
     task.delayMs ? databaseNowPlus(task.delayMs) : null, task.timeoutSeconds ?? null, task.idempotencyKey ?? null,
     task.workflowId ?? null, task.parentId ?? null, task.position ?? null, task.blocked ? 1 : 0,
-    task.expiresAt ? databaseNowPlus(task.expiresAt.getTime() - Date.now()) : null,
+    task.expiresAt ? databaseNowPlus(task.expiresAt.getTime() - Date.now()) : null, task.singletonKey ?? null,
   ];
 }
 

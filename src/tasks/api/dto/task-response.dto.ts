@@ -103,6 +103,14 @@ export class TaskResponseDto {
   @ApiProperty({ type: String, nullable: true, example: null })
   idempotency_key!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The singleton key the task was enqueued with: while it is pending or running, an enqueue with this key returns it.',
+  })
+  singleton_key!: string | null;
+
   @ApiProperty({ type: String, nullable: true, example: null, description: 'The workflow this task is a step or member of (its id); null outside workflows and for a workflow itself.' })
   workflow_id!: string | null;
 
@@ -149,6 +157,7 @@ export class TaskResponseDto {
       timeout_seconds: task.timeoutSeconds,
       expires_at: task.expiresAt?.toISOString() ?? null,
       idempotency_key: task.idempotencyKey,
+      singleton_key: task.singletonKey ?? null,
       workflow_id: task.workflowId ?? null,
       parent_id: task.parentId ?? null,
       position: task.position ?? null,

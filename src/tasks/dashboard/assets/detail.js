@@ -65,6 +65,7 @@ function content(task, act) {
       field('Attempts', `${task.retry_count} retries of ${task.max_retries} allowed`),
       field('Time limit', task.timeout_seconds ? `${task.timeout_seconds} s` : '–'),
       field('Idempotency key', task.idempotency_key ?? '–'),
+      field('Singleton key', task.singleton_key ?? '–'),
       field('Error class', task.error_type ?? '–'), field('Error', task.error_message ?? '–')),
     h('h3', {}, 'Timeline'),
     h('ol', { class: 'timeline' },
