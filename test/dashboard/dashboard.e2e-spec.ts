@@ -97,6 +97,8 @@ describe('the dashboard in a real browser', () => {
     await page.locator(`#task-detail[data-task-id="${taskId}"]`).waitFor();
     expect(await page.locator('#expires').getAttribute('data-at')).toBe((await t.tasks.getTaskStatus(taskId)).expiresAt!.toISOString());
     expect(await page.locator('dt:text-is("Singleton key") + dd').textContent()).toBe('dashboard-steps');
+    // A plain task has no workflow and no error callback: nothing of them on the page.
+    expect(await page.locator('#task-detail').textContent()).not.toContain('null');
     const progress = page.locator('#progress');
     const first = await waitFor(async () => Number(await progress.getAttribute('value')) || undefined, 'progress on the page');
     // No reload in between: the page moves with the task's events.

@@ -86,7 +86,8 @@ function content(task, act) {
     task.workflow_id ? h('p', {}, 'Part of workflow ', h('a', { href: `#/tasks/${task.workflow_id}` }, task.workflow_id)) : null,
     h('h3', {}, 'Params'), h('pre', { id: 'params' }, json(task.params)),
     h('h3', {}, 'Result'), h('pre', { id: 'result' }, json(task.result)),
-  ];
+    // The sections a task lacks are null here; replaceChildren would write each as the text "null".
+  ].filter((node) => node !== null);
 }
 
 function field(label, value) {

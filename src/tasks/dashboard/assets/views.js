@@ -37,7 +37,7 @@ export async function overview(params) {
     h('div', { class: 'cards' },
       STATUSES.map((status) => h('a', { class: `card ${status}`, href: `#/tasks?status=${status}`, 'data-count': status }, h('strong', {}, current[status]), h('span', {}, status))),
       h('div', { class: 'card' }, h('strong', { id: 'success-rate' }, percent(stats.totals.success_rate)), h('span', {}, `success rate, ${window}`)),
-      h('div', { class: 'card' }, h('strong', {}, stats.totals.per_minute), h('span', {}, 'finished / minute'))),
+      h('div', { class: 'card' }, h('strong', {}, stats.totals.per_minute), h('span', {}, `finished / minute, ${window} average`))),
     h('h2', {}, 'Finished per ', stats.resolution, ' over the last ', picker),
     stackedBars(everyBucket(stats), [
       { key: 'completed', label: 'completed', className: 'completed' },
