@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TaskNotFoundError, TaskStatus } from '../../src/tasks/index.js';
-import { createTestApp, waitFor, waitForFinalRow, type TestApp } from '../support/test-app.js';
+import { createTestApp, waitFor, waitForFinalRow, whilePaused, type TestApp } from '../support/test-app.js';
 import { TestTasks } from '../support/test-tasks.processor.js';
 import { BasicAuthGuard, OPERATOR, VIEWER } from './browser-guard.js';
 
@@ -170,6 +170,29 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('#on-failure').textContent()).toBe('If it fails: test.record cancelled');
     await page.locator('#steps li a').first().click();
     await page.locator(`#task-detail[data-task-id="${workflow.nodes[1].taskId}"]`).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('marks a step waiting for its turn as waiting, and a step cancelled by a failure before it only as cancelled', async () => {
+    const { page, errors } = await open(OPERATOR);
+    const stepText = async (workflowId: string, index: number) => {
+      await page.goto(`${url}#/tasks/${workflowId}`);
+      return page.locator(`#task-detail[data-task-id="${workflowId}"] #steps li`).nth(index).textContent();
+    };
+    await whilePaused(t.queue('test'), async () => {
+      const waiting = await t.tasks.chain([{ taskName: 'test.record', params: { label: 'first' } }, { taskName: 'test.record', params: { label: 'second' } }]);
+      expect(await stepText(waiting.workflowId, 1)).toBe('test.record pending waiting');
+    });
+    const failed = await t.tasks.chain([{ taskName: 'test.always_fail', params: {}, maxRetries: 0 }, { taskName: 'test.record', params: { label: 'never' } }]);
+    await waitForFinalRow(t.tasks, failed.workflowId);
+    const cancelled = await stepText(failed.workflowId, 1);
+    expect(cancelled).toMatch(/^test\.record cancelled /);
+    expect(cancelled).not.toContain('waiting');
+    // The list says why a task failed: its class, and its message on hover.
+    await page.goto(`${url}#/tasks?status=failed&workflow_id=${failed.workflowId}`);
+    const error = page.locator(`tr[data-task-id="${failed.nodes[1].taskId}"] td.error`);
+    expect(await error.textContent()).toBe('unknown');
+    expect(await error.getAttribute('title')).toBe('planned failure on attempt 1');
     expect(errors).toEqual([]);
   });
 });

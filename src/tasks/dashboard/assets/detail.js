@@ -79,7 +79,8 @@ function content(task, act) {
       h('p', { class: 'muted', id: 'summary' }, Object.entries(task.summary ?? {}).map(([status, n]) => `${n} ${status}`).join(', ')),
       h('ol', { id: 'steps' }, task.steps.map((step) => h('li', {},
         h('a', { href: `#/tasks/${step.task_id}` }, step.task_name), ' ', h('span', { class: `badge ${step.status}` }, step.status),
-        step.blocked ? h('span', { class: 'muted' }, ' waiting') : null, step.error_message ? h('span', { class: 'muted' }, ` ${step.error_message}`) : null))),
+        // A step cancelled before its turn keeps `blocked`: it no longer waits.
+        step.status === 'pending' && step.blocked ? h('span', { class: 'muted' }, ' waiting') : null, step.error_message ? h('span', { class: 'muted' }, ` ${step.error_message}`) : null))),
     ] : []),
     task.on_failure ? h('p', { id: 'on-failure' }, 'If it fails: ', h('a', { href: `#/tasks/${task.on_failure.task_id}` }, task.on_failure.task_name), ' ',
       h('span', { class: `badge ${task.on_failure.status}` }, task.on_failure.status), task.on_failure.status === 'pending' && task.on_failure.blocked ? h('span', { class: 'muted' }, ' waiting for a failure') : null) : null,

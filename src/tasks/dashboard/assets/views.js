@@ -108,11 +108,13 @@ export async function taskList(params) {
       h('input', { name: 'task_type', placeholder: 'task type', value: filters.task_type }),
       h('input', { name: 'workflow_id', placeholder: 'workflow id', value: filters.workflow_id, size: 36 }), h('button', { type: 'submit' }, 'Filter')),
     h('p', { class: 'muted', id: 'total' }, `${page.total_count} task(s)`),
-    table(['Task', 'Status', 'Type', 'Priority', 'Attempts', 'Progress', 'Created'], page.tasks.map((task) =>
+    table(['Task', 'Status', 'Type', 'Priority', 'Attempts', 'Progress', 'Last error', 'Created'], page.tasks.map((task) =>
       h('tr', { 'data-task-id': task.task_id },
         h('td', {}, h('a', { href: `#/tasks/${task.task_id}` }, task.task_name), h('div', { class: 'muted mono' }, task.task_id)),
         h('td', {}, badge(task.status)), h('td', {}, task.task_type), h('td', { class: 'number' }, task.priority),
         h('td', { class: 'number' }, `${task.retry_count} / ${task.max_retries}`), h('td', { class: 'number' }, task.progress === null ? '–' : `${task.progress} %`),
+        // The class here, the message on hover: a failed task's list says why without opening each.
+        h('td', { class: 'error', title: task.error_message ?? undefined }, task.error_type ?? '–'),
         h('td', {}, when(task.created_at))))),
     h('div', { class: 'pager' },
       params.get('cursor') ? h('button', { onclick: () => go({ cursor: '' }) }, 'First page') : null,
