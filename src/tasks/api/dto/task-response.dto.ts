@@ -107,7 +107,7 @@ export class TaskResponseDto {
     type: String,
     nullable: true,
     example: null,
-    description: 'The singleton key the task was enqueued with: while it is pending or running, an enqueue with this key returns it.',
+    description: 'The singleton key the task was enqueued with: until it finishes, an enqueue with this key returns it (a retry that reopens it does not take the key back).',
   })
   singleton_key!: string | null;
 
