@@ -83,6 +83,78 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect(outcomes).toEqual(Array.from({ length: 1000 }, () => true));
   });
 
+  it('answers every enqueue of a batch: a held key with its holder, a freed key and a new key each with the one task the batch made', async () => {
+    const finished = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'done' }, singletonKey: 'batch:freed' });
+    await waitForFinalRow(t.tasks, finished.taskId);
+    const before = await deduplicated('singleton');
+    const { holder, outcomes } = await whilePaused(t.queue('test'), async () => {
+      const holder = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'holder' }, singletonKey: 'batch:held' });
+      // Submitted together, so they share one batch (one transaction).
+      const keys = ['batch:held', 'batch:freed', 'batch:new', 'batch:held', 'batch:freed', 'batch:new'];
+      return { holder, outcomes: await Promise.all(keys.map((singletonKey, index) => t.tasks.enqueue({ taskName: 'test.record', params: { index }, singletonKey }))) };
+    });
+    const [held, freed, fresh] = [0, 1, 2].map((index) => [outcomes[index], outcomes[index + 3]]);
+    expect(held).toEqual([holder, holder].map(({ taskId }) => expect.objectContaining({ taskId, created: false })));
+    for (const [first, again] of [freed, fresh]) {
+      expect(first.created).toBe(true);
+      expect(again).toMatchObject({ taskId: first.taskId, created: false });
+    }
+    expect(freed[0].taskId).not.toBe(finished.taskId);
+    expect(await deduplicated('singleton')).toBe(before + 4);
+    expect((await keyRows()).filter((row) => row.singleton_key.startsWith('batch:'))).toEqual([
+      { singleton_key: 'batch:freed', task_id: freed[0].taskId },
+      { singleton_key: 'batch:held', task_id: holder.taskId },
+      { singleton_key: 'batch:new', task_id: fresh[0].taskId },
+    ]);
+    for (const { taskId } of [holder, freed[0], fresh[0]]) expect((await waitForFinalRow(t.tasks, taskId)).status).toBe(TaskStatus.Completed);
+    expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);
+  });
+
+  it('makes one task per key when two processes enqueue the same keys in opposite orders at once', async () => {
+    const keys = Array.from({ length: 10 }, (_, index) => `order:${index}`);
+    const outcomes = await whilePaused(t.queue('test'), () =>
+      Promise.all([
+        ...keys.map((singletonKey) => t.tasks.enqueue({ taskName: 'test.record', params: {}, singletonKey })),
+        ...[...keys].reverse().map((singletonKey) => peer.tasks.enqueue({ taskName: 'test.record', params: {}, singletonKey })),
+      ]),
+    );
+    expect(outcomes.filter((outcome) => outcome.created)).toHaveLength(keys.length);
+    // The two answers for each key name one task.
+    keys.forEach((_, index) => expect(outcomes[keys.length + (keys.length - 1 - index)].taskId).toBe(outcomes[index].taskId));
+  });
+
+  it('writes a batch whose tasks share an idempotency key: one is created, the other returns it', async () => {
+    const outcomes = await whilePaused(t.queue('test'), () =>
+      Promise.all([
+        t.tasks.enqueue({ taskName: 'test.record', params: { n: 1 }, singletonKey: 'iso:a', idempotencyKey: 'iso:same' }),
+        t.tasks.enqueue({ taskName: 'test.record', params: { n: 2 }, singletonKey: 'iso:b', idempotencyKey: 'iso:same' }),
+        t.tasks.enqueue({ taskName: 'test.record', params: { n: 3 }, singletonKey: 'iso:c' }),
+      ]),
+    );
+    expect(outcomes.map((outcome) => outcome.created).sort()).toEqual([false, true, true]);
+    expect(outcomes[0].taskId).toBe(outcomes[1].taskId);
+    expect(outcomes[2].created).toBe(true);
+  });
+
+  it('writes the rest of a batch when MySQL refuses one of its tasks: that one alone fails, with a 400 that quotes MySQL', async () => {
+    await t.dataSource.query(
+      "CREATE TRIGGER refuse_poisoned_key BEFORE INSERT ON background_tasks FOR EACH ROW BEGIN IF NEW.singleton_key = 'refuse:poison' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'poisoned row'; END IF; END",
+    );
+    try {
+      const keys = ['refuse:fine-1', 'refuse:poison', 'refuse:fine-2'];
+      // Submitted together: one batch, which MySQL refuses whole, then written task by task.
+      const outcomes = await whilePaused(t.queue('test'), () => Promise.allSettled(keys.map((singletonKey) => t.tasks.enqueue({ taskName: 'test.record', params: {}, singletonKey }))));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const refusal = (outcomes[1] as PromiseRejectedResult).reason;
+      expect(refusal).toBeInstanceOf(InvalidTaskRequestError);
+      expect(refusal.reasons).toEqual(['MySQL refused this task: poisoned row']);
+      // The refused task's claim went with its transaction; its batch-mates hold theirs.
+      expect((await keyRows()).map((row) => row.singleton_key).filter((key) => key.startsWith('refuse:'))).toEqual(['refuse:fine-1', 'refuse:fine-2']);
+    } finally {
+      await t.dataSource.query('DROP TRIGGER refuse_poisoned_key');
+    }
+  });
+
   it('frees the key of a task that was cancelled or failed', async () => {
     const held = await whilePaused(t.queue('test'), async () => {
       const task = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'cancelled' }, singletonKey: 'cancel-me' });

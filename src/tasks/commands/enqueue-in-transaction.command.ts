@@ -6,7 +6,7 @@ import { TaskJobs } from '../queue/task-jobs.js';
 import { isDuplicateKeyError, TaskRepository } from '../store/task.repository.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { AfterCommitOutbox } from './after-commit.outbox.js';
-import { EnqueueTaskCommand, newView, type NewTask } from './enqueue-task.command.js';
+import { EnqueueTaskCommand, hasSingletonKey, newView, type NewTask } from './enqueue-task.command.js';
 
 /**
  * Transactional enqueue: the rows go into the caller's open TypeORM transaction, so they exist
@@ -33,9 +33,11 @@ export class EnqueueInTransactionCommand {
     }
     try {
       // A singleton key's row stays locked until the caller's transaction ends.
-      const holder = task.singletonKey === undefined ? undefined : await this.repository.insertSingleton(task, task.singletonKey, manager);
-      if (holder) return this.enqueuer.answerExisting(holder, 'singleton');
-      if (task.singletonKey === undefined) await this.repository.insertPending([task], manager);
+      if (!hasSingletonKey(task)) await this.repository.insertPending([task], manager);
+      else {
+        const holder = (await this.repository.insertSingletons([task], manager)).get(task.singletonKey);
+        if (holder) return this.enqueuer.answerExisting(holder, 'singleton');
+      }
     } catch (error) {
       // MySQL undoes only the failed statement: the caller's transaction goes on.
       if (!isDuplicateKeyError(error) || task.idempotencyKey === undefined) throw error;

@@ -8,6 +8,7 @@ import type { BackgroundTask } from '../store/background-task.entity.js';
 import { GroupCommitQueue, ItemFailure, MAX_BATCH_TEXT } from '../store/group-commit.queue.js';
 import { TaskDeletes } from '../store/task-deletes.js';
 import { isDuplicateKeyError, TaskRepository, type NewTaskRow } from '../store/task.repository.js';
+import type { KeyedTaskRow } from '../store/pending-insert.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
@@ -15,6 +16,7 @@ import { paramsDtoProblems } from './params-dto.validator.js';
 import { enqueueProblems, expiryTime, parseRunAt } from './task-request.validator.js';
 import { newTaskId } from './task-id.js';
 import { orMysqlUnavailable } from './unavailable.js';
+import { isolatingBadItems } from './isolated-writes.js';
 
 /**
  * Most tasks in one batch (one INSERT, then their jobs), and batches in flight at once. A bulk call of
@@ -32,6 +34,11 @@ const MIN_SPLIT = 25;
 
 /** A validated task ready to be recorded and queued. */
 export type NewTask = NewTaskRow & { runAt: Date | null };
+/** A validated task with a singleton key. */
+export type KeyedTask = NewTask & KeyedTaskRow;
+export const hasSingletonKey = (task: NewTask): task is KeyedTask => task.singletonKey !== undefined;
+/** A batch's params stay under MAX_BATCH_TEXT: 250 tasks with 64 KiB each would be over MySQL's packet limit. */
+const BATCH_WEIGHT = { of: (task: NewTask) => task.paramsJson.length, max: MAX_BATCH_TEXT };
 
 /**
  * Enqueue: validates the request, records the row (`pending`), then queues its job, whose id
@@ -43,11 +50,9 @@ export type NewTask = NewTaskRow & { runAt: Date | null };
 @Injectable()
 export class EnqueueTaskCommand {
   private readonly logger = new Logger(EnqueueTaskCommand.name);
-  // A batch's params stay under MAX_BATCH_TEXT: 250 tasks with 64 KiB each would be over MySQL's packet limit.
-  private readonly batches = new GroupCommitQueue<NewTask, void>((tasks) => this.writeIsolated(tasks), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, {
-    of: (task) => task.paramsJson.length,
-    max: MAX_BATCH_TEXT,
-  });
+  private readonly batches = new GroupCommitQueue(isolatingBadItems((tasks: NewTask[]) => this.writeBatch(tasks)), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, BATCH_WEIGHT);
+  // Tasks with a singleton key: group-committed as well, each batch one transaction that claims its keys.
+  private readonly keyedBatches = new GroupCommitQueue(isolatingBadItems((tasks: KeyedTask[]) => this.writeKeyed(tasks)), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, BATCH_WEIGHT);
 
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
@@ -62,11 +67,11 @@ export class EnqueueTaskCommand {
   async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
     try {
       const task = this.prepare(input);
-      const { idempotencyKey, singletonKey } = task;
-      if (singletonKey !== undefined) return await this.once(task, () => this.writeSingleton(task, singletonKey));
-      if (idempotencyKey !== undefined) return await this.once(task, () => this.writeAlone(task));
-      await this.batches.submit(task);
-      return newView(task);
+      if (hasSingletonKey(task)) return await this.once(task, () => this.keyedBatches.submit(task));
+      return await this.once(task, async () => {
+        await this.batches.submit(task);
+        return newView(task);
+      });
     } catch (error) {
       this.metrics.enqueueRejected(error instanceof InvalidTaskRequestError ? 'invalid' : error instanceof TasksUnavailableError ? 'unavailable' : 'error');
       throw error;
@@ -82,10 +87,11 @@ export class EnqueueTaskCommand {
   }
 
   /**
-   * `write` for a task with a key, unless a task with its idempotency key (if it has one) exists,
-   * which is returned (`created: false`). The unique index decides a race between two processes:
-   * the loser's INSERT fails with a duplicate key (its transaction undone, a singleton key's
-   * claim included) and it returns the winner.
+   * `write`, unless a task with the task's idempotency key (if it has one) exists, which is
+   * returned (`created: false`). The unique index decides a race, also between processes: the
+   * loser's INSERT fails with a duplicate key (its batch written again one task at a time, see
+   * isolatingBadItems; its transaction undone, a singleton key's claim included) and it returns
+   * the winner.
    */
   private async once(task: NewTask, write: () => Promise<EnqueuedTask>): Promise<EnqueuedTask> {
     const key = task.idempotencyKey;
@@ -108,24 +114,30 @@ export class EnqueueTaskCommand {
     return existingView(task);
   }
 
-  /** A task written alone, not group-committed (a duplicate key must not fail a whole batch). */
-  private async writeAlone(task: NewTask): Promise<EnqueuedTask> {
-    const [outcome] = await this.writeBatch([task]);
-    if (outcome instanceof ItemFailure) throw outcome.error;
-    return newView(task);
-  }
 
   /**
-   * A task with a singleton key is written alone, unless an unfinished task holds the key: that
-   * task is returned (`created: false`) and nothing is written. Should Redis refuse the new
-   * task's job, its row goes again, and with it its hold on the key.
+   * Writes a batch of tasks with singleton keys in one transaction: the first task of each key
+   * takes it, unless an unfinished task holds it (then that task is the answer, `created: false`,
+   * and nothing is written); the batch's other tasks with the key are answered with the one that
+   * took it. Should Redis refuse a new task's job, its row goes again, and with it its hold on the key.
    */
-  private async writeSingleton(task: NewTask, key: string): Promise<EnqueuedTask> {
-    const holder = await orMysqlUnavailable(() => this.repository.insertSingleton(task, key));
-    if (holder) return this.answerExisting(holder, 'singleton');
-    const [outcome] = await this.addJobsOrUndo([task]);
-    if (outcome instanceof ItemFailure) throw outcome.error;
-    return newView(task);
+  private async writeKeyed(tasks: KeyedTask[]): Promise<Array<EnqueuedTask | ItemFailure>> {
+    const takers = new Map<string, KeyedTask>();
+    for (const task of tasks) if (!takers.has(task.singletonKey)) takers.set(task.singletonKey, task);
+    const holders = await orMysqlUnavailable(() => this.repository.insertSingletons([...takers.values()]));
+    const created = [...takers.values()].filter((task) => !holders.has(task.singletonKey));
+    const refusals = await this.addJobsOrUndo(created);
+    const added = new Map(created.map((task, index) => [task, refusals[index]]));
+    return tasks.map((task) => {
+      const holder = holders.get(task.singletonKey);
+      if (holder) return this.answerExisting(holder, 'singleton');
+      const taker = takers.get(task.singletonKey)!;
+      const outcome = added.get(taker);
+      if (outcome instanceof ItemFailure) return outcome;
+      if (taker === task) return newView(task);
+      this.metrics.enqueueDeduplicated('singleton');
+      return { ...newView(taker), created: false };
+    });
   }
 
   /**
@@ -160,20 +172,6 @@ export class EnqueueTaskCommand {
       singletonKey: input.singletonKey,
       expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
     };
-  }
-
-  /**
-   * Writes a batch; when MySQL refuses it for a reason that is not an outage, writes its tasks
-   * one by one, so that only the task it will not store fails (400), the others are enqueued.
-   */
-  private async writeIsolated(tasks: NewTask[]): Promise<Array<void | ItemFailure>> {
-    try {
-      return await this.writeBatch(tasks);
-    } catch (error) {
-      if (error instanceof TasksUnavailableError) throw error;
-      if (tasks.length === 1) throw new InvalidTaskRequestError([`MySQL refused this task: ${(error as { sqlMessage?: string }).sqlMessage ?? (error as Error).message}`]);
-      return Promise.all(tasks.map((task) => this.writeIsolated([task]).then(([outcome]) => outcome, (failure: unknown) => new ItemFailure(failure))));
-    }
   }
 
   /**

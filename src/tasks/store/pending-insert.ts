@@ -27,6 +27,9 @@ export interface NewTaskRow {
   blocked?: boolean;
 }
 
+/** A new row that takes a singleton key. */
+export type KeyedTaskRow = NewTaskRow & { singletonKey: string };
+
 const INSERT = `INSERT INTO ${BACKGROUND_TASKS_TABLE}
   (task_id, task_name, task_type, priority, status, params, max_retries, run_at, timeout_seconds, idempotency_key, workflow_id, parent_id, position, blocked, expires_at, singleton_key)
   VALUES ?`;

@@ -20,23 +20,45 @@ export const CREATE_SINGLETON_KEYS_TABLE = `
 /** Runs one statement in the transaction the claim belongs to. */
 export type TransactionQuery = (sql: string, parameters: unknown[]) => Promise<unknown>;
 
+/** A task that takes a singleton key, unless an unfinished task holds it. */
+export interface SingletonClaim {
+  key: string;
+  taskId: string;
+}
+
 /**
- * Takes `key` for `taskId` in the caller's transaction, or answers the id of the unfinished task
- * that holds it. The upsert locks the key's row exclusively, inserted or found (a primary key's
- * duplicate takes a record lock, no gap lock), so two enqueues with one key run one after the
- * other, and enqueues with different keys never wait for each other. A locking read, first
- * locking the key row with `FOR UPDATE` and then inserting, deadlocked instead: both enqueues
- * of two new keys took the same gap's lock, then each waited for the other's to insert.
+ * Takes each claim's key for its task in the caller's transaction (one claim per key), and
+ * answers, by key, the unfinished tasks that hold the keys it could not take. The upsert locks
+ * each key's row exclusively, inserted or found (a primary key's duplicate takes a record lock,
+ * no gap lock), so enqueues of one key run one after the other, and enqueues of other keys never
+ * wait for them. The keys are locked in one order (sorted) whatever the batch, so two batches
+ * that share keys wait for each other rather than deadlock. A locking read first, locking the
+ * key rows with `FOR UPDATE` and then inserting, deadlocked instead: two enqueues of two new keys
+ * took the same gap's lock, then each waited for the other's insert.
  */
-export async function claimSingletonKey(query: TransactionQuery, key: string, taskId: string): Promise<{ holder: string } | undefined> {
-  await query(`INSERT INTO ${SINGLETON_KEYS_TABLE} (singleton_key, task_id) VALUES (?, ?) ON DUPLICATE KEY UPDATE task_id = task_id`, [key, taskId]);
-  // The row is ours to read now (locked): a locking read sees it as committed, whatever the transaction's snapshot.
-  const [held] = (await query(`SELECT task_id FROM ${SINGLETON_KEYS_TABLE} WHERE singleton_key = ? FOR UPDATE`, [key])) as Array<{ task_id: string }>;
-  if (held.task_id === taskId) return undefined;
-  const [holder] = (await query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id = ? AND status IN ('pending', 'running')`, [held.task_id])) as Array<{ task_id: string }>;
-  if (holder) return { holder: holder.task_id };
-  await query(`UPDATE ${SINGLETON_KEYS_TABLE} SET task_id = ? WHERE singleton_key = ?`, [taskId, key]);
-  return undefined;
+export async function claimSingletonKeys(query: TransactionQuery, claims: SingletonClaim[]): Promise<Map<string, string>> {
+  const ordered = [...claims].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keys = ordered.map((claim) => claim.key);
+  await query(`INSERT INTO ${SINGLETON_KEYS_TABLE} (singleton_key, task_id) VALUES ? ON DUPLICATE KEY UPDATE task_id = task_id`, [ordered.map((claim) => [claim.key, claim.taskId])]);
+  // The rows are ours to read now (locked): a locking read sees them as committed, whatever the transaction's snapshot.
+  const rows = (await query(`SELECT singleton_key, task_id FROM ${SINGLETON_KEYS_TABLE} WHERE singleton_key IN (?) FOR UPDATE`, [keys])) as KeyRow[];
+  const claimant = new Map(ordered.map((claim) => [claim.key, claim.taskId]));
+  const held = rows.filter((row) => row.task_id !== claimant.get(row.singleton_key));
+  if (held.length === 0) return new Map();
+  const unfinished = new Set(((await query(`SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status IN ('pending', 'running')`, [held.map((row) => row.task_id)])) as Array<{ task_id: string }>).map((row) => row.task_id));
+  const holders = new Map(held.filter((row) => unfinished.has(row.task_id)).map((row) => [row.singleton_key, row.task_id]));
+  // The other keys' tasks have finished (or are gone): their keys are taken over.
+  const freed = held.filter((row) => !holders.has(row.singleton_key)).map((row) => row.singleton_key);
+  if (freed.length > 0) {
+    const cases = freed.map(() => 'WHEN ? THEN ?').join(' ');
+    await query(`UPDATE ${SINGLETON_KEYS_TABLE} SET task_id = CASE singleton_key ${cases} END WHERE singleton_key IN (?)`, [...freed.flatMap((key) => [key, claimant.get(key)]), freed]);
+  }
+  return holders;
+}
+
+interface KeyRow {
+  singleton_key: string;
+  task_id: string;
 }
 
 /** The statement that frees the keys of deleted tasks (part of the delete's transaction). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { InjectTasksDataSource } from './tasks-connection.js';
 import type { TaskErrorType } from '../failures/task-error-type.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
@@ -11,8 +11,8 @@ import { OneTripTransactions } from './one-trip-transactions.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { TaskCursor } from './task-cursor.js';
 import { taskRowReader, type TaskRowReader } from './task-row.reader.js';
-import { pendingInserts, type NewTaskRow } from './pending-insert.js';
-import { claimSingletonKey } from './singleton-keys.js';
+import { pendingInserts, type KeyedTaskRow, type NewTaskRow } from './pending-insert.js';
+import { claimSingletonKeys } from './singleton-keys.js';
 
 /** Filters shared by listing and counting. */
 export interface TaskFilter {
@@ -151,16 +151,20 @@ export class TaskRepository {
   }
 
   /**
-   * Inserts a task that takes singleton key `key`, unless an unfinished task holds the key: then
-   * nothing is written and that task's row is answered. One transaction, run again on a lock
-   * conflict; with `manager`, the caller's (and a conflict is the caller's to retry).
+   * Inserts the tasks that take their singleton keys (one task per key); a key that an unfinished
+   * task holds is not taken, its task is not written, and the holder's row is answered by key.
+   * One transaction, run again on a lock conflict; with `manager`, the caller's (and a conflict
+   * is the caller's to retry).
    */
-  async insertSingleton(task: NewTaskRow, key: string, manager?: EntityManager): Promise<BackgroundTask | undefined> {
-    const claim = async (tx: EntityManager): Promise<BackgroundTask | undefined> => {
-      const held = await claimSingletonKey((sql, parameters) => tx.query(sql, parameters), key, task.taskId);
-      if (held) return (await tx.getRepository(BackgroundTask).findOneBy({ taskId: held.holder })) ?? undefined;
-      await this.insertPending([task], tx);
-      return undefined;
+  async insertSingletons(tasks: KeyedTaskRow[], manager?: EntityManager): Promise<Map<string, BackgroundTask>> {
+    const claim = async (tx: EntityManager): Promise<Map<string, BackgroundTask>> => {
+      const holders = await claimSingletonKeys((sql, parameters) => tx.query(sql, parameters), tasks.map((task) => ({ key: task.singletonKey, taskId: task.taskId })));
+      const free = tasks.filter((task) => !holders.has(task.singletonKey));
+      if (free.length > 0) await this.insertPending(free, tx);
+      if (holders.size === 0) return new Map();
+      // A holder cannot go meanwhile: deleting a task also deletes its key's row, which this transaction has locked.
+      const rows = new Map((await tx.getRepository(BackgroundTask).findBy({ taskId: In([...holders.values()]) })).map((row) => [row.taskId, row]));
+      return new Map([...holders].map(([key, taskId]) => [key, rows.get(taskId)!]));
     };
     return manager ? claim(manager) : withLockRetry(() => this.dataSource.transaction(claim));
   }
