@@ -114,7 +114,6 @@ export class EnqueueTaskCommand {
     return existingView(task);
   }
 
-
   /**
    * Writes a batch of tasks with singleton keys in one transaction: the first task of each key
    * takes it, unless an unfinished task holds it (then that task is the answer, `created: false`,
