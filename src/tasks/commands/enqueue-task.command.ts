@@ -51,6 +51,8 @@ const BATCH_WEIGHT = { of: (task: NewTask) => task.paramsJson.length, max: MAX_B
 export class EnqueueTaskCommand {
   private readonly logger = new Logger(EnqueueTaskCommand.name);
   private readonly batches = new GroupCommitQueue(isolatingBadItems((tasks: NewTask[]) => this.writeBatch(tasks)), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, BATCH_WEIGHT);
+  // The reads of idempotency keys before their tasks are written, many in one query.
+  private readonly keyLookups = new GroupCommitQueue((keys: string[]) => this.findByKeys(keys), MAX_BATCH, MAX_CONCURRENT_BATCHES);
   // Tasks with a singleton key: group-committed as well, each batch one transaction that claims its keys.
   private readonly keyedBatches = new GroupCommitQueue(isolatingBadItems((tasks: KeyedTask[]) => this.writeKeyed(tasks)), MAX_BATCH, MAX_CONCURRENT_BATCHES, MIN_SPLIT, BATCH_WEIGHT);
 
@@ -96,16 +98,22 @@ export class EnqueueTaskCommand {
   private async once(task: NewTask, write: () => Promise<EnqueuedTask>): Promise<EnqueuedTask> {
     const key = task.idempotencyKey;
     if (key === undefined) return write();
-    const existing = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
+    const existing = await this.keyLookups.submit(key);
     if (existing) return this.answerExisting(existing, 'idempotency');
     try {
       return await write();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const winner = await orMysqlUnavailable(() => this.repository.findByIdempotencyKey(key));
+      const winner = await this.keyLookups.submit(key);
       if (!winner) throw new TasksUnavailableError('MySQL');
       return this.answerExisting(winner, 'idempotency');
     }
+  }
+
+  /** The task each idempotency key names, or null. */
+  private async findByKeys(keys: string[]): Promise<Array<BackgroundTask | null>> {
+    const found = await orMysqlUnavailable(() => this.repository.findByIdempotencyKeys(keys));
+    return keys.map((key) => found.get(key) ?? null);
   }
 
   /** The task a key found, answered instead of a new one (and counted: `background_tasks_enqueue_deduplicated_total`). */

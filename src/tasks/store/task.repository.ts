@@ -78,8 +78,10 @@ export class TaskRepository {
     return this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId });
   }
 
-  findByIdempotencyKey(key: string): Promise<BackgroundTask | null> {
-    return this.dataSource.getRepository(BackgroundTask).findOneBy({ idempotencyKey: key });
+  /** The tasks these idempotency keys name, by key (one read by the unique index). */
+  async findByIdempotencyKeys(keys: string[]): Promise<Map<string, BackgroundTask>> {
+    const rows = await this.dataSource.getRepository(BackgroundTask).findBy({ idempotencyKey: In(keys) });
+    return new Map(rows.map((row) => [row.idempotencyKey!, row]));
   }
 
   /** A page of rows matching the filter, newest first (`created_at DESC, id DESC`). */
