@@ -216,7 +216,7 @@ export function newView({ taskId, taskName, taskType, priority, maxRetries, runA
   return { taskId, taskName, taskType, priority, maxRetries, created: true, runAt, expiresAt: expiresAt ?? null };
 }
 
-/** The task an idempotency key already named. */
+/** The task a key already named (an idempotency key, or a singleton key its holder still holds). */
 export function existingView({ taskId, taskName, taskType, priority, maxRetries, runAt, expiresAt }: BackgroundTask): EnqueuedTask {
   return { taskId, taskName, taskType, priority, maxRetries, created: false, runAt, expiresAt };
 }
