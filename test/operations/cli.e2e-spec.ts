@@ -21,6 +21,13 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
+/**
+ * The walk below starts about twenty CLI processes one after another, each booting the app: 36 s
+ * alone on a quiet machine; this file took 61-91 s in full `npm test` runs (beside another
+ * suite), and the walk once went past jest's 60 s. A harness limit, not a speed claim.
+ */
+const CLI_WALK_TIMEOUT_MS = 180_000;
+
 describe('the tasks-module CLI', () => {
   let t: TestApp;
   let env: Record<string, string>;
@@ -119,7 +126,7 @@ describe('the tasks-module CLI', () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     }
-  });
+  }, CLI_WALK_TIMEOUT_MS);
 
   it('says what is wrong: exit 1 for a refused request, 2 for a usage mistake', async () => {
     const unknown = await cli(['status', '00000000-0000-4000-8000-000000000000'], env);
