@@ -103,10 +103,14 @@ describe('the dashboard in a real browser', () => {
     const first = await waitFor(async () => Number(await progress.getAttribute('value')) || undefined, 'progress on the page');
     // No reload in between: the page moves with the task's events.
     await waitFor(async () => Number(await progress.getAttribute('value')) > first, 'progress to move on the page');
+    // Once started, the expiry only bars later attempts (a retry, a redelivery).
+    await page.locator('#expires', { hasText: 'no further attempt begins after' }).waitFor();
     await shoot(page, 'task');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.locator('#cancel').click();
     await page.locator('#status[data-status="cancelled"]').waitFor();
+    // A finished task's expiry no longer applies: the timeline leaves it out.
+    expect(await page.locator('#expires').count()).toBe(0);
     expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
     expect(errors).toEqual([]);
   });

@@ -71,8 +71,8 @@ function content(task, act) {
     h('ol', { class: 'timeline' },
       h('li', {}, 'created ', when(task.created_at)),
       task.run_at ? h('li', {}, 'runs at ', when(task.run_at)) : null,
-      task.expires_at ? h('li', { id: 'expires', 'data-at': task.expires_at }, 'expires if not started by ', when(task.expires_at)) : null,
       task.started_at ? h('li', {}, 'started ', when(task.started_at)) : null,
+      expiry(task),
       task.completed_at ? h('li', {}, `${task.status} `, when(task.completed_at), duration ? ` (${duration})` : '') : null),
     ...(task.steps ? [
       h('h3', {}, 'Steps'),
@@ -89,6 +89,14 @@ function content(task, act) {
     h('h3', {}, 'Result'), h('pre', { id: 'result' }, json(task.result)),
     // The sections a task lacks are null here; replaceChildren would write each as the text "null".
   ].filter((node) => node !== null);
+}
+
+// The expiry is checked before every attempt (a retry or a redelivery too), never during one;
+// once the task has finished it no longer applies.
+function expiry(task) {
+  if (!task.expires_at || FINAL.includes(task.status)) return null;
+  const what = task.started_at ? 'no further attempt begins after ' : 'expires if not started by ';
+  return h('li', { id: 'expires', 'data-at': task.expires_at }, what, when(task.expires_at));
 }
 
 function field(label, value) {
