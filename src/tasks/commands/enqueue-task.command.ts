@@ -65,19 +65,29 @@ export class EnqueueTaskCommand {
     private readonly metrics: TasksMetrics,
   ) {}
 
-  /** Resolves once the task's row and job exist (or an earlier task with its idempotency key is found). */
-  async enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
+  /**
+   * Resolves once the task's row and job exist (or an earlier task with its idempotency key is
+   * found). Not an async function, and a plain task's promise is its batch's own: a bulk call
+   * makes a thousand of these at once, and each async frame and closure they would keep alive
+   * is garbage to collect.
+   */
+  enqueue(input: EnqueueTaskInput): Promise<EnqueuedTask> {
+    let task: NewTask;
     try {
-      const task = this.prepare(input);
-      if (hasSingletonKey(task)) return await this.once(task, () => this.keyedBatches.submit(task));
-      return await this.once(task, async () => {
-        await this.batches.submit(task);
-        return newView(task);
-      });
+      task = this.prepare(input);
     } catch (error) {
-      this.metrics.enqueueRejected(error instanceof InvalidTaskRequestError ? 'invalid' : error instanceof TasksUnavailableError ? 'unavailable' : 'error');
-      throw error;
+      return Promise.reject(this.rejected(error));
     }
+    const written = hasSingletonKey(task) ? this.once(task, () => this.keyedBatches.submit(task))
+      : task.idempotencyKey === undefined ? this.batches.submit(task)
+      : this.once(task, () => this.batches.submit(task));
+    return written.catch((error: unknown) => Promise.reject(this.rejected(error)));
+  }
+
+  /** Counts a refused enqueue (`background_tasks_enqueue_rejected_total`) and gives its error back. */
+  private rejected(error: unknown): unknown {
+    this.metrics.enqueueRejected(error instanceof InvalidTaskRequestError ? 'invalid' : error instanceof TasksUnavailableError ? 'unavailable' : 'error');
+    return error;
   }
 
   /** Each input enqueued on its own (together in one batch): in order, its task or the error that kept it out. */
@@ -185,9 +195,10 @@ export class EnqueueTaskCommand {
    * Records the batch's rows, then adds each task's job. A task whose job Redis refused has its
    * row deleted again and fails alone ({@link TasksUnavailableError}); the others are enqueued.
    */
-  private async writeBatch(tasks: NewTask[]): Promise<Array<void | ItemFailure>> {
+  private async writeBatch(tasks: NewTask[]): Promise<Array<EnqueuedTask | ItemFailure>> {
     await orMysqlUnavailable(() => this.repository.insertPending(tasks));
-    return this.addJobsOrUndo(tasks);
+    const refusals = await this.addJobsOrUndo(tasks);
+    return tasks.map((task, index) => refusals[index] ?? newView(task));
   }
 
   /** Adds the jobs of recorded tasks; a task whose job Redis refused loses its row again and fails alone. */
