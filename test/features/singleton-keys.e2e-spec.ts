@@ -23,11 +23,13 @@ describe('singleton keys (MariaDB + Redis)', () => {
 
   const keyRows = () => t.dataSource.query('SELECT singleton_key, task_id FROM background_task_singletons ORDER BY singleton_key') as Promise<Array<{ singleton_key: string; task_id: string }>>;
 
-  /** `background_tasks_enqueue_deduplicated_total` for one key kind, as /metrics shows it. */
-  const deduplicated = async (key: 'idempotency' | 'singleton') => {
+  /** A counter's sample for one label, as /metrics shows it. */
+  const counter = async (name: string, label: string, value: string) => {
     const text = (await t.http().get('/metrics').expect(200)).text;
-    return Number(new RegExp(`^background_tasks_enqueue_deduplicated_total\\{key="${key}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return Number(new RegExp(`^${name}\\{${label}="${value}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   };
+  /** `background_tasks_enqueue_deduplicated_total` for one key kind. */
+  const deduplicated = (key: 'idempotency' | 'singleton') => counter('background_tasks_enqueue_deduplicated_total', 'key', key);
 
   it('returns the unfinished task that holds the key; once it has finished, the key makes a new task', async () => {
     const before = await deduplicated('singleton');
@@ -136,18 +138,21 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect(outcomes[2].created).toBe(true);
   });
 
-  it('writes the rest of a batch when MySQL refuses one of its tasks: that one alone fails, with a 400 that quotes MySQL', async () => {
+  it('writes the rest of a batch when MySQL refuses one of its tasks: that one alone fails, with a 400 that quotes MySQL, counted as a rejected enqueue', async () => {
     await t.dataSource.query(
       "CREATE TRIGGER refuse_poisoned_key BEFORE INSERT ON background_tasks FOR EACH ROW BEGIN IF NEW.singleton_key = 'refuse:poison' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'poisoned row'; END IF; END",
     );
     try {
       const keys = ['refuse:fine-1', 'refuse:poison', 'refuse:fine-2'];
+      const rejectedBefore = await counter('background_tasks_enqueue_rejected_total', 'reason', 'invalid');
       // Submitted together: one batch, which MySQL refuses whole, then written task by task.
       const outcomes = await whilePaused(t.queue('test'), () => Promise.allSettled(keys.map((singletonKey) => t.tasks.enqueue({ taskName: 'test.record', params: {}, singletonKey }))));
       expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
       const refusal = (outcomes[1] as PromiseRejectedResult).reason;
       expect(refusal).toBeInstanceOf(InvalidTaskRequestError);
       expect(refusal.reasons).toEqual(['MySQL refused this task: poisoned row']);
+      // Refused after its batch was written, not by validation: counted all the same.
+      expect(await counter('background_tasks_enqueue_rejected_total', 'reason', 'invalid')).toBe(rejectedBefore + 1);
       // The refused task's claim went with its transaction; its batch-mates hold theirs.
       expect((await keyRows()).map((row) => row.singleton_key).filter((key) => key.startsWith('refuse:'))).toEqual(['refuse:fine-1', 'refuse:fine-2']);
     } finally {
