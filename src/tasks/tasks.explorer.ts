@@ -6,7 +6,7 @@ import { InvalidTasksOptionsError, TaskHandlerOutsideProcessorError, UnknownTask
 import { mergeRetryStrategies, retryStrategiesProblems } from './failures/retry-policy.js';
 import type { TaskContext } from './interfaces/task-context.interface.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from './interfaces/tasks-module-options.interface.js';
-import { isExpiryWithin, scheduleProblems } from './schedules/task-schedule.validator.js';
+import { expiresInSecondsProblem, scheduleProblems } from './schedules/task-schedule.validator.js';
 import { TaskHandlerRegistry } from './task-handler.registry.js';
 import { MAX_PRIORITY, MAX_RETRIES_LIMIT, MIN_PRIORITY } from './tasks.constants.js';
 import { TASKS_OPTIONS } from './tasks.module-definition.js';
@@ -97,6 +97,6 @@ function handlerDefaultsProblems({ maxRetries, priority, expiresInSeconds }: Tas
   return [
     ...(maxRetries !== undefined && !isIntegerIn(maxRetries, 0, MAX_RETRIES_LIMIT) ? [`maxRetries must be an integer from 0 to ${MAX_RETRIES_LIMIT}`] : []),
     ...(priority !== undefined && !isIntegerIn(priority, MIN_PRIORITY, MAX_PRIORITY) ? [`priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}`] : []),
-    ...(expiresInSeconds !== undefined && !isExpiryWithin(expiresInSeconds, maxDelaySeconds) ? [`expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`] : []),
+    ...[expiresInSecondsProblem(expiresInSeconds, maxDelaySeconds)].filter((problem) => problem !== undefined),
   ];
 }

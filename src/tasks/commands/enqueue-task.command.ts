@@ -66,8 +66,8 @@ export class EnqueueTaskCommand {
   ) {}
 
   /**
-   * Resolves once the task's row and job exist (or an earlier task with its idempotency key is
-   * found). Not an async function, and a plain task waits on its batch's promise with no closure
+   * Resolves once the task's row and job exist (or with the task its idempotency key or its
+   * singleton key already names). Not an async function, and a plain task waits on its batch's promise with no closure
    * around it: a bulk call makes a thousand of these at once, and every async frame and closure
    * they kept alive until the batch was written was garbage to collect (see bench/FINDINGS.md).
    */

@@ -3,9 +3,13 @@ import type { TaskScheduleOptions } from '../interfaces/tasks-module-options.int
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** A configured expiry in seconds (a schedule's runs, a handler's default): as an enqueue's, above 0 and within `maxDelaySeconds`. */
-export function isExpiryWithin(seconds: unknown, maxDelaySeconds: number): boolean {
-  return typeof seconds === 'number' && seconds > 0 && seconds <= maxDelaySeconds;
+/**
+ * What is wrong with a configured `expiresInSeconds` (a schedule's runs, a handler's default), or
+ * undefined: as an enqueue's, it must be above 0 and within `maxDelaySeconds`.
+ */
+export function expiresInSecondsProblem(seconds: unknown, maxDelaySeconds: number): string | undefined {
+  if (seconds === undefined || (typeof seconds === 'number' && seconds > 0 && seconds <= maxDelaySeconds)) return undefined;
+  return `expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`;
 }
 
 /** What is wrong with a schedule, for a bootstrap error (`maxDelaySeconds` bounds its expiry, as it bounds an enqueue's). */
@@ -23,9 +27,8 @@ export function scheduleProblems(schedule: TaskScheduleOptions, where: string, m
   if (schedule.priority !== undefined && !(Number.isInteger(schedule.priority) && schedule.priority >= 1 && schedule.priority <= 10)) {
     problems.push(`${where}.priority must be an integer 1..10`);
   }
-  if (schedule.expiresInSeconds !== undefined && !isExpiryWithin(schedule.expiresInSeconds, maxDelaySeconds)) {
-    problems.push(`${where}.expiresInSeconds must be a number greater than 0 and at most maxDelaySeconds (${maxDelaySeconds})`);
-  }
+  const expiry = expiresInSecondsProblem(schedule.expiresInSeconds, maxDelaySeconds);
+  if (expiry) problems.push(`${where}.${expiry}`);
   if (schedule.overlap !== undefined && typeof schedule.overlap !== 'boolean') problems.push(`${where}.overlap must be true or false`);
   return problems;
 }
