@@ -33,6 +33,17 @@ describe('idempotency keys, the retry route and typed params (MariaDB + Redis)',
     expect(fixtures.callsOf(first.body.task_id)).toHaveLength(1);
   });
 
+  it('takes a key of 255 characters beyond the BMP (510 UTF-16 units), as its column counts them, and refuses 256', async () => {
+    // U+1F600: one character to MySQL's VARCHAR(255), two units to JavaScript's `length`.
+    const key = '\u{1F600}'.repeat(255);
+    const first = await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', idempotency_key: key }).expect(201);
+    const again = await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', idempotency_key: key }).expect(200);
+    expect(again.body).toMatchObject({ task_id: first.body.task_id, created: false });
+    expect((await t.tasks.getTaskStatus(first.body.task_id)).idempotencyKey).toBe(key);
+    const over = await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', idempotency_key: `${key}\u{1F600}` }).expect(400);
+    expect(over.body.message).toEqual(['idempotency_key must be a string of 1 to 255 characters']);
+  });
+
   it('makes one task of concurrent enqueues with one key from two applications (own connections, one Node process)', async () => {
     const enqueue = (app: TestApp) => app.tasks.enqueue({ taskName: 'test.record', idempotencyKey: 'race-1' });
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => enqueue(i % 2 ? other : t)));

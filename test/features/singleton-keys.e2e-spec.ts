@@ -59,6 +59,18 @@ describe('singleton keys (MariaDB + Redis)', () => {
     expect((await waitForFinalRow(t.tasks, next.taskId)).status).toBe(TaskStatus.Completed);
   });
 
+  it('takes a key of 255 characters beyond the BMP (510 UTF-16 units), as its columns count them', async () => {
+    const key = '\u{1F600}'.repeat(255);
+    const [first, again] = await whilePaused(t.queue('test'), async () => [
+      await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'astral-1' }, singletonKey: key }),
+      (await t.http().post('/api/tasks/enqueue').send({ task_name: 'test.record', params: { label: 'astral-2' }, singleton_key: key }).expect(200)).body,
+    ]);
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ task_id: first.taskId, created: false });
+    expect((await keyRows()).filter((row) => row.task_id === first.taskId)).toEqual([{ singleton_key: key, task_id: first.taskId }]);
+    expect((await waitForFinalRow(t.tasks, first.taskId)).singletonKey).toBe(key);
+  });
+
   it('creates exactly one task for 40 enqueues of one key racing from two processes, for a new key and for one whose holder finished', async () => {
     const race = () =>
       whilePaused(t.queue('test'), () =>

@@ -58,6 +58,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   enqueue('a task_name of 300 characters', { ...ok, task_name: 'x'.repeat(300) }, 400, /task_name must be a string of 1 to 255 characters/),
   enqueue('a task_type of 200 characters', { ...ok, task_type: 'x'.repeat(200) }, 400, /task_type must be a string of 1 to 100 characters/),
   enqueue('an idempotency key of 256 characters', { ...ok, idempotency_key: 'k'.repeat(256) }, 400, /idempotency_key must be a string of 1 to 255 characters/),
+  enqueue('a singleton key of 256 characters beyond the BMP', { ...ok, singleton_key: '\u{1F600}'.repeat(256) }, 400, /singleton_key must be a string of 1 to 255 characters/),
   // Ids.
   get('a task id that is not a UUID', '/abc-123-def-456', 400, /task_id must be a UUID/),
   get('SQL in a task id', `/${encodeURIComponent("' OR 1=1 --")}`, 400, /task_id must be a UUID/),

@@ -5,6 +5,7 @@ import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks
 import { TaskStatus } from '../lifecycle/task-status.js';
 import type { EnqueueTaskInput, ListTasksInput, TaskFilter } from '../interfaces/tasks-service.interfaces.js';
 import { jsonValueProblems } from '../store/json-value.js';
+import { isStringOfLength } from '../characters.js';
 
 /**
  * The rules about the values of a request, written only here: the HTTP DTOs check the JSON's
@@ -171,8 +172,4 @@ export function pageProblems(input: ListTasksInput): string[] {
 
 function isIntegerIn(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
-}
-
-function isStringOfLength(value: unknown, min: number, max: number): boolean {
-  return typeof value === 'string' && value.length >= min && value.length <= max;
 }

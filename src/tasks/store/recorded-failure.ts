@@ -1,4 +1,5 @@
 import type { TaskErrorType } from '../failures/task-error-type.js';
+import { truncateCharacters } from '../characters.js';
 
 /** A failed attempt as the row records it. */
 export interface RecordedFailure {
@@ -13,5 +14,6 @@ const MAX_ERROR_MESSAGE_LENGTH = 8000;
 
 /** The message as the row keeps it: at most {@link MAX_ERROR_MESSAGE_LENGTH} characters. */
 export function truncateMessage(message: string): string {
-  return message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message;
+  const kept = truncateCharacters(message, MAX_ERROR_MESSAGE_LENGTH);
+  return kept === message ? message : `${kept}…`;
 }

@@ -29,6 +29,16 @@ describe('ProgressReporter', () => {
     await expect(reporter.report(Number.NaN)).rejects.toThrow('progress percent must be a number 0..100');
   });
 
+  it('keeps 500 characters of a message, as the VARCHAR(500) counts them, never half of one', async () => {
+    const { writes, reporter } = recorder(0);
+    // U+1F600 is one character and two UTF-16 units.
+    await reporter.report(1, '\u{1F600}'.repeat(600));
+    await reporter.report(2, `${'x'.repeat(499)}\u{1F600}\u{1F600}`);
+    await reporter.close();
+    expect(writes[0][1]).toBe('\u{1F600}'.repeat(500));
+    expect(writes[1][1]).toBe(`${'x'.repeat(499)}\u{1F600}`);
+  });
+
   it('writes the report held back when the attempt ends, and nothing after', async () => {
     const { writes, reporter } = recorder(10_000);
     await reporter.report(10);

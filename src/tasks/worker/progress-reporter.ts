@@ -1,4 +1,6 @@
-/** Longest progress message kept (the column is VARCHAR(500)). */
+import { truncateCharacters } from '../characters.js';
+
+/** Longest progress message kept, in characters (the column is VARCHAR(500)). */
 const MAX_MESSAGE_LENGTH = 500;
 
 /**
@@ -29,7 +31,7 @@ export class ProgressReporter {
       return Promise.reject(new TypeError(`progress percent must be a number 0..100, got ${String(percent)}`));
     }
     if (this.closed) return Promise.resolve();
-    const text = message === undefined || message === null ? null : String(message).slice(0, MAX_MESSAGE_LENGTH);
+    const text = message === undefined || message === null ? null : truncateCharacters(String(message), MAX_MESSAGE_LENGTH);
     this.pending = { percent: Math.round(Math.min(100, Math.max(0, percent))), message: text };
     const wait = this.lastWriteAt + this.intervalMs - Date.now();
     if (wait <= 0 && !this.timer) {
