@@ -30,14 +30,14 @@ import { undoOnInterrupt } from './interrupt.js';
  * `npm run bench [-- --only=e2e,enqueue,split,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
  * [-- --memory-tasks=N] [-- --rounds=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
  * (enqueue covers single and bulk): each scenario measures ours and its baseline in the same run
- * (rates: `--rounds` rounds of each, 3 by default, alternately, the median of each reported),
- * prints a table and writes bench/results.json.
+ * (rates: `--rounds` rounds of each, 5 by default, alternately; the round pair with the median
+ * ratio reported, see alternateRounds), prints a table and writes bench/results.json.
  */
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
 const only = args.get('only')?.split(',');
 const tasks = Number(args.get('tasks') ?? 20_000);
-/** Rounds of each comparison (ours and baseline alternately; the median of each is reported). */
-const rounds = Math.max(1, Math.floor(Number(args.get('rounds') ?? 3)) || 1);
+/** Rounds of each comparison (baseline then ours, in pairs; the pair with the median ratio is reported). */
+const rounds = Math.max(1, Math.floor(Number(args.get('rounds') ?? 5)) || 1);
 
 type Scenario = (env: BenchEnv, report: BenchReport) => Promise<void>;
 
@@ -134,7 +134,7 @@ async function singleEnqueueRow(env: BenchEnv, report: BenchReport, cores: CoreS
 
 /**
  * `CPU µs/task: Node …, MySQL …, Redis …, steal … %, cores … % busy; raw Node …; CPU-bound
- * ceiling …` for a row's median rounds: the ceiling is the ratio ours would reach with every
+ * ceiling …` for a row's reported pair of rounds: the ceiling is the ratio ours would reach with every
  * core busy at its CPU per task (see cpuBoundCeiling).
  */
 function cpuPerTask(ours: MeteredRate, baseline: MeteredRate): string {
