@@ -21,6 +21,10 @@ describe('characters (as MySQL counts a VARCHAR)', () => {
     expect(isStringOfLength('x'.repeat(256), 1, 255)).toBe(false);
     expect(isStringOfLength('', 1, 255)).toBe(false);
     expect(isStringOfLength(42, 1, 255)).toBe(false);
+    expect(isStringOfLength('x', 1, 255)).toBe(true);
+    // A minimum counts characters too: one emoji is not two characters.
+    expect(isStringOfLength(EMOJI, 2, 10)).toBe(false);
+    expect(isStringOfLength(EMOJI.repeat(2), 2, 10)).toBe(true);
   });
 
   it('cuts after whole characters, never inside one', () => {

@@ -22,8 +22,11 @@ export function characterCount(text: string): number {
 
 /** True for a string of `min` to `max` characters. */
 export function isStringOfLength(value: unknown, min: number, max: number): value is string {
-  // `length` is never below the characters' count: it decides alone unless it is over `max`.
-  return typeof value === 'string' && value.length >= min && (value.length <= max || characterCount(value) <= max);
+  if (typeof value !== 'string') return false;
+  // A character is one or two units: `length` decides alone unless it is over `max` or under twice `min`.
+  if (value.length <= max && value.length >= 2 * min) return true;
+  const count = characterCount(value);
+  return count >= min && count <= max;
 }
 
 /** `text` cut to its first `max` characters, never inside one. */
