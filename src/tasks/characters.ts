@@ -2,21 +2,14 @@
  * Text lengths as MySQL counts a `VARCHAR(n)`'s: in characters (code points). JavaScript's
  * `length` counts UTF-16 units, two for each character beyond the Basic Multilingual Plane (an
  * emoji, a rare CJK ideograph), so a limit checked with it refuses text the column holds, and a
- * cut made with it can split a character in two.
+ * cut made with it can split a character in two. A string's iterator walks code points (a lone
+ * surrogate as one, which the driver sends as U+FFFD).
  */
 
-const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
-const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
-
-/** The characters of `text`; a lone surrogate counts as one (the driver sends it as U+FFFD). */
+/** The characters of `text`. */
 export function characterCount(text: string): number {
-  let count = text.length;
-  for (let index = 0; index < text.length - 1; index++) {
-    if (isHighSurrogate(text.charCodeAt(index)) && isLowSurrogate(text.charCodeAt(index + 1))) {
-      count--;
-      index++;
-    }
-  }
+  let count = 0;
+  for (const _ of text) count++;
   return count;
 }
 
@@ -32,9 +25,11 @@ export function isStringOfLength(value: unknown, min: number, max: number): valu
 /** `text` cut to its first `max` characters, never inside one. */
 export function truncateCharacters(text: string, max: number): string {
   if (text.length <= max) return text;
+  let kept = 0;
   let end = 0;
-  for (let kept = 0; kept < max && end < text.length; kept++) {
-    end += isHighSurrogate(text.charCodeAt(end)) && isLowSurrogate(text.charCodeAt(end + 1)) ? 2 : 1;
+  for (const character of text) {
+    if (kept++ === max) break;
+    end += character.length;
   }
   return text.slice(0, end);
 }
