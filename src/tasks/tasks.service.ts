@@ -15,7 +15,7 @@ import { RecountTasksCommand } from './commands/recount-tasks.command.js';
 import { RetryTaskCommand } from './commands/retry-task.command.js';
 import { WaitForTaskQuery, type WaitForTaskOptions } from './commands/wait-for-task.query.js';
 import { orMysqlUnavailable, orRedisUnavailable } from './commands/unavailable.js';
-import type { Observable } from 'rxjs';
+import { concatMap, defer, type Observable } from 'rxjs';
 import { TaskEventBus } from './events/task-event.bus.js';
 import type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 import { TaskStatsQuery, type TaskStatsInput, type TaskStatsReport } from './stats/task-stats.query.js';
@@ -30,9 +30,8 @@ import { TaskReconciler, type ReconcilerStats } from './worker/task.reconciler.j
  * Enqueue, inspect, list, count, cancel and retry tasks; list schedules; purge old rows.
  * Inject it anywhere in the host app. A façade: each use-case is a command of its own.
  *
- * Errors are typed: InvalidTaskRequestError (400), TaskNotFoundError (404),
- * TaskNotCancellableError, TaskNotRetryableError and TaskNotDeletableError (409), TasksUnavailableError (503),
- * TaskWaitTimeoutError (504).
+ * Errors are typed: InvalidTaskRequestError (400), TaskNotFoundError (404), TaskNotCancellableError,
+ * TaskNotRetryableError and TaskNotDeletableError (409), TasksUnavailableError (503), TaskWaitTimeoutError (504).
  */
 @Injectable()
 export class TasksService {
@@ -62,7 +61,6 @@ export class TasksService {
    * Records the task (row `pending`) and then queues its job, whose id is the task id. When
    * MySQL or Redis refuses, nothing is left half-created (a refused job's row is deleted
    * again). With an idempotency key already used, that task comes back (`created: false`).
-   *
    * With `{ manager }` (the EntityManager of your open TypeORM transaction) the row is written
    * in your transaction and the job added after it commits: a rollback leaves nothing, and a
    * process that dies after the commit leaves a row the reconciler queues (see README).
@@ -111,6 +109,11 @@ export class TasksService {
     return this.finder.count(filter);
   }
 
+  /** Resolves when listTasks and getTaskCount would take the filter (stats, workers and events check a type so), else throws InvalidTaskRequestError. */
+  checkTaskFilter(filter: TaskFilter): Promise<void> {
+    return this.finder.assertValidFilter(filter);
+  }
+
   /**
    * Cancels a pending or running task: the task is marked in Redis, the row becomes `cancelled`,
    * then a waiting job is removed and a running handler's AbortSignal fires, wherever it runs;
@@ -146,10 +149,10 @@ export class TasksService {
 
   /**
    * The workers serving each queue now, over every process (of one task type, if given); `workers`
-   * is null where Redis refuses to list its clients.
+   * is null where Redis refuses to list its clients. A retired type has no queue; a typo is refused.
    */
   getWorkers(taskType?: string): Promise<QueueWorkers[]> {
-    return orRedisUnavailable(() => this.queues.workers(taskType));
+    return this.checkTaskFilter({ taskType }).then(() => orRedisUnavailable(() => this.queues.workers(taskType)));
   }
 
   /** Deletes a finished task's row, or a finished workflow whole by its id; never an unfinished task nor a step (TaskNotDeletableError). */
@@ -173,9 +176,8 @@ export class TasksService {
   }
 
   /** One reconciler pass now, in this process (whatever its role): after Redis lost its data, say. Returns the stats after it. */
-  async reconcileNow(): Promise<ReconcilerStats> {
-    await this.reconciler.reconcileOnce();
-    return this.reconciler.getStats();
+  reconcileNow(): Promise<ReconcilerStats> {
+    return this.reconciler.reconcileOnce().then(() => this.reconciler.getStats());
   }
 
   /**
@@ -198,10 +200,10 @@ export class TasksService {
 
   /**
    * Committed status and progress changes of tasks (all processes) matching the filter, after
-   * the event `afterId` (while Redis still holds it: the last 10,000 events), then live.
+   * the event `afterId` (while Redis still holds it: the last 10,000 events), then live; a typo'd type errors.
    */
   taskEvents(filter: TaskEventFilter, afterId: string): Observable<TaskEvent> {
-    return this.events.subscribe(filter, afterId);
+    return defer(() => this.checkTaskFilter({ taskType: filter.taskType })).pipe(concatMap(() => this.events.subscribe(filter, afterId)));
   }
 
   /**

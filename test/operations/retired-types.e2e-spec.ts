@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { InvalidTaskRequestError, TaskErrorType, TaskStatus } from '../../src/tasks/index.js';
 import { countMismatches, seedTasks } from '../support/task-rows.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -32,10 +33,24 @@ describe('the tasks of a retired queue: a type no queue carries any more (MariaD
     expect(await t.tasks.getTaskCount({ taskType: 'sms', errorType: TaskErrorType.Network })).toBe(2);
   });
 
+  it('answers its stats by its type, and its workers as none: no queue carries it', async () => {
+    const stats = (await t.http().get('/api/tasks/stats?task_type=sms').expect(200)).body;
+    expect(stats.types).toEqual([expect.objectContaining({ task_type: 'sms', current: expect.objectContaining({ pending: 3, failed: 2 }) })]);
+    expect((await t.http().get('/api/tasks/workers?task_type=sms').expect(200)).body).toEqual({ queues: [] });
+  });
+
   it('still refuses a type that no queue carries and no task has, naming the configured ones', async () => {
     const { body } = await t.http().get('/api/tasks?task_type=smss').expect(400);
     expect([body.message].flat()).toEqual(["task_type must be one of: test, email, report, analytics, cleanup, workflow; or a type that still has tasks (a retired queue's)"]);
     await t.http().get('/api/tasks/count/all?task_type=smss').expect(400);
+    // The stats, the workers and the live events, as the list: a typo is not an empty answer or a silent stream.
+    for (const route of ['stats', 'workers', 'events']) {
+      const refusal = await t.http().get(`/api/tasks/${route}?task_type=smss`).expect(400);
+      expect([route, refusal.body.message]).toEqual([route, [expect.stringContaining('task_type must be one of: test, email')]]);
+    }
+    await expect(t.tasks.getWorkers('smss')).rejects.toThrow(InvalidTaskRequestError);
+    await expect(t.tasks.getTaskStats({ taskType: 'smss' })).rejects.toThrow(InvalidTaskRequestError);
+    await expect(firstValueFrom(t.tasks.taskEvents({ taskType: 'smss' }, '0-0'))).rejects.toThrow(InvalidTaskRequestError);
   });
 
   it('refuses to retry its failed tasks, which no job of this process could carry, changing nothing', async () => {
@@ -45,8 +60,10 @@ describe('the tasks of a retired queue: a type no queue carries any more (MariaD
     expect(await t.tasks.getTaskCount({ taskType: 'sms', status: TaskStatus.Failed })).toBe(2);
   });
 
-  it('purges its waiting tasks, which no worker would ever take, and leaves the rest', async () => {
+  it('purges its waiting tasks, which no worker would ever take, streaming their cancels by its type, and leaves the rest', async () => {
+    const cancels = firstValueFrom(t.tasks.taskEvents({ taskType: 'sms' }, await t.tasks.latestTaskEventId()).pipe(take(3), toArray()));
     expect(await t.tasks.cancelWaitingTasks('sms')).toEqual({ cancelled: 3, skipped: 0 });
+    expect((await cancels).map((event) => [event.task_id, event.status]).sort()).toEqual(pending.map((taskId) => [taskId, TaskStatus.Cancelled]).sort());
     for (const taskId of pending) expect((await t.tasks.getTaskStatus(taskId)).status).toBe(TaskStatus.Cancelled);
     expect(await t.tasks.getTaskCount({ taskType: 'test', status: TaskStatus.Pending })).toBe(1);
     expect(await countMismatches((sql) => t.dataSource.query(sql))).toEqual([]);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { FindTasksQuery } from '../commands/find-tasks.query.js';
 import { orMysqlUnavailable, orRedisUnavailable } from '../commands/unavailable.js';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
@@ -66,6 +67,7 @@ export class TaskStatsQuery {
   constructor(
     private readonly repository: TaskStatsRepository,
     private readonly queues: TaskQueues,
+    private readonly finder: FindTasksQuery,
   ) {}
 
   async stats(input: TaskStatsInput = {}): Promise<TaskStatsReport> {
@@ -73,6 +75,8 @@ export class TaskStatsQuery {
     if (!Number.isInteger(windowMs) || windowMs < 60_000 || windowMs > 400 * DAY_MS) {
       throw new InvalidTaskRequestError(['window must be a whole number of minutes from 1 minute to 400 days']);
     }
+    // As the list checks it: a typo'd type is refused rather than answered with zeros.
+    await this.finder.assertValidFilter({ taskType: input.taskType });
     const to = new Date();
     const grain = windowMs <= MINUTES_UP_TO_MS ? 'm' : windowMs <= HOURS_UP_TO_MS ? 'h' : 'd';
     const window: StatsWindow = { from: new Date(to.getTime() - windowMs), to, grain, taskType: input.taskType, taskName: input.taskName };
