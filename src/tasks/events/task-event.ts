@@ -36,21 +36,11 @@ export function changeValues(change: CommittedChange, at: number): string[] {
     change.status,
     change.errorType ?? '',
     change.progress === undefined ? '' : String(change.progress),
-    wellFormed(change.progressMessage ?? ''),
+    // A lone UTF-16 surrogate becomes U+FFFD, as its UTF-8 bytes would have it: the stream's
+    // append script reads its values as JSON, where a lone surrogate's escape is refused.
+    (change.progressMessage ?? '').toWellFormed(),
     String(at),
   ];
-}
-
-const LONE_SURROGATE = /\p{Surrogate}/u;
-const LONE_SURROGATES = /\p{Surrogate}/gu;
-
-/**
- * A handler's text with each lone UTF-16 surrogate replaced by U+FFFD, as its UTF-8 bytes would
- * have it: the stream's append script reads its values as JSON, where a lone surrogate's escape
- * is refused.
- */
-function wellFormed(text: string): string {
-  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\uFFFD') : text;
 }
 
 /** A stream entry back as an event. */

@@ -3,8 +3,6 @@ export const MAX_JSON_DEPTH = 20;
 
 /** Keys that would reach an object's prototype where a handler spreads or merges the value. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-/** A UTF-16 surrogate without its pair: not a character, and MySQL's JSON refuses it. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * What keeps `value` from being stored as MySQL JSON exactly as given, named by path
@@ -18,14 +16,14 @@ export function jsonValueProblems(value: unknown, name: string, maxDepth = MAX_J
   while (stack.length > 0) {
     const { value: current, path, depth } = stack.pop()!;
     if (typeof current === 'string') {
-      if (LONE_SURROGATE.test(current)) return [`${path} holds a string that is not valid Unicode (a lone surrogate)`];
+      if (!current.isWellFormed()) return [`${path} holds a string that is not valid Unicode (a lone surrogate)`];
     } else if (typeof current === 'number') {
       if (!Number.isFinite(current)) return [`${path} is a number JSON cannot hold (${String(current)})`];
     } else if (current !== null && typeof current === 'object') {
       if (depth > maxDepth) return [`${name} nests deeper than ${maxDepth} levels`];
       for (const [key, child] of Object.entries(current)) {
         if (FORBIDDEN_KEYS.has(key)) return [`${path} has the key "${key}", which is not accepted`];
-        if (LONE_SURROGATE.test(key)) return [`${path} has a key that is not valid Unicode (a lone surrogate)`];
+        if (!key.isWellFormed()) return [`${path} has a key that is not valid Unicode (a lone surrogate)`];
         stack.push({ value: child, path: Array.isArray(current) ? `${path}[${key}]` : `${path}.${key}`, depth: depth + 1 });
       }
     } else if (current !== null && typeof current !== 'boolean') {
