@@ -4,6 +4,7 @@ import { IsInt, IsOptional, IsString } from 'class-validator';
 import { MAX_LIST_LIMIT } from '../../tasks.constants.js';
 import { TaskErrorType } from '../../failures/task-error-type.js';
 import { TaskStatus } from '../../lifecycle/task-status.js';
+import { TASK_TYPE_FILTER } from './task-type-filter.js';
 
 /** Query of `GET /count/all`: optional filters (their values are checked by the service). */
 export class TaskFilterQueryDto {
@@ -14,7 +15,7 @@ export class TaskFilterQueryDto {
 
   @ApiPropertyOptional({
     // No example: which types exist is the host's configuration.
-    description: 'A task type of the configured queues, `workflow`, or a type no queue carries any more that still has tasks (a retired queue).',
+    description: TASK_TYPE_FILTER,
   })
   @IsOptional()
   @IsString()

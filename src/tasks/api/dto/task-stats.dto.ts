@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import { TaskStatus } from '../../lifecycle/task-status.js';
+import { TASK_TYPE_FILTER } from './task-type-filter.js';
 
 /** Query of `GET /events`. */
 export class TaskEventsQueryDto {
-  @ApiPropertyOptional({ description: 'Only this task type.' })
+  @ApiPropertyOptional({ description: `Only this task type. ${TASK_TYPE_FILTER}` })
   @IsOptional()
   @IsString()
   task_type?: string;
@@ -90,7 +91,7 @@ export class WorkersResponseDto {
 }
 
 export class WorkersQueryDto {
-  @ApiPropertyOptional({ description: 'Only the queue that carries this task type.' })
+  @ApiPropertyOptional({ description: `Only the queue that carries this task type (none for a retired one). ${TASK_TYPE_FILTER}` })
   @IsOptional()
   @IsString()
   task_type?: string;
