@@ -109,8 +109,8 @@ export class TasksService {
     return this.finder.count(filter);
   }
 
-  /** Resolves when listTasks and getTaskCount would take the filter (stats, workers and events check a type so), else throws InvalidTaskRequestError. */
-  checkTaskFilter(filter: TaskFilter): Promise<void> {
+  /** Resolves when listTasks and getTaskCount would take the filter (stats, workers and events check theirs so), else throws InvalidTaskRequestError. */
+  checkTaskFilter(filter: TaskFilter & { taskName?: string }): Promise<void> {
     return this.finder.assertValidFilter(filter);
   }
 
@@ -203,7 +203,7 @@ export class TasksService {
    * the event `afterId` (while Redis still holds it: the last 10,000 events), then live; a typo'd type errors.
    */
   taskEvents(filter: TaskEventFilter, afterId: string): Observable<TaskEvent> {
-    return defer(() => this.checkTaskFilter({ taskType: filter.taskType })).pipe(concatMap(() => this.events.subscribe(filter, afterId)));
+    return defer(() => this.checkTaskFilter({ taskType: filter.taskType, taskName: filter.taskName })).pipe(concatMap(() => this.events.subscribe(filter, afterId)));
   }
 
   /**

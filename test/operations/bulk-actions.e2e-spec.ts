@@ -92,11 +92,12 @@ describe('bulk actions: every waiting task cancelled (Celery purge), every faile
     expect(await t.tasks.retryFailedTasks('test', { taskName: 'test.record' })).toEqual({ retried: 0, skipped: 0 });
   });
 
-  it('refuses the workflow type, a type of no queue, an empty name and an unknown failure class, changing nothing', async () => {
+  it('refuses the workflow type, a type of no queue, an empty or overlong name and an unknown failure class, changing nothing', async () => {
     const cases: Array<[string, string | undefined, string]> = [
       ['workflow', undefined, "task_type must be a queue's type: act on a workflow by its id"],
       ['nope', undefined, 'task_type must be one of'],
-      ['test', '', 'task_name must be a non-empty string'],
+      ['test', '', 'task_name must be a string of 1 to 255 characters'],
+      ['test', 'n'.repeat(256), 'task_name must be a string of 1 to 255 characters'],
     ];
     for (const [taskType, taskName, message] of cases) {
       // One call at a time: a refusal made while the other is awaited would be an unhandled rejection until its turn.

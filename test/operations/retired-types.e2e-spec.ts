@@ -53,6 +53,15 @@ describe('the tasks of a retired queue: a type no queue carries any more (MariaD
     await expect(firstValueFrom(t.tasks.taskEvents({ taskType: 'smss' }, '0-0'))).rejects.toThrow(InvalidTaskRequestError);
   });
 
+  it('refuses an empty task name in the stats and the live events, which no task can have', async () => {
+    for (const route of ['stats', 'events']) {
+      const refusal = await t.http().get(`/api/tasks/${route}?task_type=sms&task_name=`).expect(400);
+      expect([route, refusal.body.message]).toEqual([route, ['task_name must be a string of 1 to 255 characters']]);
+    }
+    await expect(t.tasks.getTaskStats({ taskName: '' })).rejects.toThrow(InvalidTaskRequestError);
+    await expect(firstValueFrom(t.tasks.taskEvents({ taskName: '' }, '0-0'))).rejects.toThrow(InvalidTaskRequestError);
+  });
+
   it('refuses to retry its failed tasks, which no job of this process could carry, changing nothing', async () => {
     const refusal = t.tasks.retryFailedTasks('sms');
     await expect(refusal).rejects.toThrow(InvalidTaskRequestError);

@@ -69,10 +69,10 @@ export class TaskInsightsController {
   })
   @ApiProduces('text/event-stream')
   @ApiHeader(LAST_EVENT_ID)
-  @ApiBadRequestResponse({ description: 'A task type no queue carries and no task has.', type: ErrorResponseDto })
+  @ApiBadRequestResponse({ description: 'A task type no queue carries and no task has, or an empty task name.', type: ErrorResponseDto })
   async allEvents(@Query() query: TaskEventsQueryDto, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
     // Checked before the stream opens, so that a typo'd type is a 400 rather than an error event.
-    await this.tasks.checkTaskFilter({ taskType: query.task_type });
+    await this.tasks.checkTaskFilter({ taskType: query.task_type, taskName: query.task_name });
     const after = parseEventId(lastEventId) ?? (await this.tasks.latestTaskEventId());
     return withHeartbeat(this.tasks.taskEvents({ taskType: query.task_type, taskName: query.task_name }, after).pipe(map(toMessage)));
   }

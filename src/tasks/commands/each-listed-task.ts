@@ -4,6 +4,7 @@ import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { ConcurrencyLimit } from '../store/concurrency-limit.js';
 import type { FindTasksQuery } from './find-tasks.query.js';
+import { filterProblems } from './task-request.validator.js';
 
 /** Tasks read per page, and actions in flight at once. */
 const PAGE_SIZE = 500;
@@ -39,7 +40,8 @@ export async function eachListedTask(
 
 function assertBulkTarget(taskType: string, taskName: string | undefined): void {
   if (taskType === WORKFLOW_TASK_TYPE) throw new InvalidTaskRequestError(["task_type must be a queue's type: act on a workflow by its id"]);
-  if (taskName !== undefined && (typeof taskName !== 'string' || taskName === '')) throw new InvalidTaskRequestError(['task_name must be a non-empty string']);
+  const nameProblems = filterProblems({ taskName });
+  if (nameProblems.length > 0) throw new InvalidTaskRequestError(nameProblems);
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;

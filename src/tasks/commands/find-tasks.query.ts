@@ -51,7 +51,7 @@ export class FindTasksQuery {
   }
 
   /** Throws InvalidTaskRequestError naming what is wrong with the filter, as `list` and `count` would. */
-  async assertValidFilter(filter: TaskFilter): Promise<void> {
+  async assertValidFilter(filter: TaskFilter & { taskName?: string }): Promise<void> {
     assertValid(await this.filterProblems(filter));
   }
 
@@ -61,7 +61,7 @@ export class FindTasksQuery {
    * history listable, countable and purgeable, and the stats, which report every type that has
    * tasks, link to it. Asking MySQL costs one read of the counter table, for such types only.
    */
-  private async filterProblems(filter: TaskFilter): Promise<string[]> {
+  private async filterProblems(filter: TaskFilter & { taskName?: string }): Promise<string[]> {
     const problems = filterProblems(filter);
     const { taskType } = filter;
     if (problems.length > 0 || taskType === undefined || configuredTaskTypes(this.options).includes(taskType)) return problems;

@@ -144,10 +144,12 @@ export function unknownTaskTypeProblem(options: ResolvedTasksOptions): string {
 
 /**
  * The filter's values, but whether its task type exists: that may need MySQL (a type no queue
- * carries any more still lists its tasks), see FindTasksQuery.
+ * carries any more still lists its tasks), see FindTasksQuery. A task name (the stats', the live
+ * events' and the bulk actions' filter) is one a task could have.
  */
-export function filterProblems(filter: TaskFilter): string[] {
+export function filterProblems(filter: TaskFilter & { taskName?: string }): string[] {
   const problems: string[] = [];
+  if (filter.taskName !== undefined && !isStringOfLength(filter.taskName, 1, 255)) problems.push('task_name must be a string of 1 to 255 characters');
   if (filter.status !== undefined && !Object.values(TaskStatus).includes(filter.status)) {
     problems.push(`status must be one of: ${Object.values(TaskStatus).join(', ')}`);
   }

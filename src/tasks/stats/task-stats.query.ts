@@ -75,8 +75,8 @@ export class TaskStatsQuery {
     if (!Number.isInteger(windowMs) || windowMs < 60_000 || windowMs > 400 * DAY_MS) {
       throw new InvalidTaskRequestError(['window must be a whole number of minutes from 1 minute to 400 days']);
     }
-    // As the list checks it: a typo'd type is refused rather than answered with zeros.
-    await this.finder.assertValidFilter({ taskType: input.taskType });
+    // As the list checks them: a typo'd type (or an empty name) is refused rather than answered with zeros.
+    await this.finder.assertValidFilter({ taskType: input.taskType, taskName: input.taskName });
     const to = new Date();
     const grain = windowMs <= MINUTES_UP_TO_MS ? 'm' : windowMs <= HOURS_UP_TO_MS ? 'h' : 'd';
     const window: StatsWindow = { from: new Date(to.getTime() - windowMs), to, grain, taskType: input.taskType, taskName: input.taskName };
