@@ -7,7 +7,7 @@ import type { OutcomeStatsDto, TaskStatsResponseDto } from './dto/index.js';
 export function parseWindow(window: string | undefined): number | undefined {
   if (window === undefined) return undefined;
   const ms = parseDuration(window, ['m', 'h', 'd']);
-  if (ms === undefined) throw new InvalidTaskRequestError(['window must be a number of minutes, hours or days such as 15m, 6h or 7d']);
+  if (ms === undefined) throw new InvalidTaskRequestError(['window must be a whole number of minutes, hours or days, from 1, such as 15m, 6h or 7d']);
   return ms;
 }
 
