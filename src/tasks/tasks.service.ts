@@ -20,7 +20,7 @@ import { TaskEventBus } from './events/task-event.bus.js';
 import type { TaskEvent, TaskEventFilter } from './events/task-event.js';
 import { TaskStatsQuery, type TaskStatsInput, type TaskStatsReport } from './stats/task-stats.query.js';
 import { TaskStatsRepository } from './store/task-stats.repository.js';
-import type { EnqueueOptions, BulkEnqueueOutcome, CancelledTask, EnqueuedTask, EnqueueTaskInput, ListTasksInput, TaskFilter, TaskPage } from './interfaces/tasks-service.interfaces.js';
+import type { EnqueueOptions, BulkEnqueueOutcome, CancelledTask, EnqueuedTask, EnqueueTaskInput, ListTasksInput, NamedTaskFilter, TaskFilter, TaskPage } from './interfaces/tasks-service.interfaces.js';
 import { TaskQueues, type QueueWorkers } from './queue/task-queues.js';
 import { TaskSchedules, type TaskScheduleView } from './schedules/task-schedules.js';
 import type { BackgroundTask } from './store/background-task.entity.js';
@@ -110,7 +110,7 @@ export class TasksService {
   }
 
   /** Resolves when listTasks and getTaskCount would take the filter (stats, workers and events check theirs so), else throws InvalidTaskRequestError. */
-  checkTaskFilter(filter: TaskFilter & { taskName?: string }): Promise<void> {
+  checkTaskFilter(filter: NamedTaskFilter): Promise<void> {
     return this.finder.assertValidFilter(filter);
   }
 

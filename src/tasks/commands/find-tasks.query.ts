@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidTaskRequestError, TaskNotFoundError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
-import type { ListTasksInput, TaskFilter, TaskPage } from '../interfaces/tasks-service.interfaces.js';
+import type { ListTasksInput, NamedTaskFilter, TaskFilter, TaskPage } from '../interfaces/tasks-service.interfaces.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { decodeTaskCursor, encodeTaskCursor } from '../store/task-cursor.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -51,7 +51,7 @@ export class FindTasksQuery {
   }
 
   /** Throws InvalidTaskRequestError naming what is wrong with the filter, as `list` and `count` would. */
-  async assertValidFilter(filter: TaskFilter & { taskName?: string }): Promise<void> {
+  async assertValidFilter(filter: NamedTaskFilter): Promise<void> {
     assertValid(await this.filterProblems(filter));
   }
 
@@ -61,7 +61,7 @@ export class FindTasksQuery {
    * history listable, countable and purgeable, and the stats, which report every type that has
    * tasks, link to it. Asking MySQL costs one read of the counter table, for such types only.
    */
-  private async filterProblems(filter: TaskFilter & { taskName?: string }): Promise<string[]> {
+  private async filterProblems(filter: NamedTaskFilter): Promise<string[]> {
     const problems = filterProblems(filter);
     const { taskType } = filter;
     if (problems.length > 0 || taskType === undefined || configuredTaskTypes(this.options).includes(taskType)) return problems;

@@ -3,7 +3,7 @@ import { MAX_LIST_LIMIT, MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, M
 import { TASK_ERROR_TYPES } from '../failures/task-error-type.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
-import type { EnqueueTaskInput, ListTasksInput, TaskFilter } from '../interfaces/tasks-service.interfaces.js';
+import type { EnqueueTaskInput, ListTasksInput, NamedTaskFilter } from '../interfaces/tasks-service.interfaces.js';
 import { jsonValueProblems } from '../store/json-value.js';
 import { isStringOfLength } from '../characters.js';
 
@@ -147,7 +147,7 @@ export function unknownTaskTypeProblem(options: ResolvedTasksOptions): string {
  * carries any more still lists its tasks), see FindTasksQuery. A task name (the stats', the live
  * events' and the bulk actions' filter) is one a task could have.
  */
-export function filterProblems(filter: TaskFilter & { taskName?: string }): string[] {
+export function filterProblems(filter: NamedTaskFilter): string[] {
   const problems: string[] = [];
   if (filter.taskName !== undefined && !isStringOfLength(filter.taskName, 1, 255)) problems.push('task_name must be a string of 1 to 255 characters');
   if (filter.status !== undefined && !Object.values(TaskStatus).includes(filter.status)) {

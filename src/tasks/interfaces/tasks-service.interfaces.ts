@@ -73,6 +73,11 @@ export type BulkEnqueueOutcome =
   | { task: EnqueuedTask; error?: undefined }
   | { task?: undefined; error: { statusCode: number; message: string[] } };
 
+/** A filter that may also name a task name (the stats', the live events' and the bulk actions'), as `checkTaskFilter` takes it. */
+export interface NamedTaskFilter extends TaskFilter {
+  taskName?: string;
+}
+
 /** What `TasksService.listTasks` accepts: filters plus a page (limit 1..1000, default 100). */
 export interface ListTasksInput extends TaskFilter {
   limit?: number;
