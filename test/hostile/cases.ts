@@ -101,4 +101,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   { name: 'bulk of 1,001 tasks', method: 'post', path: '/enqueue/bulk', body: { tasks: Array.from({ length: 1001 }, () => ok) }, status: 400, message: /tasks must contain no more than 1000 elements/ },
   { name: 'bulk tasks that is not a list', method: 'post', path: '/enqueue/bulk', body: { tasks: 'all' }, status: 400, message: /tasks must be an array/ },
   { name: 'bulk nested 5,000 levels', method: 'post', path: '/enqueue/bulk', raw: `{"tasks":[{"task_name":"test.record","params":${nestedJson(5000)}}]}`, status: 400, message: /nests deeper than/ },
+  // Workflows: the size is checked before any task is (the one problem named, not 100,000 of them).
+  { name: 'a workflow of 100,000 unregistered tasks', method: 'post', path: '/workflows', body: { group: Array.from({ length: 100_000 }, () => ({ task_name: 'nope.nothing' })) }, status: 400, message: /^a workflow holds at most 1000 tasks, this one 100000$/ },
+  { name: 'a chord of 999 members, its callback and an error callback', method: 'post', path: '/workflows', body: { chord: Array.from({ length: 999 }, () => ok), callback: ok, on_failure: ok }, status: 400, message: /^a workflow holds at most 1000 tasks, this one 1001$/ },
 ];

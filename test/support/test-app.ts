@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Queue, type Job, type JobState } from 'bullmq';
@@ -16,6 +17,7 @@ import { deleteRedisKeys as deleteKeysMatching } from '../../src/config/redis-ke
 import {
   BackgroundTask,
   isFinalStatus,
+  MAX_BULK_REQUEST_BYTES,
   TasksModule,
   TasksService,
   type TaskQueueOptions,
@@ -116,7 +118,9 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     ],
     providers: [...(options.modules ? [] : [OrderTasks]), ...(options.providers ?? [])],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  // Bodies parsed as main.ts and the README's setup parse them: JSON only, room for a bulk call's 5 MB.
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error', 'warn'], bodyParser: false });
+  app.useBodyParser('json', { limit: MAX_BULK_REQUEST_BYTES });
   options.configure?.(app);
   try {
     await app.init();

@@ -7,6 +7,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { MAX_JSON_DEPTH, jsonValueProblems, nestsDeeperThan } from '../store/json-value.js';
+import { bulkOutlineProblems, workflowOutlineProblems } from './body-outline.js';
 
 /** Largest request body of a route other than the bulk enqueue. */
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -34,6 +35,7 @@ export interface BulkRequest {
  * - a POST carries JSON or no body at all (415 otherwise): a cross-site HTML form, which can
  *   only send form encodings or text/plain, cannot enqueue, cancel or retry;
  * - the body is no larger than the route's limit (413);
+ * - a bulk or workflow body takes only its own fields and carries at most 1,000 tasks (400);
  * - the body's JSON nests no deeper than the validators can walk, has no prototype keys, no
  *   lone surrogates and no numbers JSON cannot hold (400, naming where). A bulk body is checked
  *   for depth only here: each of its items gets its own answer.
@@ -54,6 +56,9 @@ export class RequestHygieneGuard implements CanActivate {
     if (Number(request.headers['content-length'] ?? 0) > limit) {
       throw new PayloadTooLargeException(`The body is larger than ${limit} bytes, the limit of this route`);
     }
+    // Before any walk of its values: what is wrong with a body's outline costs no walk to tell.
+    const outline = bulk ? bulkOutlineProblems(request.body) : workflow ? workflowOutlineProblems(request.body) : [];
+    if (outline.length > 0) throw new BadRequestException(outline);
     // Bulk: body -> tasks -> item -> params, then the params' own depth.
     if (bulk) {
       if (nestsDeeperThan(request.body, MAX_JSON_DEPTH + 3)) throw new BadRequestException([`body nests deeper than ${MAX_JSON_DEPTH + 3} levels`]);

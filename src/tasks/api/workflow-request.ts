@@ -1,9 +1,9 @@
 import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
 import type { ChainStep, ChordStep, GroupStep, WorkflowRootOptions, WorkflowStep } from '../interfaces/workflow.interfaces.js';
+import { WORKFLOW_FIELDS } from './body-outline.js';
 import { validateBulkItem } from './bulk-item.validator.js';
 
 type Checked = { step: WorkflowStep } | { problems: string[] };
-const COMPOSITE_KEYS = new Set(['chain', 'group', 'chord', 'callback', 'on_member_failure', 'on_failure']);
 
 /**
  * A `POST /workflows` body as the service's tree: `{ chain: [...] }`, `{ group: [...],
@@ -32,7 +32,7 @@ async function check(value: unknown, path: string, depth: number, onTask: (input
     onTask(task.input, where);
     return { step: task.input };
   }
-  const problems = Object.keys(object).filter((key) => !COMPOSITE_KEYS.has(key)).map((key) => `${where}: property ${key} should not exist`);
+  const problems = Object.keys(object).filter((key) => !WORKFLOW_FIELDS.has(key)).map((key) => `${where}: property ${key} should not exist`);
   if (['chain', 'group', 'chord'].filter((key) => key in object).length > 1) problems.push(`${where}: holds more than one of chain, group, chord`);
   const items = object[kind];
   if (!Array.isArray(items)) return { problems: [...problems, `${where}.${kind} must be a list`] };

@@ -20,12 +20,59 @@ export type WorkflowRow = NewTask & { parentId: string | null; position: number;
  * nothing. Tasks that may run at once are released; the others wait for their predecessors.
  */
 export function workflowRows(root: WorkflowStep, prepare: (input: EnqueueTaskInput) => NewTask): WorkflowRow[] {
+  const oversized = workflowSizeProblem(countTasks(root, SERVICE_TREE, 1));
+  if (oversized) throw new InvalidTaskRequestError([oversized]);
   const builder = new WorkflowBuilder(prepare);
   builder.add(root, null, 0, '', 1);
-  const tasks = builder.rows.filter((row) => row.kind === null).length;
-  if (tasks > MAX_WORKFLOW_TASKS) builder.problems.push(`a workflow holds at most ${MAX_WORKFLOW_TASKS} tasks, this one ${tasks}`);
+  const problem = workflowSizeProblem(builder.rows.filter((row) => row.kind === null).length);
+  if (problem) builder.problems.push(problem);
   if (builder.problems.length > 0) throw new InvalidTaskRequestError(builder.problems);
   return release(builder.rows);
+}
+
+/**
+ * The problem with a `POST /workflows` body of more than {@link MAX_WORKFLOW_TASKS} tasks, or
+ * null. Counted before any task is validated: a 5 MB body holds about 180,000 tasks, and
+ * validating each of them first held the event loop for 13 s (every other request waiting)
+ * only to refuse the tree. The service's trees are counted the same way (workflowRows).
+ */
+export function workflowBodySizeProblem(body: unknown): string | null {
+  return workflowSizeProblem(countTasks(body, REQUEST_BODY, 1));
+}
+
+function workflowSizeProblem(tasks: number): string | null {
+  return tasks > MAX_WORKFLOW_TASKS ? `a workflow holds at most ${MAX_WORKFLOW_TASKS} tasks, this one ${tasks}` : null;
+}
+
+/**
+ * How a tree spells its nodes. The service's builder takes an object with `taskName` as a task
+ * and its error callback is `onFailure`; a request body's parser takes an object with a chain,
+ * group or chord as one (whatever else it holds) and its error callback is `on_failure`.
+ */
+interface TreeSpelling {
+  taskFirst: boolean;
+  onFailure: string;
+}
+const SERVICE_TREE: TreeSpelling = { taskFirst: true, onFailure: 'onFailure' };
+const REQUEST_BODY: TreeSpelling = { taskFirst: false, onFailure: 'on_failure' };
+const COMPOSITE_KINDS = ['chain', 'group', 'chord'] as const;
+
+/**
+ * A tree's tasks, as the builder would make task rows of them: a task node counts one, whatever
+ * is wrong with it (the builder or the parser names that), and so do a chord's callback and the
+ * error callback. Not below the deepest level a tree may have (refused anyway), so a deep or
+ * cyclic object ends the walk. Never more than the builder would make of a tree it accepts.
+ */
+function countTasks(step: unknown, spelling: TreeSpelling, depth: number): number {
+  if (step === null || typeof step !== 'object' || Array.isArray(step) || depth > MAX_WORKFLOW_DEPTH + 1) return 0;
+  const node = step as Record<string, unknown>;
+  if (spelling.taskFirst && 'taskName' in node) return 1;
+  const kind = COMPOSITE_KINDS.find((key) => node[key] !== undefined);
+  if (!kind) return 1;
+  const steps = node[kind];
+  const members = Array.isArray(steps) ? steps.reduce((sum: number, child) => sum + countTasks(child, spelling, depth + 1), 0) : 0;
+  const callback = kind === 'chord' ? countTasks(node.callback, spelling, depth + 1) : 0;
+  return members + callback + countTasks(node[spelling.onFailure], spelling, depth + 1);
 }
 
 /** Walks a workflow's tree depth first into rows, collecting every problem on the way. */

@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { BadRequestException, type ExecutionContext } from '@nestjs/common';
+import { RequestHygieneGuard } from './request-hygiene.guard.js';
+
+/** A POST of `body` to the route whose handler is `handler`, as the guard sees it before any pipe. */
+function post(handler: 'enqueueBulk' | 'createWorkflow', body: unknown): ExecutionContext {
+  const request = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' }, body };
+  return { switchToHttp: () => ({ getRequest: () => request }), getHandler: () => ({ name: handler }) } as unknown as ExecutionContext;
+}
+/** What the guard answers: true, or the problems of its 400. */
+function answer(context: ExecutionContext): true | string[] {
+  try {
+    return new RequestHygieneGuard().canActivate(context) as true;
+  } catch (error) {
+    if (error instanceof BadRequestException) return (error.getResponse() as { message: string[] }).message;
+    throw error;
+  }
+}
+const task = { task_name: 'test.record' };
+
+describe('RequestHygieneGuard, on the outline of a bulk or workflow body (before the validation pipe walks its values)', () => {
+  it('refuses a bulk body with a field the route does not take, however large the field', () => {
+    expect(answer(post('enqueueBulk', { tasks: [task], pad: new Array(2_000_000).fill(0) }))).toEqual(['property pad should not exist']);
+  });
+
+  it('refuses a bulk body of more than 1,000 tasks, in the words of its DTO', () => {
+    expect(answer(post('enqueueBulk', { tasks: new Array(180_000).fill(task) }))).toEqual(['tasks must contain no more than 1000 elements']);
+    expect(answer(post('enqueueBulk', { tasks: new Array(1000).fill(task) }))).toBe(true);
+  });
+
+  it('refuses a workflow of more than 1,000 tasks, counted without validating one, and a field no workflow takes', () => {
+    expect(answer(post('createWorkflow', { group: new Array(100_000).fill({ task_name: 'nope.nothing' }) }))).toEqual(['a workflow holds at most 1000 tasks, this one 100000']);
+    expect(answer(post('createWorkflow', { chain: [task], colour: 'red' }))).toEqual(['property colour should not exist']);
+    expect(answer(post('createWorkflow', { chord: new Array(998).fill(task), callback: task, on_failure: task, on_member_failure: 'continue' }))).toBe(true);
+  });
+
+  it('leaves a body that is not an object to the validation pipe, which names what it lacks', () => {
+    expect(answer(post('enqueueBulk', [task]))).toBe(true);
+    expect(answer(post('createWorkflow', 'chain'))).toBe(true);
+  });
+});
