@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateMariaDb, type PrivateService } from '../support/private-services.js';
 import { installAudit } from './audit.js';
 import { DemoProcess, startSupervised } from './demo-process.js';
-import type { Accepted, EnqueueAnswer, FaultProfile, FaultReport, Outage } from './fault-types.js';
+import type { Accepted, CancelAnswer, EnqueueAnswer, FaultProfile, FaultReport, Outage } from './fault-types.js';
 import { drainedQueues } from './redis-drain.js';
 import { verify } from './verify.js';
 import { readHandlerLog } from './handler-log.js';
@@ -94,7 +94,7 @@ async function run(
   const base = `http://127.0.0.1:${port}/api/tasks`;
   const accepted: Accepted[] = [];
   const workflows: AcceptedWorkflow[] = [];
-  const cancels = new Map<string, number>(); // task id -> when the 200 came back
+  const cancels = new Map<string, CancelAnswer>(); // task id -> when the 200 came back, and what it said
   const cancelsSent = new Set<string>();
   const cancelRequests: Promise<void>[] = [];
   let rejected = 0;
@@ -111,7 +111,8 @@ async function run(
         await sleep(Math.random() * 400);
         cancelsSent.add(taskId);
         const response = await fetch(`${base}/${taskId}/cancel`, { method: 'POST', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-        if (response?.status === 200) cancels.set(taskId, Date.now());
+        // `at` is read before the body is: when the answer came.
+        if (response?.status === 200) cancels.set(taskId, { at: Date.now(), handlerStopped: ((await response.json().catch(() => ({}))) as { handler_stopped?: boolean }).handler_stopped });
         else if (response && ![409, 503].includes(response.status)) problems.push(`cancel ${taskId}: HTTP ${response.status}`);
       })(),
     );

@@ -70,6 +70,12 @@ export interface Outage {
   to: number;
 }
 
+/** A cancel the API answered 200: when, and whether it said the task's running handler had stopped. */
+export interface CancelAnswer {
+  at: number;
+  handlerStopped?: boolean;
+}
+
 /** An enqueue the API accepted (201). */
 export interface Accepted {
   taskId: string;

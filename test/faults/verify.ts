@@ -2,7 +2,7 @@ import type mysql from 'mysql2/promise';
 import { isAllowedWrite, isFinalStatus, TaskStatus } from '../../src/tasks/index.js';
 import { countMismatches } from '../support/task-rows.js';
 import { readAudit, type AuditRow } from './audit.js';
-import type { Accepted, FaultProfile, FaultReport } from './fault-types.js';
+import type { Accepted, CancelAnswer, FaultProfile, FaultReport } from './fault-types.js';
 import type { HandlerEvent } from './handler-log.js';
 
 /** Checks every accepted task against its row, the audit of its changes and its handler log. */
@@ -10,7 +10,7 @@ export async function verify(
   db: mysql.Connection,
   profile: FaultProfile,
   accepted: Accepted[],
-  cancels: Map<string, number>,
+  cancels: Map<string, CancelAnswer>,
   cancelsSent: Set<string>,
   rejected: number,
   handlerEvents: HandlerEvent[],
@@ -60,12 +60,16 @@ export async function verify(
     const finals = (auditByTask.get(task.taskId) ?? []).filter((change) => change.new_status && isFinalStatus(change.new_status as TaskStatus) && change.old_status !== change.new_status);
     if (isFinalStatus(row.status) && finals.length !== 1) { illegal++; note(`${task.taskId} reached ${finals.length} final states`); }
 
-    const cancelledAt = cancels.get(task.taskId);
+    const cancel = cancels.get(task.taskId);
+    const cancelledAt = cancel?.at;
     if (cancelledAt !== undefined && row.status !== TaskStatus.Cancelled) { illegal++; note(`cancel of ${task.taskId} returned 200 but it is ${row.status}`); }
     if (row.status === TaskStatus.Cancelled && row.result !== null) { illegal++; note(`cancelled ${task.taskId} has a result`); }
 
     const events = eventsByTask.get(task.taskId) ?? [];
-    if (cancelledAt !== undefined) lateFinishes += events.filter((event) => event.event === 'finish' && event.at > cancelledAt).length;
+    const finishedLate = cancelledAt === undefined ? [] : events.filter((event) => event.event === 'finish' && event.at > cancelledAt);
+    lateFinishes += finishedLate.length;
+    // Which promise a late finish broke: the cancel's answer says whether it saw the handler stop.
+    for (const event of finishedLate) note(`${task.taskId}'s handler returned ${event.at - cancelledAt!} ms after its cancel answered handler_stopped: ${cancel!.handlerStopped}`);
     if (cancelledAt !== undefined) lateStarts += events.filter((event) => event.event === 'start' && event.at > cancelledAt).length;
     const starts = new Map<number, number>();
     for (const event of events) if (event.event === 'start') starts.set(event.attempt, (starts.get(event.attempt) ?? 0) + 1);
