@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { BadRequestException, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, PayloadTooLargeException, type ExecutionContext } from '@nestjs/common';
 import { RequestHygieneGuard } from './request-hygiene.guard.js';
 
-/** A POST of `body` to the route whose handler is `handler`, as the guard sees it before any pipe. */
-function post(handler: 'enqueueBulk' | 'createWorkflow', body: unknown): ExecutionContext {
-  const request = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' }, body };
+/** A POST of `body` to the route whose handler is `handler`, as the guard sees it before any pipe (a chunked one declares no length). */
+function post(handler: string, body: unknown, contentLength: string | null = '1000'): ExecutionContext {
+  const request = { method: 'POST', headers: { 'content-type': 'application/json', ...(contentLength === null ? {} : { 'content-length': contentLength }) }, body };
   return { switchToHttp: () => ({ getRequest: () => request }), getHandler: () => ({ name: handler }) } as unknown as ExecutionContext;
 }
 /** What the guard answers: true, or the problems of its 400. */
@@ -39,3 +39,15 @@ describe('RequestHygieneGuard, on the outline of a bulk or workflow body (before
     expect(answer(post('createWorkflow', 'chain'))).toBe(true);
   });
 });
+
+describe('RequestHygieneGuard, on a chunked body (no Content-Length)', () => {
+  it('holds it to the route\'s limit by the JSON it parsed to, as a declared length is held', () => {
+    const large = { task_name: 'test.record', params: { blob: 'x'.repeat(200_000) } };
+    expect(() => new RequestHygieneGuard().canActivate(post('enqueue', large, null))).toThrow(PayloadTooLargeException);
+    expect(() => new RequestHygieneGuard().canActivate(post('enqueue', large, null))).toThrow('The body is larger than 102400 bytes, the limit of this route');
+    expect(answer(post('enqueue', { task_name: 'test.record', params: { blob: 'x'.repeat(90_000) } }, null))).toBe(true);
+    // The bulk route's own limit, 5 MB, holds the same way.
+    expect(answer(post('enqueueBulk', { tasks: [large] }, null))).toBe(true);
+  });
+});
+
