@@ -50,4 +50,3 @@ describe('RequestHygieneGuard, on a chunked body (no Content-Length)', () => {
     expect(answer(post('enqueueBulk', { tasks: [large] }, null))).toBe(true);
   });
 });
-
