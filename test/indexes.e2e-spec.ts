@@ -7,6 +7,7 @@ import { TaskStatsRepository, type StatsWindow } from '../src/tasks/store/task-s
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 interface Plan {
+  select_type: string;
   table: string;
   type: string;
   key: string | null;
@@ -64,6 +65,18 @@ describe('indexes under every list filter and the seed monitoring queries (EXPLA
         const seen = { filter, cursor: !!page.after, type: plan.type, key: plan.key, sorts: /filesort/i.test(plan.Extra ?? '') };
         expect(seen).toEqual({ filter, cursor: !!page.after, type: expect.not.stringMatching(/^ALL$/), key: expect.stringMatching(/^idx_/), sorts: false });
       }
+    }
+  });
+
+  it('reads an offset page\'s ids from an index without a sort, then its rows by primary key, under every filter', async () => {
+    const repository = t.app.get(TaskRepository);
+    for (const filter of filters(workflowId)) {
+      const [sql, parameters] = repository.listPageStatement(filter, { limit: 100, offset: 5000 });
+      const plan = await explain(sql, parameters);
+      const ids = plan.find((step) => step.select_type === 'DERIVED');
+      const rows = plan.find((step) => step.table === 'background_tasks' && step.select_type !== 'DERIVED');
+      const seen = { filter, idsKey: ids?.key, idsSort: /filesort/i.test(ids?.Extra ?? ''), rowsBy: rows?.type, rowsKey: rows?.key };
+      expect(seen).toEqual({ filter, idsKey: expect.stringMatching(/^idx_/), idsSort: false, rowsBy: 'eq_ref', rowsKey: 'PRIMARY' });
     }
   });
 

@@ -77,11 +77,18 @@ describe('bad input (MariaDB + Redis)', () => {
     ['limit=0', /limit must be an integer from 1 to 1000/],
     ['limit=1001', /limit must be an integer from 1 to 1000/],
     ['offset=-5', /offset must be an integer >= 0/],
+    ['offset=10001', /^offset goes at most 10000 tasks deep; page deeper with cursor \(each page's next_cursor\)$/],
     ['limit=abc', /limit must be an integer/],
     ['colour=red', /property colour should not exist/],
   ])('answers 400 for the list query %s', async (query, message) => {
     const response = await t.http().get(`/api/tasks?${query}`).expect(400);
     expect([response.body.message].flat().join('\n')).toMatch(message);
+  });
+
+  it('pages with offset down to 10,000 tasks, in the service too, and no deeper', async () => {
+    await t.http().get('/api/tasks').query({ limit: 1, offset: 10_000 }).expect(200);
+    await expect(t.tasks.listTasks({ limit: 1, offset: 10_000 })).resolves.toMatchObject({ offset: 10_000 });
+    await expect(t.tasks.listTasks({ offset: 1_000_000 })).rejects.toMatchObject({ reasons: [expect.stringMatching(/^offset goes at most 10000 tasks deep/)] });
   });
 
   it.each([

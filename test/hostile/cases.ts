@@ -91,6 +91,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   get('limit=abc', '?limit=abc', 400, /limit must be an integer/),
   get('limit=1e309', '?limit=1e309', 400, /limit must be an integer/),
   get('offset=-1', '?offset=-1', 400, /offset must be an integer >= 0/),
+  get('an offset of a million (MySQL would walk every skipped row)', '?offset=1000000', 400, /offset goes at most 10000 tasks deep; page deeper with cursor/),
   get('a cursor that is not one', '?cursor=bm90IGEgY3Vyc29y', 400, /cursor is not a cursor returned by this API/),
   get('a cursor of 5,000 characters', `?cursor=${'A'.repeat(5000)}`, 400, /cursor is not a cursor returned by this API/),
   get('an unknown status', '?status=done', 400, /status must be one of/),

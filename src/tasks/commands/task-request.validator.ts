@@ -1,5 +1,5 @@
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
-import { MAX_LIST_LIMIT, MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY, RUN_AT_PAST_TOLERANCE_MS } from '../tasks.constants.js';
+import { MAX_LIST_LIMIT, MAX_LIST_OFFSET, MAX_PRIORITY, MAX_RETRIES_LIMIT, MAX_TIMEOUT_SECONDS, MIN_PRIORITY, RUN_AT_PAST_TOLERANCE_MS } from '../tasks.constants.js';
 import { TASK_ERROR_TYPES } from '../failures/task-error-type.js';
 import type { ResolvedTasksOptions, TaskQueueOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
@@ -168,6 +168,8 @@ export function pageProblems(input: ListTasksInput): string[] {
   }
   if (input.offset !== undefined && !isIntegerIn(input.offset, 0, Number.MAX_SAFE_INTEGER)) {
     problems.push('offset must be an integer >= 0');
+  } else if (input.offset !== undefined && input.offset > MAX_LIST_OFFSET) {
+    problems.push(`offset goes at most ${MAX_LIST_OFFSET} tasks deep; page deeper with cursor (each page's next_cursor)`);
   }
   return problems;
 }

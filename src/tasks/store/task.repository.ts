@@ -104,8 +104,13 @@ export class TaskRepository {
     const index = filter.workflowId !== undefined ? ' USE INDEX (idx_workflow_created)'
       : filter.errorType ? ` USE INDEX (${filter.status ? 'idx_error_type_status_created' : 'idx_error_type_created'})` : '';
     this.rows ??= taskRowReader(this.dataSource);
-    const sql = `${this.rows.selectFrom}${index}${whereClause(where)} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
-    return [sql, [...parameters, page.limit, page.after ? 0 : page.offset]];
+    const order = ' ORDER BY created_at DESC, id DESC';
+    if (page.after || page.offset === 0) return [`${this.rows.selectFrom}${index}${whereClause(where)}${order} LIMIT ?`, [...parameters, page.limit]];
+    // Past an offset, the ids first, from the index alone, then their rows: the skipped rows are
+    // index entries, not whole rows (at offset 10,000 of 1M rows MariaDB chose a sort of the
+    // whole table instead: 0.40 s against 0.01 s).
+    const ids = `SELECT id FROM ${BACKGROUND_TASKS_TABLE}${index}${whereClause(where)}${order} LIMIT ? OFFSET ?`;
+    return [`${this.rows.selectFrom} JOIN (${ids}) page USING (id)${order}`, [...parameters, page.limit, page.offset]];
   }
 
   /**

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString } from 'class-validator';
-import { MAX_LIST_LIMIT } from '../../tasks.constants.js';
+import { MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../../tasks.constants.js';
 import { TaskErrorType } from '../../failures/task-error-type.js';
 import { TaskStatus } from '../../lifecycle/task-status.js';
 import { TASK_TYPE_FILTER } from './task-type-filter.js';
@@ -40,7 +40,7 @@ export class ListTasksQueryDto extends TaskFilterQueryDto {
   @IsInt()
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0, example: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_LIST_OFFSET, default: 0, example: 0, description: `Rows to skip, at most ${MAX_LIST_OFFSET}; deeper pages with \`cursor\`.` })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
