@@ -84,7 +84,8 @@ export const HOSTILE_CASES: HostileCase[] = [
   enqueue('timeout_seconds 0', { ...ok, timeout_seconds: 0 }, 400, /timeout_seconds must be an integer from 1 to 86400/),
   enqueue('params as an array', { ...ok, params: [1] }, 400, /params must be a JSON object/),
   enqueue('params as a string', { ...ok, params: 'x' }, 400, /params must be a JSON object/),
-  enqueue('a body that is an array', [ok], 400, /task_name/),
+  enqueue('a body that is an array', [ok], 400, /^the body must be a JSON object, one task/),
+  { name: 'a bulk body that is the list itself', method: 'post', path: '/enqueue/bulk', body: [ok], status: 400, message: /^the body must be a JSON object: \{ "tasks": \[\.\.\.\] \}$/ },
   raw('malformed JSON', '{"task_name": ', /JSON|Unexpected|Expected/),
   raw('an empty JSON body', '', /task_name/),
   // Queries.

@@ -28,6 +28,17 @@ export function workflowOutlineProblems(body: unknown): string[] {
   return problems;
 }
 
+/**
+ * What a route that takes a JSON object says of a body that is none (an array, say): a list sent
+ * to `POST /enqueue` was told "task_name should not be empty", which did not say what was wrong.
+ */
+export function notAnObjectProblem(handler: string, body: unknown): string | null {
+  if (body === undefined || isObject(body)) return null;
+  if (handler === 'enqueue') return 'the body must be a JSON object, one task (several go to POST /enqueue/bulk as { "tasks": [...] })';
+  if (handler === 'enqueueBulk') return 'the body must be a JSON object: { "tasks": [...] }';
+  return null;
+}
+
 function isObject(body: unknown): body is Record<string, unknown> {
   return body !== null && typeof body === 'object' && !Array.isArray(body);
 }

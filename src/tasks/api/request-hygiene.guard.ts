@@ -7,7 +7,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { MAX_JSON_DEPTH, jsonValueProblems, nestsDeeperThan } from '../store/json-value.js';
-import { bulkOutlineProblems, workflowOutlineProblems } from './body-outline.js';
+import { bulkOutlineProblems, notAnObjectProblem, workflowOutlineProblems } from './body-outline.js';
 
 /** Largest request body of a route other than the bulk enqueue. */
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -56,6 +56,8 @@ export class RequestHygieneGuard implements CanActivate {
     if (bodyBytes(request) > limit) {
       throw new PayloadTooLargeException(`The body is larger than ${limit} bytes, the limit of this route`);
     }
+    const notAnObject = notAnObjectProblem(context.getHandler().name, request.body);
+    if (notAnObject) throw new BadRequestException([notAnObject]);
     // Before any walk of its values: what is wrong with a body's outline costs no walk to tell.
     const outline = bulk ? bulkOutlineProblems(request.body) : workflow ? workflowOutlineProblems(request.body) : [];
     if (outline.length > 0) throw new BadRequestException(outline);
