@@ -1,9 +1,20 @@
+import { getMetadataStorage } from 'class-validator';
 import { workflowBodySizeProblem } from '../commands/workflow-spec.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
+import { EnqueueBulkDto } from './dto/enqueue-bulk.dto.js';
+import { WorkflowRequestDto } from './dto/workflow.dto.js';
 
-/** The top-level fields of `POST /enqueue/bulk` and `POST /workflows` (their DTOs' own). */
-const BULK_FIELDS = new Set(['tasks']);
-export const WORKFLOW_FIELDS = new Set(['chain', 'group', 'chord', 'callback', 'on_member_failure', 'on_failure']);
+/**
+ * The fields a DTO declares: those with validation decorators, which are what the validation
+ * pipe's whitelist lets through, so the guard and the pipe cannot disagree.
+ */
+function fieldsOf(dto: new () => object): Set<string> {
+  return new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', false, false).map((metadata) => metadata.propertyName));
+}
+
+/** The fields of `POST /enqueue/bulk`, and of `POST /workflows` (and of every chain, group or chord nested in one). */
+const BULK_FIELDS = fieldsOf(EnqueueBulkDto);
+export const WORKFLOW_FIELDS = fieldsOf(WorkflowRequestDto);
 
 /**
  * What the bulk route refuses about a body's outline (a field it does not take, more tasks than

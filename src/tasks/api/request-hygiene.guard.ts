@@ -49,14 +49,15 @@ export class RequestHygieneGuard implements CanActivate {
     if (contentType !== '' && contentType !== 'application/json') {
       throw new UnsupportedMediaTypeException(`Send the body as application/json (got ${contentType})`);
     }
-    const bulk = context.getHandler().name === 'enqueueBulk';
+    const handler = context.getHandler().name;
+    const bulk = handler === 'enqueueBulk';
     // A workflow carries up to 1,000 tasks, nested: room as a bulk call has, and depth for its tree.
-    const workflow = context.getHandler().name === 'createWorkflow';
+    const workflow = handler === 'createWorkflow';
     const limit = bulk || workflow ? MAX_BULK_REQUEST_BYTES : MAX_REQUEST_BYTES;
     if (bodyBytes(request) > limit) {
       throw new PayloadTooLargeException(`The body is larger than ${limit} bytes, the limit of this route`);
     }
-    const notAnObject = notAnObjectProblem(context.getHandler().name, request.body);
+    const notAnObject = notAnObjectProblem(handler, request.body);
     if (notAnObject) throw new BadRequestException([notAnObject]);
     // Before any walk of its values: what is wrong with a body's outline costs no walk to tell.
     const outline = bulk ? bulkOutlineProblems(request.body) : workflow ? workflowOutlineProblems(request.body) : [];

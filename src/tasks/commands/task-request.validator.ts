@@ -18,10 +18,10 @@ export function enqueueProblems(
   options: ResolvedTasksOptions,
 ): string[] {
   const problems: string[] = [];
-  if (!isStringOfLength(input.taskName, 1, 255)) {
-    problems.push('task_name must be a string of 1 to 255 characters');
-  } else if (input.taskType !== undefined && !isStringOfLength(input.taskType, 1, 100)) {
-    problems.push('task_type must be a string of 1 to 100 characters');
+  // The name's problem, else the type's: the checks after them need both.
+  const naming = [...lengthProblems('task_name', input.taskName, 255), ...(input.taskType === undefined ? [] : lengthProblems('task_type', input.taskType, 100))];
+  if (naming.length > 0) {
+    problems.push(naming[0]);
   } else if (!handlerQueue) {
     problems.push(`task_name "${input.taskName}" is not registered by any @TaskHandler`);
   } else if (input.taskType !== undefined && input.taskType !== handlerQueue.taskType) {
@@ -45,10 +45,16 @@ export function enqueueProblems(
   return problems;
 }
 
+/** A text field that must be a string of 1 to `max` characters as its column counts them (the names', the types' and the keys' rule). */
+function lengthProblems(name: string, value: unknown, max: number): string[] {
+  return isStringOfLength(value, 1, max) ? [] : [`${name} must be a string of 1 to ${max} characters`];
+}
+
 /** An idempotency or singleton key: 1 to 255 characters, compared byte for byte. */
 function keyProblems(name: string, key: string | undefined): string[] {
   if (key === undefined) return [];
-  if (!isStringOfLength(key, 1, 255)) return [`${name} must be a string of 1 to 255 characters`];
+  const tooLong = lengthProblems(name, key, 255);
+  if (tooLong.length > 0) return tooLong;
   // Keys are compared byte for byte, except that SQL ignores trailing spaces: refuse them.
   return key.trim() === key ? [] : [`${name} must not start or end with whitespace`];
 }
@@ -149,11 +155,11 @@ export function unknownTaskTypeProblem(options: ResolvedTasksOptions): string {
  */
 export function filterProblems(filter: NamedTaskFilter): string[] {
   const problems: string[] = [];
-  if (filter.taskName !== undefined && !isStringOfLength(filter.taskName, 1, 255)) problems.push('task_name must be a string of 1 to 255 characters');
+  if (filter.taskName !== undefined) problems.push(...lengthProblems('task_name', filter.taskName, 255));
   if (filter.status !== undefined && !Object.values(TaskStatus).includes(filter.status)) {
     problems.push(`status must be one of: ${Object.values(TaskStatus).join(', ')}`);
   }
-  if (filter.taskType !== undefined && !isStringOfLength(filter.taskType, 1, 100)) problems.push('task_type must be a string of 1 to 100 characters');
+  if (filter.taskType !== undefined) problems.push(...lengthProblems('task_type', filter.taskType, 100));
   if (filter.workflowId !== undefined && !UUID.test(filter.workflowId)) problems.push('workflow_id must be a task id (a UUID)');
   if (filter.errorType !== undefined && !TASK_ERROR_TYPES.includes(filter.errorType)) {
     problems.push(`error_type must be one of: ${TASK_ERROR_TYPES.join(', ')}`);
