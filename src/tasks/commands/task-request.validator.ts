@@ -19,9 +19,9 @@ export function enqueueProblems(
 ): string[] {
   const problems: string[] = [];
   // The name's problem, else the type's: the checks after them need both.
-  const naming = [...lengthProblems('task_name', input.taskName, 255), ...(input.taskType === undefined ? [] : lengthProblems('task_type', input.taskType, 100))];
-  if (naming.length > 0) {
-    problems.push(naming[0]);
+  const naming = lengthProblem('task_name', input.taskName, 255) ?? (input.taskType === undefined ? undefined : lengthProblem('task_type', input.taskType, 100));
+  if (naming) {
+    problems.push(naming);
   } else if (!handlerQueue) {
     problems.push(`task_name "${input.taskName}" is not registered by any @TaskHandler`);
   } else if (input.taskType !== undefined && input.taskType !== handlerQueue.taskType) {
@@ -46,15 +46,15 @@ export function enqueueProblems(
 }
 
 /** A text field that must be a string of 1 to `max` characters as its column counts them (the names', the types' and the keys' rule). */
-function lengthProblems(name: string, value: unknown, max: number): string[] {
-  return isStringOfLength(value, 1, max) ? [] : [`${name} must be a string of 1 to ${max} characters`];
+function lengthProblem(name: string, value: unknown, max: number): string | undefined {
+  return isStringOfLength(value, 1, max) ? undefined : `${name} must be a string of 1 to ${max} characters`;
 }
 
 /** An idempotency or singleton key: 1 to 255 characters, compared byte for byte. */
 function keyProblems(name: string, key: string | undefined): string[] {
   if (key === undefined) return [];
-  const tooLong = lengthProblems(name, key, 255);
-  if (tooLong.length > 0) return tooLong;
+  const tooLong = lengthProblem(name, key, 255);
+  if (tooLong) return [tooLong];
   // Keys are compared byte for byte, except that SQL ignores trailing spaces: refuse them.
   return key.trim() === key ? [] : [`${name} must not start or end with whitespace`];
 }
@@ -155,11 +155,13 @@ export function unknownTaskTypeProblem(options: ResolvedTasksOptions): string {
  */
 export function filterProblems(filter: NamedTaskFilter): string[] {
   const problems: string[] = [];
-  if (filter.taskName !== undefined) problems.push(...lengthProblems('task_name', filter.taskName, 255));
+  const nameProblem = filter.taskName === undefined ? undefined : lengthProblem('task_name', filter.taskName, 255);
+  if (nameProblem) problems.push(nameProblem);
   if (filter.status !== undefined && !Object.values(TaskStatus).includes(filter.status)) {
     problems.push(`status must be one of: ${Object.values(TaskStatus).join(', ')}`);
   }
-  if (filter.taskType !== undefined) problems.push(...lengthProblems('task_type', filter.taskType, 100));
+  const typeProblem = filter.taskType === undefined ? undefined : lengthProblem('task_type', filter.taskType, 100);
+  if (typeProblem) problems.push(typeProblem);
   if (filter.workflowId !== undefined && !UUID.test(filter.workflowId)) problems.push('workflow_id must be a task id (a UUID)');
   if (filter.errorType !== undefined && !TASK_ERROR_TYPES.includes(filter.errorType)) {
     problems.push(`error_type must be one of: ${TASK_ERROR_TYPES.join(', ')}`);
