@@ -18,8 +18,8 @@ export async function verify(
   /** Rows a 201 announced besides the tasks (the workflows' rows, checked on their own). */
   workflowRows: Set<string>,
 ): Promise<Omit<FaultReport, 'slowestEnqueueMs' | 'answers' | 'outages' | 'killSignals' | 'jobsLeftInRedis' | 'workflows'>> {
-  const [rowsResult] = await db.query('SELECT task_id, status, retry_count, max_retries, result FROM background_tasks');
-  const rows = new Map((rowsResult as { task_id: string; status: TaskStatus; retry_count: number; max_retries: number; result: unknown }[]).map((row) => [row.task_id, row]));
+  const [rowsResult] = await db.query('SELECT task_id, task_name, status, retry_count, max_retries, result, created_at FROM background_tasks');
+  const rows = new Map((rowsResult as { task_id: string; task_name: string; status: TaskStatus; retry_count: number; max_retries: number; result: unknown; created_at: Date }[]).map((row) => [row.task_id, row]));
   const audit = await readAudit(db);
   const auditByTask = new Map<string, AuditRow[]>();
   for (const change of audit) {
@@ -105,9 +105,15 @@ export async function verify(
   }
 
   const announced = new Set([...accepted.map((task) => task.taskId), ...workflowRows]);
-  const unannouncedRows = [...rows.keys()].filter((taskId) => !announced.has(taskId)).length;
+  const unannounced = [...rows.values()].filter((row) => !announced.has(row.task_id));
+  const unannouncedRows = unannounced.length;
   const unannouncedRuns = handlerEvents.filter((event) => event.event === 'start' && !announced.has(event.taskId)).length;
   if (unannouncedRows > 0) note(`${unannouncedRows} rows of tasks no 201 announced`);
+  // Which path left each (a commit whose answer an outage lost, a refused job whose row could not be deleted): its row, its runs, and its time against the faults' log lines.
+  for (const row of unannounced.slice(0, 5)) {
+    const runs = handlerEvents.filter((event) => event.event === 'start' && event.taskId === row.task_id).length;
+    note(`  ${row.task_id} ${row.task_name} ${row.status}, created ${row.created_at.toISOString()}, handler started ${runs} times`);
+  }
   const wrong = accepted.filter((task) => !outcomeAsImplied(task, rows.get(task.taskId)?.status, auditByTask.get(task.taskId) ?? [], cancelsSent));
   const wrongOutcomes = wrong.length;
   for (const task of wrong.slice(0, 5)) {
