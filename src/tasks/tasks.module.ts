@@ -5,6 +5,7 @@ import { SwaggerDocumenter } from './api/swagger.documenter.js';
 import { createTasksControllers } from './api/tasks-controller.factory.js';
 import { CancelTaskCommand } from './commands/cancel-task.command.js';
 import { DeleteTaskCommand } from './commands/delete-task.command.js';
+import { RetractedTasks } from './commands/retracted-tasks.js';
 import { CancelWaitingCommand } from './commands/cancel-waiting.command.js';
 import { RetryFailedCommand } from './commands/retry-failed.command.js';
 import { AfterCommitOutbox } from './commands/after-commit.outbox.js';
@@ -71,7 +72,7 @@ const PROVIDERS: Provider[] = [
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
   TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, PacketLimitCheck, BackgroundTaskSubscriber,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
-  EnqueueTaskCommand, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, DeleteTaskCommand, CancelWaitingCommand, RetryTaskCommand, RetryFailedCommand, PurgeFinishedCommand, RecountTasksCommand,
+  EnqueueTaskCommand, RetractedTasks, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, DeleteTaskCommand, CancelWaitingCommand, RetryTaskCommand, RetryFailedCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, CancelledAttemptsSweep, TaskReconciler, MaintenanceWorker,
   TaskSchedules, SwaggerDocumenter,
   TaskStatsRepository, TaskStatsQuery, TaskEventBus, TasksMetrics, TasksHealth, ProbeServer,

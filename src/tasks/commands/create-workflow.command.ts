@@ -8,6 +8,7 @@ import { TaskRepository } from '../store/task.repository.js';
 import { TaskStateWriter, type DispatchedStep } from '../store/task-state.writer.js';
 import { AfterCommitOutbox } from './after-commit.outbox.js';
 import { EnqueueTaskCommand } from './enqueue-task.command.js';
+import { RetractedTasks } from './retracted-tasks.js';
 import { orMysqlUnavailable } from './unavailable.js';
 import { workflowRows, type WorkflowRow } from './workflow-spec.js';
 
@@ -28,6 +29,7 @@ export class CreateWorkflowCommand implements OnModuleInit {
     private readonly writer: TaskStateWriter,
     private readonly jobs: TaskJobs,
     private readonly outbox: AfterCommitOutbox,
+    private readonly retracted: RetractedTasks,
   ) {}
 
   onModuleInit(): void {
@@ -44,14 +46,14 @@ export class CreateWorkflowCommand implements OnModuleInit {
       await this.repository.insertPending(rows, manager);
       this.outbox.defer(transaction, () => this.addJobs(released));
     } else {
-      await orMysqlUnavailable(() => this.repository.insertPending(rows));
+      await this.retracted.inserting(rows, () => this.repository.insertPending(rows));
       try {
         await this.addJobs(released);
       } catch (error) {
         this.logger.warn(`Workflow refused by Redis: ${(error as Error).message}`);
         // A pipeline that threw may have added some of the jobs: they go before their rows do.
         await this.jobs.removeWaiting(released);
-        await this.deletes.deleteWorkflow(rows[0].taskId).catch(() => undefined);
+        await this.deletes.deleteWorkflow(rows[0].taskId).catch(() => this.retracted.retract(rows));
         throw new TasksUnavailableError('Redis');
       }
     }

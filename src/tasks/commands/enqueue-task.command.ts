@@ -17,6 +17,7 @@ import { enqueueProblems, expiryTime, parseRunAt } from './task-request.validato
 import { newTaskId } from './task-id.js';
 import { orMysqlUnavailable } from './unavailable.js';
 import { isolatingBadItems } from './isolated-writes.js';
+import { RetractedTasks } from './retracted-tasks.js';
 
 /**
  * Most tasks in one batch (one INSERT, then their jobs), and batches in flight at once. A bulk call of
@@ -63,6 +64,7 @@ export class EnqueueTaskCommand {
     private readonly deletes: TaskDeletes,
     private readonly jobs: TaskJobs,
     private readonly metrics: TasksMetrics,
+    private readonly retracted: RetractedTasks,
   ) {}
 
   /**
@@ -145,6 +147,7 @@ export class EnqueueTaskCommand {
   private async writeKeyed(tasks: KeyedTask[]): Promise<Array<EnqueuedTask | ItemFailure>> {
     const takers = new Map<string, KeyedTask>();
     for (const task of tasks) if (!takers.has(task.singletonKey)) takers.set(task.singletonKey, task);
+    // Not retracted on an outage: a row holding a singleton key may have been answered to another caller.
     const holders = await orMysqlUnavailable(() => this.repository.insertSingletons([...takers.values()]));
     const created = [...takers.values()].filter((task) => !holders.has(task.singletonKey));
     const refusals = await this.addJobsOrUndo(created);
@@ -200,7 +203,7 @@ export class EnqueueTaskCommand {
    * row deleted again and fails alone ({@link TasksUnavailableError}); the others are enqueued.
    */
   private async writeBatch(tasks: NewTask[]): Promise<Array<EnqueuedTask | ItemFailure>> {
-    await orMysqlUnavailable(() => this.repository.insertPending(tasks));
+    await this.retracted.inserting(tasks, () => this.repository.insertPending(tasks));
     const refusals = await this.addJobsOrUndo(tasks);
     return tasks.map((task, index) => refusals[index] ?? newView(task));
   }
@@ -212,8 +215,8 @@ export class EnqueueTaskCommand {
     if (refused.length === 0) return tasks.map(() => undefined);
     this.logger.warn(`Enqueue of ${refused.length} task(s) refused by Redis: ${refusals.find(Boolean)!.message}`);
     await this.deletes.deletePending(refused.map((task) => task.taskId)).catch((cleanup: Error) => {
-      // The rows stay pending without jobs: the reconciler will queue them.
-      this.logger.warn(`Rows of refused tasks kept for the reconciler: ${cleanup.message}`);
+      this.logger.warn(`Rows of refused tasks not deleted yet (tried again while that is safe, see RetractedTasks): ${cleanup.message}`);
+      this.retracted.retract(refused);
     });
     return refusals.map((error) => (error ? new ItemFailure(new TasksUnavailableError('Redis')) : undefined));
   }

@@ -18,15 +18,30 @@ const CONNECTION_ERROR_CODES = new Set([
   'ER_SERVER_GONE_ERROR',
 ]);
 
+/** Of those, the codes of a statement that never reached MySQL (no connection was made), so cannot have been applied. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ER_CON_COUNT_ERROR']);
+const CLOSED_POOL = /Pool is closed|connection is in closed state|Can't add new command when connection is in closed state/i;
+
 /** True when `error` says the database could not be reached (as opposed to a bad query). */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  return someCause(error, (code, message) => (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || (message !== undefined && CLOSED_POOL.test(message)));
+}
+
+/**
+ * True when MySQL was unreachable before the statement was sent (refused or unknown host, a
+ * closed pool): it cannot have been applied. Otherwise an unreachable MySQL may have applied it
+ * and lost only the answer (a connection lost after its COMMIT arrived).
+ */
+export function wasNeverSent(error: unknown): boolean {
+  return someCause(error, (code, message) => (code !== undefined && NOT_SENT_CODES.has(code)) || (message !== undefined && CLOSED_POOL.test(message)));
+}
+
+/** Whether `test` holds for the error or one of the errors it wraps (TypeORM's `driverError`, a `cause`). */
+function someCause(error: unknown, test: (code: string | undefined, message: string | undefined) => boolean): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
     const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
-    if (typeof message === 'string' && /Pool is closed|connection is in closed state|Can't add new command when connection is in closed state/i.test(message)) {
-      return true;
-    }
+    if (test(typeof code === 'string' ? code : undefined, typeof message === 'string' ? message : undefined)) return true;
     current = (current as { driverError?: unknown; cause?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
   }
   return false;

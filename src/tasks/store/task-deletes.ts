@@ -19,6 +19,25 @@ export class TaskDeletes {
   }
 
   /**
+   * Deletes the rows of tasks whose callers were told they were not enqueued (see
+   * RetractedTasks): only those still `pending`, with no idempotency or singleton key, created
+   * less than `maxAgeMs` ago by the database's clock, which the reconciler (it takes rows at
+   * least that old) cannot have queued yet. Returns how many went.
+   */
+  async deleteRetracted(taskIds: string[], maxAgeMs: number): Promise<number> {
+    const retracted = `status = 'pending' AND idempotency_key IS NULL AND singleton_key IS NULL AND created_at > NOW(3) - INTERVAL ? MICROSECOND`;
+    const ageMicros = Math.round(maxAgeMs * 1000);
+    // A plain read first: most of these rows were never written, and a locking read of missing
+    // ids would lock the gaps of the task id index, where new tasks go.
+    const found: Array<{ task_id: string }> = await this.dataSource.query(
+      `SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND ${retracted}`,
+      [taskIds, ageMicros],
+    );
+    if (found.length === 0) return 0;
+    return this.deleteCounted(`task_id IN (?) AND ${retracted}`, [found.map((row) => row.task_id), ageMicros]);
+  }
+
+  /**
    * Deletes a finished task, or a workflow whole by its root's id, in one transaction, unless a
    * row of it is unfinished (then nothing); how many rows went.
    */

@@ -1,0 +1,73 @@
+import { once } from 'node:events';
+import net, { type AddressInfo, type Socket } from 'node:net';
+
+interface Trap {
+  /** Text of the client request to catch (its SQL travels as plain text). */
+  match: string;
+  /** Runs once MySQL has started answering the request caught, before the connection goes. */
+  beforeDrop: () => Promise<void>;
+  sprung: () => void;
+}
+
+/**
+ * A TCP proxy in front of MariaDB that loses one answer: the request it is told to catch reaches
+ * MySQL, which runs it (and commits it) and answers, but the answer never reaches the client,
+ * whose connection is closed instead, as when MySQL is killed between a COMMIT and its reply.
+ * Everything else passes through untouched.
+ */
+export class AnswerDroppingProxy {
+  private trap?: Trap;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: net.Server) {}
+
+  static async start(upstreamPort = 3306, upstreamHost = '127.0.0.1'): Promise<AnswerDroppingProxy> {
+    const server = net.createServer();
+    const proxy = new AnswerDroppingProxy(server);
+    server.on('connection', (client) => proxy.relay(client, net.connect(upstreamPort, upstreamHost)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return proxy;
+  }
+
+  /** The server URL to connect through (root, no password, as the machine's MariaDB). */
+  get url(): string {
+    return `mysql://root@127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Catches the next request containing `match`; resolves once its answer was dropped with its connection. */
+  dropAnswerTo(match: string, beforeDrop: () => Promise<void>): Promise<void> {
+    return new Promise((sprung) => (this.trap = { match, beforeDrop, sprung }));
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private relay(client: Socket, upstream: Socket): void {
+    let caught: Trap | undefined;
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (chunk: Buffer) => {
+      if (this.trap && !caught && chunk.includes(this.trap.match)) [caught, this.trap] = [this.trap, undefined];
+      upstream.write(chunk);
+    });
+    let dropping = false;
+    upstream.on('data', (chunk: Buffer) => {
+      if (!caught) return void client.write(chunk);
+      if (dropping) return;
+      dropping = true;
+      const trap = caught;
+      void trap.beforeDrop().finally(() => {
+        client.destroy();
+        trap.sprung();
+      });
+    });
+  }
+}
