@@ -148,6 +148,67 @@ describe('cancellation (MariaDB + Redis)', () => {
     expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
   });
 
+  /**
+   * Hands a running job back to the queue as BullMQ does when its worker's lock expires (the
+   * worker stalled): the lock goes, and a stalled-job check of another worker moves the job. Its
+   * handler runs on. The queue is paused first, so that no worker takes the job again.
+   */
+  async function handBack(taskId: string): Promise<void> {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const checker = new Worker('test', null, { connection: redis, prefix: t.queuePrefix, autorun: false, stalledInterval: 50, maxStalledCount: 5 });
+    try {
+      await redis.del(`${t.queuePrefix}:test:${taskId}:lock`);
+      await checker.startStalledCheckTimer();
+      await waitFor(async () => {
+        // The app's own workers check every 30 s, and no other check runs while theirs holds this key.
+        await redis.del(`${t.queuePrefix}:test:stalled-check`);
+        // Waiting, or gone already when a cancel waiting for it saw it there.
+        return (await t.queue('test').getJobState(taskId)) !== 'active';
+      }, 'the job to be handed back');
+    } finally {
+      await checker.close();
+      redis.disconnect();
+    }
+  }
+
+  it('signals a running handler whose job was handed back (its worker stalled), and does not say it stopped', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });
+    await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
+    await waitForStatus(taskId, TaskStatus.Running);
+    await t.queue('test').pause();
+    try {
+      await handBack(taskId);
+      expect(await t.queue('test').getJobState(taskId)).toBe('waiting');
+      expect(await t.tasks.cancelTask(taskId)).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
+      await waitFor(() => fixtures.aborted.has(taskId), 'the handler to see its abort');
+      expect(await t.queue('test').getJob(taskId)).toBeUndefined();
+      expect(await statusOf(taskId)).toBe(TaskStatus.Cancelled);
+    } finally {
+      await t.queue('test').resume();
+    }
+  });
+
+  it('does not say a handler stopped when its job was handed back while the cancel waited for it', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.ignores_abort', params: { ms: 3000 } });
+    await waitFor(() => fixtures.callsOf(taskId).length === 1, 'the handler to start');
+    await waitForStatus(taskId, TaskStatus.Running);
+    await t.queue('test').pause();
+    try {
+      const cancel = t.tasks.cancelTask(taskId);
+      // Signalled (and ignoring it): the cancel now waits up to cancelWaitMs (1 s) for the job to
+      // leave `active`, and it leaves for the queue.
+      await waitFor(() => fixtures.aborted.has(taskId), 'the handler to be signalled');
+      await handBack(taskId);
+      expect(await cancel).toEqual({ taskId, runningHandlerSignalled: true, handlerStopped: false });
+      expect(fixtures.finished.has(taskId)).toBe(false);
+      expect(await t.queue('test').getJob(taskId)).toBeUndefined();
+      await waitFor(() => fixtures.finished.has(taskId), 'the handler to return', 10_000);
+      expect(await t.tasks.getTaskStatus(taskId)).toMatchObject({ status: TaskStatus.Cancelled, result: null });
+    } finally {
+      await t.queue('test').resume();
+    }
+  });
+
   it('answers 409 with success false for a task that already finished', async () => {
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.record' });
     await waitForStatus(taskId, TaskStatus.Completed);

@@ -6,7 +6,7 @@ import type { CancelledTask } from '../interfaces/tasks-service.interfaces.js';
 import { isFinalStatus, TaskStatus } from '../lifecycle/task-status.js';
 import { TaskCancellationBus } from '../queue/task-cancellation.bus.js';
 import { CancelMarks, unaskedStartWindowMs } from '../queue/cancel-marks.js';
-import { leftActiveWithin } from '../queue/job-activity.js';
+import { stateAfterActive } from '../queue/job-activity.js';
 import { TaskQueues } from '../queue/task-queues.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { TaskRepository } from '../store/task.repository.js';
@@ -78,32 +78,32 @@ export class CancelTaskCommand {
    * and waits up to `cancelWaitMs` for the attempt to end, so that no handler of a task whose
    * cancel has returned is still running unless it ignores its signal. Best effort: the row
    * already says `cancelled`, and an attempt that starts later sees that and skips the handler.
-   * A row that was `running` while Redis has no job (Redis lost its data) may still have a
-   * handler at work: every worker is told to abort it all the same.
+   * A row that was `running` while Redis has no job (Redis lost its data), or while its job
+   * waits (handed back when its worker's lock expired), may still have a handler at work: every
+   * worker is told to abort it all the same, and nothing tells when it stops.
    */
   private async stopJob(taskType: string, taskId: string, wasRunning: boolean): Promise<Omit<CancelledTask, 'taskId'>> {
     const idle = { runningHandlerSignalled: false, handlerStopped: true };
     const queue = this.queues.queueOf(taskType);
     if (!queue) return idle;
     try {
-      if (wasRunning && (await queue.getJobState(taskId)) === 'unknown') {
-        // Its row says a handler runs, here or in another process, and nothing in Redis can
-        // tell when it stops: every worker is signalled, and the handler is not known to stop.
-        await this.cancellations.cancel(queue.name, taskId);
-        return { runningHandlerSignalled: true, handlerStopped: false };
-      }
+      if (wasRunning && (await queue.getJobState(taskId)) === 'unknown') return await this.signalEveryWorker(queue.name, taskId);
       // remove() refuses a job that a worker holds.
-      if ((await queue.remove(taskId)) === 1) return idle;
+      if ((await queue.remove(taskId)) === 1) return wasRunning ? await this.signalEveryWorker(queue.name, taskId) : idle;
       const state = await queue.getJobState(taskId);
       if (state !== 'active') {
         // Its attempt ended meanwhile, and a retry's job may wait again: its row refuses it, so it goes.
         if (WAITING_STATES.has(state)) await queue.remove(taskId);
-        return idle;
+        return wasRunning && WAITING_STATES.has(state) ? await this.signalEveryWorker(queue.name, taskId) : idle;
       }
       // Which fetch of the job to abort: its worker may not have begun the attempt yet.
       const processedOn = (await queue.getJob(taskId))?.processedOn ?? undefined;
       await this.cancellations.cancel(queue.name, taskId, processedOn);
-      return { runningHandlerSignalled: true, handlerStopped: await leftActiveWithin(queue, taskId, this.options.cancelWaitMs) };
+      const after = await stateAfterActive(queue, taskId, this.options.cancelWaitMs);
+      if (!WAITING_STATES.has(after)) return { runningHandlerSignalled: true, handlerStopped: after !== 'active' };
+      // Handed back rather than ended: its worker stalled, and its handler may run on there.
+      await queue.remove(taskId);
+      return await this.signalEveryWorker(queue.name, taskId);
     } catch (error) {
       this.logger.warn(`Cancelled task ${taskId}: its job could not be stopped (${(error as Error).message})`);
       const signalled = this.cancellations.abortHere(queue.name, taskId);
@@ -112,5 +112,14 @@ export class CancelTaskCommand {
       await sleep(unaskedStartWindowMs(this.options.cancelWaitMs));
       return { runningHandlerSignalled: signalled, handlerStopped: false };
     }
+  }
+
+  /**
+   * A handler may run with no job in `active` to watch (Redis lost the job, or handed it back when
+   * its worker stalled): every worker aborts it if it runs there, and it is not known to stop.
+   */
+  private async signalEveryWorker(queueName: string, taskId: string): Promise<Omit<CancelledTask, 'taskId'>> {
+    await this.cancellations.cancel(queueName, taskId);
+    return { runningHandlerSignalled: true, handlerStopped: false };
   }
 }

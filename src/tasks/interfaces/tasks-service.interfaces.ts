@@ -107,7 +107,8 @@ export interface CancelledTask {
   /**
    * True when no handler runs the task any more: it was not running, or it stopped within
    * `cancelWaitMs` of the signal. False for a handler that ignores its signal, and for one
-   * signalled after Redis had lost its job (nothing there tells when it stops).
+   * signalled after Redis had lost its job, or after its job was handed back to the queue (its
+   * worker's lock expired: the worker stalled): nothing there tells when it stops.
    */
   handlerStopped: boolean;
 }

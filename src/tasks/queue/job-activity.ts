@@ -1,16 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
+import type { JobState, Queue } from 'bullmq';
 
 /**
- * Whether the job is, or within `waitMs` becomes, anything but `active`: its handler returned
- * or threw and BullMQ took the job back. Polled, every 10 ms; false once `waitMs` has passed
- * with the job still active (a handler that ignores its signal keeps it so).
+ * The job's state once it is, or within `waitMs` becomes, anything but `active`; `active` when
+ * `waitMs` passed with the job still so (a handler that ignores its signal keeps it so). Polled,
+ * every 10 ms. Leaving `active` for `completed`, `failed` or nothing means its handler returned
+ * or threw and BullMQ took the job back; for a waiting state, that its worker's lock expired
+ * (the worker stalled) and the job was handed back, while its handler may still run.
  */
-export async function leftActiveWithin(queue: Queue, jobId: string, waitMs: number): Promise<boolean> {
+export async function stateAfterActive(queue: Queue, jobId: string, waitMs: number): Promise<JobState | 'unknown'> {
   const deadline = Date.now() + waitMs;
-  while ((await queue.getJobState(jobId)) === 'active') {
-    if (Date.now() >= deadline) return false;
+  for (;;) {
+    const state = await queue.getJobState(jobId);
+    if (state !== 'active' || Date.now() >= deadline) return state;
     await sleep(10);
   }
-  return true;
+}
+
+/** Whether the job is, or within `waitMs` becomes, anything but `active` (see {@link stateAfterActive}). */
+export async function leftActiveWithin(queue: Queue, jobId: string, waitMs: number): Promise<boolean> {
+  return (await stateAfterActive(queue, jobId, waitMs)) !== 'active';
 }

@@ -41,7 +41,7 @@ export class CancelTaskResponseDto {
 
   @ApiPropertyOptional({
     example: true,
-    description: 'On success: no handler of the task runs any more (it was not running, or it stopped within cancelWaitMs). False for a handler that ignores its signal (its late result will be dropped), and for one signalled after Redis had lost its job (nothing there tells when it stops).',
+    description: 'On success: no handler of the task runs any more (it was not running, or it stopped within cancelWaitMs). False for a handler that ignores its signal (its late result will be dropped), and for one signalled after Redis had lost its job or handed it back to the queue when its worker stalled (nothing there tells when it stops).',
   })
   handler_stopped?: boolean;
 }
