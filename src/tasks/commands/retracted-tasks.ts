@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
@@ -8,6 +9,8 @@ import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 /** The first look soon after the outage answered, then one a second. */
 const FIRST_LOOK_MS = 200;
 const LOOK_EVERY_MS = 1000;
+/** The last look's bound at shutdown: a MySQL that does not answer must not hold the process. */
+const LAST_LOOK_MS = 2000;
 /** Ids per statement (an IN list on the unique task id index). */
 const IDS_PER_STATEMENT = 1000;
 
@@ -86,11 +89,11 @@ export class RetractedTasks implements BeforeApplicationShutdown {
     return this.looking;
   }
 
-  /** A last look while the data source is still open: a graceful stop leaves none of these rows behind. */
+  /** A last look while the data source is still open, so that a graceful stop leaves none of these rows behind. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.watched.size > 0) await this.look();
+    if (this.watched.size > 0) await Promise.race([this.look(), sleep(LAST_LOOK_MS, undefined, { ref: false })]);
   }
 
   private schedule(delayMs: number): void {
