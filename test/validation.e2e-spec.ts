@@ -79,6 +79,10 @@ describe('bad input (MariaDB + Redis)', () => {
     ['offset=-5', /offset must be an integer >= 0/],
     ['offset=10001', /^offset goes at most 10000 tasks deep; page deeper with cursor \(each page's next_cursor\)$/],
     ['limit=abc', /limit must be an integer/],
+    ['limit=0x10', /limit must be an integer/],
+    ['limit=1e3', /limit must be an integer/],
+    ['offset=', /offset must be an integer/],
+    ['offset=1.5', /offset must be an integer/],
     ['colour=red', /property colour should not exist/],
   ])('answers 400 for the list query %s', async (query, message) => {
     const response = await t.http().get(`/api/tasks?${query}`).expect(400);

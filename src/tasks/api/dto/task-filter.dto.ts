@@ -1,10 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, type TransformFnParams } from 'class-transformer';
 import { IsInt, IsOptional, IsString } from 'class-validator';
 import { MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../../tasks.constants.js';
 import { TaskErrorType } from '../../failures/task-error-type.js';
 import { TaskStatus } from '../../lifecycle/task-status.js';
 import { TASK_TYPE_FILTER } from './task-type-filter.js';
+
+/**
+ * A query's integer as plain decimal digits, turned into a number; anything else (`0x10`, `1e3`,
+ * ` 5`, an empty value) stays a string, which `@IsInt` refuses. `Number()` alone took `0x10` for 16.
+ */
+function decimalInteger({ value }: TransformFnParams): unknown {
+  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+}
 
 /** Query of `GET /count/all`: optional filters (their values are checked by the service). */
 export class TaskFilterQueryDto {
@@ -36,13 +44,13 @@ export class TaskFilterQueryDto {
 export class ListTasksQueryDto extends TaskFilterQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 100, example: 100 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimalInteger)
   @IsInt()
   limit?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_LIST_OFFSET, default: 0, example: 0, description: `Rows to skip, at most ${MAX_LIST_OFFSET}; deeper pages with \`cursor\`.` })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimalInteger)
   @IsInt()
   offset?: number;
 
