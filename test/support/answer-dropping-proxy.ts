@@ -10,10 +10,12 @@ interface Trap {
 }
 
 /**
- * A TCP proxy in front of MariaDB that loses one answer: the request it is told to catch reaches
- * MySQL, which runs it (and commits it) and answers, but the answer never reaches the client,
- * whose connection is closed instead, as when MySQL is killed between a COMMIT and its reply.
- * Everything else passes through untouched.
+ * A TCP proxy in front of MariaDB that loses one answer: the transaction it is told to catch
+ * reaches MySQL, which runs and commits it and answers, but the answer to its COMMIT never
+ * reaches the client, whose connection is closed instead, as when MySQL is killed between a
+ * COMMIT and its reply. The request with the text to catch arms the connection; answers pass
+ * until the client sends a COMMIT (in the same request, as a one-trip transaction does, or in a
+ * later one). Everything else passes through untouched.
  */
 export class AnswerDroppingProxy {
   private trap?: Trap;
@@ -35,7 +37,7 @@ export class AnswerDroppingProxy {
     return `mysql://root@127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Catches the next request containing `match`; resolves once its answer was dropped with its connection. */
+  /** Catches the next transaction with a request containing `match`; resolves once its COMMIT's answer was dropped with its connection. */
   dropAnswerTo(match: string, beforeDrop: () => Promise<void>): Promise<void> {
     return new Promise((sprung) => (this.trap = { match, beforeDrop, sprung }));
   }
@@ -47,6 +49,7 @@ export class AnswerDroppingProxy {
 
   private relay(client: Socket, upstream: Socket): void {
     let caught: Trap | undefined;
+    let committing = false;
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -56,11 +59,12 @@ export class AnswerDroppingProxy {
     upstream.on('close', () => client.destroy());
     client.on('data', (chunk: Buffer) => {
       if (this.trap && !caught && chunk.includes(this.trap.match)) [caught, this.trap] = [this.trap, undefined];
+      if (caught && chunk.includes('COMMIT')) committing = true;
       upstream.write(chunk);
     });
     let dropping = false;
     upstream.on('data', (chunk: Buffer) => {
-      if (!caught) return void client.write(chunk);
+      if (!caught || !committing) return void client.write(chunk);
       if (dropping) return;
       dropping = true;
       const trap = caught;

@@ -147,8 +147,7 @@ export class EnqueueTaskCommand {
   private async writeKeyed(tasks: KeyedTask[]): Promise<Array<EnqueuedTask | ItemFailure>> {
     const takers = new Map<string, KeyedTask>();
     for (const task of tasks) if (!takers.has(task.singletonKey)) takers.set(task.singletonKey, task);
-    // Not retracted on an outage: a row holding a singleton key may have been answered to another caller.
-    const holders = await orMysqlUnavailable(() => this.repository.insertSingletons([...takers.values()]));
+    const holders = await this.retracted.inserting([...takers.values()], () => this.repository.insertSingletons([...takers.values()]));
     const created = [...takers.values()].filter((task) => !holders.has(task.singletonKey));
     const refusals = await this.addJobsOrUndo(created);
     const added = new Map(created.map((task, index) => [task, refusals[index]]));

@@ -2,8 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
+import { TaskJobs } from '../queue/task-jobs.js';
 import { isDatabaseUnavailable, wasNeverSent } from '../store/database-health.js';
+import type { NewTaskRow } from '../store/pending-insert.js';
 import { TaskDeletes } from '../store/task-deletes.js';
+import { TaskRepository } from '../store/task.repository.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 
 /** The first look soon after the outage answered, then one a second. */
@@ -14,19 +18,19 @@ const LAST_LOOK_MS = 2000;
 /** Ids per statement (an IN list on the unique task id index). */
 const IDS_PER_STATEMENT = 1000;
 
-/** A task refused with its row perhaps written: its keys say whether deleting the row is safe. */
-export interface RetractedTask {
-  taskId: string;
-  idempotencyKey?: string;
-  singletonKey?: string;
-}
+/** A task refused with its row perhaps written, as its enqueue prepared it (its job is made from it). */
+export type RetractedTask = NewTaskRow & { runAt: Date | null };
 
-interface Retraction {
-  /** When it was retracted, by this process's clock. */
+interface Watch {
+  /** When it was refused, by this process's clock. */
   since: number;
   /** Whether MySQL has answered a look for its row since. */
   looked: boolean;
+  /** A keyed task: its row, if written, gets its job rather than going. */
+  keyed?: RetractedTask;
 }
+
+const isKeyed = (task: RetractedTask) => task.idempotencyKey !== undefined || task.singletonKey !== undefined;
 
 /**
  * Tasks whose callers were told they were not enqueued (503) while their rows may exist: an
@@ -36,16 +40,20 @@ interface Retraction {
  * reconciler queues it once it is `reconciler.minAgeMs` old, and a task whose caller was told
  * to send it again runs twice.
  *
- * So their rows are looked for, once a second, for `reconciler.minAgeMs` after the refusal, and
- * deleted: only a row still `pending`, with no idempotency or singleton key (another request may
- * have found it by that key and been answered with it), and younger than that min age by the
- * database's clock (the reconciler takes only older rows, so none deleted here can have been
- * queued). A statement that never reached MySQL (connection refused) retracts nothing.
+ * So their rows are looked for, once a second, for `reconciler.minAgeMs` after the refusal:
+ * - a task without keys is *retracted*: its row is deleted while still `pending` and younger
+ *   than that min age by the database's clock (the reconciler takes only older rows, so none
+ *   deleted here can have been queued);
+ * - a task with an idempotency or singleton key keeps its row, for another request may already
+ *   have been answered with it by that key (and a retry with the key is): a row of it written
+ *   all the same gets its job at once, where the reconciler would queue it a minute later (one
+ *   whose job Redis refused is left to the reconciler, Redis being what failed).
+ * A statement that never reached MySQL (connection refused) leaves nothing to look for.
  */
 @Injectable()
 export class RetractedTasks implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RetractedTasks.name);
-  private readonly watched = new Map<string, Retraction>();
+  private readonly watched = new Map<string, Watch>();
   private timer?: NodeJS.Timeout;
   private looking?: Promise<void>;
   private stopped = false;
@@ -53,29 +61,27 @@ export class RetractedTasks implements BeforeApplicationShutdown {
   constructor(
     @Inject(TASKS_OPTIONS) private readonly options: ResolvedTasksOptions,
     private readonly deletes: TaskDeletes,
+    private readonly repository: TaskRepository,
+    private readonly jobs: TaskJobs,
   ) {}
 
   /**
    * Runs the INSERT of new tasks; when MySQL cannot be reached, their callers learn
-   * TasksUnavailableError and, unless the statement never reached MySQL, the tasks are retracted.
+   * TasksUnavailableError and, unless the statement never reached MySQL, the tasks are watched.
    */
   async inserting<T>(tasks: RetractedTask[], insert: () => Promise<T>): Promise<T> {
     try {
       return await insert();
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
-      if (!wasNeverSent(error)) this.retract(tasks);
+      if (!wasNeverSent(error)) this.watch(tasks, true);
       throw new TasksUnavailableError('MySQL');
     }
   }
 
-  /** Deletes these tasks' rows, should they exist or appear, while that is safe (see the class); a keyed task's row stays. */
+  /** Deletes the rows of these tasks, refused after they were written, while that is safe; a keyed task's row stays. */
   retract(tasks: RetractedTask[]): void {
-    const since = Date.now();
-    for (const { taskId, idempotencyKey, singletonKey } of tasks) {
-      if (idempotencyKey === undefined && singletonKey === undefined) this.watched.set(taskId, { since, looked: false });
-    }
-    this.schedule(FIRST_LOOK_MS);
+    this.watch(tasks, false);
   }
 
   /** How many tasks are watched. */
@@ -109,18 +115,42 @@ export class RetractedTasks implements BeforeApplicationShutdown {
 
   private async lookOnce(): Promise<void> {
     const ids = this.unexpired();
-    for (let start = 0; start < ids.length; start += IDS_PER_STATEMENT) {
-      const chunk = ids.slice(start, start + IDS_PER_STATEMENT);
-      try {
+    const keyed = ids.flatMap((taskId) => this.watched.get(taskId)!.keyed ?? []);
+    const plain = ids.filter((taskId) => !this.watched.get(taskId)!.keyed);
+    try {
+      for (let start = 0; start < plain.length; start += IDS_PER_STATEMENT) {
+        const chunk = plain.slice(start, start + IDS_PER_STATEMENT);
         const deleted = await this.deletes.deleteRetracted(chunk, this.options.reconciler.minAgeMs);
         if (deleted > 0) this.logger.warn(`Deleted ${deleted} row(s) of tasks whose callers were told they were not enqueued`);
-      } catch (error) {
-        // MySQL away still: the next look tries again. Anything else is a fault to see.
-        if (!isDatabaseUnavailable(error)) this.logger.error(`Rows of retracted tasks not looked for: ${(error as Error).message}`);
-        return;
+        for (const taskId of chunk) this.watched.get(taskId)!.looked = true;
       }
-      for (const taskId of chunk) this.watched.get(taskId)!.looked = true;
+      for (let start = 0; start < keyed.length; start += IDS_PER_STATEMENT) await this.queueWritten(keyed.slice(start, start + IDS_PER_STATEMENT));
+    } catch (error) {
+      // MySQL away still: the next look tries again. Anything else is a fault to see.
+      if (!isDatabaseUnavailable(error)) this.logger.error(`Rows of refused tasks not looked for: ${(error as Error).message}`);
     }
+  }
+
+  /** Adds the jobs of the keyed tasks whose rows were written; a task whose job Redis refused is looked at again. */
+  private async queueWritten(tasks: RetractedTask[]): Promise<void> {
+    const written = new Set(await this.repository.withStatusAmong(tasks.map((task) => task.taskId), TaskStatus.Pending));
+    for (const task of tasks) this.watched.get(task.taskId)!.looked = true;
+    const found = tasks.filter((task) => written.has(task.taskId));
+    if (found.length === 0) return;
+    const now = Date.now();
+    const refusals = await this.jobs.addEach(found.map((task) => ({ task, attempts: task.maxRetries + 1, delayMs: task.runAt ? Math.max(0, task.runAt.getTime() - now) : 0 })));
+    const queued = found.filter((_, index) => !refusals[index]);
+    for (const task of queued) this.watched.delete(task.taskId);
+    if (queued.length > 0) this.logger.warn(`Queued ${queued.length} keyed task(s) whose INSERT committed while their callers were told 503`);
+  }
+
+  private watch(tasks: RetractedTask[], keyedToo: boolean): void {
+    const since = Date.now();
+    for (const task of tasks) {
+      if (!isKeyed(task)) this.watched.set(task.taskId, { since, looked: false });
+      else if (keyedToo) this.watched.set(task.taskId, { since, looked: false, keyed: task });
+    }
+    this.schedule(FIRST_LOOK_MS);
   }
 
   /** The tasks still watched; those whose time is up are dropped (a row of one never looked for is the reconciler's). */

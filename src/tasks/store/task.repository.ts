@@ -176,10 +176,10 @@ export class TaskRepository {
     return manager ? claim(manager) : withLockRetry(() => this.dataSource.transaction(claim));
   }
 
-  /** Which of these tasks are `cancelled` (one read by the unique task id index). */
-  async cancelledAmong(taskIds: string[]): Promise<string[]> {
+  /** Which of these tasks have `status` (one read by the unique task id index). */
+  async withStatusAmong(taskIds: string[], status: TaskStatus): Promise<string[]> {
     const sql = `SELECT task_id FROM ${BACKGROUND_TASKS_TABLE} WHERE task_id IN (?) AND status = ?`;
-    const rows: Array<{ task_id: string }> = await this.dataSource.query(sql, [taskIds, TaskStatus.Cancelled]);
+    const rows: Array<{ task_id: string }> = await this.dataSource.query(sql, [taskIds, status]);
     return rows.map((row) => row.task_id);
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { isDatabaseUnavailable } from '../store/database-health.js';
+import { TaskStatus } from '../lifecycle/task-status.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { TASKS_OPTIONS, TASKS_ROLE, type TasksRole } from '../tasks.module-definition.js';
 import { CANCEL_REASON } from './attempt-abort.js';
@@ -56,7 +57,7 @@ export class CancelledAttemptsSweep implements OnApplicationBootstrap, BeforeApp
     const running = this.runner.unabortedTaskIds();
     if (running.length === 0) return [];
     try {
-      const cancelled = await this.repository.cancelledAmong(running);
+      const cancelled = await this.repository.withStatusAmong(running, TaskStatus.Cancelled);
       for (const taskId of cancelled) this.runner.abort(taskId, CANCEL_REASON);
       if (cancelled.length > 0) this.logger.warn(`Aborted ${cancelled.length} handler(s) of cancelled tasks whose cancel did not reach this process`);
       return cancelled;
