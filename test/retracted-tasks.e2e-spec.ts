@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RetractedTasks } from '../src/tasks/commands/retracted-tasks.js';
 import { TasksUnavailableError, TaskStatus } from '../src/tasks/index.js';
 import { AnswerDroppingProxy } from './support/answer-dropping-proxy.js';
-import { createTestApp, waitFor, type TestApp } from './support/test-app.js';
+import { createTestApp, MYSQL_SERVER_URL, waitFor, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /** The reconciler's min age here: the window in which a retracted row may still be deleted. */
@@ -20,7 +20,7 @@ describe('tasks refused with their rows written (lost answers, MariaDB + Redis)'
   let t: TestApp;
 
   beforeAll(async () => {
-    proxy = await AnswerDroppingProxy.start();
+    proxy = await AnswerDroppingProxy.start(MYSQL_SERVER_URL);
     // The reconciler runs when the test asks, taking rows MIN_AGE_MS old.
     const tasks = { reconciler: { intervalMs: 0, minAgeMs: MIN_AGE_MS } };
     t = await createTestApp({ suite: 'retracted', providers: [TestTasks], mysqlServerUrl: proxy.url, tasks });

@@ -4,7 +4,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 interface Trap {
   /** Text of the client request to catch (its SQL travels as plain text). */
   match: string;
-  /** Runs once MySQL has started answering the request caught, before the connection goes. */
+  /** Runs once MySQL has started answering the caught transaction's COMMIT, before the connection goes. */
   beforeDrop: () => Promise<void>;
   sprung: () => void;
 }
@@ -21,20 +21,28 @@ export class AnswerDroppingProxy {
   private trap?: Trap;
   private readonly sockets = new Set<Socket>();
 
-  private constructor(private readonly server: net.Server) {}
+  private constructor(
+    private readonly server: net.Server,
+    private readonly upstreamUrl: URL,
+  ) {}
 
-  static async start(upstreamPort = 3306, upstreamHost = '127.0.0.1'): Promise<AnswerDroppingProxy> {
+  /** A proxy in front of the MySQL server at `serverUrl` (`mysql://user@host:port`). */
+  static async start(serverUrl: string): Promise<AnswerDroppingProxy> {
+    const upstreamUrl = new URL(serverUrl);
     const server = net.createServer();
-    const proxy = new AnswerDroppingProxy(server);
-    server.on('connection', (client) => proxy.relay(client, net.connect(upstreamPort, upstreamHost)));
+    const proxy = new AnswerDroppingProxy(server, upstreamUrl);
+    server.on('connection', (client) => proxy.relay(client, net.connect(Number(upstreamUrl.port || 3306), upstreamUrl.hostname)));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return proxy;
   }
 
-  /** The server URL to connect through (root, no password, as the machine's MariaDB). */
+  /** The server URL to connect through: the upstream's, credentials and all, at the proxy's address. */
   get url(): string {
-    return `mysql://root@127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const url = new URL(this.upstreamUrl.href);
+    url.hostname = '127.0.0.1';
+    url.port = String((this.server.address() as AddressInfo).port);
+    return url.href.replace(/\/$/, '');
   }
 
   /** Catches the next transaction with a request containing `match`; resolves once its COMMIT's answer was dropped with its connection. */
