@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { TaskStatus } from '../src/tasks/index.js';
+import { TaskStateWriter } from '../src/tasks/store/task-state.writer.js';
+import { AnswerDroppingProxy } from './support/answer-dropping-proxy.js';
+import { createTestApp, MYSQL_SERVER_URL, type TestApp } from './support/test-app.js';
+import { TestTasks } from './support/test-tasks.processor.js';
+
+/**
+ * A worker's write whose COMMIT MySQL applied while its answer was lost (MySQL killed between the
+ * COMMIT and the reply): the worker cannot tell it from a write that never landed, so it writes
+ * again once MySQL answers. The row, its counts and its stats must take it once. The app talks to
+ * MariaDB through a proxy that drops that one answer; MySQL itself commits for real.
+ */
+describe('state writes whose answers were lost (MariaDB + Redis)', () => {
+  let proxy: AnswerDroppingProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    proxy = await AnswerDroppingProxy.start(MYSQL_SERVER_URL);
+    t = await createTestApp({ suite: 'lost_commit', providers: [TestTasks], mysqlServerUrl: proxy.url });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.close();
+  });
+
+  it('writes a completion whose answer was lost once: the row completed with its result, counted and in the stats once', async () => {
+    let committedStatus = '';
+    const dropped = proxy.dropAnswerTo('UPDATE background_tasks', async () => {
+      // The COMMIT reached MySQL: the row says so on another connection before the answer is dropped.
+      for (let tries = 0; tries < 400 && committedStatus !== TaskStatus.Completed; tries++) {
+        const [row] = await t.dataSource.query(`SELECT status FROM background_tasks WHERE JSON_VALUE(params, '$.label') = 'lost-commit'`);
+        committedStatus = row?.status ?? '';
+        if (committedStatus !== TaskStatus.Completed) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    });
+    // Watched, not replaced: how often the worker asks the writer for this completion.
+    const completes = jest.spyOn(t.app.get(TaskStateWriter), 'complete');
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'lost-commit' } });
+    await dropped;
+    expect(committedStatus).toBe(TaskStatus.Completed);
+
+    const row = await t.tasks.waitForTask(taskId, { timeoutMs: 20_000 });
+    expect({ status: row.status, result: row.result, retryCount: row.retryCount }).toEqual({ status: TaskStatus.Completed, result: { label: 'lost-commit' }, retryCount: 0 });
+    expect(t.app.get(TestTasks).callsOf(taskId)).toHaveLength(1);
+    // The worker writes again once its health probe finds MySQL answering: give that write time to land.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(completes.mock.calls.filter(([id]) => id === taskId).length).toBeGreaterThanOrEqual(2);
+    completes.mockRestore();
+    expect({
+      completed: await t.tasks.getTaskCount({ status: TaskStatus.Completed }),
+      pending: await t.tasks.getTaskCount({ status: TaskStatus.Pending }),
+      running: await t.tasks.getTaskCount({ status: TaskStatus.Running }),
+    }).toEqual({ completed: 1, pending: 0, running: 0 });
+    const { totals } = await t.tasks.getTaskStats({ windowMs: 3_600_000 });
+    expect({ finished: totals.finished, completed: totals.completed }).toEqual({ finished: 1, completed: 1 });
+  });
+});
