@@ -55,4 +55,24 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
     const { totals } = await t.tasks.getTaskStats({ windowMs: 3_600_000 });
     expect({ finished: totals.finished, completed: totals.completed }).toEqual({ finished: 1, completed: 1 });
   });
+
+  it('queues the step that a lost commit released at once, not a reconciler pass later', async () => {
+    const unblocked = async () => {
+      const [row] = await t.dataSource.query(`SELECT blocked FROM background_tasks WHERE JSON_VALUE(params, '$.label') = 'second-step'`);
+      return row !== undefined && Number(row.blocked) === 0;
+    };
+    const dropped = proxy.dropAnswerTo('UPDATE background_tasks', async () => {
+      // The first step's completion reached MySQL and released the second step.
+      for (let tries = 0; tries < 400 && !(await unblocked()); tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+    });
+    const chain = await t.tasks.chain([{ taskName: 'test.record', params: { label: 'first-step' } }, { taskName: 'test.record', params: { label: 'second-step' } }]);
+    await dropped;
+    expect(await unblocked()).toBe(true);
+    // The reconciler here takes rows a minute old (the default): it is not what queues the step.
+    const workflow = await t.tasks.waitForTask(chain.workflowId, { timeoutMs: 15_000 });
+    expect(workflow.status).toBe(TaskStatus.Completed);
+    const second = chain.nodes.find((node) => node.taskName === 'test.record' && !node.released)!;
+    expect(t.app.get(TestTasks).callsOf(second.taskId)).toHaveLength(1);
+    expect(t.tasks.getReconcilerStats().jobsRecreated).toBe(0);
+  });
 });

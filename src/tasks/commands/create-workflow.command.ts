@@ -3,9 +3,11 @@ import type { EntityManager } from 'typeorm';
 import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { CreatedWorkflow, WorkflowStep } from '../interfaces/workflow.interfaces.js';
 import { TaskJobs } from '../queue/task-jobs.js';
+import { DatabaseHealth } from '../store/database-health.js';
 import { TaskDeletes } from '../store/task-deletes.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { TaskStateWriter, type DispatchedStep } from '../store/task-state.writer.js';
+import { WorkflowRepository } from '../store/workflow.repository.js';
 import { AfterCommitOutbox } from './after-commit.outbox.js';
 import { EnqueueTaskCommand } from './enqueue-task.command.js';
 import { RetractedTasks } from './retracted-tasks.js';
@@ -30,11 +32,16 @@ export class CreateWorkflowCommand implements OnModuleInit {
     private readonly jobs: TaskJobs,
     private readonly outbox: AfterCommitOutbox,
     private readonly retracted: RetractedTasks,
+    private readonly workflows: WorkflowRepository,
+    private readonly health: DatabaseHealth,
   ) {}
 
   onModuleInit(): void {
     this.writer.onDispatch((steps) => {
       this.addJobs(steps).catch((error: Error) => this.logger.warn(`Jobs of ${steps.length} released workflow step(s) not added (the reconciler will): ${error.message}`));
+    });
+    this.writer.onUncertainCommit((taskIds) => {
+      this.queueReleasedWithoutJobs(taskIds).catch((error: Error) => this.logger.warn(`Steps released by an unanswered commit not looked for (the reconciler will): ${error.message}`));
     });
   }
 
@@ -62,6 +69,20 @@ export class CreateWorkflowCommand implements OnModuleInit {
       kind,
       nodes: rows.map((row) => ({ taskId: row.taskId, taskName: row.taskName, path: row.path, parentId: row.parentId, released: row.kind === null && !row.blocked })),
     };
+  }
+
+  /**
+   * A batch whose commit an outage met may have landed unseen: the steps it released would have
+   * no job until the reconciler's min age. Once MySQL answers, the released steps of its tasks'
+   * workflows that have no job get one (BullMQ takes one job per id, so a step queued meanwhile
+   * is not queued twice).
+   */
+  private async queueReleasedWithoutJobs(taskIds: string[]): Promise<void> {
+    const released = await this.health.durably(() => this.workflows.releasedStepsOfWorkflowsOf(taskIds));
+    const missing = await this.jobs.withoutJobs(released);
+    if (missing.length === 0) return;
+    await this.addJobs(missing);
+    this.logger.warn(`Queued ${missing.length} workflow step(s) released by a commit whose answer was lost`);
   }
 
   private async addJobs(steps: DispatchedStep[]): Promise<void> {

@@ -97,6 +97,12 @@ export class TaskJobs {
     );
   }
 
+  /** Those of these tasks whose job Redis does not have (in no state at all). */
+  async withoutJobs<T extends Pick<BackgroundTask, 'taskId' | 'taskType'>>(tasks: T[]): Promise<T[]> {
+    const states = await Promise.all(tasks.map(({ taskId, taskType }) => this.queues.queueOf(taskType)?.getJobState(taskId)));
+    return tasks.filter((_, index) => states[index] === 'unknown');
+  }
+
   /** The job of one task: id = task id, name = task name, mapped priority, delay, backoff (and the task id as deduplication id). */
   private jobToAdd({ task, attempts, priorAttempts = 0, delayMs = 0 }: NewJob, deduplicated = false): JobToAdd {
     const queue = this.queues.forTaskType(task.taskType);

@@ -64,6 +64,7 @@ export class TaskStateWriter {
 
   private readonly listeners: CommitListener[] = [];
   private readonly dispatchListeners: Array<(steps: DispatchedStep[]) => void> = [];
+  private readonly uncertainListeners: Array<(taskIds: string[]) => void> = [];
 
   constructor(
     @InjectTasksDataSource() private readonly dataSource: DataSource,
@@ -76,6 +77,11 @@ export class TaskStateWriter {
    */
   onDispatch(listener: (steps: DispatchedStep[]) => void): void {
     this.dispatchListeners.push(listener);
+  }
+
+  /** Calls `listener` with a batch's task ids when an outage met its commit: it may have landed, unseen (so its steps undispatched). */
+  onUncertainCommit(listener: (taskIds: string[]) => void): void {
+    this.uncertainListeners.push(listener);
   }
 
   /** Calls `listener` after each commit (never for a rolled-back batch); it must not throw. */
@@ -194,6 +200,7 @@ export class TaskStateWriter {
     try {
       return await this.writeBatch(batch);
     } catch (error) {
+      if (isDatabaseUnavailable(error)) for (const listener of this.uncertainListeners) listener(batch.map((request) => request.taskId));
       if (batch.length === 1 || isDatabaseUnavailable(error)) throw error;
       const outcomes: Array<boolean | ItemFailure> = [];
       for (const request of batch) outcomes.push(await this.writeBatch([request]).then(([outcome]) => outcome, (failure: unknown) => new ItemFailure(failure)));

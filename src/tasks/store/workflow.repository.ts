@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import { In, IsNull, Not, type DataSource } from 'typeorm';
 import { InjectTasksDataSource } from './tasks-connection.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { BACKGROUND_TASKS_TABLE, BackgroundTask } from './background-task.entity.js';
+import type { DispatchedStep } from './workflow-cascade.js';
 
 /** The reads of a workflow's tree: its steps, its tasks by status, what is unfinished under it. */
 @Injectable()
@@ -13,6 +14,20 @@ export class WorkflowRepository {
   /** The direct steps or members of a workflow row, in order. */
   findChildren(parentId: string): Promise<BackgroundTask[]> {
     return this.dataSource.getRepository(BackgroundTask).find({ where: { parentId }, order: { position: 'ASC' } });
+  }
+
+  /**
+   * The released steps (pending, no longer waiting) of the workflows these tasks belong to: what
+   * a batch of their transitions may have released in a commit whose answer was lost.
+   */
+  async releasedStepsOfWorkflowsOf(taskIds: string[]): Promise<DispatchedStep[]> {
+    const tasks = this.dataSource.getRepository(BackgroundTask);
+    const of = await tasks.find({ select: { workflowId: true }, where: { taskId: In(taskIds), workflowId: Not(IsNull()) } });
+    const workflowIds = [...new Set(of.map((task) => task.workflowId!))];
+    if (workflowIds.length === 0) return [];
+    const steps = await tasks.find({ where: { workflowId: In(workflowIds), status: TaskStatus.Pending, blocked: false, taskType: Not(WORKFLOW_TASK_TYPE) } });
+    return steps.map(({ taskId, taskName, taskType, workflowId, priority, params, maxRetries, retryCount, timeoutSeconds, input }) =>
+      ({ taskId, taskName, taskType, workflowId: workflowId!, priority, params: params ?? {}, maxRetries, retryCount, timeoutSeconds, input }));
   }
 
   /** A workflow's tasks (not its inner chains and groups) by status. */
