@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { TaskStatus } from '../src/tasks/index.js';
+import { TasksUnavailableError, TaskStatus } from '../src/tasks/index.js';
 import { TaskStateWriter } from '../src/tasks/store/task-state.writer.js';
 import { AnswerDroppingProxy } from './support/answer-dropping-proxy.js';
-import { createTestApp, MYSQL_SERVER_URL, type TestApp } from './support/test-app.js';
+import { createTestApp, MYSQL_SERVER_URL, waitFor, type TestApp } from './support/test-app.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 /**
@@ -73,6 +73,23 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
     expect(workflow.status).toBe(TaskStatus.Completed);
     const second = chain.nodes.find((node) => node.taskName === 'test.record' && !node.released)!;
     expect(t.app.get(TestTasks).callsOf(second.taskId)).toHaveLength(1);
+    expect(t.tasks.getReconcilerStats().jobsRecreated).toBe(0);
+  });
+
+  it('gives a user\'s retry whose answer was lost its new round at once, though the caller was told 503', async () => {
+    const { taskId } = await t.tasks.enqueue({ taskName: 'test.always_fail', maxRetries: 0, params: { label: 'lost-retry' } });
+    expect((await t.tasks.waitForTask(taskId, { timeoutMs: 10_000 })).status).toBe(TaskStatus.Failed);
+    const pendingAgain = async () => (await t.dataSource.query(`SELECT status FROM background_tasks WHERE task_id = ?`, [taskId]))[0]?.status === TaskStatus.Pending;
+    const dropped = proxy.dropAnswerTo('UPDATE background_tasks', async () => {
+      // The resubmit reached MySQL: the row is pending again before the answer is dropped.
+      for (let tries = 0; tries < 400 && !(await pendingAgain()); tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+    });
+    const outcome = await t.tasks.retryTask(taskId).catch((error: unknown) => error);
+    await dropped;
+    expect(outcome).toBeInstanceOf(TasksUnavailableError);
+    // Its new round runs (and fails again, as this handler always does) without the reconciler.
+    await waitFor(() => t.app.get(TestTasks).callsOf(taskId).length === 2, 'the new round to run', 15_000);
+    expect((await t.tasks.waitForTask(taskId, { timeoutMs: 10_000 })).status).toBe(TaskStatus.Failed);
     expect(t.tasks.getReconcilerStats().jobsRecreated).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nes
 import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
-import { TaskJobs } from '../queue/task-jobs.js';
+import { TaskJobs, type NewJob } from '../queue/task-jobs.js';
 import { isDatabaseUnavailable, wasNeverSent } from '../store/database-health.js';
 import type { NewTaskRow } from '../store/pending-insert.js';
 import { TaskDeletes } from '../store/task-deletes.js';
@@ -26,8 +26,8 @@ interface Watch {
   since: number;
   /** Whether MySQL has answered a look for its row since. */
   looked: boolean;
-  /** A keyed task: its row, if written, gets its job rather than going. */
-  keyed?: RetractedTask;
+  /** A row to keep: if written (`pending`) and without a job, it gets this one rather than going. */
+  job?: () => NewJob;
 }
 
 const isKeyed = (task: RetractedTask) => task.idempotencyKey !== undefined || task.singletonKey !== undefined;
@@ -48,7 +48,9 @@ const isKeyed = (task: RetractedTask) => task.idempotencyKey !== undefined || ta
  *   have been answered with it by that key (and a retry with the key is): a row of it written
  *   all the same gets its job at once, where the reconciler would queue it a minute later (one
  *   whose job Redis refused is left to the reconciler, Redis being what failed).
- * A statement that never reached MySQL (connection refused) leaves nothing to look for.
+ * A user's retry whose `resubmit` met an outage is kept the same way: its row, if made `pending`
+ * all the same, gets the new round's job. A statement that never reached MySQL (connection
+ * refused) leaves nothing to look for.
  */
 @Injectable()
 export class RetractedTasks implements BeforeApplicationShutdown {
@@ -75,6 +77,22 @@ export class RetractedTasks implements BeforeApplicationShutdown {
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       if (!wasNeverSent(error)) this.watch(tasks, true);
+      throw new TasksUnavailableError('MySQL');
+    }
+  }
+
+  /**
+   * Runs a write that makes a task `pending` again (a user's retry); when MySQL cannot be reached,
+   * its caller learns TasksUnavailableError and, unless the write never reached MySQL, a row it
+   * made pending all the same gets `job` once MySQL answers, not a reconciler pass later.
+   */
+  async writing<T>(taskId: string, job: () => NewJob, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      if (!wasNeverSent(error)) this.watched.set(taskId, { since: Date.now(), looked: false, job });
+      this.schedule(FIRST_LOOK_MS);
       throw new TasksUnavailableError('MySQL');
     }
   }
@@ -115,8 +133,8 @@ export class RetractedTasks implements BeforeApplicationShutdown {
 
   private async lookOnce(): Promise<void> {
     const ids = this.unexpired();
-    const keyed = ids.flatMap((taskId) => this.watched.get(taskId)!.keyed ?? []);
-    const plain = ids.filter((taskId) => !this.watched.get(taskId)!.keyed);
+    const kept = ids.filter((taskId) => this.watched.get(taskId)!.job);
+    const plain = ids.filter((taskId) => !this.watched.get(taskId)!.job);
     try {
       for (let start = 0; start < plain.length; start += IDS_PER_STATEMENT) {
         const chunk = plain.slice(start, start + IDS_PER_STATEMENT);
@@ -124,31 +142,32 @@ export class RetractedTasks implements BeforeApplicationShutdown {
         if (deleted > 0) this.logger.warn(`Deleted ${deleted} row(s) of tasks whose callers were told they were not enqueued`);
         for (const taskId of chunk) this.watched.get(taskId)!.looked = true;
       }
-      for (let start = 0; start < keyed.length; start += IDS_PER_STATEMENT) await this.queueWritten(keyed.slice(start, start + IDS_PER_STATEMENT));
+      for (let start = 0; start < kept.length; start += IDS_PER_STATEMENT) await this.queueWritten(kept.slice(start, start + IDS_PER_STATEMENT));
     } catch (error) {
       // MySQL away still: the next look tries again. Anything else is a fault to see.
       if (!isDatabaseUnavailable(error)) this.logger.error(`Rows of refused tasks not looked for: ${(error as Error).message}`);
     }
   }
 
-  /** Adds the jobs of the keyed tasks whose rows were written; a task whose job Redis refused is looked at again. */
-  private async queueWritten(tasks: RetractedTask[]): Promise<void> {
-    const written = new Set(await this.repository.withStatusAmong(tasks.map((task) => task.taskId), TaskStatus.Pending));
-    for (const task of tasks) this.watched.get(task.taskId)!.looked = true;
-    const found = tasks.filter((task) => written.has(task.taskId));
-    if (found.length === 0) return;
-    const now = Date.now();
-    const refusals = await this.jobs.addEach(found.map((task) => ({ task, attempts: task.maxRetries + 1, delayMs: task.runAt ? Math.max(0, task.runAt.getTime() - now) : 0 })));
-    const queued = found.filter((_, index) => !refusals[index]);
-    for (const task of queued) this.watched.delete(task.taskId);
-    if (queued.length > 0) this.logger.warn(`Queued ${queued.length} keyed task(s) whose INSERT committed while their callers were told 503`);
+  /** Adds the jobs of the kept rows that were written and have none; a task whose job Redis refused is looked at again. */
+  private async queueWritten(taskIds: string[]): Promise<void> {
+    const written = await this.repository.withStatusAmong(taskIds, TaskStatus.Pending);
+    for (const taskId of taskIds) this.watched.get(taskId)!.looked = true;
+    const jobs = written.map((taskId) => this.watched.get(taskId)!.job!());
+    const missing = await this.jobs.withoutJobs(jobs.map((job) => job.task));
+    const toAdd = jobs.filter((job) => missing.includes(job.task));
+    if (toAdd.length === 0) return;
+    const refusals = await this.jobs.addEach(toAdd);
+    const queued = toAdd.filter((_, index) => !refusals[index]);
+    for (const job of queued) this.watched.delete(job.task.taskId);
+    if (queued.length > 0) this.logger.warn(`Queued ${queued.length} task(s) whose write committed while their callers were told 503`);
   }
 
   private watch(tasks: RetractedTask[], keyedToo: boolean): void {
     const since = Date.now();
     for (const task of tasks) {
       if (!isKeyed(task)) this.watched.set(task.taskId, { since, looked: false });
-      else if (keyedToo) this.watched.set(task.taskId, { since, looked: false, keyed: task });
+      else if (keyedToo) this.watched.set(task.taskId, { since, looked: false, job: () => jobOf(task) });
     }
     this.schedule(FIRST_LOOK_MS);
   }
@@ -171,4 +190,9 @@ export class RetractedTasks implements BeforeApplicationShutdown {
     }
     return ids;
   }
+}
+
+/** A new task's job as its enqueue would have added it: every attempt, what is left of its delay. */
+function jobOf(task: RetractedTask): NewJob {
+  return { task, attempts: task.maxRetries + 1, delayMs: task.runAt ? Math.max(0, task.runAt.getTime() - Date.now()) : 0 };
 }

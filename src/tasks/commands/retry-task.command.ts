@@ -10,6 +10,7 @@ import { TaskQueues } from '../queue/task-queues.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { TaskStateWriter } from '../store/task-state.writer.js';
 import { existingView } from './enqueue-task.command.js';
+import { RetractedTasks } from './retracted-tasks.js';
 import { orMysqlUnavailable, orRedisUnavailable } from './unavailable.js';
 
 /**
@@ -33,6 +34,7 @@ export class RetryTaskCommand {
     private readonly writer: TaskStateWriter,
     private readonly queues: TaskQueues,
     private readonly jobs: TaskJobs,
+    private readonly retracted: RetractedTasks,
   ) {}
 
   /**
@@ -54,7 +56,9 @@ export class RetryTaskCommand {
       if (!(await leftActiveWithin(queue, taskId, FINISHING_JOB_WAIT_MS))) throw new TaskNotRetryableError(taskId, task.status, messages.TASK_STILL_RUNNING());
       await queue.remove(taskId);
     });
-    if (!(await orMysqlUnavailable(() => this.writer.resubmit(taskId)))) {
+    // A resubmit whose answer an outage lost may have landed: its row then gets its job once MySQL answers.
+    const newRound = () => ({ task: { ...task, expiresAt: null }, attempts: task.maxRetries + 1 });
+    if (!(await this.retracted.writing(taskId, newRound, () => this.writer.resubmit(taskId)))) {
       throw new TaskNotRetryableError(taskId, task.status, messages.TASK_CHANGED_MEANWHILE());
     }
     // Should Redis refuse now, the row is pending without a job and the reconciler queues it.
