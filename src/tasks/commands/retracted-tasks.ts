@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { TasksUnavailableError } from '../errors/tasks.errors.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TaskJobs, type NewJob } from '../queue/task-jobs.js';
-import { isDatabaseUnavailable, wasNeverSent } from '../store/database-health.js';
+import { isDatabaseUnavailable } from '../store/database-health.js';
 import type { NewTaskRow } from '../store/pending-insert.js';
 import { TaskDeletes } from '../store/task-deletes.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
+import { orMysqlUnavailable } from './unavailable.js';
 
 /** The first look soon after the outage answered, then one a second. */
 const FIRST_LOOK_MS = 200;
@@ -67,34 +67,20 @@ export class RetractedTasks implements BeforeApplicationShutdown {
     private readonly jobs: TaskJobs,
   ) {}
 
-  /**
-   * Runs the INSERT of new tasks; when MySQL cannot be reached, their callers learn
-   * TasksUnavailableError and, unless the statement never reached MySQL, the tasks are watched.
-   */
-  async inserting<T>(tasks: RetractedTask[], insert: () => Promise<T>): Promise<T> {
-    try {
-      return await insert();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      if (!wasNeverSent(error)) this.watch(tasks, true);
-      throw new TasksUnavailableError('MySQL');
-    }
+  /** Runs the INSERT of new tasks; should MySQL's answer be lost, the tasks are watched (their callers learn TasksUnavailableError). */
+  inserting<T>(tasks: RetractedTask[], insert: () => Promise<T>): Promise<T> {
+    return orMysqlUnavailable(insert, () => this.watch(tasks, true));
   }
 
   /**
-   * Runs a write that makes a task `pending` again (a user's retry); when MySQL cannot be reached,
-   * its caller learns TasksUnavailableError and, unless the write never reached MySQL, a row it
-   * made pending all the same gets `job` once MySQL answers, not a reconciler pass later.
+   * Runs a write that makes a task `pending` again (a user's retry); should MySQL's answer be
+   * lost, a row it made pending all the same gets `job` once MySQL answers, not a reconciler pass later.
    */
-  async writing<T>(taskId: string, job: () => NewJob, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      if (!wasNeverSent(error)) this.watched.set(taskId, { since: Date.now(), looked: false, job });
+  writing<T>(taskId: string, job: () => NewJob, write: () => Promise<T>): Promise<T> {
+    return orMysqlUnavailable(write, () => {
+      this.watched.set(taskId, { since: Date.now(), looked: false, job });
       this.schedule(FIRST_LOOK_MS);
-      throw new TasksUnavailableError('MySQL');
-    }
+    });
   }
 
   /** Deletes the rows of these tasks, refused after they were written, while that is safe; a keyed task's row stays. */

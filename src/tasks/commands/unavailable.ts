@@ -1,6 +1,6 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { TasksUnavailableError } from '../errors/tasks.errors.js';
-import { isDatabaseUnavailable } from '../store/database-health.js';
+import { isDatabaseUnavailable, wasNeverSent } from '../store/database-health.js';
 
 const logger = new Logger('TasksCommands');
 
@@ -9,13 +9,18 @@ const logger = new Logger('TasksCommands');
  * every command wraps its calls to either in one of these.
  */
 
-/** Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError}. */
-export async function orMysqlUnavailable<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Runs a MySQL call, turning "cannot reach MySQL" into {@link TasksUnavailableError}. A write
+ * whose connection was lost once sent may have been applied with only its answer lost:
+ * `mayHaveLanded` then runs (a connection refused outright never sent it).
+ */
+export async function orMysqlUnavailable<T>(call: () => Promise<T>, mayHaveLanded?: () => void): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (isDatabaseUnavailable(error)) throw new TasksUnavailableError('MySQL');
-    throw error;
+    if (!isDatabaseUnavailable(error)) throw error;
+    if (mayHaveLanded && !wasNeverSent(error)) mayHaveLanded();
+    throw new TasksUnavailableError('MySQL');
   }
 }
 
