@@ -25,14 +25,12 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
   });
 
   it('writes a completion whose answer was lost once: the row completed with its result, counted and in the stats once', async () => {
-    let committedStatus = '';
+    const statusNow = async (): Promise<string | undefined> =>
+      (await t.dataSource.query(`SELECT status FROM background_tasks WHERE JSON_VALUE(params, '$.label') = 'lost-commit'`))[0]?.status;
+    let committedStatus: string | undefined;
     const dropped = proxy.dropAnswerTo('UPDATE background_tasks', async () => {
       // The COMMIT reached MySQL: the row says so on another connection before the answer is dropped.
-      for (let tries = 0; tries < 400 && committedStatus !== TaskStatus.Completed; tries++) {
-        const [row] = await t.dataSource.query(`SELECT status FROM background_tasks WHERE JSON_VALUE(params, '$.label') = 'lost-commit'`);
-        committedStatus = row?.status ?? '';
-        if (committedStatus !== TaskStatus.Completed) await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await waitFor(async () => (committedStatus = await statusNow()) === TaskStatus.Completed, 'the completion to be committed');
     });
     // Watched, not replaced: how often the worker asks the writer for this completion.
     const completes = jest.spyOn(t.app.get(TaskStateWriter), 'complete');
@@ -63,7 +61,7 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
     };
     const dropped = proxy.dropAnswerTo('UPDATE background_tasks', async () => {
       // The first step's completion reached MySQL and released the second step.
-      for (let tries = 0; tries < 400 && !(await unblocked()); tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor(unblocked, 'the second step to be released');
     });
     const chain = await t.tasks.chain([{ taskName: 'test.record', params: { label: 'first-step' } }, { taskName: 'test.record', params: { label: 'second-step' } }]);
     await dropped;
@@ -82,7 +80,7 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
     const pendingAgain = async () => (await t.dataSource.query(`SELECT status FROM background_tasks WHERE task_id = ?`, [taskId]))[0]?.status === TaskStatus.Pending;
     const dropped = proxy.dropAnswerTo('UPDATE background_tasks', async () => {
       // The resubmit reached MySQL: the row is pending again before the answer is dropped.
-      for (let tries = 0; tries < 400 && !(await pendingAgain()); tries++) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor(pendingAgain, 'the resubmit to be committed');
     });
     const outcome = await t.tasks.retryTask(taskId).catch((error: unknown) => error);
     await dropped;
