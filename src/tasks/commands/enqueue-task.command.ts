@@ -7,8 +7,8 @@ import { TaskJobs } from '../queue/task-jobs.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { GroupCommitQueue, ItemFailure, MAX_BATCH_TEXT } from '../store/group-commit.queue.js';
 import { TaskDeletes } from '../store/task-deletes.js';
-import { isDuplicateKeyError, TaskRepository, type NewTaskRow } from '../store/task.repository.js';
-import type { KeyedTaskRow } from '../store/pending-insert.js';
+import { isDuplicateKeyError, TaskRepository } from '../store/task.repository.js';
+import type { KeyedTaskRow, NewTask } from '../store/pending-insert.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
@@ -33,8 +33,7 @@ const MAX_CONCURRENT_BATCHES = 4;
  */
 const MIN_SPLIT = 25;
 
-/** A validated task ready to be recorded and queued. */
-export type NewTask = NewTaskRow & { runAt: Date | null };
+export type { NewTask };
 /** A validated task with a singleton key. */
 export type KeyedTask = NewTask & KeyedTaskRow;
 export const hasSingletonKey = (task: NewTask): task is KeyedTask => task.singletonKey !== undefined;

@@ -4,7 +4,7 @@ import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.in
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { TaskJobs, type NewJob } from '../queue/task-jobs.js';
 import { isDatabaseUnavailable } from '../store/database-health.js';
-import type { NewTaskRow } from '../store/pending-insert.js';
+import type { NewTask } from '../store/pending-insert.js';
 import { TaskDeletes } from '../store/task-deletes.js';
 import { TaskRepository } from '../store/task.repository.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
@@ -18,8 +18,6 @@ const LAST_LOOK_MS = 2000;
 /** Ids per statement (an IN list on the unique task id index). */
 const IDS_PER_STATEMENT = 1000;
 
-/** A task refused with its row perhaps written, as its enqueue prepared it (its job is made from it). */
-export type RetractedTask = NewTaskRow & { runAt: Date | null };
 
 interface Watch {
   /** When it was refused, by this process's clock. */
@@ -30,7 +28,7 @@ interface Watch {
   job?: () => NewJob;
 }
 
-const isKeyed = (task: RetractedTask) => task.idempotencyKey !== undefined || task.singletonKey !== undefined;
+const isKeyed = (task: NewTask) => task.idempotencyKey !== undefined || task.singletonKey !== undefined;
 
 /**
  * Tasks whose callers were told they were not enqueued (503) while their rows may exist: an
@@ -68,7 +66,7 @@ export class RetractedTasks implements BeforeApplicationShutdown {
   ) {}
 
   /** Runs the INSERT of new tasks; should MySQL's answer be lost, the tasks are watched (their callers learn TasksUnavailableError). */
-  inserting<T>(tasks: RetractedTask[], insert: () => Promise<T>): Promise<T> {
+  inserting<T>(tasks: NewTask[], insert: () => Promise<T>): Promise<T> {
     return orMysqlUnavailable(insert, () => this.watch(tasks, true));
   }
 
@@ -84,7 +82,7 @@ export class RetractedTasks implements BeforeApplicationShutdown {
   }
 
   /** Deletes the rows of these tasks, refused after they were written, while that is safe; a keyed task's row stays. */
-  retract(tasks: RetractedTask[]): void {
+  retract(tasks: NewTask[]): void {
     this.watch(tasks, false);
   }
 
@@ -149,7 +147,7 @@ export class RetractedTasks implements BeforeApplicationShutdown {
     if (queued.length > 0) this.logger.warn(`Queued ${queued.length} task(s) whose write committed while their callers were told 503`);
   }
 
-  private watch(tasks: RetractedTask[], keyedToo: boolean): void {
+  private watch(tasks: NewTask[], keyedToo: boolean): void {
     const since = Date.now();
     for (const task of tasks) {
       if (!isKeyed(task)) this.watched.set(task.taskId, { since, looked: false });
@@ -179,6 +177,6 @@ export class RetractedTasks implements BeforeApplicationShutdown {
 }
 
 /** A new task's job as its enqueue would have added it: every attempt, what is left of its delay. */
-function jobOf(task: RetractedTask): NewJob {
+function jobOf(task: NewTask): NewJob {
   return { task, attempts: task.maxRetries + 1, delayMs: task.runAt ? Math.max(0, task.runAt.getTime() - Date.now()) : 0 };
 }

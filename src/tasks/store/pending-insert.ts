@@ -27,6 +27,9 @@ export interface NewTaskRow {
   blocked?: boolean;
 }
 
+/** A validated task ready to be recorded and queued: its row, and when its first attempt is due (null: at once). */
+export type NewTask = NewTaskRow & { runAt: Date | null };
+
 /** A new row that takes a singleton key. */
 export type KeyedTaskRow = NewTaskRow & { singletonKey: string };
 
