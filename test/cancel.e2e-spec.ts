@@ -6,7 +6,7 @@ import { unaskedStartWindowMs } from '../src/tasks/queue/cancel-marks.js';
 import { TaskQueues } from '../src/tasks/queue/task-queues.js';
 import { FIXTURE_QUEUES } from './support/order-tasks.processor.js';
 import { createTestApp, REDIS_URL, TEST_QUEUE, waitFor, waitForJobState, type TestApp } from './support/test-app.js';
-import { forgetActiveJob } from './support/redis-loss.js';
+import { forgetActiveJob, handBackAsStalled } from './support/redis-loss.js';
 import { TestTasks } from './support/test-tasks.processor.js';
 
 describe('cancellation (MariaDB + Redis)', () => {
@@ -153,23 +153,7 @@ describe('cancellation (MariaDB + Redis)', () => {
    * worker stalled): the lock goes, and a stalled-job check of another worker moves the job. Its
    * handler runs on. The queue is paused first, so that no worker takes the job again.
    */
-  async function handBack(taskId: string): Promise<void> {
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const checker = new Worker('test', null, { connection: redis, prefix: t.queuePrefix, autorun: false, stalledInterval: 50, maxStalledCount: 5 });
-    try {
-      await redis.del(`${t.queuePrefix}:test:${taskId}:lock`);
-      await checker.startStalledCheckTimer();
-      await waitFor(async () => {
-        // The app's own workers check every 30 s, and no other check runs while theirs holds this key.
-        await redis.del(`${t.queuePrefix}:test:stalled-check`);
-        // Waiting, or gone already when a cancel waiting for it saw it there.
-        return (await t.queue('test').getJobState(taskId)) !== 'active';
-      }, 'the job to be handed back');
-    } finally {
-      await checker.close();
-      redis.disconnect();
-    }
-  }
+  const handBack = (taskId: string) => handBackAsStalled(t.queuePrefix, t.queue('test'), taskId);
 
   it('signals a running handler whose job was handed back (its worker stalled), and does not say it stopped', async () => {
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.until_aborted', maxRetries: 0 });

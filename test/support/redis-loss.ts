@@ -1,5 +1,6 @@
+import { Worker, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { REDIS_URL } from './test-app.js';
+import { REDIS_URL, waitFor } from './test-app.js';
 
 /** Runs `use` on a connection of its own to the tests' Redis, closed after. */
 async function withRedis(use: (redis: Redis) => Promise<unknown>): Promise<void> {
@@ -26,4 +27,31 @@ export function forgetRelay(queuePrefix: string): Promise<void> {
     const keys = await redis.keys(`${queuePrefix}::relay:*`);
     if (keys.length > 0) await redis.del(...keys);
   });
+}
+
+/** Deletes a running job's lock, as its expiry does when its worker's event loop is held past the lock's duration. */
+export function expireJobLock(queuePrefix: string, queue: string, taskId: string): Promise<void> {
+  return withRedis((redis) => redis.del(`${queuePrefix}:${queue}:${taskId}:lock`));
+}
+
+/**
+ * Hands a running job back to the queue as BullMQ does when its worker stalled: its lock
+ * deleted, then a second worker's stalled check run. Resolves once the job left `active`.
+ */
+export async function handBackAsStalled(queuePrefix: string, queue: Queue, taskId: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const checker = new Worker(queue.name, null, { connection: redis, prefix: queuePrefix, autorun: false, stalledInterval: 50, maxStalledCount: 5 });
+  try {
+    await expireJobLock(queuePrefix, queue.name, taskId);
+    await checker.startStalledCheckTimer();
+    await waitFor(async () => {
+      // The app's own workers check every 30 s, and no other check runs while theirs holds this key.
+      await redis.del(`${queuePrefix}:${queue.name}:stalled-check`);
+      // Waiting, or gone already when a cancel waiting for it saw it there.
+      return (await queue.getJobState(taskId)) !== 'active';
+    }, 'the job to be handed back');
+  } finally {
+    await checker.close();
+    redis.disconnect();
+  }
 }

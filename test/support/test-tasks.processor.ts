@@ -37,6 +37,8 @@ export class TestTasks {
   readonly finished = new Set<string>();
   /** When each task's handler saw its abort (ms since the epoch). */
   readonly abortedAt = new Map<string, number>();
+  /** The reason of each task's abort, as its handler's signal gave it. */
+  readonly abortReasons = new Map<string, unknown>();
 
   private observe(taskName: string, params: Record<string, unknown>, context: TaskContext): void {
     this.calls.push({ taskId: context.taskId, taskName, attempt: context.attempt, params, at: Date.now(), tick: performance.now() });
@@ -65,6 +67,7 @@ export class TestTasks {
     await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.aborted.add(context.taskId);
     this.abortedAt.set(context.taskId, Date.now());
+    this.abortReasons.set(context.taskId, context.signal.reason);
     throw new Error('aborted');
   }
 

@@ -13,7 +13,11 @@ export interface TaskContext {
   readonly attempt: number;
   /** Attempts this task may make in all (`max_retries + 1`). */
   readonly maxAttempts: number;
-  /** Fires when the task is cancelled (or the worker shuts down); stop work and return or throw. */
+  /**
+   * Fires when the task is cancelled (reason `'cancelled'`), the worker shuts down (`'worker
+   * shutdown'`), the attempt reaches its time limit (a TaskTimeoutError) or this worker lost the
+   * job's lock to another attempt (`'job lock lost'`); stop work and return or throw.
+   */
   readonly signal: AbortSignal;
   /**
    * Reports progress (percent 0..100, message up to 500 characters). Returns at once; the row

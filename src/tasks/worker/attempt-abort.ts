@@ -2,6 +2,11 @@
 export const SHUTDOWN_REASON = 'worker shutdown';
 /** The abort reason of a cancel. */
 export const CANCEL_REASON = 'cancelled';
+/**
+ * The abort reason when this worker lost its job's lock (see abortHandlersOnLostLocks): another attempt runs
+ * the task, or will, and this one must stop.
+ */
+export const LOCK_LOST_REASON = 'job lock lost';
 
 /**
  * Why an attempt must stop: a cancel, the process shutting down, or its time limit; the first

@@ -3,9 +3,16 @@ import { AttemptAbort } from './attempt-abort.js';
 /** How long an abort waits for the attempt of a fetched job to begin. */
 const EARLY_ABORT_TTL_MS = 60_000;
 
+/** One fetch of a task's job by a worker: when BullMQ handed it out, and the token of its lock. */
+export interface JobFetch {
+  taskId: string;
+  processedOn?: number;
+  lockToken?: string;
+}
+
 /** The attempts running in this process, by task id, each with what aborts it. */
 export class RunningAttempts {
-  private readonly attempts = new Map<string, { attempt: Promise<unknown>; abort: AttemptAbort }>();
+  private readonly attempts = new Map<string, { attempt: Promise<unknown>; abort: AttemptAbort; lockToken?: string }>();
   /**
    * Aborts of jobs fetched but whose attempt had not begun when the abort came (a cancel finds
    * the job active as soon as a worker has fetched it), by task id, oldest first.
@@ -13,10 +20,11 @@ export class RunningAttempts {
   private readonly early = new Map<string, { processedOn: number; reason: unknown; at: number }>();
 
   /**
-   * Runs `attempt` with an abort of its own, tracked under `taskId` until it settles; already
+   * Runs `attempt` with an abort of its own, tracked under its task id until it settles; already
    * aborted when an abort came early for this fetch of the job (`processedOn`).
    */
-  async run<T>(taskId: string, processedOn: number | undefined, attempt: (abort: AttemptAbort) => Promise<T>): Promise<T> {
+  async run<T>(fetch: JobFetch, attempt: (abort: AttemptAbort) => Promise<T>): Promise<T> {
+    const { taskId, processedOn, lockToken } = fetch;
     const abort = new AttemptAbort();
     const early = this.early.get(taskId);
     if (early && early.processedOn === processedOn) {
@@ -24,11 +32,13 @@ export class RunningAttempts {
       abort.abort(early.reason);
     }
     const running = attempt(abort);
-    this.attempts.set(taskId, { attempt: running, abort });
+    const tracked = { attempt: running, abort, lockToken };
+    this.attempts.set(taskId, tracked);
     try {
       return await running;
     } finally {
-      this.attempts.delete(taskId);
+      // A later fetch of the same job may have begun here meanwhile (this one's lock was lost): it stays tracked.
+      if (this.attempts.get(taskId) === tracked) this.attempts.delete(taskId);
     }
   }
 
@@ -44,6 +54,17 @@ export class RunningAttempts {
     }
     if (processedOn !== undefined) this.abortEarly(taskId, processedOn, reason);
     return false;
+  }
+
+  /**
+   * Aborts the attempt at `taskId` with `reason` unless it holds the job's lock: `holder` is
+   * the lock's token as Redis has it now (null: no lock). Says whether it aborted one.
+   */
+  abortUnlessLockedBy(taskId: string, holder: string | null, reason: unknown): boolean {
+    const running = this.attempts.get(taskId);
+    if (!running || running.lockToken === undefined || running.lockToken === holder) return false;
+    running.abort.abort(reason);
+    return true;
   }
 
   abortAll(reason: unknown): void {

@@ -17,7 +17,7 @@ import { AttemptStart } from './attempt-start.js';
 import { startsUnasked } from './unasked-start.js';
 import { withTimeLimit } from './time-limit.js';
 import { attemptNumber, taskContextOf } from './task-context.js';
-import { CANCEL_REASON, SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
+import { CANCEL_REASON, LOCK_LOST_REASON, SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
 import { RunningAttempts } from './running-attempts.js';
 import { CompletionWrites, freshTaskOf } from './completion-writes.js';
@@ -53,7 +53,12 @@ export class TaskRunner {
 
   /** Resolves with the job's return value: the handler's result (null when it did not complete). */
   run(job: Job<TaskJobData>, token: string | undefined): Promise<unknown> {
-    return this.running.run(job.id!, job.processedOn, (abort) => this.attempt(job, token, abort));
+    return this.running.run({ taskId: job.id!, processedOn: job.processedOn, lockToken: token }, (abort) => this.attempt(job, token, abort));
+  }
+
+  /** Aborts the attempt at `taskId` unless it holds its job's lock (`holder`: the lock's token, null for none); true if aborted. */
+  abortUnlessLockedBy(taskId: string, holder: string | null): boolean {
+    return this.running.abortUnlessLockedBy(taskId, holder, LOCK_LOST_REASON);
   }
 
   /** Aborts the attempt at `taskId` if this process runs it (true), or that fetch's attempt as it begins. */
@@ -117,7 +122,7 @@ export class TaskRunner {
     } catch (error) {
       const guard = await start.end();
       await progress.close();
-      if (abort.reason === SHUTDOWN_REASON) await this.handBack(job, token, guard);
+      await this.stopIfInterrupted(job, token, abort, guard);
       return this.recordFailure(job, handler, error, guard);
     }
   }
@@ -188,11 +193,14 @@ export class TaskRunner {
   }
 
   /**
-   * The worker is shutting down and aborted this attempt: the row goes back to `pending`
-   * (it still is when its `running` was never written) and the job to the queue, neither
-   * counting a failed attempt.
+   * Ends an attempt the worker aborted, not its handler's failure: at a shutdown the row goes
+   * back to `pending` (it still is when its `running` was never written) and the job to the
+   * queue, neither counting a failed attempt; after a lost lock (see abortHandlersOnLostLocks)
+   * the job and the row are another attempt's, and nothing is written. Returns for other aborts.
    */
-  private async handBack(job: Job<TaskJobData>, token: string | undefined, guard: WorkerAttempt | null): Promise<never> {
+  private async stopIfInterrupted(job: Job<TaskJobData>, token: string | undefined, abort: AttemptAbort, guard: WorkerAttempt | null): Promise<void> {
+    if (abort.reason === LOCK_LOST_REASON) throw new DelayedError(`Task ${job.id}: this worker lost the job's lock`);
+    if (abort.reason !== SHUTDOWN_REASON) return;
     if (guard && guard.startsAt === undefined) await this.health.durably(() => this.writer.requeue(job.id!, undefined, guard));
     await job.moveToDelayed(Date.now(), token);
     throw new DelayedError();
