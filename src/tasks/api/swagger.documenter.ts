@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type Type } from '@nestjs/common';
-import { ApiBody, ApiExtraModels, ApiOperation, DECORATORS } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOperation, DECORATORS, type ApiBodyOptions } from '@nestjs/swagger';
 import { TaskHandlerRegistry, type RegisteredTaskHandler } from '../task-handler.registry.js';
 import { EnqueueBulkDto } from './dto/enqueue-bulk.dto.js';
 import { EnqueueTaskDto } from './dto/enqueue-task.dto.js';
@@ -51,15 +51,22 @@ function documentRequestExamples(handlers: RegisteredTaskHandler[]): void {
   const bodies = open.slice(0, MAX_EXAMPLES).map((handler) => ({ task_name: handler.taskName, params: exampleParams(handler.paramsType) }));
   const target = TasksController.prototype;
   const examples = Object.fromEntries(bodies.map((body) => [body.task_name, { summary: body.task_name, value: body }]));
-  ApiBody({ type: EnqueueTaskDto, examples })(target, 'enqueue', Object.getOwnPropertyDescriptor(target, 'enqueue')!);
-  ApiBody({ type: EnqueueBulkDto, examples: { tasks: { summary: 'Registered tasks, at once', value: { tasks: bodies.slice(0, 3) } } } })(
-    target,
-    'enqueueBulk',
-    Object.getOwnPropertyDescriptor(target, 'enqueueBulk')!,
-  );
-  const workflows = WorkflowsController.prototype;
+  documentBody(target, 'enqueue', { type: EnqueueTaskDto, examples });
+  documentBody(target, 'enqueueBulk', { type: EnqueueBulkDto, examples: { tasks: { summary: 'Registered tasks, at once', value: { tasks: bodies.slice(0, 3) } } } });
   const workflowExamples = { chain: { summary: 'A chain of registered tasks', value: { chain: bodies.slice(0, 2) } } };
-  ApiBody({ type: WorkflowRequestDto, examples: workflowExamples })(workflows, 'createWorkflow', Object.getOwnPropertyDescriptor(workflows, 'createWorkflow')!);
+  documentBody(WorkflowsController.prototype, 'createWorkflow', { type: WorkflowRequestDto, examples: workflowExamples });
+}
+
+/**
+ * Documents `body` as the route's request body in place of one documented before: the
+ * document takes the first, and the bulk route declares its body statically (its parameter is
+ * not typed by the DTO), as may an earlier bootstrap in the same process.
+ */
+function documentBody(target: object, method: string, body: ApiBodyOptions): void {
+  const descriptor = Object.getOwnPropertyDescriptor(target, method)!;
+  const parameters: { in?: string }[] = Reflect.getMetadata(DECORATORS.API_PARAMETERS, descriptor.value) ?? [];
+  Reflect.defineMetadata(DECORATORS.API_PARAMETERS, parameters.filter((parameter) => parameter.in !== 'body'), descriptor.value);
+  ApiBody(body)(target, method, descriptor);
 }
 
 /** Params built from the `example` of each `@ApiProperty` of the DTO; `{}` for a task without one. */

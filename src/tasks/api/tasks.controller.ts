@@ -1,6 +1,7 @@
 import { Body, Delete, ForbiddenException, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -18,6 +19,7 @@ import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
 import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
+import { BulkBodyPipe, type BulkBody } from './bulk-body.pipe.js';
 import { parseWaitSeconds, taskView, waitedTask, type ClosableResponse } from './task-read.js';
 import { TasksExceptionFilter } from './tasks-exception.filter.js';
 import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
@@ -111,7 +113,8 @@ export class TasksController {
       'in order. 200 even when some items were refused; 400 only when the body itself is wrong.',
   })
   @ApiOkResponse({ type: EnqueueBulkResponseDto })
-  async enqueueBulk(@Body() body: EnqueueBulkDto, @Req() request: BulkRequest): Promise<EnqueueBulkResponseDto> {
+  @ApiBody({ type: EnqueueBulkDto })
+  async enqueueBulk(@Body(BulkBodyPipe) body: BulkBody, @Req() request: BulkRequest): Promise<EnqueueBulkResponseDto> {
     // What the guard found in each item as sent (validation's copy has lost keys like __proto__).
     const unstorable = request[BULK_ITEM_PROBLEMS] ?? [];
     const checked = await Promise.all(body.tasks.map(async (item, index) => {
