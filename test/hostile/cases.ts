@@ -86,6 +86,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   enqueue('params as a string', { ...ok, params: 'x' }, 400, /params must be a JSON object/),
   enqueue('a body that is an array', [ok], 400, /^the body must be a JSON object, one task/),
   { name: 'a bulk body that is the list itself', method: 'post', path: '/enqueue/bulk', body: [ok], status: 400, message: /^the body must be a JSON object: \{ "tasks": \[\.\.\.\] \}$/ },
+  { name: 'a workflow body that is the list itself', method: 'post', path: '/workflows', body: [ok], status: 400, message: /^the body must be a JSON object: \{ "chain": \[\.\.\.\] \}, / },
   raw('malformed JSON', '{"task_name": ', /JSON|Unexpected|Expected/),
   raw('an empty JSON body', '', /task_name/),
   // Queries.

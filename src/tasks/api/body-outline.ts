@@ -8,7 +8,7 @@ import { WorkflowRequestDto } from './dto/workflow.dto.js';
  * The fields a DTO declares: those with validation decorators, which are what the validation
  * pipe's whitelist lets through, so the guard and the pipe cannot disagree.
  */
-function fieldsOf(dto: new () => object): Set<string> {
+export function fieldsOf(dto: new () => object): Set<string> {
   return new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', false, false).map((metadata) => metadata.propertyName));
 }
 
@@ -47,6 +47,7 @@ export function notAnObjectProblem(handler: string, body: unknown): string | nul
   if (body === undefined || isObject(body)) return null;
   if (handler === 'enqueue') return 'the body must be a JSON object, one task (several go to POST /enqueue/bulk as { "tasks": [...] })';
   if (handler === 'enqueueBulk') return 'the body must be a JSON object: { "tasks": [...] }';
+  if (handler === 'createWorkflow') return 'the body must be a JSON object: { "chain": [...] }, { "group": [...] } or { "chord": [...], "callback": {...} }';
   return null;
 }
 

@@ -34,10 +34,11 @@ describe('RequestHygieneGuard, on the outline of a bulk or workflow body (before
     expect(answer(post('createWorkflow', { chord: new Array(998).fill(task), callback: task, on_failure: task, on_member_failure: 'continue' }))).toBe(true);
   });
 
-  it('tells a body that is a list, not an object, what the route takes; a workflow\'s parser says it for its route', () => {
+  it('tells a body that is a list or a string, not an object, what the route takes', () => {
     expect(answer(post('enqueueBulk', [task]))).toEqual(['the body must be a JSON object: { "tasks": [...] }']);
+    expect(answer(post('createWorkflow', [task]))).toEqual(['the body must be a JSON object: { "chain": [...] }, { "group": [...] } or { "chord": [...], "callback": {...} }']);
     expect(answer(post('enqueue', [task]))).toEqual(['the body must be a JSON object, one task (several go to POST /enqueue/bulk as { "tasks": [...] })']);
-    expect(answer(post('createWorkflow', 'chain'))).toBe(true);
+    expect(answer(post('createWorkflow', 'chain'))).toEqual(['the body must be a JSON object: { "chain": [...] }, { "group": [...] } or { "chord": [...], "callback": {...} }']);
   });
 });
 

@@ -19,7 +19,7 @@ import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
 import { BULK_ITEM_PROBLEMS, RequestHygieneGuard, type BulkRequest } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
-import { BulkBodyPipe, type BulkBody } from './bulk-body.pipe.js';
+import { ShallowBodyPipe, type ShallowBody } from './shallow-body.pipe.js';
 import { parseWaitSeconds, taskView, waitedTask, type ClosableResponse } from './task-read.js';
 import { TasksExceptionFilter } from './tasks-exception.filter.js';
 import { bulkResponse, enqueuedMessage, validateBulkItem } from './bulk-item.validator.js';
@@ -114,7 +114,7 @@ export class TasksController {
   })
   @ApiOkResponse({ type: EnqueueBulkResponseDto })
   @ApiBody({ type: EnqueueBulkDto })
-  async enqueueBulk(@Body(BulkBodyPipe) body: BulkBody, @Req() request: BulkRequest): Promise<EnqueueBulkResponseDto> {
+  async enqueueBulk(@Body(new ShallowBodyPipe(EnqueueBulkDto)) body: ShallowBody<EnqueueBulkDto>, @Req() request: BulkRequest): Promise<EnqueueBulkResponseDto> {
     // What the guard found in each item as sent (validation's copy has lost keys like __proto__).
     const unstorable = request[BULK_ITEM_PROBLEMS] ?? [];
     const checked = await Promise.all(body.tasks.map(async (item, index) => {

@@ -1,5 +1,5 @@
-import { Body, ForbiddenException, HttpCode, HttpStatus, Post, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Body, ForbiddenException, HttpCode, HttpStatus, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiForbiddenResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import { TaskHandlerRegistry } from '../task-handler.registry.js';
 import { TasksService } from '../tasks.service.js';
@@ -7,13 +7,12 @@ import { CreatedWorkflowResponseDto, ErrorResponseDto, WorkflowRequestDto } from
 import { RequestHygieneGuard } from './request-hygiene.guard.js';
 import { TasksExceptionFilter } from './tasks-exception.filter.js';
 import { parseWorkflowBody } from './workflow-request.js';
+import { ShallowBodyPipe, type ShallowBody } from './shallow-body.pipe.js';
 
 /** `POST /workflows`: chains, groups and chords as one tree (mounted under the tasks prefix). */
 @ApiTags('tasks')
 @UseGuards(RequestHygieneGuard)
 @UseFilters(TasksExceptionFilter)
-// The top level's shape; the tree inside is parseWorkflowBody's (each task by the enqueue DTO).
-@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
 export class WorkflowsController {
   constructor(
     private readonly tasks: TasksService,
@@ -32,7 +31,9 @@ export class WorkflowsController {
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiForbiddenResponse({ description: 'A step names a task that only the application may enqueue.', type: ErrorResponseDto })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto })
-  async createWorkflow(@Body() body: WorkflowRequestDto): Promise<CreatedWorkflowResponseDto> {
+  @ApiBody({ type: WorkflowRequestDto })
+  // The top level by its DTO, not copied; the tree inside is parseWorkflowBody's (each task by the enqueue DTO).
+  async createWorkflow(@Body(new ShallowBodyPipe(WorkflowRequestDto)) body: ShallowBody<WorkflowRequestDto>): Promise<CreatedWorkflowResponseDto> {
     const parsed = await parseWorkflowBody(body, (taskName) => this.registry.find(taskName)?.enqueue === 'internal');
     if ('problems' in parsed) {
       if (parsed.problems.length > 0) throw new InvalidTaskRequestError(parsed.problems);
