@@ -52,6 +52,7 @@ describe('RunningAttempts', () => {
     expect(attempts.abortUnlessLockedBy('t2', 'x', 'job lock lost')).toBe(true);
     expect(attempts.abortUnlessLockedBy('t3', null, 'job lock lost')).toBe(true);
     expect(attempts.abortUnlessLockedBy('t4', null, 'job lock lost')).toBe(false);
+    expect(attempts.abortUnlessLockedBy('t2', null, 'job lock lost')).toBe(false);
     releases.forEach((release) => release());
     expect(await Promise.all(running)).toEqual([undefined, 'job lock lost', 'job lock lost']);
   });

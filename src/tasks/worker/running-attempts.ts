@@ -58,11 +58,12 @@ export class RunningAttempts {
 
   /**
    * Aborts the attempt at `taskId` with `reason` unless it holds the job's lock: `holder` is
-   * the lock's token as Redis has it now (null: no lock). Says whether it aborted one.
+   * the lock's token as Redis has it now (null: no lock). Says whether it aborted one; not for
+   * an attempt aborted already (a shutdown hands its job back, and its lock goes with it).
    */
   abortUnlessLockedBy(taskId: string, holder: string | null, reason: unknown): boolean {
     const running = this.attempts.get(taskId);
-    if (!running || running.lockToken === undefined || running.lockToken === holder) return false;
+    if (!running || running.abort.aborted || running.lockToken === undefined || running.lockToken === holder) return false;
     running.abort.abort(reason);
     return true;
   }
