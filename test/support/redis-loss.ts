@@ -34,6 +34,18 @@ export function expireJobLock(queuePrefix: string, queue: string, taskId: string
   return withRedis((redis) => redis.del(`${queuePrefix}:${queue}:${taskId}:lock`));
 }
 
+/** Gives a running job's lock to another token, as another worker's fetch of it does after BullMQ handed it back. */
+export function giveJobLockAway(queuePrefix: string, queue: string, taskId: string): Promise<void> {
+  return withRedis((redis) => redis.set(`${queuePrefix}:${queue}:${taskId}:lock`, 'another-worker', 'PX', 30_000));
+}
+
+/** The token holding a job's lock, null when none does. */
+export async function jobLockHolder(queuePrefix: string, queue: string, taskId: string): Promise<string | null> {
+  let holder: string | null = null;
+  await withRedis(async (redis) => (holder = await redis.get(`${queuePrefix}:${queue}:${taskId}:lock`)));
+  return holder;
+}
+
 /**
  * Hands a running job back to the queue as BullMQ does when its worker stalled: its lock
  * deleted, then a second worker's stalled check run. Resolves once the job left `active`.

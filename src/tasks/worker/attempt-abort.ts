@@ -3,7 +3,7 @@ export const SHUTDOWN_REASON = 'worker shutdown';
 /** The abort reason of a cancel. */
 export const CANCEL_REASON = 'cancelled';
 /**
- * The abort reason when this worker lost its job's lock (see abortHandlersOnLostLocks): another attempt runs
+ * The abort reason when this worker lost its job's lock (see watchLostLocks): another attempt runs
  * the task, or will, and this one must stop.
  */
 export const LOCK_LOST_REASON = 'job lock lost';

@@ -68,6 +68,12 @@ export class RunningAttempts {
     return true;
   }
 
+  /** The lock token of the attempt at `taskId`, unless it was aborted (or none runs here). */
+  lockTokenOf(taskId: string): string | undefined {
+    const running = this.attempts.get(taskId);
+    return running && !running.abort.aborted ? running.lockToken : undefined;
+  }
+
   abortAll(reason: unknown): void {
     for (const { abort } of this.attempts.values()) abort.abort(reason);
   }

@@ -21,7 +21,7 @@ import { TaskRunner } from './task.runner.js';
 import { CANCEL_REASON, SHUTDOWN_REASON } from './attempt-abort.js';
 import { ScheduledRetry } from './scheduled-retry.js';
 import { closeOrDrop, dropWorker } from '../queue/bounded-close.js';
-import { abortHandlersOnLostLocks } from './lost-locks.js';
+import { watchLostLocks } from './lost-locks.js';
 
 /**
  * One BullMQ Worker per queue that has handlers in this process (none in the `api` role).
@@ -89,7 +89,7 @@ export class TaskWorkersHost implements OnApplicationBootstrap, BeforeApplicatio
       removeOnFail: { age: this.options.jobRetention.failedAgeSeconds },
     });
     worker.on('error', (error) => this.logger.error(`Worker ${name}: ${error.message}`));
-    abortHandlersOnLostLocks(worker, connection, this.runner, this.logger);
+    watchLostLocks(worker, connection, this.runner.attempts, this.logger, this.options.workers.lockDurationMs);
     this.workers.set(name, { worker, connection });
     await this.cancellations.register(name, (taskId, processedOn) => this.runner.abort(taskId, CANCEL_REASON, processedOn));
     await worker.waitUntilReady();

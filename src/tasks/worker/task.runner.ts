@@ -56,9 +56,9 @@ export class TaskRunner {
     return this.running.run({ taskId: job.id!, processedOn: job.processedOn, lockToken: token }, (abort) => this.attempt(job, token, abort));
   }
 
-  /** Aborts the attempt at `taskId` unless it holds its job's lock (`holder`: the lock's token, null for none); true if aborted. */
-  abortUnlessLockedBy(taskId: string, holder: string | null): boolean {
-    return this.running.abortUnlessLockedBy(taskId, holder, LOCK_LOST_REASON);
+  /** The attempts running in this process, with their lock tokens (see watchLostLocks). */
+  get attempts(): RunningAttempts {
+    return this.running;
   }
 
   /** Aborts the attempt at `taskId` if this process runs it (true), or that fetch's attempt as it begins. */
@@ -195,8 +195,8 @@ export class TaskRunner {
   /**
    * Ends an attempt the worker aborted, not its handler's failure: at a shutdown the row goes
    * back to `pending` (it still is when its `running` was never written) and the job to the
-   * queue, neither counting a failed attempt; after a lost lock (see abortHandlersOnLostLocks)
-   * the job and the row are another attempt's, and nothing is written. Returns for other aborts.
+   * queue, neither counting a failed attempt; after a lost lock (see watchLostLocks)
+   * the job and the row are another attempt's: no outcome is written. Returns for other aborts.
    */
   private async stopIfInterrupted(job: Job<TaskJobData>, token: string | undefined, abort: AttemptAbort, guard: WorkerAttempt | null): Promise<void> {
     if (abort.reason === LOCK_LOST_REASON) throw new DelayedError(`Task ${job.id}: this worker lost the job's lock`);
