@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { TasksUnavailableError, TaskStatus } from '../src/tasks/index.js';
+import { TasksUnavailableError, TaskStatus, type TaskEvent } from '../src/tasks/index.js';
 import { TaskStateWriter } from '../src/tasks/store/task-state.writer.js';
 import { AnswerDroppingProxy } from './support/answer-dropping-proxy.js';
 import { createTestApp, MYSQL_SERVER_URL, waitFor, type TestApp } from './support/test-app.js';
@@ -34,6 +34,8 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
     });
     // Watched, not replaced: how often the worker asks the writer for this completion.
     const completes = jest.spyOn(t.app.get(TaskStateWriter), 'complete');
+    const events: TaskEvent[] = [];
+    const subscription = t.tasks.taskEvents({ taskName: 'test.record' }, await t.tasks.latestTaskEventId()).subscribe((event) => events.push(event));
     const { taskId } = await t.tasks.enqueue({ taskName: 'test.record', params: { label: 'lost-commit' } });
     await dropped;
     expect(committedStatus).toBe(TaskStatus.Completed);
@@ -45,6 +47,10 @@ describe('state writes whose answers were lost (MariaDB + Redis)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(completes.mock.calls.filter(([id]) => id === taskId).length).toBeGreaterThanOrEqual(2);
     completes.mockRestore();
+    // The lost commit's change reaches live subscribers once, when the write that came again is refused.
+    await waitFor(() => events.some((event) => event.task_id === taskId), 'the completion event');
+    subscription.unsubscribe();
+    expect(events.filter((event) => event.task_id === taskId).map((event) => [event.status, event.progress])).toEqual([[TaskStatus.Completed, 100]]);
     expect({
       completed: await t.tasks.getTaskCount({ status: TaskStatus.Completed }),
       pending: await t.tasks.getTaskCount({ status: TaskStatus.Pending }),

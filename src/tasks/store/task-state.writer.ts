@@ -2,24 +2,17 @@ import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { InjectTasksDataSource } from './tasks-connection.js';
 import { TaskStatus, type TaskTransition } from '../lifecycle/task-status.js';
-import {
-  applyTransitions,
-  type AttemptGuard,
-  type RowState,
-  type TransitionRequest,
-  type TransitionValues,
-} from '../lifecycle/transition-batch.js';
+import type { AttemptGuard, TransitionValues } from '../lifecycle/transition-batch.js';
 import { BACKGROUND_TASKS_TABLE } from './background-task.entity.js';
 import { isDatabaseUnavailable } from './database-health.js';
 import { GroupCommitQueue, ItemFailure, MAX_BATCH_TEXT } from './group-commit.queue.js';
 import { truncateMessage as truncate, type RecordedFailure } from './recorded-failure.js';
 import { withLockRetry } from './lock-retry.js';
-import { countDeltas, countsStatement } from './task-counts.js';
-import { statsDeltas, statsStatement } from './task-stats.js';
-import { cascadeWorkflows, type DispatchedStep } from './workflow-cascade.js';
-import { committedChanges, finishedTasks, type CommittedChange, type CommitListener, type LockedRow } from './committed-change.js';
-import { batchUpdateStatement } from './task-update.statement.js';
-import { OneTripTransactions, type TransactionQueries } from './one-trip-transactions.js';
+import type { DispatchedStep } from './workflow-cascade.js';
+import type { CommittedChange, CommitListener } from './committed-change.js';
+import { OneTripTransactions } from './one-trip-transactions.js';
+import { LostAnswers } from './lost-answers.js';
+import { transitionBatch } from './batch-transaction.js';
 import { isFreshCompletionBatch, writeFreshCompletions, type FreshRequest, type FreshTask } from './fresh-completions.js';
 
 export type { AttemptGuard } from '../lifecycle/transition-batch.js';
@@ -64,7 +57,7 @@ export class TaskStateWriter {
 
   private readonly listeners: CommitListener[] = [];
   private readonly dispatchListeners: Array<(steps: DispatchedStep[]) => void> = [];
-  private readonly uncertainListeners: Array<(taskIds: string[]) => void> = [];
+  private readonly lostAnswers = new LostAnswers();
 
   constructor(
     @InjectTasksDataSource() private readonly dataSource: DataSource,
@@ -81,7 +74,7 @@ export class TaskStateWriter {
 
   /** Calls `listener` with a batch's task ids when an outage met its commit: it may have landed, unseen (so its steps undispatched). */
   onUncertainCommit(listener: (taskIds: string[]) => void): void {
-    this.uncertainListeners.push(listener);
+    this.lostAnswers.onUncertain(listener);
   }
 
   /** Calls `listener` after each commit (never for a rolled-back batch); it must not throw. */
@@ -180,9 +173,10 @@ export class TaskStateWriter {
   private async writeBatch(batch: TimedRequest[]): Promise<boolean[]> {
     const { outcomes, committed, dispatched } = await withLockRetry(async () => {
       const fresh = isFreshCompletionBatch(batch) ? await writeFreshCompletions(this.oneTrip, batch) : null;
-      return fresh ? { ...fresh, dispatched: [] } : this.oneTrip.transaction((tx) => this.applyBatch(tx, batch));
+      return fresh ? { ...fresh, dispatched: [] } : this.oneTrip.transaction((tx) => transitionBatch(tx, batch, this.lostAnswers, (sql, parameters) => this.dataSource.query(sql, parameters)));
     });
     const now = performance.now();
+    this.lostAnswers.settled(batch);
     this.notify(committed, batch.map((request) => now - request.submittedAt));
     if (dispatched.length > 0) for (const listener of this.dispatchListeners) listener(dispatched);
     return outcomes;
@@ -200,49 +194,13 @@ export class TaskStateWriter {
     try {
       return await this.writeBatch(batch);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) for (const listener of this.uncertainListeners) listener(batch.map((request) => request.taskId));
+      if (isDatabaseUnavailable(error)) this.lostAnswers.uncertain(batch.map((request) => request.taskId));
       if (batch.length === 1 || isDatabaseUnavailable(error)) throw error;
       const outcomes: Array<boolean | ItemFailure> = [];
       for (const request of batch) outcomes.push(await this.writeBatch([request]).then(([outcome]) => outcome, (failure: unknown) => new ItemFailure(failure)));
       return outcomes;
     }
   }
-
-  /**
-   * Two round trips for a batch of plain tasks: the locking read (with `START TRANSACTION`),
-   * then the UPDATE, counts and stats with the `COMMIT`; a workflow's cascade reads in between.
-   */
-  private async applyBatch(tx: TransactionQueries, batch: TransitionRequest[]): Promise<BatchOutcome> {
-    const ids = [...new Set(batch.map((request) => request.taskId))].sort();
-    const locked: Array<LockedRow & { workflow_id: string | null; parent_id: string | null }> = await tx.query(
-      `SELECT task_id, task_type, task_name, status, error_type, started_at, attempt_token, workflow_id, parent_id, NOW(3) AS now
-         FROM ${BACKGROUND_TASKS_TABLE} FORCE INDEX (idx_task_id) WHERE task_id IN (?) ORDER BY task_id FOR UPDATE`,
-      [ids],
-    );
-    const rows = new Map<string, RowState>(
-      locked.map((row) => [row.task_id, { status: row.status, startedAt: row.started_at, attemptToken: row.attempt_token }]),
-    );
-    const { outcomes, changes } = applyTransitions(batch, rows);
-    if (changes.size === 0) return { outcomes, committed: [], dispatched: [] };
-    // What the changes mean for their workflows: more rows change, steps are released.
-    const cascade = await cascadeWorkflows(tx, locked, changes, (sql, parameters) => this.dataSource.query(sql, parameters));
-    const all: LockedRow[] = [...locked, ...cascade.rows];
-    const monotonicNow = performance.now();
-    tx.defer(...batchUpdateStatement(changes, monotonicNow, cascade.blocking));
-    const counts = countDeltas(all, changes);
-    if (counts.length > 0) tx.defer(...countsStatement(counts));
-    const committed = committedChanges(all, changes);
-    const stats = statsDeltas(finishedTasks(all, committed, changes, monotonicNow), locked[0].now);
-    if (stats.length > 0) tx.defer(...statsStatement(stats));
-    return { outcomes, committed, dispatched: cascade.dispatched };
-  }
-}
-
-/** What a batch's transaction did: each request's outcome, the rows it changed, the workflow steps it released. */
-interface BatchOutcome {
-  outcomes: boolean[];
-  committed: CommittedChange[];
-  dispatched: DispatchedStep[];
 }
 
 /** A request with the moment it was made (for the commit-wait metric) and the text it carries (see MAX_BATCH_TEXT). */
