@@ -39,7 +39,7 @@ const MAX_CONCURRENT_BATCHES = 1;
  *
  * Writes are group-committed: requests that arrive while a batch is being written wait for
  * the next one, which locks its rows (`SELECT … FOR UPDATE`), applies every request in order
- * ({@link applyTransitions}), writes the net change of each row in one `UPDATE` and the net
+ * (applyTransitions; the transaction is batch-transaction.ts), writes the net change of each row in one `UPDATE` and the net
  * change of the counts in one upsert (see task-counts.ts), all in one transaction. Under load that is one commit
  * for hundreds of transitions instead of one each; alone, a write goes out at once. A batch of
  * nothing but fresh tasks' completions skips the locking read: its `UPDATE` is the
