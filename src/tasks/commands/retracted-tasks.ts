@@ -18,7 +18,6 @@ const LAST_LOOK_MS = 2000;
 /** Ids per statement (an IN list on the unique task id index). */
 const IDS_PER_STATEMENT = 1000;
 
-
 interface Watch {
   /** When it was refused, by this process's clock. */
   since: number;

@@ -63,7 +63,7 @@ export class RetryTaskCommand {
     }
     // Should Redis refuse now, the row is pending without a job and the reconciler queues it.
     // The new round runs at once and has no expiry (resubmit cleared both): the user asked for it now.
-    await orRedisUnavailable(() => this.jobs.add({ ...task, expiresAt: null }, task.maxRetries + 1));
+    await orRedisUnavailable(() => this.jobs.addMany([newRound()]));
     return { ...existingView(task), runAt: null, expiresAt: null };
   }
 }

@@ -22,8 +22,9 @@ import type { RunningAttempts } from './running-attempts.js';
  * now is aborted.
  */
 export function watchLostLocks(worker: Worker, connection: Redis, attempts: RunningAttempts, logger: Logger, lockDurationMs: number): void {
+  const watch: LockWatch = { worker, connection, attempts, logger, lockDurationMs };
   worker.on('lockRenewalFailed', (jobIds) => {
-    for (const jobId of jobIds) void keepOrAbort({ worker, connection, attempts, logger, lockDurationMs }, jobId);
+    for (const jobId of jobIds) void keepOrAbort(watch, jobId);
   });
 }
 
