@@ -66,6 +66,12 @@ export const HOSTILE_CASES: HostileCase[] = [
   { name: 'cancel of a non-UUID', method: 'post', path: '/not-a-uuid/cancel', status: 400, message: /task_id must be a UUID/ },
   { name: 'retry of a non-UUID', method: 'post', path: '/1%3BDROP%20TABLE/retry', status: 400, message: /task_id must be a UUID/ },
   { name: 'cancel of an unknown task', method: 'post', path: `/${UNKNOWN_ID}/cancel`, status: 404, message: /not found/ },
+  // A query field a route does not take: refused, never ignored, also where the route takes no query.
+  get('a query field on the schedules', '/schedules?x=1', 400, /^property x should not exist$/),
+  get('a query field on a task\'s events', `/${UNKNOWN_ID}/events?since=0`, 400, /^property since should not exist$/),
+  { name: 'a long poll asked of a cancel', method: 'post', path: `/${UNKNOWN_ID}/cancel?wait_seconds=5`, status: 400, message: /^property wait_seconds should not exist$/ },
+  { name: 'an option sent in the enqueue\'s query', method: 'post', path: '/enqueue?priority=9', body: ok, status: 400, message: /^property priority should not exist$/ },
+  get('a limit of eighteen digits', '/?limit=999999999999999999', 400, /^limit must be an integer from 1 to 1000$/),
   enqueue('an idempotency key with a trailing space', { ...ok, idempotency_key: 'Key-X ' }, 400, /must not start or end with whitespace/),
   enqueue('an idempotency key with a leading tab', { ...ok, idempotency_key: '\tKey-X' }, 400, /must not start or end with whitespace/),
   // Permissions and names.

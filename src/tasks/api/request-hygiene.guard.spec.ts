@@ -1,11 +1,23 @@
 import { describe, expect, it } from '@jest/globals';
-import { BadRequestException, PayloadTooLargeException, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, PayloadTooLargeException, Query, type ExecutionContext } from '@nestjs/common';
 import { RequestHygieneGuard } from './request-hygiene.guard.js';
 
 /** A POST of `body` to the route whose handler is `handler`, as the guard sees it before any pipe (a chunked one declares no length). */
 function post(handler: string, body: unknown, contentLength: string | null = '1000'): ExecutionContext {
   const request = { method: 'POST', headers: { 'content-type': 'application/json', ...(contentLength === null ? {} : { 'content-length': contentLength }) }, body };
-  return { switchToHttp: () => ({ getRequest: () => request }), getHandler: () => ({ name: handler }) } as unknown as ExecutionContext;
+  return { switchToHttp: () => ({ getRequest: () => request }), getClass: () => Routes, getHandler: () => ({ name: handler }) } as unknown as ExecutionContext;
+}
+/** A GET of `query` to the route whose handler is `handler` of {@link Routes}. */
+function get(handler: keyof Routes, query: Record<string, string>): ExecutionContext {
+  const request = { method: 'GET', headers: {}, query };
+  return { switchToHttp: () => ({ getRequest: () => request }), getClass: () => Routes, getHandler: () => Routes.prototype[handler] } as unknown as ExecutionContext;
+}
+/** Two routes as a controller declares them: one with a query DTO, one without a query. */
+class Routes {
+  list(@Query() query: object): object {
+    return query;
+  }
+  schedules(): void {}
 }
 /** What the guard answers: true, or the problems of its 400. */
 function answer(context: ExecutionContext): true | string[] {
@@ -50,5 +62,16 @@ describe('RequestHygieneGuard, on a chunked body (no Content-Length)', () => {
     expect(answer(post('enqueue', { task_name: 'test.record', params: { blob: 'x'.repeat(90_000) } }, null))).toBe(true);
     // The bulk route's own limit, 5 MB, holds the same way.
     expect(answer(post('enqueueBulk', { tasks: [large] }, null))).toBe(true);
+  });
+});
+
+describe('RequestHygieneGuard, on the query', () => {
+  it('refuses every query field of a route that takes no query, naming each', () => {
+    expect(answer(get('schedules', { x: '1', wait_seconds: '5' }))).toEqual(['property x should not exist', 'property wait_seconds should not exist']);
+    expect(answer(get('schedules', {}))).toBe(true);
+  });
+
+  it('leaves the query of a route that takes one to its DTO', () => {
+    expect(answer(get('list', { x: '1' }))).toBe(true);
   });
 });

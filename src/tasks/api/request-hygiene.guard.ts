@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { MAX_JSON_DEPTH, jsonValueProblems, nestsDeeperThan } from '../store/json-value.js';
 import { bulkOutlineProblems, notAnObjectProblem, workflowOutlineProblems } from './body-outline.js';
+import { unexpectedQueryProblems } from './query-fields.js';
 
 /** Largest request body of a route other than the bulk enqueue. */
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -19,6 +20,7 @@ export const MAX_BULK_REQUEST_BYTES = 5 * 1024 * 1024;
 interface RequestLike {
   method: string;
   headers: Record<string, string | string[] | undefined>;
+  query?: Record<string, unknown>;
   body?: unknown;
 }
 
@@ -32,6 +34,8 @@ export interface BulkRequest {
 
 /**
  * Checks every request before validation touches its body:
+ * - a route that takes no query refuses every query field (400), as the routes with one refuse
+ *   the fields they do not take;
  * - a POST carries JSON or no body at all (415 otherwise): a cross-site HTML form, which can
  *   only send form encodings or text/plain, cannot enqueue, cancel or retry;
  * - the body is no larger than the route's limit (413);
@@ -44,6 +48,8 @@ export interface BulkRequest {
 export class RequestHygieneGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<RequestLike>();
+    const unexpectedQuery = unexpectedQueryProblems(context, request.query);
+    if (unexpectedQuery.length > 0) throw new BadRequestException(unexpectedQuery);
     if (request.method !== 'POST') return true;
     const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (contentType !== '' && contentType !== 'application/json') {

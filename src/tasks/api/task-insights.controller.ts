@@ -1,4 +1,4 @@
-import { Get, Headers, HttpCode, HttpStatus, Param, Query, Sse, UseFilters, UsePipes, ValidationPipe, type MessageEvent } from '@nestjs/common';
+import { Get, Headers, HttpCode, HttpStatus, Param, Query, Sse, UseFilters, UseGuards, UsePipes, ValidationPipe, type MessageEvent } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Observable, concat, map, of, takeWhile } from 'rxjs';
 import { parseEventId, type TaskEvent } from '../events/task-event.js';
@@ -6,6 +6,7 @@ import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
 import { TasksService } from '../tasks.service.js';
 import { ErrorResponseDto, TaskEventsQueryDto, TaskStatsQueryDto, TaskStatsResponseDto, WorkersQueryDto, WorkersResponseDto } from './dto/index.js';
 import { parseWindow, statsResponse } from './task-stats.response.js';
+import { RequestHygieneGuard } from './request-hygiene.guard.js';
 import { TaskIdPipe } from './task-id.pipe.js';
 import { TasksExceptionFilter } from './tasks-exception.filter.js';
 
@@ -23,6 +24,7 @@ const LAST_EVENT_ID = {
  */
 @ApiTags('tasks')
 @UseFilters(TasksExceptionFilter)
+@UseGuards(RequestHygieneGuard)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
 export class TaskInsightsController {
   constructor(private readonly tasks: TasksService) {}

@@ -9,9 +9,13 @@ import { TASK_TYPE_FILTER } from './task-type-filter.js';
 /**
  * A query's integer as plain decimal digits, turned into a number; anything else (`0x10`, `1e3`,
  * ` 5`, an empty value) stays a string, which `@IsInt` refuses. `Number()` alone took `0x10` for 16.
+ * Digits past what a number holds exactly become the largest safe integer (of their sign), so that
+ * `limit=999999999999999999` is told the route's range, as `limit=5000` is, not that it is no integer.
  */
 function decimalInteger({ value }: TransformFnParams): unknown {
-  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+  if (typeof value !== 'string' || !/^-?\d+$/.test(value)) return value;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : Math.sign(number) * Number.MAX_SAFE_INTEGER;
 }
 
 /** Query of `GET /count/all`: optional filters (their values are checked by the service). */
