@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { classifyError } from '../failures/error-classifier.js';
-import { requestedRetryDelayMs, retryDelayMs } from '../failures/retry-policy.js';
-import { NonRetryableError, TaskFailure } from '../failures/task-failure.errors.js';
-import { describeError, toJsonValue } from './attempt-values.js';
+import { DelayedError, type Job } from 'bullmq';
+import { NonRetryableError } from '../failures/task-failure.errors.js';
+import { toJsonValue } from './attempt-values.js';
+import { AttemptFailures } from './attempt-failures.js';
 import type { ResolvedTasksOptions } from '../interfaces/tasks-module-options.interface.js';
 import { TASKS_OPTIONS } from '../tasks.module-definition.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -16,12 +15,10 @@ import { CancelMarks } from '../queue/cancel-marks.js';
 import { AttemptStart } from './attempt-start.js';
 import { startsUnasked } from './unasked-start.js';
 import { withTimeLimit } from './time-limit.js';
-import { attemptNumber, taskContextOf } from './task-context.js';
+import { taskContextOf } from './task-context.js';
 import { CANCEL_REASON, LOCK_LOST_REASON, SHUTDOWN_REASON, type AttemptAbort } from './attempt-abort.js';
-import { ScheduledRetry } from './scheduled-retry.js';
 import { RunningAttempts } from './running-attempts.js';
 import { CompletionWrites, freshTaskOf } from './completion-writes.js';
-import { TaskStatus } from '../lifecycle/task-status.js';
 import { TasksMetrics } from '../metrics/tasks-metrics.js';
 import { JobGate } from './job-gate.js';
 
@@ -36,6 +33,7 @@ export class TaskRunner {
   private readonly logger = new Logger(TaskRunner.name);
   private readonly running = new RunningAttempts();
   private readonly gate: JobGate;
+  private readonly failures: AttemptFailures;
   private readonly completions = new CompletionWrites((taskId, error) =>
     this.logger.warn(`Completion of task ${taskId} not written (the reconciler will record it): ${error.message}`),
   );
@@ -49,6 +47,7 @@ export class TaskRunner {
     private readonly marks: CancelMarks,
   ) {
     this.gate = new JobGate(options, registry, writer, health, metrics);
+    this.failures = new AttemptFailures(options, writer, health);
   }
 
   /** Resolves with the job's return value: the handler's result (null when it did not complete). */
@@ -123,7 +122,7 @@ export class TaskRunner {
       const guard = await start.end();
       await progress.close();
       await this.stopIfInterrupted(job, token, abort, guard);
-      return this.recordFailure(job, handler, error, guard);
+      return this.failures.record(job, handler, error, guard);
     }
   }
 
@@ -204,46 +203,5 @@ export class TaskRunner {
     if (guard && guard.startsAt === undefined) await this.health.durably(() => this.writer.requeue(job.id!, undefined, guard));
     await job.moveToDelayed(Date.now(), token);
     throw new DelayedError();
-  }
-
-  /**
-   * Writes `pending` (a retry follows) or `failed`, then tells BullMQ the same. The failure's
-   * class picks the strategy (the handler's, over the module's): whether to retry at all and
-   * how long to wait (unless the failure asked for its own wait: RetryLaterError), which BullMQ
-   * applies through the workers' backoff strategy. Without a
-   * guard the row refused this attempt (cancelled): nothing is written, no attempt follows.
-   */
-  private async recordFailure(
-    job: Job<TaskJobData>,
-    handler: RegisteredTaskHandler | undefined,
-    error: unknown,
-    guard: WorkerAttempt | null,
-  ): Promise<never> {
-    const taskId = job.id!;
-    const message = describeError(error);
-    if (!guard) throw new UnrecoverableError(message);
-    const errorType = classifyError(error);
-    const strategy = (handler?.retryStrategies ?? this.options.retryStrategies)[errorType];
-    const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-    const retryable = !(error instanceof UnrecoverableError) && (error instanceof TaskFailure ? error.retryable ?? strategy.retry : strategy.retry);
-    if (attemptsLeft && retryable) {
-      const attempt = attemptNumber(job);
-      const delayMs = requestedRetryDelayMs(error, this.options.maxDelaySeconds * 1000) ?? retryDelayMs(strategy, attempt);
-      const retried = await this.health.durably(() => this.writer.scheduleRetry(taskId, { message, errorType, retryDelayMs: delayMs }, attempt, guard));
-      if (retried || (await this.retryWasWritten(taskId, attempt))) throw new ScheduledRetry(message, delayMs);
-      // The row left `running` meanwhile (cancelled), or another attempt took it over: no further attempt from here.
-      throw new UnrecoverableError(message);
-    }
-    await this.health.durably(() => this.writer.fail(taskId, { message, errorType }, guard));
-    throw new UnrecoverableError(message);
-  }
-
-  /**
-   * A retry write can commit and still fail on the client (MySQL died before it answered);
-   * the write that was then tried again is refused. The row tells which happened.
-   */
-  private async retryWasWritten(taskId: string, attempt: number): Promise<boolean> {
-    const row = await this.health.durably(() => this.writer.read(taskId));
-    return row?.status === TaskStatus.Pending && row.retryCount === attempt;
   }
 }
