@@ -133,6 +133,19 @@ describe('live task events (SSE)', () => {
     expect((await fetch(`${base}/events?unknown=1`)).status).toBe(400);
   });
 
+  it("ends a task's stream at a final status the live stream never carried, read from the row", async () => {
+    const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
+    // Ended by the row's reads (every 5 s) or not at all: the read is given three of them.
+    const reading = readEvents(`${base}/${taskId}/events`, { timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // As a process that died between its commit and the event's append would leave it: the row
+    // cancelled, nothing in the stream. Without the row's reads the stream never ends (times out).
+    await api.dataSource.query(`UPDATE background_tasks SET status = 'cancelled', completed_at = NOW(3) WHERE task_id = ?`, [taskId]);
+    const events = await reading;
+    expect(events.map((event) => `${event.type}:${event.data.status}`)).toEqual(['snapshot:pending', 'status:cancelled']);
+    expect(events[1].id).toBe(events[0].id);
+  });
+
   it('streams a cancel', async () => {
     const { taskId } = await api.tasks.enqueue({ taskName: 'test.record', params: {}, delaySeconds: 600 });
     const reading = readEvents(`${base}/${taskId}/events`);

@@ -1,8 +1,10 @@
 import { Get, Headers, HttpCode, HttpStatus, Param, Query, Sse, UseFilters, UseGuards, UsePipes, ValidationPipe, type MessageEvent } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Observable, concat, map, of, takeWhile } from 'rxjs';
+import { Observable, map, of } from 'rxjs';
 import { parseEventId, type TaskEvent } from '../events/task-event.js';
-import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
+import { isFinalStatus } from '../lifecycle/task-status.js';
+import { WAIT_POLL_MS } from '../commands/wait-for-task.query.js';
+import { eventOfRow, followTask } from '../events/task-follower.js';
 import { TasksService } from '../tasks.service.js';
 import { ErrorResponseDto, TaskEventsQueryDto, TaskStatsQueryDto, TaskStatsResponseDto, WorkersQueryDto, WorkersResponseDto } from './dto/index.js';
 import { parseWindow, statsResponse } from './task-stats.response.js';
@@ -82,7 +84,7 @@ export class TaskInsightsController {
   @Sse(':task_id/events')
   @ApiOperation({
     summary: "Live events of one task (Server-Sent Events), until it reaches a final state",
-    description: "A `snapshot` event with the task's state now, then one event per committed change; the stream ends after the final status.",
+    description: "A `snapshot` event with the task's state now, then one event per committed change; the stream ends after the final status. A change the live stream missed (its process died before telling it) is told from the row within 5-10 s.",
   })
   @ApiProduces('text/event-stream')
   @ApiParam({ name: 'task_id', description: 'The task UUID returned by enqueue.' })
@@ -92,21 +94,10 @@ export class TaskInsightsController {
     // The position first, then the row: a change committed in between is in the stream too.
     const after = parseEventId(lastEventId) ?? (await this.tasks.latestTaskEventId());
     const task = await this.tasks.getTaskStatus(taskId);
-    const snapshot: TaskEvent = {
-      id: after,
-      kind: 'snapshot',
-      task_id: task.taskId,
-      task_type: task.taskType,
-      task_name: task.taskName,
-      status: task.status,
-      error_type: task.errorType,
-      progress: task.progress,
-      progress_message: task.progressMessage,
-      at: new Date().toISOString(),
-    };
+    const snapshot = eventOfRow(task, after, 'snapshot', new Date());
     if (isFinalStatus(task.status)) return of(toMessage(snapshot));
-    const changes = this.tasks.taskEvents({ taskId }, after).pipe(takeWhile((event) => !isFinalStatus(event.status as TaskStatus), true));
-    return withHeartbeat(concat(of(snapshot), changes).pipe(map(toMessage)));
+    const events = followTask(snapshot, this.tasks.taskEvents({ taskId }, after), () => this.tasks.getTaskStatus(taskId), WAIT_POLL_MS);
+    return withHeartbeat(events.pipe(map(toMessage)));
   }
 }
 

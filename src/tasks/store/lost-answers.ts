@@ -16,7 +16,8 @@ const MAX_UNCERTAIN = 50_000;
  * of a batch an outage met are remembered for a while, and the first batch after that writes
  * one of them tells, for a request refused because its row already holds the transition's
  * target status, that row's change as the lost commit made it. Changes the lost commit made by
- * cascade (a workflow's own row, released steps) are not told this way.
+ * cascade (a workflow's own row, released steps) are not told this way; a stream of that row
+ * reads it (events/task-follower.ts), as a waiter does.
  */
 export class LostAnswers {
   private readonly since = new Map<string, number>();
