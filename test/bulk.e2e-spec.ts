@@ -96,14 +96,16 @@ describe('bulk enqueue (MariaDB + Redis)', () => {
     }
   });
 
-  it('answers 400 for an empty list or more than 1000 tasks, and creates nothing', async () => {
+  it('answers 400 for an empty list, more than 1000 tasks or no list, each with its one problem, and creates nothing', async () => {
     const before = await rowCount();
     const empty = await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: [] }).expect(400);
-    expect(empty.body.message).toContain('tasks must contain at least 1 elements');
+    expect(empty.body.message).toEqual(['tasks must contain at least 1 task']);
     const tooMany = Array.from({ length: 1001 }, () => ({ task_name: 'test.record' }));
     const over = await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: tooMany }).expect(400);
-    expect(over.body.message).toContain('tasks must contain no more than 1000 elements');
-    await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: 'x' }).expect(400);
+    expect(over.body.message).toEqual(['tasks must contain no more than 1000 elements']);
+    // No list, or none at all: told that alone, not also the list's sizes.
+    expect((await t.http().post('/api/tasks/enqueue/bulk').send({ tasks: 'x' }).expect(400)).body.message).toEqual(['tasks must be an array']);
+    expect((await t.http().post('/api/tasks/enqueue/bulk').send({}).expect(400)).body.message).toEqual(['tasks must be an array']);
     await expect(t.tasks.enqueueMany(tooMany.map(() => ({ taskName: 'test.record' })))).rejects.toBeInstanceOf(InvalidTaskRequestError);
     expect(await rowCount()).toBe(before);
   });

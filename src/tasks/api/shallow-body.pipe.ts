@@ -30,7 +30,8 @@ export class ShallowBodyPipe<T extends object> implements PipeTransform<unknown,
     const instance = new this.dto();
     const values = instance as Record<string, unknown>;
     if (body !== null && typeof body === 'object') for (const field of this.fields) if (Object.hasOwn(body, field)) values[field] = (body as Record<string, unknown>)[field];
-    const errors = await validate(instance);
+    // A field's first problem only, in the order its DTO declares them (bottom up).
+    const errors = await validate(instance, { stopAtFirstError: true });
     if (errors.length > 0) throw new BadRequestException(errors.flatMap(validationMessages));
     return instance;
   }

@@ -13,9 +13,11 @@ export class EnqueueBulkDto {
     maxItems: MAX_BULK_ENQUEUE,
     description: `1 to ${MAX_BULK_ENQUEUE} enqueue requests, each validated on its own (a bad one does not stop the others).`,
   })
-  @IsArray()
-  @ArrayMinSize(1)
+  // Checked bottom up, and only a field's first problem is told (ShallowBodyPipe): a body whose
+  // tasks are no list is told that, not also that it holds too many.
   @ArrayMaxSize(MAX_BULK_ENQUEUE)
+  @ArrayMinSize(1, { message: 'tasks must contain at least 1 task' })
+  @IsArray()
   tasks!: unknown[];
 }
 
