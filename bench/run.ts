@@ -21,13 +21,14 @@ import { workerMemory } from './memory-scenario.js';
 import { largeTable } from './large-table-scenario.js';
 import { rawBullmqFlows, tasksModuleWorkflows } from './workflow-scenario.js';
 import { scaleOut } from './scale-out-scenario.js';
+import { naiveMirrorProcessing } from './naive-mirror-scenario.js';
 import { busyPercent, cpuBoundCeiling, describeCpu, stealMeter } from './process-cpu.js';
 import { alternateRounds } from './rounds.js';
 import { onSplitCores } from './core-split.js';
 import { undoOnInterrupt } from './interrupt.js';
 
 /**
- * `npm run bench [-- --only=e2e,enqueue,split,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
+ * `npm run bench [-- --only=e2e,naive,enqueue,split,http,workflows,scaleout,large,memory] [-- --tasks=N] [-- --seconds=S] [-- --large-rows=N]
  * [-- --memory-tasks=N] [-- --rounds=N]` (large: 1M rows by default, `--large-rows=10000000` for 10M)
  * (enqueue covers single and bulk): each scenario measures ours and its baseline in the same run
  * (rates: `--rounds` rounds of each, 5 by default, alternately; the round pair with the median
@@ -51,6 +52,11 @@ const SCENARIOS: Array<[name: string, run: Scenario]> = [
     report.record(`worker RSS after ${total} tasks vs after ${total / 10} (lower is better; ${heap})`, late.rss, early.rss, 1.3, 'MiB', true);
   }],
   ['e2e', (env, report) => endToEndRows(env, report, SHARED_CORES)],
+  ['naive', async (env, report) => {
+    const { baseline, ours } = await alternateRounds('naive mirror c50', rounds, () => naiveMirrorProcessing(env, tasks, 50), () => tasksModuleProcessing(env, tasks, 50));
+    const cpu = `CPU µs/task: ${describeCpu(ours.cpu)}; naive ${describeCpu(baseline.cpu)}`;
+    report.record(`end-to-end no-op, concurrency 50, vs a naive mirror (raw BullMQ, one UPDATE to running and one to completed per task; ${tasks} tasks; ${cpu})`, ours.perSecond, baseline.perSecond, 1, 'tasks/s');
+  }],
   ['enqueue', async (env, report) => {
     await singleEnqueueRow(env, report, SHARED_CORES);
     const bulk = await alternateRounds('enqueue bulk', rounds, () => rawBullmqAddBulk(env, tasks), () => tasksModuleEnqueueMany(env, tasks));

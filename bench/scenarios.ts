@@ -51,13 +51,26 @@ const bulkJob = () => ({
 });
 
 /** Runs `total` calls of `call` from `callers` concurrent loops. */
-async function concurrently(total: number, callers: number, call: (index: number) => Promise<unknown>): Promise<void> {
+export async function concurrently(total: number, callers: number, call: (index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: callers }, async () => {
       while (next < total) await call(next++);
     }),
   );
+}
+
+/** The rate at which `worker` completes `jobs` jobs once the paused `queue` resumes; the worker is closed after. */
+export async function meteredWorker(queue: Queue, worker: Worker, jobs: number, what: string): Promise<MeteredRate> {
+  let done = 0;
+  worker.on('completed', () => done++);
+  await worker.waitUntilReady();
+  const result = await meteredRate(jobs, async () => {
+    await queue.resume();
+    await until(async () => done >= jobs, what);
+  });
+  await worker.close();
+  return result;
 }
 
 /** Baseline: raw BullMQ, jobs added with addBulk while paused, then processed by a no-op worker. */
@@ -75,15 +88,8 @@ export async function rawBullmqProcessing(env: BenchEnv, jobs: number, concurren
     }));
     await queue.addBulk(batch);
   }
-  let done = 0;
   const worker = new Worker(BENCH_QUEUE, async () => null, { connection: new Redis(env.redisUrl, { maxRetriesPerRequest: null }), prefix, concurrency });
-  worker.on('completed', () => done++);
-  await worker.waitUntilReady();
-  const result = await meteredRate(jobs, async () => {
-    await queue.resume();
-    await until(async () => done >= jobs, 'raw BullMQ to process every job');
-  });
-  await worker.close();
+  const result = await meteredWorker(queue, worker, jobs, 'raw BullMQ to process every job');
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
