@@ -19,7 +19,8 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
         `refused with 503 during outages: ${report.rejected}; cancels accepted: ${report.cancelsAccepted}; ` +
         `handler returns after their cancel (results dropped): ${report.lateFinishes}; handler starts after their cancel: ${report.lateStarts}; retry_count mismatches: ${report.retryMismatches}\n` +
         `handler starts: ${report.handlerStarts}; stalled attempts requeued: ${report.stalledRequeues}; lost attempts counted: ${report.lostRepairs}; ` +
-        `slowest enqueue answer: ${report.slowestEnqueueMs} ms; rows ${report.rows}; jobs left in Redis: ${report.jobsLeftInRedis}` +
+        `slowest enqueue answer: ${report.slowestEnqueueMs} ms; rows ${report.rows}; jobs left in Redis: ${report.jobsLeftInRedis}\n` +
+        `event streams followed: ${report.streams.followed}, final status told from the row: ${report.streams.endedFromRow}, reconnects: ${report.streams.reconnects}` +
         (report.problems.length ? `\nproblems:\n  ${report.problems.join('\n  ')}` : ''),
     );
     expect(report.accepted).toBeGreaterThanOrEqual(profile.tasks);
@@ -37,6 +38,9 @@ describe('truth under failure (private MariaDB + Redis, demo processes)', () => 
     // Invariant 4, with handlers that start before their row says running: none starts after its cancel returned.
     expect(report.lateStarts).toBe(0);
     expect(report.completed + report.failed + report.cancelled).toBe(report.accepted);
+    // A task's live event stream ends, with its row's final status, through the kills and restarts.
+    expect(report.streams.followed).toBeGreaterThan(0);
+    expect(report.streams.problems).toEqual([]);
     // Every claim of the README's guarantees, asserted rather than printed:
     expect(report.problems).toEqual([]);
     // Outages fail fast with 503, they do not hang: every answer 201 or 503, none slower than the bound.

@@ -1,14 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
 import { freePort, startPrivateMariaDb, startPrivateRedis, type PrivateMariaDb, type PrivateService } from '../support/private-services.js';
 import { installAudit } from './audit.js';
 import { DemoProcess, startSupervised } from './demo-process.js';
 import type { Accepted, CancelAnswer, EnqueueAnswer, FaultProfile, FaultReport, Outage } from './fault-types.js';
 import { drainedQueues } from './redis-drain.js';
+import { connectWithRetry } from './mysql-connect.js';
 import { verify } from './verify.js';
 import { readHandlerLog } from './handler-log.js';
+import { StreamSample } from './stream-sample.js';
 import { acceptedWorkflow, verifyWorkflows, workflowBody, WORKFLOW_SHARE, type AcceptedWorkflow } from './workflow-load.js';
 import type { TaskStatus } from '../../src/tasks/index.js';
 
@@ -17,6 +18,8 @@ export type { FaultProfile, FaultReport } from './fault-types.js';
 export const FULL_PROFILE: FaultProfile = { tasks: 5000, workers: 2, workerKills: 5, cancelRatio: 0.05, clients: 20, loadMs: 50_000 };
 /** The shorter configuration `npm test` runs in CI. */
 export const CI_PROFILE: FaultProfile = { tasks: 1000, workers: 2, workerKills: 5, cancelRatio: 0.05, clients: 10, loadMs: 20_000 };
+/** Every this many accepted tasks, one's live event stream is followed to its end (see StreamSample). */
+const STREAM_EVERY = 10;
 
 /** Which kind of task the i-th request enqueues: success, slow, fail-then-succeed, always-fail. */
 function taskFor(random: number): { task_name: string; params: Record<string, unknown>; max_retries: number } {
@@ -75,7 +78,7 @@ async function run(
   processes.push(api);
   await api.start(/Listening on/);
   // The audit's triggers are the test's, created as root (the application user could not).
-  const db = await mysql.createConnection(`${mysqlServer.url}/tasks_faults`);
+  const db = await connectWithRetry(`${mysqlServer.url}/tasks_faults`);
   await installAudit(db);
   await db.end();
 
@@ -92,6 +95,7 @@ async function run(
   log(`api on :${port}, ${profile.workers} workers, MariaDB ${mysqlServer.url}, Redis ${redisServer.url}`);
 
   const base = `http://127.0.0.1:${port}/api/tasks`;
+  const streams = new StreamSample(base, STREAM_EVERY);
   const accepted: Accepted[] = [];
   const workflows: AcceptedWorkflow[] = [];
   const cancels = new Map<string, CancelAnswer>(); // task id -> when the 200 came back, and what it said
@@ -151,6 +155,7 @@ async function run(
       if (response?.status === 201) {
         const { task_id: taskId } = (await response.json()) as { task_id: string };
         accepted.push({ taskId, taskName: body.task_name, maxRetries: body.max_retries, acceptedAt: Date.now(), failTimes: Number(body.params.fail_times ?? 0) });
+        streams.accept(taskId);
         if (Math.random() < profile.cancelRatio) cancelLater(taskId);
       } else if (response?.status === 503) {
         rejected++;
@@ -221,29 +226,20 @@ async function run(
     }
     log(`settled after ${Date.now() - started} ms (${left} unfinished)`);
     const jobsLeftInRedis = await drainedQueues(redisServer.url, 'faults');
+    const [statusRows] = await verifier.query('SELECT task_id, status FROM background_tasks');
+    const statuses = new Map((statusRows as { task_id: string; status: TaskStatus }[]).map((row) => [row.task_id, row.status]));
+    // Before the processes stop: the API serves the streams. A missed final status is read from the row within 5 s.
+    const streamVerdict = await streams.verdict((taskId) => statuses.get(taskId), 15_000);
     if (process.env.FAULT_DEBUG) for (const child of processes) log(`--- ${child.name}\n${child.logTail().slice(-6000)}`);
     await Promise.all(processes.map((child) => child.stop()));
     const events = await readHandlerLog(handlerLog);
     const workflowRows = new Set(workflows.flatMap((workflow) => workflow.rowIds));
     const report = await verify(verifier, profile, accepted, cancels, cancelsSent, rejected, events, problems, workflowRows);
-    const [statusRows] = await verifier.query('SELECT task_id, status FROM background_tasks');
-    const statuses = new Map((statusRows as { task_id: string; status: TaskStatus }[]).map((row) => [row.task_id, row.status]));
     const workflowVerdict = verifyWorkflows(workflows, (taskId) => statuses.get(taskId), events);
     const slowestEnqueueMs = Math.max(0, ...answers.map((answer) => answer.ms));
     const summary = `${report.summary}; workflows ${workflowVerdict.accepted} completed ${workflowVerdict.completed} failed ${workflowVerdict.failed} stuck ${workflowVerdict.stuck} out of order ${workflowVerdict.orderViolations} duplicates ${workflowVerdict.duplicates}`;
-    return { ...report, summary, workflows: workflowVerdict, slowestEnqueueMs, answers, outages, killSignals, jobsLeftInRedis };
+    return { ...report, summary, workflows: workflowVerdict, streams: streamVerdict, slowestEnqueueMs, answers, outages, killSignals, jobsLeftInRedis };
   } finally {
     await verifier.end();
-  }
-}
-
-async function connectWithRetry(url: string): Promise<mysql.Connection> {
-  for (let i = 0; ; i++) {
-    try {
-      return await mysql.createConnection(url);
-    } catch (error) {
-      if (i > 50) throw error;
-      await sleep(200);
-    }
   }
 }

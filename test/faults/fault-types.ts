@@ -1,3 +1,4 @@
+import type { StreamVerdict } from './stream-sample.js';
 import type { WorkflowVerdict } from './workflow-load.js';
 
 /** How hard the run is. */
@@ -54,6 +55,8 @@ export interface FaultReport {
   jobsLeftInRedis: number;
   /** The workflows in the load and what they came to. */
   workflows: WorkflowVerdict;
+  /** The sampled tasks' live event streams and how each ended. */
+  streams: StreamVerdict;
 }
 
 /** One enqueue request's answer. */

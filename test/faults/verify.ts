@@ -17,7 +17,7 @@ export async function verify(
   problems: string[],
   /** Rows a 201 announced besides the tasks (the workflows' rows, checked on their own). */
   workflowRows: Set<string>,
-): Promise<Omit<FaultReport, 'slowestEnqueueMs' | 'answers' | 'outages' | 'killSignals' | 'jobsLeftInRedis' | 'workflows'>> {
+): Promise<Omit<FaultReport, 'slowestEnqueueMs' | 'answers' | 'outages' | 'killSignals' | 'jobsLeftInRedis' | 'workflows' | 'streams'>> {
   const [rowsResult] = await db.query('SELECT task_id, task_name, status, retry_count, max_retries, result, created_at FROM background_tasks');
   const rows = new Map((rowsResult as { task_id: string; task_name: string; status: TaskStatus; retry_count: number; max_retries: number; result: unknown; created_at: Date }[]).map((row) => [row.task_id, row]));
   const audit = await readAudit(db);

@@ -11,10 +11,12 @@ export interface ReceivedEvent {
  */
 export async function readEvents(
   url: string,
-  options: { headers?: Record<string, string>; until?: (events: ReceivedEvent[]) => boolean; timeoutMs?: number } = {},
+  options: { headers?: Record<string, string>; until?: (events: ReceivedEvent[]) => boolean; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ReceivedEvent[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error(`no end of ${url} within ${options.timeoutMs ?? 20_000} ms`)), options.timeoutMs ?? 20_000);
+  // The caller's own reason to stop reading (it rejects with the signal's reason).
+  options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
   try {
     const response = await fetch(url, { headers: { accept: 'text/event-stream', ...options.headers }, signal: abort.signal });
     if (response.status !== 200) throw Object.assign(new Error(`HTTP ${response.status}: ${await response.text()}`), { status: response.status });
