@@ -35,6 +35,7 @@ import { DatabaseHealth } from './store/database-health.js';
 import { PacketLimitCheck } from './health/packet-limit.check.js';
 import { TaskDeletes } from './store/task-deletes.js';
 import { TaskRepository } from './store/task.repository.js';
+import { WatchedRows } from './store/watched-rows.js';
 import { OneTripTransactions } from './store/one-trip-transactions.js';
 import { TaskStateWriter } from './store/task-state.writer.js';
 import { tasksDataSourceWiring } from './store/tasks-connection.js';
@@ -70,7 +71,7 @@ const resolvedOptionsProvider: Provider = {
 const PROVIDERS: Provider[] = [
   resolvedOptionsProvider,
   TasksMetadataAccessor, TaskHandlerRegistry, TasksExplorer,
-  TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, PacketLimitCheck, BackgroundTaskSubscriber,
+  TaskRepository, OneTripTransactions, TaskDeletes, TaskStateWriter, DatabaseHealth, PacketLimitCheck, BackgroundTaskSubscriber, WatchedRows,
   TaskQueues, TaskJobs, TaskCancellationBus, CancelMarks,
   EnqueueTaskCommand, RetractedTasks, EnqueueInTransactionCommand, AfterCommitOutbox, CreateWorkflowCommand, WorkflowRepository, FindTasksQuery, WaitForTaskQuery, CancelTaskCommand, DeleteTaskCommand, CancelWaitingCommand, RetryTaskCommand, RetryFailedCommand, PurgeFinishedCommand, RecountTasksCommand,
   TaskRunner, TaskWorkersHost, CancelledAttemptsSweep, TaskReconciler, MaintenanceWorker,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
-import { TaskStatus, TaskNotFoundError, InvalidTaskRequestError, TaskWaitTimeoutError } from '../../src/tasks/index.js';
+import { BackgroundTask, TaskStatus, TaskNotFoundError, InvalidTaskRequestError, TaskWaitTimeoutError } from '../../src/tasks/index.js';
 import { FindTasksQuery } from '../../src/tasks/commands/find-tasks.query.js';
 import { TaskEventBus } from '../../src/tasks/events/task-event.bus.js';
 import { createTestApp, waitFor, type TestApp } from '../support/test-app.js';
@@ -144,6 +144,25 @@ describe('waiting for a task to finish (TasksService.waitForTask, GET /:task_id?
     await api.tasks.cancelTask(taskId);
     expect(refused).toHaveBeenCalled();
     expect(await waiting).toMatchObject({ taskId, status: TaskStatus.Cancelled });
+  });
+
+  it('reads the rows of many waiters together: one query every 5 s for 120 of them, where each read its own', async () => {
+    await api.queue('test').pause();
+    const outcomes = await api.tasks.enqueueMany(Array.from({ length: 120 }, (_, i) => ({ taskName: 'test.record', params: { label: `together-${i}` } })));
+    const ids = outcomes.map((outcome) => outcome.task!.taskId);
+    const waits = ids.map((taskId) => api.tasks.waitForTask(taskId, { timeoutMs: 60_000 }));
+    await waitFor(async () => listenersOf(api) === 120, 'every waiter to listen');
+    const together = jest.spyOn(api.dataSource.getRepository(BackgroundTask), 'findBy');
+    const alone = jest.spyOn(api.app.get(FindTasksQuery), 'get');
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    // One tick or two fell in those 5.5 s: one query each for all 120 rows, none per waiter.
+    expect(together.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(together.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(alone).not.toHaveBeenCalled();
+    // Finished behind the live stream's back (no event): the shared reads find every outcome.
+    await api.dataSource.query(`UPDATE background_tasks SET status = 'cancelled', completed_at = NOW(3) WHERE task_id IN (?)`, [ids]);
+    expect((await Promise.all(waits)).map((task) => task.status)).toEqual(ids.map(() => TaskStatus.Cancelled));
+    expect(listenersOf(api)).toBe(0);
   });
 
   it('ends with TaskNotFoundError when the row is deleted while it waits (no limit given)', async () => {

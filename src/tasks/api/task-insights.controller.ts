@@ -3,9 +3,9 @@ import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, A
 import { Observable, map, of } from 'rxjs';
 import { parseEventId, type TaskEvent } from '../events/task-event.js';
 import { isFinalStatus } from '../lifecycle/task-status.js';
-import { WAIT_POLL_MS } from '../commands/wait-for-task.query.js';
 import { eventOfRow, followTask } from '../events/task-follower.js';
 import { TasksService } from '../tasks.service.js';
+import { WatchedRows } from '../store/watched-rows.js';
 import { ErrorResponseDto, TaskEventsQueryDto, TaskStatsQueryDto, TaskStatsResponseDto, WorkersQueryDto, WorkersResponseDto } from './dto/index.js';
 import { parseWindow, statsResponse } from './task-stats.response.js';
 import { RequestHygieneGuard } from './request-hygiene.guard.js';
@@ -29,7 +29,10 @@ const LAST_EVENT_ID = {
 @UseGuards(RequestHygieneGuard)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
 export class TaskInsightsController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly watched: WatchedRows,
+  ) {}
 
   @Get('stats')
   @HttpCode(HttpStatus.OK)
@@ -96,7 +99,7 @@ export class TaskInsightsController {
     const task = await this.tasks.getTaskStatus(taskId);
     const snapshot = eventOfRow(task, after, 'snapshot', new Date());
     if (isFinalStatus(task.status)) return of(toMessage(snapshot));
-    const events = followTask(snapshot, this.tasks.taskEvents({ taskId }, after), () => this.tasks.getTaskStatus(taskId), WAIT_POLL_MS);
+    const events = followTask(snapshot, this.tasks.taskEvents({ taskId }, after), this.watched.watch(task.taskId));
     return withHeartbeat(events.pipe(map(toMessage)));
   }
 }

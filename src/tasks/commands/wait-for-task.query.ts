@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { catchError, exhaustMap, filter, firstValueFrom, from, fromEvent, interval, map, NEVER, of, race, timer, type Observable } from 'rxjs';
-import { InvalidTaskRequestError, TaskNotFoundError, TaskWaitTimeoutError } from '../errors/tasks.errors.js';
+import { catchError, filter, firstValueFrom, fromEvent, NEVER, race, timer, type Observable } from 'rxjs';
+import { InvalidTaskRequestError, TaskWaitTimeoutError } from '../errors/tasks.errors.js';
 import { TaskEventBus } from '../events/task-event.bus.js';
 import { isFinalStatus, type TaskStatus } from '../lifecycle/task-status.js';
 import type { BackgroundTask } from '../store/background-task.entity.js';
 import { FindTasksQuery } from './find-tasks.query.js';
-
-/**
- * How often a waiter reads the row itself. The live events say at once when to read it; an
- * event lost with the process that committed it, or while Redis was down, costs at most this.
- */
-export const WAIT_POLL_MS = 5_000;
+import { WATCH_POLL_MS, WatchedRows } from '../store/watched-rows.js';
 
 /** The longest `setTimeout` Node keeps (a longer one fires at once). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -25,13 +20,15 @@ export interface WaitForTaskOptions {
 /**
  * Waits for a task to reach a final state, as Celery's `AsyncResult.get(timeout)` does. The row
  * is the answer, read from MySQL; the live events (any process's commits) only say when to read
- * it again, and a read every {@link WAIT_POLL_MS} stands in for an event that never came.
+ * it again, and the row's reads every {@link WATCH_POLL_MS} (see WatchedRows) stand in for an
+ * event that never came.
  */
 @Injectable()
 export class WaitForTaskQuery {
   constructor(
     private readonly finder: FindTasksQuery,
     private readonly events: TaskEventBus,
+    private readonly watched: WatchedRows,
   ) {}
 
   /** The row once completed, failed or cancelled; throws TaskWaitTimeoutError when `timeoutMs` runs out first. */
@@ -70,19 +67,12 @@ export class WaitForTaskQuery {
   }
 
   /**
-   * A read of the row every {@link WAIT_POLL_MS} that finds it final, or gone (deleted by hand:
-   * the last read then says so); a read that fails otherwise (MySQL away) waits for the next.
+   * A read of the row (every {@link WATCH_POLL_MS}, with every other followed row) that finds it
+   * final, or gone (deleted by hand: the last read then says so); a read MySQL refuses is
+   * skipped.
    */
   private finalRead(taskId: string): Observable<unknown> {
-    return interval(WAIT_POLL_MS).pipe(
-      exhaustMap(() =>
-        from(this.finder.get(taskId)).pipe(
-          map((task) => isFinalStatus(task.status)),
-          catchError((error: unknown) => of(error instanceof TaskNotFoundError)),
-        ),
-      ),
-      filter(Boolean),
-    );
+    return this.watched.watch(taskId).pipe(filter(({ row }) => row === null || isFinalStatus(row.status)));
   }
 }
 
