@@ -1,3 +1,4 @@
+import { isFinalStatus } from '../../src/tasks/lifecycle/task-status.js';
 import type { TaskStatus } from '../../src/tasks/index.js';
 import { readEvents, type ReceivedEvent } from '../support/sse-client.js';
 
@@ -11,7 +12,6 @@ export interface StreamVerdict {
   problems: string[];
 }
 
-const FINAL: readonly string[] = ['completed', 'failed', 'cancelled'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -74,7 +74,7 @@ export class StreamSample {
       const lastId = events.at(-1)?.id;
       try {
         events.push(...(await readEvents(`${this.base}/${taskId}/events`, { timeoutMs: 600_000, signal: this.stop.signal, headers: lastId ? { 'last-event-id': lastId } : {} })));
-        if (FINAL.includes(String(events.at(-1)?.data.status))) return events;
+        if (isFinalStatus(events.at(-1)?.data.status as TaskStatus)) return events;
         this.reconnects++;
       } catch (error) {
         if ((error as { status?: number }).status !== 503) return error as Error;

@@ -115,7 +115,7 @@ export class TasksController {
   @ApiOkResponse({ type: EnqueueBulkResponseDto })
   @ApiBody({ type: EnqueueBulkDto })
   async enqueueBulk(@Body(new ShallowBodyPipe(EnqueueBulkDto)) body: ShallowBody<EnqueueBulkDto>, @Req() request: BulkRequest): Promise<EnqueueBulkResponseDto> {
-    // What the guard found in each item as sent (validation's copy has lost keys like __proto__).
+    // What the guard found in each item as sent (the item's DTO copy drops keys like __proto__).
     const unstorable = request[BULK_ITEM_PROBLEMS] ?? [];
     const checked = await Promise.all(body.tasks.map(async (item, index) => {
       if (unstorable[index]?.length) return { problems: unstorable[index] };

@@ -6,7 +6,8 @@ import { TaskJobs } from '../queue/task-jobs.js';
 import { isDuplicateKeyError, TaskRepository } from '../store/task.repository.js';
 import { MAX_BULK_ENQUEUE } from '../tasks.constants.js';
 import { AfterCommitOutbox } from './after-commit.outbox.js';
-import { EnqueueTaskCommand, hasSingletonKey, newView, type NewTask } from './enqueue-task.command.js';
+import { EnqueueTaskCommand, hasSingletonKey, newView } from './enqueue-task.command.js';
+import type { NewTask } from '../store/pending-insert.js';
 
 /**
  * Transactional enqueue: the rows go into the caller's open TypeORM transaction, so they exist

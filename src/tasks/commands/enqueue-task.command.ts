@@ -33,7 +33,6 @@ const MAX_CONCURRENT_BATCHES = 4;
  */
 const MIN_SPLIT = 25;
 
-export type { NewTask };
 /** A validated task with a singleton key. */
 export type KeyedTask = NewTask & KeyedTaskRow;
 export const hasSingletonKey = (task: NewTask): task is KeyedTask => task.singletonKey !== undefined;

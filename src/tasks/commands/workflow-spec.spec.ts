@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { InvalidTaskRequestError } from '../errors/tasks.errors.js';
 import type { EnqueueTaskInput } from '../interfaces/tasks-service.interfaces.js';
 import type { WorkflowStep } from '../interfaces/workflow.interfaces.js';
-import type { NewTask } from './enqueue-task.command.js';
+import type { NewTask } from '../store/pending-insert.js';
 import { newTaskId } from './task-id.js';
 import { MAX_WORKFLOW_TASKS, workflowBodySizeProblem, workflowRows } from './workflow-spec.js';
 

@@ -4,7 +4,7 @@ import type { WorkflowRootOptions, WorkflowStep } from '../interfaces/workflow.i
 import { TaskStatus } from '../lifecycle/task-status.js';
 import { WORKFLOW_TASK_NAMES, WORKFLOW_TASK_TYPE } from '../lifecycle/workflow-names.js';
 import { ERROR_CALLBACK_POSITION, runnableAtStart, type WorkflowKind } from '../lifecycle/workflow-plan.js';
-import type { NewTask } from './enqueue-task.command.js';
+import type { NewTask } from '../store/pending-insert.js';
 import { newTaskId } from './task-id.js';
 
 /** How deep chains and groups may nest, and how many tasks one workflow may hold. */

@@ -31,8 +31,6 @@ export interface TaskPageQuery {
   after?: TaskCursor;
 }
 
-export type { NewTaskRow } from './pending-insert.js';
-
 /** What the reconciler reads of an unfinished row. */
 export type UnfinishedRow = Pick<
   BackgroundTask,
@@ -76,6 +74,11 @@ export class TaskRepository {
 
   findById(taskId: string): Promise<BackgroundTask | null> {
     return this.dataSource.getRepository(BackgroundTask).findOneBy({ taskId });
+  }
+
+  /** The rows of these task ids that exist (one read by the unique index). */
+  findByIds(taskIds: string[]): Promise<BackgroundTask[]> {
+    return this.dataSource.getRepository(BackgroundTask).findBy({ taskId: In(taskIds) });
   }
 
   /** The tasks these idempotency keys name, by key (one read by the unique index). */

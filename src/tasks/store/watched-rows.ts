@@ -1,8 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { DataSource, In } from 'typeorm';
-import { BackgroundTask } from './background-task.entity.js';
-import { InjectTasksDataSource } from './tasks-connection.js';
+import type { BackgroundTask } from './background-task.entity.js';
+import { TaskRepository } from './task.repository.js';
 
 /**
  * How often the rows that waiters and task streams follow are read. The live events say at
@@ -32,7 +31,7 @@ export class WatchedRows implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private reading = false;
 
-  constructor(@InjectTasksDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: TaskRepository) {}
 
   /** The task's row at every tick from now on, until unsubscribed. */
   watch(taskId: string): Observable<RowRead> {
@@ -70,7 +69,7 @@ export class WatchedRows implements OnApplicationShutdown {
         const ids = taskIds.slice(first, first + IDS_PER_READ);
         const startedAt = performance.now();
         // MySQL away: the next tick reads again.
-        const rows = await this.dataSource.getRepository(BackgroundTask).findBy({ taskId: In(ids) }).catch(() => undefined);
+        const rows = await this.repository.findByIds(ids).catch(() => undefined);
         if (!rows) return;
         const byId = new Map(rows.map((row) => [row.taskId, row]));
         for (const taskId of ids) for (const deliver of this.followers.get(taskId) ?? []) deliver({ row: byId.get(taskId) ?? null, startedAt });
