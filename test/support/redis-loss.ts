@@ -29,20 +29,23 @@ export function forgetRelay(queuePrefix: string): Promise<void> {
   });
 }
 
+/** The key of a job's lock, as BullMQ names it. */
+const lockKey = (queuePrefix: string, queue: string, taskId: string) => `${queuePrefix}:${queue}:${taskId}:lock`;
+
 /** Deletes a running job's lock, as its expiry does when its worker's event loop is held past the lock's duration. */
 export function expireJobLock(queuePrefix: string, queue: string, taskId: string): Promise<void> {
-  return withRedis((redis) => redis.del(`${queuePrefix}:${queue}:${taskId}:lock`));
+  return withRedis((redis) => redis.del(lockKey(queuePrefix, queue, taskId)));
 }
 
 /** Gives a running job's lock to another token, as another worker's fetch of it does after BullMQ handed it back. */
 export function giveJobLockAway(queuePrefix: string, queue: string, taskId: string): Promise<void> {
-  return withRedis((redis) => redis.set(`${queuePrefix}:${queue}:${taskId}:lock`, 'another-worker', 'PX', 30_000));
+  return withRedis((redis) => redis.set(lockKey(queuePrefix, queue, taskId), 'another-worker', 'PX', 30_000));
 }
 
 /** The token holding a job's lock, null when none does. */
 export async function jobLockHolder(queuePrefix: string, queue: string, taskId: string): Promise<string | null> {
   let holder: string | null = null;
-  await withRedis(async (redis) => (holder = await redis.get(`${queuePrefix}:${queue}:${taskId}:lock`)));
+  await withRedis(async (redis) => (holder = await redis.get(lockKey(queuePrefix, queue, taskId))));
   return holder;
 }
 
