@@ -26,9 +26,11 @@ async function bootstrap(): Promise<void> {
     return;
   }
   // JSON bodies only (no form encodings: a cross-site form cannot post to the API); room for a
-  // bulk enqueue of 1,000 tasks; the module's guard keeps the other routes at 100 KB.
+  // bulk enqueue of 1,000 tasks; the module's guard keeps the other routes at 100 KB. Not strict:
+  // a body of `null`, a string or a number reaches the routes, which answer "the body must be a
+  // JSON object"; in strict mode body-parser refuses it as a JSON syntax error, which it is not.
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false });
-  app.useBodyParser('json', { limit: MAX_BULK_REQUEST_BYTES });
+  app.useBodyParser('json', { limit: MAX_BULK_REQUEST_BYTES, strict: false });
   app.enableShutdownHooks();
   setupSwagger(app);
   await app.listen(config.PORT);

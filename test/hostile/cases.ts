@@ -93,6 +93,10 @@ export const HOSTILE_CASES: HostileCase[] = [
   enqueue('a body that is an array', [ok], 400, /^the body must be a JSON object, one task/),
   { name: 'a bulk body that is the list itself', method: 'post', path: '/enqueue/bulk', body: [ok], status: 400, message: /^the body must be a JSON object: \{ "tasks": \[\.\.\.\] \}$/ },
   { name: 'a workflow body that is the list itself', method: 'post', path: '/workflows', body: [ok], status: 400, message: /^the body must be a JSON object: \{ "chain": \[\.\.\.\] \}, / },
+  raw('a body of null', 'null', /^the body must be a JSON object, one task/),
+  raw('a body that is a string', '"test.record"', /^the body must be a JSON object, one task/),
+  { name: 'a bulk body that is a number', method: 'post', path: '/enqueue/bulk', raw: '12', status: 400, message: /^the body must be a JSON object: \{ "tasks": \[\.\.\.\] \}$/ },
+  { name: 'a workflow body of null', method: 'post', path: '/workflows', raw: 'null', status: 400, message: /^the body must be a JSON object: \{ "chain": \[\.\.\.\] \}, / },
   raw('malformed JSON', '{"task_name": ', /JSON|Unexpected|Expected/),
   raw('an empty JSON body', '', /task_name/),
   // Queries.
