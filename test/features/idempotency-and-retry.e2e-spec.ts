@@ -144,7 +144,7 @@ describe('idempotency keys, the retry route and typed params (MariaDB + Redis)',
     const before = await t.tasks.getTaskCount();
     const bad = await t.http().post('/api/tasks/enqueue')
       .send({ task_name: 'orders.send_confirmation', params: { recipient_email: 'not-an-address' } }).expect(400);
-    expect(bad.body.message).toEqual(expect.arrayContaining(['params.order_id should not be empty', 'params.recipient_email must be an e-mail address']));
+    expect(bad.body.message).toEqual(expect.arrayContaining(['params.order_id is required', 'params.recipient_email must be an e-mail address']));
     await expect(t.tasks.enqueue({ taskName: 'orders.send_confirmation', params: { order_id: 'o1' } })).rejects.toMatchObject({
       reasons: ['params.recipient_email must be an e-mail address'],
     });
