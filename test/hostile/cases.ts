@@ -50,6 +50,8 @@ export const HOSTILE_CASES: HostileCase[] = [
   raw('text/plain', JSON.stringify(ok), /got text\/plain/, 'text/plain', 415),
   raw('multipart/form-data', '--x\r\n\r\n--x--', /got multipart\/form-data/, 'multipart/form-data; boundary=x', 415),
   { name: 'a form posted to cancel', method: 'post', path: `/${UNKNOWN_ID}/cancel`, raw: 'x=1', contentType: 'application/x-www-form-urlencoded', status: 415, message: /application\/json/ },
+  { name: 'an option in the body of a cancel (it takes none)', method: 'post', path: `/${UNKNOWN_ID}/cancel`, body: { wait_seconds: 5 }, status: 400, message: /^property wait_seconds should not exist$/ },
+  { name: 'a retry whose body is a string', method: 'post', path: `/${UNKNOWN_ID}/retry`, raw: '"now"', status: 400, message: /^this route takes no body: send none, or \{\}$/ },
   { name: 'text/plain posted to retry', method: 'post', path: `/${UNKNOWN_ID}/retry`, raw: 'x', contentType: 'text/plain', status: 415, message: /application\/json/ },
   { name: 'a form posted to bulk', method: 'post', path: '/enqueue/bulk', raw: 'tasks=1', contentType: 'application/x-www-form-urlencoded', status: 415, message: /application\/json/ },
   // Sizes.

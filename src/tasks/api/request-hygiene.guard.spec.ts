@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { BadRequestException, PayloadTooLargeException, Query, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, Body, PayloadTooLargeException, Query, type ExecutionContext } from '@nestjs/common';
 import { RequestHygieneGuard } from './request-hygiene.guard.js';
 
 /** A POST of `body` to the route whose handler is `handler`, as the guard sees it before any pipe (a chunked one declares no length). */
-function post(handler: string, body: unknown, contentLength: string | null = '1000'): ExecutionContext {
+function post(handler: keyof Routes, body: unknown, contentLength: string | null = '1000'): ExecutionContext {
   const request = { method: 'POST', headers: { 'content-type': 'application/json', ...(contentLength === null ? {} : { 'content-length': contentLength }) }, body };
   return { switchToHttp: () => ({ getRequest: () => request }), getClass: () => Routes, getHandler: () => ({ name: handler }) } as unknown as ExecutionContext;
 }
@@ -12,12 +12,22 @@ function get(handler: keyof Routes, query: Record<string, string>): ExecutionCon
   const request = { method: 'GET', headers: {}, query };
   return { switchToHttp: () => ({ getRequest: () => request }), getClass: () => Routes, getHandler: () => Routes.prototype[handler] } as unknown as ExecutionContext;
 }
-/** Two routes as a controller declares them: one with a query DTO, one without a query. */
+/** Routes as a controller declares them: with a query DTO or none, with a body or none. */
 class Routes {
   list(@Query() query: object): object {
     return query;
   }
   schedules(): void {}
+  enqueue(@Body() body: object): object {
+    return body;
+  }
+  enqueueBulk(@Body() body: object): object {
+    return body;
+  }
+  createWorkflow(@Body() body: object): object {
+    return body;
+  }
+  cancel(): void {}
 }
 /** What the guard answers: true, or the problems of its 400. */
 function answer(context: ExecutionContext): true | string[] {
@@ -73,5 +83,19 @@ describe('RequestHygieneGuard, on the query', () => {
 
   it('leaves the query of a route that takes one to its DTO', () => {
     expect(answer(get('list', { x: '1' }))).toBe(true);
+  });
+});
+
+describe('RequestHygieneGuard, on the body of a route that takes none', () => {
+  it('refuses each field of a body sent to it, and a body that is no object', () => {
+    expect(answer(post('cancel', { priority: 9, reason: 'x' }))).toEqual(['property priority should not exist', 'property reason should not exist']);
+    expect(answer(post('cancel', 'now'))).toEqual(['this route takes no body: send none, or {}']);
+    expect(answer(post('cancel', [1]))).toEqual(['this route takes no body: send none, or {}']);
+  });
+
+  it('accepts no body, null and {}, which clients send with any POST', () => {
+    expect(answer(post('cancel', undefined))).toBe(true);
+    expect(answer(post('cancel', null))).toBe(true);
+    expect(answer(post('cancel', {}))).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { MAX_JSON_DEPTH, jsonValueProblems, nestsDeeperThan } from '../store/json-value.js';
 import { bulkOutlineProblems, notAnObjectProblem, workflowOutlineProblems } from './body-outline.js';
-import { unexpectedQueryProblems } from './query-fields.js';
+import { unexpectedBodyProblems, unexpectedQueryProblems } from './undeclared-input.js';
 
 /** Largest request body of a route other than the bulk enqueue. */
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -35,7 +35,7 @@ export interface BulkRequest {
 /**
  * Checks every request before validation touches its body:
  * - a route that takes no query refuses every query field (400), as the routes with one refuse
- *   the fields they do not take;
+ *   the fields they do not take, and a POST route that takes no body a body with fields;
  * - a POST carries JSON or no body at all (415 otherwise): a cross-site HTML form, which can
  *   only send form encodings or text/plain, cannot enqueue, cancel or retry;
  * - the body is no larger than the route's limit (413);
@@ -63,6 +63,8 @@ export class RequestHygieneGuard implements CanActivate {
     if (bodyBytes(request) > limit) {
       throw new PayloadTooLargeException(`The body is larger than ${limit} bytes, the limit of this route`);
     }
+    const unexpectedBody = unexpectedBodyProblems(context, request.body);
+    if (unexpectedBody.length > 0) throw new BadRequestException(unexpectedBody);
     const notAnObject = notAnObjectProblem(handler, request.body);
     if (notAnObject) throw new BadRequestException([notAnObject]);
     // Before any walk of its values: what is wrong with a body's outline costs no walk to tell.
