@@ -64,11 +64,12 @@ describe('the tasks-module CLI', () => {
 
       const status = await cli(['status', sleepTask.taskId], env);
       expect(status.code).toBe(0);
-      expect(status.stdout).toMatch(/status\s+completed/);
+      expect(status.stdout).toMatch(/^status\s+completed$/m);
+      expect(status.stdout).toMatch(/^retry_count\s+0$/m);
       expect(JSON.parse((await cli(['status', sleepTask.taskId, '--json'], env)).stdout)).toMatchObject({ taskId: sleepTask.taskId, status: 'completed' });
 
       const list = await cli(['list', '--status', 'pending'], env);
-      expect(list.stdout).toMatch(/^TASKID\s+TASKNAME\s+STATUS/m);
+      expect(list.stdout).toMatch(/^TASK ID\s+TASK NAME\s+STATUS/m);
       expect(list.stdout).toContain(emailTask.taskId);
       expect(list.stdout).not.toContain(sleepTask.taskId);
       const listed = JSON.parse((await cli(['list', '--type', 'demo', '--json'], env)).stdout) as { tasks: { taskId: string }[]; totalCount: number };
@@ -87,7 +88,7 @@ describe('the tasks-module CLI', () => {
 
       // The worker child serves `demo` alone; this process and the CLI's own are `api`.
       const workers = (await cli(['workers'], env)).stdout;
-      expect(workers).toMatch(/^QUEUE\s+TASKTYPE\s+WORKERS\s+ADDRESSES$/m);
+      expect(workers).toMatch(/^QUEUE\s+TASK TYPE\s+WORKERS\s+ADDRESSES$/m);
       expect(workers).toMatch(/^demo\s+demo\s+1\s+127\.0\.0\.1:\d+$/m);
       expect(workers).toMatch(/^email\s+email\s+0$/m);
       const [demo] = JSON.parse((await cli(['workers', '--type', 'demo', '--json'], env)).stdout) as { queue: string; workers: unknown[] }[];

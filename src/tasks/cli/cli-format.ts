@@ -7,17 +7,25 @@ export function printTable(rows: Row[], columns: string[]): void {
     console.log('(none)');
     return;
   }
+  const headers = columns.map(header);
   const cells = rows.map((row) => columns.map((column) => cell(row[column])));
-  const widths = columns.map((column, index) => Math.max(column.length, ...cells.map((line) => line[index].length)));
+  const widths = headers.map((title, index) => Math.max(title.length, ...cells.map((line) => line[index].length)));
   const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index])).join('  ').trimEnd();
-  console.log(line(columns.map((column) => column.toUpperCase())));
+  console.log(line(headers));
   for (const values of cells) console.log(line(values));
 }
 
-/** One record as `key: value` lines. */
+/** A column's title, its words apart as kubectl prints them: `taskId` → `TASK ID`. */
+const header = (column: string) => column.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toUpperCase();
+
+/** A field as the REST API and the table name it: `retryCount` → `retry_count`. */
+const snakeCase = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** One record as `key  value` lines, keys named as the REST API names them. */
 export function printRecord(record: Row): void {
-  const width = Math.max(...Object.keys(record).map((key) => key.length));
-  for (const [key, value] of Object.entries(record)) console.log(`${key.padEnd(width)}  ${cell(value)}`);
+  const entries = Object.entries(record).map(([key, value]) => [snakeCase(key), value] as const);
+  const width = Math.max(...entries.map(([key]) => key.length));
+  for (const [key, value] of entries) console.log(`${key.padEnd(width)}  ${cell(value)}`);
 }
 
 export function printJson(value: unknown): void {
