@@ -8,12 +8,20 @@ describe('summarizeDurations', () => {
     expect(summarizeDurations([{ bucket: NO_DURATION, count: 4, totalMs: 0 }])).toBeNull();
   });
 
-  it('interpolates within a bucket and keeps the exact mean', () => {
-    // 100 tasks in (100, 250] ms: p50 half-way, p95 near the top.
+  it("spreads a bucket's tasks evenly around their mean and keeps the exact mean", () => {
+    // 100 tasks in (100, 250] ms averaging 175: spread over the whole bucket, p50 near half-way, p95 near the top.
     const bucket = durationBucket(200);
     expect(DURATION_BUCKETS_MS[bucket]).toBe(250);
-    const summary = summarizeDurations([{ bucket, count: 100, totalMs: 17_500 }])!;
-    expect(summary).toEqual({ p50: 175, p95: 242.5, p99: 248.5, mean: 175 });
+    expect(summarizeDurations([{ bucket, count: 100, totalMs: 17_500 }])).toEqual({ p50: 174.3, p95: 241.8, p99: 247.8, mean: 175 });
+    // 100 tasks averaging 110: spread over (100, 120], never up to 250.
+    expect(summarizeDurations([{ bucket, count: 100, totalMs: 11_000 }])).toEqual({ p50: 109.9, p95: 118.9, p99: 119.7, mean: 110 });
+  });
+
+  it("gives the duration of a bucket's only task exactly, and of two tasks their span around the mean", () => {
+    const bucket = durationBucket(115);
+    expect(summarizeDurations([{ bucket, count: 1, totalMs: 115 }])).toEqual({ p50: 115, p95: 115, p99: 115, mean: 115 });
+    // 110 and 120 ms: taken as 107.5 and 122.5 (their mean 115, spread over the widest span inside (100, 250]).
+    expect(summarizeDurations([{ bucket, count: 2, totalMs: 230 }])).toEqual({ p50: 107.5, p95: 122.5, p99: 122.5, mean: 115 });
   });
 
   it('places each percentile in the bucket that holds its rank, across split entries', () => {
