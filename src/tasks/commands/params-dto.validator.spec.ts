@@ -45,7 +45,6 @@ describe('paramsDtoProblems', () => {
   });
 
   it('keeps the message of the one rule a missing property breaks', () => {
-    expect(paramsDtoProblems(Params, { order_id: 'o1', recipient: 'r', address: { city: 'Pune' }, note: undefined })).toEqual([]);
     expect(paramsDtoProblems(OneRule, {})).toEqual(['params.email must be an e-mail address']);
   });
 
