@@ -126,6 +126,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     await app.init();
   } catch (error) {
     await app.close();
+    await rm(outputDir, { recursive: true, force: true });
     if (owner) {
       await dropDatabase(adminUrl);
       await deleteRedisKeys(queuePrefix, redisUrl);
