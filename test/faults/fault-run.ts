@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,6 @@ function taskFor(random: number): { task_name: string; params: Record<string, un
   return { task_name: 'demo.flaky', params: { fail_times: 99 }, max_retries: 2 };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string) => process.stdout.write(`[faults ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 
 /**

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 
 /** A connection to `url`, tried again for about 10 s (the private MariaDB may be restarting). */
@@ -7,7 +8,7 @@ export async function connectWithRetry(url: string): Promise<mysql.Connection> {
       return await mysql.createConnection(url);
     } catch (error) {
       if (i > 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   }
 }

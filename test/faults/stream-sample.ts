@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinalStatus } from '../../src/tasks/lifecycle/task-status.js';
 import type { TaskStatus } from '../../src/tasks/index.js';
 import { readEvents, type ReceivedEvent } from '../support/sse-client.js';
@@ -11,8 +12,6 @@ export interface StreamVerdict {
   endedFromRow: number;
   problems: string[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Live event streams (`GET /{task_id}/events`) of every `every`-th accepted task, each opened

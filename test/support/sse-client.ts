@@ -15,10 +15,10 @@ export async function readEvents(
 ): Promise<ReceivedEvent[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error(`no end of ${url} within ${options.timeoutMs ?? 20_000} ms`)), options.timeoutMs ?? 20_000);
-  // The caller's own reason to stop reading (it rejects with the signal's reason).
-  options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
+  // The caller's own reason to stop reading, too (it rejects with the signal's reason).
+  const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
   try {
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...options.headers }, signal: abort.signal });
+    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...options.headers }, signal });
     if (response.status !== 200) throw Object.assign(new Error(`HTTP ${response.status}: ${await response.text()}`), { status: response.status });
     const events: ReceivedEvent[] = [];
     const decoder = new TextDecoder();
