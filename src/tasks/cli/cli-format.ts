@@ -15,11 +15,12 @@ export function printTable(rows: Row[], columns: string[]): void {
   for (const values of cells) console.log(line(values));
 }
 
+/** The words of a camel-case field name: `retryCount` → `retry`, `Count`. */
+const words = (key: string) => key.split(/(?<=[a-z0-9])(?=[A-Z])/);
 /** A column's title, its words apart as kubectl prints them: `taskId` → `TASK ID`. */
-const header = (column: string) => column.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toUpperCase();
-
+const header = (column: string) => words(column).join(' ').toUpperCase();
 /** A field as the REST API and the table name it: `retryCount` → `retry_count`. */
-const snakeCase = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+const snakeCase = (key: string) => words(key).join('_').toLowerCase();
 
 /** One record as `key  value` lines, keys named as the REST API names them. */
 export function printRecord(record: Row): void {
